@@ -1,0 +1,196 @@
+"""Vocabulary terms, defined once.
+
+``TR`` is tinyreg's own namespace as a closed :class:`rdflib.namespace.DefinedNamespace`:
+a typo such as ``TR.arenaByte`` raises ``AttributeError`` at once instead of writing a
+wrong IRI into the graph. ``tests/test_ontology.py`` checks that every term here is
+declared in ``ontology/tinyreg.ttl`` and the other way round.
+
+>>> str(TR.arenaBytes)
+'https://w3id.org/tinyreg#arenaBytes'
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DefinedNamespace
+from rdflib.term import URIRef
+
+__all__ = [
+    "DEVICE_PREFIX",
+    "MODEL_PREFIX",
+    "OP",
+    "PREFIXES",
+    "RUNTIME",
+    "S3N",
+    "SCHEMA",
+    "SOSA",
+    "SSN",
+    "TD",
+    "TR",
+    "TR_IRI",
+]
+
+TR_IRI = "https://w3id.org/tinyreg#"
+
+
+class TR(DefinedNamespace):
+    """The tinyreg ontology namespace (``https://w3id.org/tinyreg#``)."""
+
+    _NS = Namespace(TR_IRI)
+    _fail = True
+
+    # models
+    Model: URIRef
+    Subgraph: URIRef
+    OperatorCode: URIRef
+    OperatorType: URIRef
+    Operator: URIRef
+    Tensor: URIRef
+    Quantization: URIRef
+    RuntimeAssessment: URIRef
+    Task: URIRef
+    Classification: URIRef
+    ObjectDetection: URIRef
+    FeatureExtraction: URIRef
+    AnomalyDetection: URIRef
+    Regression: URIRef
+    Unsupervised: URIRef
+    OtherTask: URIRef
+    Modality: URIRef
+    Audio: URIRef
+    Image: URIRef
+    Motion: URIRef
+    Vibration: URIRef
+    Environmental: URIRef
+    TimeSeries: URIRef
+    OtherModality: URIRef
+    Metric: URIRef
+    hasSubgraph: URIRef
+    hasOperatorCode: URIRef
+    usesOperatorType: URIRef
+    operatorType: URIRef
+    opcodeName: URIRef
+    builtinCode: URIRef
+    operatorVersion: URIRef
+    isCustom: URIRef
+    useCount: URIRef
+    hasOperator: URIRef
+    opcode: URIRef
+    index: URIRef
+    hasTensor: URIRef
+    hasInput: URIRef
+    hasOutput: URIRef
+    shape: URIRef
+    rank: URIRef
+    dtype: URIRef
+    sizeBytes: URIRef
+    isConstant: URIRef
+    hasQuantization: URIRef
+    quantizationScheme: URIRef
+    scale: URIRef
+    zeroPoint: URIRef
+    quantizedDimension: URIRef
+    channelCount: URIRef
+    macs: URIRef
+    parameterCount: URIRef
+    parameterBytes: URIRef
+    modelBytes: URIRef
+    flashBytes: URIRef
+    arenaBytes: URIRef
+    recordedArenaBytes: URIRef
+    arenaBytes32bitEstimate: URIRef
+    pointerBits: URIRef
+    quantizationType: URIRef
+    sha256: URIRef
+    schemaVersion: URIRef
+    hasRuntimeAssessment: URIRef
+    assessedRuntime: URIRef
+    runnable: URIRef
+    refusalReason: URIRef
+    task: URIRef
+    inputModality: URIRef
+    requiresSensorType: URIRef
+    label: URIRef
+    dataset: URIRef
+    hasMetric: URIRef
+    metricName: URIRef
+    metricValue: URIRef
+    framework: URIRef
+    sourceUrl: URIRef
+    # devices
+    Device: URIRef
+    MCU: URIRef
+    RAM: URIRef
+    Flash: URIRef
+    hasMCU: URIRef
+    hasMemory: URIRef
+    hasRAM: URIRef
+    hasFlash: URIRef
+    hasSensor: URIRef
+    core: URIRef
+    coreFamily: URIRef
+    partNumber: URIRef
+    clockHz: URIRef
+    hasFPU: URIRef
+    hasDSP: URIRef
+    simdExtension: URIRef
+    capacityBytes: URIRef
+    reservedBytes: URIRef
+    Runtime: URIRef
+    RuntimeInstallation: URIRef
+    hasRuntime: URIRef
+    runtimeName: URIRef
+    runtimeVersion: URIRef
+    supportsOperator: URIRef
+    maxVersion: URIRef
+    tdDocument: URIRef
+    # sensor types
+    provides: URIRef
+    Accelerometer: URIRef
+    Gyroscope: URIRef
+    Magnetometer: URIRef
+    IMU: URIRef
+    IMU9DoF: URIRef
+    Microphone: URIRef
+    PDMMicrophone: URIRef
+    I2SMicrophone: URIRef
+    AnalogMicrophone: URIRef
+    Camera: URIRef
+    Thermometer: URIRef
+    HumiditySensor: URIRef
+    Barometer: URIRef
+    GasSensor: URIRef
+    LightSensor: URIRef
+    ColorSensor: URIRef
+    ProximitySensor: URIRef
+    GestureSensor: URIRef
+    OtherSensor: URIRef
+
+
+TD = Namespace("https://www.w3.org/2019/wot/td#")
+SOSA = Namespace("http://www.w3.org/ns/sosa/")
+SSN = Namespace("http://www.w3.org/ns/ssn/")
+S3N = Namespace("http://w3id.org/s3n/")
+SCHEMA = Namespace("https://schema.org/")
+OP = Namespace("https://w3id.org/tinyreg/op/")
+RUNTIME = Namespace("https://w3id.org/tinyreg/runtime/")
+
+MODEL_PREFIX = "https://w3id.org/tinyreg/model/"
+DEVICE_PREFIX = "urn:tinyreg:device:"
+
+
+PREFIXES: dict[str, str] = {
+    "tr": TR_IRI,
+    "td": str(TD),
+    "sosa": str(SOSA),
+    "ssn": str(SSN),
+    "s3n": str(S3N),
+    "schema": str(SCHEMA),
+    "op": str(OP),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+}

@@ -65,6 +65,7 @@ class ModelFileError(InputError):
     Attributes:
         path: The file (or a label such as ``<bytes>``) that was refused.
         detail: What is wrong with it.
+
     """
 
     title = "Invalid model file"
@@ -82,6 +83,7 @@ class CardError(InputError):
         path: The card file.
         field: The offending field, or ``None`` when the whole card is unreadable.
         detail: What is wrong.
+
     """
 
     title = "Invalid model card"
@@ -101,6 +103,7 @@ class ThingDescriptionError(InputError):
         source: The file or label of the document.
         field: A JSON pointer-like path to the offending member, or ``None``.
         detail: What is wrong.
+
     """
 
     title = "Invalid Thing Description"
@@ -122,6 +125,7 @@ class Violation:
         path: The property path (IRI, compacted where a prefix is known).
         message: Why, in words.
         value: The offending value, if the report names one.
+
     """
 
     focus: str
@@ -141,6 +145,7 @@ class ValidationError(InputError):
     Attributes:
         subject: The IRI of the model or device that was refused.
         violations: Every violation found.
+
     """
 
     title = "Description violates the shapes"
@@ -158,6 +163,7 @@ class QueryError(InputError):
 
     Attributes:
         detail: The parser's or the endpoint's message.
+
     """
 
     title = "Invalid SPARQL query"
@@ -173,6 +179,7 @@ class NotFoundError(TinyregError):
     Attributes:
         kind: ``"model"`` or ``"device"``.
         ident: What was looked up.
+
     """
 
     exit_code = 1
@@ -192,6 +199,7 @@ class AmbiguousIdError(TinyregError):
         kind: ``"model"`` or ``"device"``.
         ident: What was looked up.
         candidates: The ids it matches.
+
     """
 
     exit_code = 1
@@ -221,6 +229,7 @@ class StoreError(TinyregError):
     Attributes:
         store: A label of the store (its path or URL).
         detail: The underlying error.
+
     """
 
     exit_code = 3

@@ -31,7 +31,6 @@ from typing import Any
 
 from pyld import jsonld
 from rdflib import RDF, Graph, Literal, URIRef
-
 from tinyreg.ontology import context_document
 from tinyreg.registry.errors import ThingDescriptionError
 from tinyreg.registry.namespaces import TR
@@ -66,6 +65,7 @@ def load_td(source: str | Path | bytes | dict[str, Any], label: str | None = Non
 
     Raises:
         ThingDescriptionError: If it is not readable JSON or not a JSON object.
+
     """
     if isinstance(source, dict):
         return source
@@ -103,6 +103,7 @@ def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, 
     Raises:
         ThingDescriptionError: If ``@context`` or ``id`` is missing or the JSON-LD
             processor refuses the document.
+
     """
     if "@context" not in td:
         raise ThingDescriptionError(label, "@context", "missing; a TD 1.1 needs "

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Namespace
 from rdflib.term import BNode, Node
-
 from tinyreg.ontology import ontology_graph, shapes_graph
 from tinyreg.registry.errors import ValidationError, Violation
 from tinyreg.registry.namespaces import PREFIXES
@@ -47,6 +46,7 @@ def check(data: Graph) -> list[Violation]:
 
     Returns:
         The violations, sorted by focus node and path.
+
     """
     conforms, report, _ = shacl_validate(
         data,
@@ -86,6 +86,7 @@ def validate(data: Graph, subject: str) -> None:
 
     Raises:
         ValidationError: If any shape is violated.
+
     """
     violations = check(data)
     if violations:

@@ -1,0 +1,60 @@
+"""tinyreg: a semantic registry of TinyML models and microcontroller devices.
+
+The public Python API. Everything else in this package is internal.
+
+>>> from tinyreg.registry import Registry
+>>> with Registry.open(in_memory=True) as registry:
+...     [d.title for d in registry.list_devices()]
+[]
+"""
+
+from tinyreg.registry.arena import ArenaMeasurement, measure_arena
+from tinyreg.registry.cards import Metric, ModelCard, load_card, seed_cards
+from tinyreg.registry.errors import (
+    AmbiguousIdError,
+    CardError,
+    ConfigError,
+    InputError,
+    ModelFileError,
+    NotFoundError,
+    QueryError,
+    StoreError,
+    ThingDescriptionError,
+    TinyregError,
+    ValidationError,
+    Violation,
+)
+from tinyreg.registry.facade import DeviceRecord, ImportReport, ModelRecord, Registry
+from tinyreg.registry.stores import GraphStore, QueryResult, open_store
+from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
+
+__all__ = [
+    "AmbiguousIdError",
+    "ArenaMeasurement",
+    "CardError",
+    "ConfigError",
+    "DeviceRecord",
+    "GraphStore",
+    "ImportReport",
+    "InputError",
+    "Metric",
+    "ModelCard",
+    "ModelFileError",
+    "ModelInfo",
+    "ModelRecord",
+    "NotFoundError",
+    "QueryError",
+    "QueryResult",
+    "Registry",
+    "StoreError",
+    "ThingDescriptionError",
+    "TinyregError",
+    "ValidationError",
+    "Violation",
+    "load_card",
+    "measure_arena",
+    "open_store",
+    "parse_tflite",
+    "parse_tflite_file",
+    "seed_cards",
+]

@@ -1,0 +1,371 @@
+"""The ``tinyreg`` command line: a thin shell over :class:`tinyreg.registry.Registry`.
+
+Exit codes: 0 success, 1 refused input (nothing written) or not found, 2 usage or
+configuration error, 3 graph store failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tinyreg.registry.errors import TinyregError
+from tinyreg.registry.facade import Registry
+from tinyreg.registry.stores import QueryResult
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+def _echo(text: str = "") -> None:
+    click.echo(text)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Render rows as an aligned plain-text table."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    line = "  ".join(h.ljust(widths[i]) for i, h in enumerate(headers))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+    return "\n".join(out)
+
+
+def _csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else (json.dumps(v) if isinstance(v, list) else v)
+                         for v in row])
+    return buffer.getvalue().rstrip("\n")
+
+
+def _emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+          objects: list[dict[str, Any]]) -> None:
+    if fmt == "json":
+        _echo(json.dumps(objects, indent=2))
+    elif fmt == "csv":
+        _echo(_csv(headers, rows))
+    else:
+        _echo(_table(headers, rows))
+
+
+def _bytes(n: int | None) -> str:
+    return "" if n is None else f"{n:,}"
+
+
+class _Context:
+    def __init__(self, store: str | None) -> None:
+        self.location = store
+        self._registry: Registry | None = None
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = Registry.open(self.location)
+        return self._registry
+
+    def close(self) -> None:
+        if self._registry is not None:
+            self._registry.close()
+
+
+pass_ctx = click.make_pass_decorator(_Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="TINYREG_STORE",
+    metavar="DIR|URL",
+    help="Graph store: a directory (embedded Oxigraph), or an http(s):// SPARQL endpoint. "
+    "Default: a per-user directory (~/.local/share/tinyreg/store). Env: TINYREG_STORE.",
+)
+@click.version_option(package_name="tinyreg")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """tinyreg: a semantic registry of TinyML models and microcontroller devices.
+
+    Register .tflite models (parsed, arena measured by the real TFLite Micro runtime) and
+    devices (W3C WoT Thing Descriptions), then query the knowledge graph with SPARQL.
+    """
+    state = _Context(store)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+@cli.group()
+def add() -> None:
+    """Register one model or one device."""
+
+
+@add.command("model")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--card", type=click.Path(path_type=Path),
+              help="Model card (YAML/JSON); default: FILE's stem with .yaml/.yml/.json.")
+@click.option("--id", "ident", help="Model id (slug); default: the card's id or the file stem.")
+@pass_ctx
+def add_model(state: _Context, file: Path, card: Path | None, ident: str | None) -> None:
+    """Register a .tflite model: parse, measure its arena, validate, store."""
+    record = state.registry.add_model(file, card, ident=ident)
+    status = (f"arena {_bytes(record.arena_bytes)} B" if record.runnable
+              else f"NOT runnable on TFLM: {record.reason}")
+    _echo(f"registered model {record.id}: {record.name}, {_bytes(record.model_bytes)} B, "
+          f"{_bytes(record.macs)} MACs, {status}")
+
+
+@add.command("device")
+@click.argument("td", type=click.Path(path_type=Path))
+@pass_ctx
+def add_device(state: _Context, td: Path) -> None:
+    """Register a device from its W3C WoT Thing Description (JSON-LD)."""
+    record = state.registry.add_device(td)
+    _echo(f"registered device {record.id}: {record.title}, RAM {_bytes(record.ram_bytes)} B, "
+          f"flash {_bytes(record.flash_bytes)} B, sensors: {', '.join(record.sensors) or 'none'}")
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files("tinyreg.kg_data")))
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--builtin", is_flag=True,
+              help="Also import tinyreg's own starter graph (kg_data: boards and models).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_ctx
+def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: bool) -> None:
+    """Register every model and device under PATHS (directories are searched recursively).
+
+    Finds .tflite models (cards beside them or in a models_information.csv), Thing
+    Descriptions (.jsonld, .td.json) and the seed project's Turtle device descriptions
+    (.ttl, converted with the assumptions reported). Exit 1 if anything was refused.
+    """
+    from tqdm import tqdm
+
+    targets = list(paths)
+    if builtin:
+        targets.insert(0, _builtin_dir())
+    if not targets:
+        raise click.UsageError("give a PATH to import, or --builtin")
+    refused = 0
+    for target in targets:
+        bar: Any = None
+
+        def start(total: int, target: Path = target) -> None:
+            nonlocal bar
+            bar = tqdm(total=total, desc=f"import {target.name or target}", unit="file",
+                       disable=quiet, file=sys.stderr)
+
+        def step(name: str) -> None:
+            if bar is not None:
+                bar.set_postfix_str(name[-30:])
+                bar.update(1)
+
+        report = state.registry.import_path(target, progress=step, on_total=start)
+        if bar is not None:
+            bar.close()
+        _echo(f"{target}: {len(report.models)} models, {len(report.devices)} devices registered, "
+              f"{len(report.refused)} refused")
+        for note in report.notes:
+            _echo(f"  assumed: {note}")
+        for file, why in report.refused:
+            click.echo(f"  refused {file}: {why}", err=True)
+        refused += len(report.refused)
+    if refused:
+        sys.exit(1)
+
+
+MODEL_COLUMNS = ["id", "name", "arena_bytes", "flash_bytes", "macs", "runnable", "reason"]
+DEVICE_COLUMNS = ["id", "title", "ram_bytes", "flash_bytes", "sensors"]
+
+
+@cli.command("list")
+@click.argument("kind", type=click.Choice(["models", "devices", "all"]), default="all")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+def list_cmd(state: _Context, kind: str, fmt: str) -> None:
+    """List registered models and/or devices.
+
+    JSON keys (a public interface): models have id, name, arena_bytes, flash_bytes,
+    macs, runnable, reason (and more); devices have id, title, ram_bytes, flash_bytes,
+    sensors (and more).
+    """
+    if kind == "all" and fmt == "json":
+        models = [m.to_dict() for m in state.registry.list_models()]
+        devices = [d.to_dict() for d in state.registry.list_devices()]
+        _echo(json.dumps({"models": models, "devices": devices}, indent=2))
+        return
+    if kind in ("models", "all"):
+        models_list = state.registry.list_models()
+        rows = [[m.id, m.name, _bytes(m.arena_bytes) if fmt == "table" else m.arena_bytes,
+                 _bytes(m.flash_bytes) if fmt == "table" else m.flash_bytes,
+                 _bytes(m.macs) if fmt == "table" else m.macs, m.runnable, m.reason]
+                for m in models_list]
+        _emit(fmt, MODEL_COLUMNS, rows, [m.to_dict() for m in models_list])
+    if kind == "all" and fmt == "table":
+        _echo()
+    if kind in ("devices", "all"):
+        devices_list = state.registry.list_devices()
+        rows = [[d.id, d.title, _bytes(d.ram_bytes) if fmt == "table" else d.ram_bytes,
+                 _bytes(d.flash_bytes) if fmt == "table" else d.flash_bytes,
+                 ", ".join(d.sensors) if fmt == "table" else d.sensors]
+                for d in devices_list]
+        _emit(fmt, DEVICE_COLUMNS, rows, [d.to_dict() for d in devices_list])
+
+
+@cli.command("show")
+@click.argument("ident")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "turtle"]),
+              default="table", show_default=True)
+@pass_ctx
+def show(state: _Context, ident: str, fmt: str) -> None:
+    """Show one model or device (by id, short id or name)."""
+    reg = state.registry
+    iri = reg.locate(ident)
+    record: Any = reg.get_model(iri) if "/model/" in iri else reg.get_device(iri)
+    if fmt == "turtle":
+        _echo(reg.export("turtle", iri))
+        return
+    data = record.to_dict()
+    if fmt == "json":
+        _echo(json.dumps(data, indent=2))
+        return
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        if key == "operators":
+            value = ", ".join(f"{o['name']} v{o['version']}" for o in value)
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:,}"
+        _echo(f"{key.ljust(width)}  {'' if value is None else value}")
+
+
+@cli.command("delete")
+@click.argument("ident")
+@pass_ctx
+def delete(state: _Context, ident: str) -> None:
+    """Delete a model or device and everything said of it."""
+    _echo(f"deleted {state.registry.delete(ident)}")
+
+
+def _result_table(result: QueryResult) -> tuple[list[str], list[list[Any]], list[dict[str, Any]]]:
+    headers = list(result.variables)
+    rows = [[(None if row.get(v) is None else str(row[v])) for v in headers]
+            for row in result.rows]
+    objects = [{v: (None if row.get(v) is None else _json_term(row[v])) for v in headers}
+               for row in result.rows]
+    return headers, rows, objects
+
+
+def _json_term(term: Any) -> Any:
+    from rdflib import Literal
+
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, bool | int | float | str):
+            return value
+        return str(term)
+    return str(term)
+
+
+@cli.command("query")
+@click.argument("sparql", required=False)
+@click.option("--file", "-f", "file", type=click.Path(exists=True, path_type=Path),
+              help="Read the query from a file.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+def query(state: _Context, sparql: str | None, file: Path | None, fmt: str) -> None:
+    """Run a SPARQL query over the registry (default graph = all registered resources).
+
+    Prefixes tr:, td:, sosa:, ssn:, s3n:, schema:, rdf:, rdfs:, xsd: must be declared in
+    the query. CONSTRUCT/DESCRIBE results are printed as Turtle.
+    """
+    if file is not None:
+        sparql = file.read_text(encoding="utf-8")
+    if not sparql:
+        raise click.UsageError("give a SPARQL query or --file")
+    result = state.registry.query(sparql)
+    if result.kind == "ask":
+        _echo(json.dumps({"boolean": result.boolean}) if fmt == "json" else str(result.boolean))
+    elif result.kind == "graph":
+        assert result.graph is not None
+        _echo(result.graph.serialize(format="turtle"))
+    else:
+        headers, rows, objects = _result_table(result)
+        _emit(fmt, headers, rows, objects)
+
+
+@cli.command("check")
+@click.option("--owl/--no-owl", default=True, show_default=True,
+              help="Also check OWL consistency of ontology + graph (owlready2 + HermiT, Java).")
+@pass_ctx
+def check_cmd(state: _Context, owl: bool) -> None:
+    """Validate the whole graph: SHACL shapes, and OWL consistency with HermiT."""
+    violations = state.registry.check()
+    for v in violations:
+        click.echo(f"SHACL: {v}", err=True)
+    _echo(f"SHACL: {len(violations)} violation(s)")
+    consistent = True
+    if owl:
+        from tinyreg.registry.reasoning import owl_consistency
+
+        outcome = owl_consistency(state.registry.graph())
+        consistent = outcome.consistent
+        _echo(f"OWL: {outcome.summary}")
+    if violations or not consistent:
+        sys.exit(1)
+
+
+@cli.command("export")
+@click.argument("ident", required=False)
+@click.option("--format", "fmt", type=click.Choice(["turtle", "json-ld", "nt", "td"]),
+              default="turtle", show_default=True,
+              help="td: the device's W3C WoT Thing Description as registered.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Write to a file.")
+@pass_ctx
+def export(state: _Context, ident: str | None, fmt: str, out: Path | None) -> None:
+    """Export one model/device (IDENT) or the whole registry."""
+    text = state.registry.export(fmt, ident)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        _echo(f"wrote {out}")
+    else:
+        _echo(text)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``tinyreg`` console script."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except TinyregError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,634 @@
+"""The facade: one Python API over ingestion, validation and the graph store.
+
+The CLI and the REST app are thin shells over :class:`Registry`. Each registered model or
+device lives in its own named graph (the graph name is the resource's IRI), so
+registering again replaces it atomically and deleting removes all of it.
+
+>>> from tinyreg.registry import Registry
+>>> with Registry.open(in_memory=True) as reg:
+...     reg.list_models()
+[]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from tinyreg.ontology import ontology_graph, read_text
+from tinyreg.registry.arena import measure_arena
+from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
+from tinyreg.registry.errors import (
+    AmbiguousIdError,
+    InputError,
+    NotFoundError,
+    ThingDescriptionError,
+)
+from tinyreg.registry.model_rdf import model_iri, model_to_graph, runtime_to_graph
+from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, PREFIXES, TR
+from tinyreg.registry.stores import GraphStore, QueryResult, open_store
+from tinyreg.registry.td import load_td, td_from_graph, td_to_graph
+from tinyreg.registry.tflite import parse_tflite
+from tinyreg.registry.validate import check, validate
+
+__all__ = ["DeviceRecord", "ImportReport", "ModelRecord", "Registry", "load_query"]
+
+CARD_SUFFIXES = (".yaml", ".yml", ".json")
+ONTOLOGY_IRI = "https://w3id.org/tinyreg"
+SEED_CARDS_FILE = "models_information.csv"
+
+
+@cache
+def load_query(name: str) -> str:
+    """Return the text of a packaged SPARQL query (``registry/queries/NAME.rq``)."""
+    return resources.files("tinyreg.registry").joinpath("queries", f"{name}.rq").read_text("utf-8")
+
+
+def _py(term: Node | None) -> Any:
+    """An RDF term as a plain Python value (IRIs as strings)."""
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        return term.toPython()
+    return str(term)
+
+
+def _local(iri: Any) -> str | None:
+    if iri is None:
+        return None
+    text = str(iri)
+    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What the registry knows of a model (one row of ``tinyreg list models``).
+
+    Attributes:
+        id: The model id (a slug); its IRI is ``https://w3id.org/tinyreg/model/<id>``.
+        iri: The model's IRI.
+        name: The card's name.
+        arena_bytes: Minimal tensor arena the TFLM runtime accepts, or ``None`` if it
+            refuses the model.
+        flash_bytes: Flash the model itself occupies (the flatbuffer).
+        macs: Multiply-accumulates of one inference.
+        runnable: Whether the TFLM runtime accepts the model.
+        reason: Why not, in the runtime's words (``None`` when runnable).
+    """
+
+    id: str
+    iri: str
+    name: str
+    arena_bytes: int | None
+    flash_bytes: int
+    macs: int
+    runnable: bool
+    reason: str | None
+    model_bytes: int
+    parameters: int
+    quantization: str | None
+    task: str | None
+    input_modality: str | None
+    required_sensors: list[str]
+    operators: list[dict[str, Any]]
+    recorded_arena_bytes: int | None
+    arena_bytes_32bit_estimate: int | None
+    runtime: str | None
+    metric: dict[str, Any] | None
+    dataset: str | None
+    creator: str | None
+    description: str | None
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data (the documented public keys come first)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """What the registry knows of a device (one row of ``tinyreg list devices``).
+
+    Attributes:
+        id: The TD's id, e.g. ``urn:tinyreg:device:arduino-nano-33-ble-sense``.
+        title: The TD's title.
+        ram_bytes: Total RAM.
+        flash_bytes: Total flash.
+        sensors: Sensor types (ontology class names), one per sensor.
+    """
+
+    id: str
+    title: str
+    ram_bytes: int
+    flash_bytes: int
+    sensors: list[str]
+    reserved_ram_bytes: int
+    reserved_flash_bytes: int
+    core: str
+    core_family: str | None
+    clock_hz: int
+    fpu: bool
+    dsp: bool
+    runtime: str | None
+    runtime_version: str | None
+    manufacturer: str | None
+    description: str | None
+    sensor_parts: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass
+class ImportReport:
+    """The outcome of a bulk import: what was registered and what was refused."""
+
+    models: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused."""
+        return not self.refused
+
+
+class Registry:
+    """The tinyreg registry of models and devices over one graph store.
+
+    Args:
+        store: An open graph store (see :func:`tinyreg.registry.stores.open_store`).
+    """
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self._ensure_ontology()
+
+    def _ensure_ontology(self) -> None:
+        """Keep the ontology in the store (its own graph), so queries can follow the class
+        hierarchy (``rdfs:subClassOf``, ``tr:provides``); refreshed when the file changes."""
+        digest = hashlib.sha256(read_text("tinyreg.ttl").encode()).hexdigest()
+        stored = self.store.select(
+            "SELECT ?v WHERE { GRAPH ?g { ?o <https://w3id.org/tinyreg#sha256> ?v } }",
+            {"g": URIRef(ONTOLOGY_IRI), "o": URIRef(ONTOLOGY_IRI)},
+        )
+        if not stored or str(stored[0]["v"]) != digest:
+            graph = Graph()
+            for triple in ontology_graph():
+                graph.add(triple)
+            graph.add((URIRef(ONTOLOGY_IRI), TR.sha256, Literal(digest)))
+            self.store.replace_graph(ONTOLOGY_IRI, graph)
+
+    @classmethod
+    def open(
+        cls, location: str | Path | None = None, *, in_memory: bool = False
+    ) -> Registry:
+        """Open the registry at a location.
+
+        Args:
+            location: A directory (embedded Oxigraph store there), an ``http(s)://`` SPARQL
+                endpoint, or ``None`` for the per-user default directory.
+            in_memory: Use a throw-away in-memory embedded store (ignores ``location``).
+        """
+        if in_memory:
+            from tinyreg.registry.stores import OxigraphStore
+
+            return cls(OxigraphStore(None))
+        return cls(open_store(location))
+
+    def close(self) -> None:
+        """Close the underlying store."""
+        self.store.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ models
+
+    def add_model(
+        self,
+        source: Path | bytes,
+        card: ModelCard | Path | None = None,
+        *,
+        ident: str | None = None,
+    ) -> ModelRecord:
+        """Parse, measure, validate and register a .tflite model.
+
+        The flatbuffer is parsed, its arena measured by the real TFLite Micro runtime (a
+        model the runtime refuses is registered as not runnable, with the reason), the
+        description is checked against the SHACL shapes and written in one transaction.
+
+        Args:
+            source: The .tflite file, or its bytes.
+            card: The model card (or its path); without one, the card beside the file
+                (same stem, ``.yaml``/``.yml``/``.json``) is used, else a minimal card
+                named after the file.
+            ident: The model id; defaults to the card's ``id``, else the file stem as slug.
+
+        Returns:
+            The registered model.
+
+        Raises:
+            ModelFileError: If the file is not a valid .tflite.
+            CardError: If the card is invalid.
+            ValidationError: If the description violates the shapes.
+        """
+        label = str(source) if isinstance(source, Path) else "<bytes>"
+        if isinstance(source, Path):
+            try:
+                data = source.read_bytes()
+            except OSError as exc:
+                from tinyreg.registry.errors import ModelFileError
+
+                raise ModelFileError(label, f"cannot read: {exc.strerror}") from exc
+        else:
+            data = source
+        info = parse_tflite(data, label)
+        if isinstance(card, Path):
+            card = load_card(card)
+        if card is None and isinstance(source, Path):
+            for suffix in CARD_SUFFIXES:
+                beside = source.with_suffix(suffix)
+                if beside.is_file():
+                    card = load_card(beside)
+                    break
+        if card is None:
+            stem = source.stem if isinstance(source, Path) else f"model-{info.sha256[:12]}"
+            card = ModelCard(name=stem)
+        if ident is None:
+            ident = card.id or slugify(
+                source.stem if isinstance(source, Path) else card.name
+            )
+        arena = measure_arena(data)
+        iri, graph = model_to_graph(ident, info, arena, card)
+        validate(graph, str(iri))
+        runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
+        self.store.replace_graphs({str(iri): graph, str(runtime): runtime_graph})
+        return self.get_model(ident)
+
+    def get_model(self, ident: str) -> ModelRecord:
+        """Return one model by id, IRI or (unambiguous) name.
+
+        Raises:
+            NotFoundError: If no model matches.
+            AmbiguousIdError: If a name matches several models.
+        """
+        iri = self.resolve("model", ident)
+        records = self._models({"model": URIRef(iri)})
+        if not records:
+            raise NotFoundError("model", ident)
+        return records[0]
+
+    def list_models(self) -> list[ModelRecord]:
+        """All registered models, ordered by id."""
+        return self._models(None)
+
+    def delete_model(self, ident: str) -> str:
+        """Delete a model and everything said of it; returns its id."""
+        iri = self.resolve("model", ident)
+        self.store.delete_graph(iri)
+        return iri[len(MODEL_PREFIX):]
+
+    def _models(self, bindings: Mapping[str, Node] | None) -> list[ModelRecord]:
+        rows = self.store.select(load_query("models"), bindings)
+        lists = self.store.select(load_query("model_lists"), bindings)
+        sensors: dict[str, list[str]] = {}
+        operators: dict[str, list[dict[str, Any]]] = {}
+        for row in lists:
+            model = str(row["model"])
+            if "sensor" in row:
+                sensors.setdefault(model, []).append(_local(row["sensor"]) or "")
+            if "operator" in row:
+                operators.setdefault(model, []).append(
+                    {"name": str(row["operator"]), "version": _py(row["version"])}
+                )
+        records = []
+        for row in rows:
+            iri = str(row["model"])
+            value = {k: _py(v) for k, v in row.items()}
+            records.append(
+                ModelRecord(
+                    id=iri[len(MODEL_PREFIX):] if iri.startswith(MODEL_PREFIX) else iri,
+                    iri=iri,
+                    name=value["name"],
+                    arena_bytes=value.get("arena"),
+                    flash_bytes=value["flashBytes"],
+                    macs=value["macs"],
+                    runnable=bool(value.get("runnable", False)),
+                    reason=value.get("reason"),
+                    model_bytes=value["modelBytes"],
+                    parameters=value["parameters"],
+                    quantization=value.get("quantization"),
+                    task=_task_slug(value.get("task")),
+                    input_modality=_modality_slug(value.get("modality")),
+                    required_sensors=sorted(sensors.get(iri, [])),
+                    operators=operators.get(iri, []),
+                    recorded_arena_bytes=value.get("recorded"),
+                    arena_bytes_32bit_estimate=value.get("arena32"),
+                    runtime=value.get("runtime"),
+                    metric=(
+                        {"name": value["metricName"], "value": value["metricValue"]}
+                        if "metricName" in value
+                        else None
+                    ),
+                    dataset=value.get("dataset"),
+                    creator=value.get("creator"),
+                    description=value.get("description"),
+                    sha256=value["sha256"],
+                )
+            )
+        return records
+
+    # ------------------------------------------------------------------ devices
+
+    def add_device(self, source: Path | str | bytes | dict[str, Any]) -> DeviceRecord:
+        """Validate and register a device from its W3C WoT Thing Description.
+
+        Args:
+            source: A TD file path, JSON text/bytes, or a parsed TD.
+
+        Returns:
+            The registered device.
+
+        Raises:
+            ThingDescriptionError: If it is not JSON, not JSON-LD, or lacks ``id``/``title``.
+            ValidationError: If it violates the device shapes (RAM, flash, sensors, ...).
+        """
+        label = str(source) if isinstance(source, Path) else "<document>"
+        td = load_td(source, label)
+        iri, graph = td_to_graph(td, label)
+        validate(graph, str(iri))
+        self.store.replace_graph(str(iri), graph)
+        return self.get_device(str(iri))
+
+    def get_device(self, ident: str) -> DeviceRecord:
+        """Return one device by id, short id or (unambiguous) title."""
+        iri = self.resolve("device", ident)
+        records = self._devices({"device": URIRef(iri)})
+        if not records:
+            raise NotFoundError("device", ident)
+        return records[0]
+
+    def list_devices(self) -> list[DeviceRecord]:
+        """All registered devices, ordered by id."""
+        return self._devices(None)
+
+    def delete_device(self, ident: str) -> str:
+        """Delete a device and everything said of it; returns its id."""
+        iri = self.resolve("device", ident)
+        self.store.delete_graph(iri)
+        return iri
+
+    def device_td(self, ident: str) -> dict[str, Any]:
+        """The device's Thing Description, as registered."""
+        iri = self.resolve("device", ident)
+        td = td_from_graph(self.store.get_graph(iri), URIRef(iri))
+        if td is None:
+            raise NotFoundError("device", ident)
+        return td
+
+    def _devices(self, bindings: Mapping[str, Node] | None) -> list[DeviceRecord]:
+        rows = self.store.select(load_query("devices"), bindings)
+        sensor_rows = self.store.select(load_query("device_sensors"), bindings)
+        sensors: dict[str, list[tuple[str, str | None]]] = {}
+        for row in sensor_rows:
+            sensors.setdefault(str(row["device"]), []).append(
+                (_local(row["type"]) or "", _py(row.get("part")))
+            )
+        records = []
+        for row in rows:
+            iri = str(row["device"])
+            value = {k: _py(v) for k, v in row.items()}
+            mine = sorted(sensors.get(iri, []), key=lambda s: (s[0], s[1] or ""))
+            records.append(
+                DeviceRecord(
+                    id=iri,
+                    title=value["title"],
+                    ram_bytes=value["ram"],
+                    flash_bytes=value["flash"],
+                    sensors=[s[0] for s in mine],
+                    reserved_ram_bytes=value.get("ramReserved", 0),
+                    reserved_flash_bytes=value.get("flashReserved", 0),
+                    core=value["core"],
+                    core_family=value.get("coreFamily"),
+                    clock_hz=value["clock"],
+                    fpu=bool(value["fpu"]),
+                    dsp=bool(value["dsp"]),
+                    runtime=value.get("runtimeName"),
+                    runtime_version=value.get("runtimeVersion"),
+                    manufacturer=value.get("manufacturer"),
+                    description=value.get("description"),
+                    sensor_parts=[s[1] or "" for s in mine],
+                )
+            )
+        return records
+
+    # ------------------------------------------------------------------ ids
+
+    def resolve(self, kind: str, ident: str) -> str:
+        """Turn what a user typed (IRI, id, short id or name) into a resource IRI.
+
+        Args:
+            kind: ``"model"`` or ``"device"``.
+            ident: The IRI, the id (``hello-world``, ``urn:tinyreg:device:x``), the short
+                device id (``x``), or the exact name/title (case-insensitive).
+
+        Raises:
+            NotFoundError: If nothing matches.
+            AmbiguousIdError: If a name matches several resources.
+        """
+        rows = [r for r in self.store.select(load_query("resources")) if str(r["kind"]) == kind]
+        iris = {str(r["resource"]) for r in rows}
+        prefix = MODEL_PREFIX if kind == "model" else DEVICE_PREFIX
+        for candidate in (ident, prefix + ident):
+            if candidate in iris:
+                return candidate
+        wanted = ident.strip().casefold()
+        named = sorted({str(r["resource"]) for r in rows if str(r["name"]).casefold() == wanted})
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise AmbiguousIdError(kind, ident, named)
+        raise NotFoundError(kind, ident)
+
+    # ------------------------------------------------------------------ bulk
+
+    def import_path(
+        self,
+        path: Path,
+        *,
+        progress: Callable[[str], None] | None = None,
+        on_total: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Register every model and device found under a directory (or one file).
+
+        Finds ``*.tflite`` models (with the card beside each, or a row of a
+        ``models_information.csv`` in the folder or one above), ``*.jsonld``/``*.td.json``
+        Thing Descriptions, and the seed project's Turtle device descriptions (``*.ttl``,
+        converted; the assumptions made are reported as notes). Each resource is
+        registered in its own transaction; a refused one is reported and the others go on.
+
+        Args:
+            path: A directory (searched recursively) or a single file.
+            progress: Called with each file's name after it is handled.
+            on_total: Called once with the number of files to handle.
+
+        Returns:
+            What was registered, refused, and noted.
+        """
+        files = sorted(_candidate_files(path))
+        if on_total:
+            on_total(len(files))
+        report = ImportReport()
+        csv_cards: dict[Path, dict[str, ModelCard]] = {}
+        for file in files:
+            try:
+                if file.suffix == ".tflite":
+                    card = _card_for(file, csv_cards)
+                    report.models.append(self.add_model(file, card).id)
+                elif file.suffix == ".ttl":
+                    from tinyreg.registry.seed_import import convert_seed_device
+
+                    conversion = convert_seed_device(file)
+                    record = self.add_device(conversion.td)
+                    report.devices.append(record.id)
+                    report.notes.extend(f"{file.name}: {a}" for a in conversion.assumptions)
+                else:
+                    report.devices.append(self.add_device(file).id)
+            except InputError as exc:
+                report.refused.append((str(file), exc.message))
+            if progress:
+                progress(file.name)
+        return report
+
+    # ------------------------------------------------------------------ graph access
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        """Run a SPARQL query over all registered resources (the union of their graphs).
+
+        Raises:
+            QueryError: If the query is malformed.
+        """
+        return self.store.query(sparql, bindings)
+
+    def graph(self, ident: str | None = None, kind: str | None = None) -> Graph:
+        """One resource's graph, or the union of all graphs when ``ident`` is None."""
+        if ident is None:
+            result = self.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+            assert result.graph is not None
+            graph = result.graph
+        else:
+            iri = self.locate(ident, kind)
+            graph = self.store.get_graph(iri)
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        return graph
+
+    def export(self, fmt: str = "turtle", ident: str | None = None) -> str:
+        """Serialise one resource or the whole registry.
+
+        Args:
+            fmt: ``turtle``, ``json-ld``, ``nt`` or ``td`` (a device's Thing Description).
+            ident: A model or device; ``None`` exports everything.
+        """
+        if fmt == "td":
+            if ident is None:
+                return json.dumps([self.device_td(d.id) for d in self.list_devices()], indent=2)
+            return json.dumps(self.device_td(ident), indent=2)
+        graph = self.graph(ident)
+        if fmt == "json-ld":
+            context = {p: n for p, n in PREFIXES.items()}
+            return graph.serialize(format="json-ld", context=context, indent=2)
+        return graph.serialize(format=fmt)
+
+    def locate(self, ident: str, kind: str | None = None) -> str:
+        """Resolve an id or name that may denote a model or a device to its IRI.
+
+        Raises:
+            NotFoundError: If nothing matches.
+            AmbiguousIdError: If it matches both a model and a device.
+        """
+        kinds = [kind] if kind else ["model", "device"]
+        found: list[str] = []
+        for k in kinds:
+            try:
+                found.append(self.resolve(k, ident))
+            except NotFoundError:
+                continue
+        if not found:
+            raise NotFoundError(kind or "model or device", ident)
+        if len(found) > 1:
+            raise AmbiguousIdError(kind or "resource", ident, found)
+        return found[0]
+
+    def delete(self, ident: str) -> str:
+        """Delete a model or device (by id or name); returns its IRI."""
+        iri = self.locate(ident)
+        self.store.delete_graph(iri)
+        return iri
+
+    def check(self) -> list[Any]:
+        """Run the SHACL shapes over the whole graph; returns the violations (empty if fine)."""
+        return check(self.graph())
+
+
+def _task_slug(iri: str | None) -> str | None:
+    names = {
+        "Classification": "classification", "ObjectDetection": "object-detection",
+        "FeatureExtraction": "feature-extraction", "AnomalyDetection": "anomaly-detection",
+        "Regression": "regression", "Unsupervised": "unsupervised", "OtherTask": "other",
+    }
+    return names.get(_local(iri) or "") if iri else None
+
+
+def _modality_slug(iri: str | None) -> str | None:
+    names = {
+        "Audio": "audio", "Image": "image", "Motion": "motion", "Vibration": "vibration",
+        "Environmental": "environmental", "TimeSeries": "time-series", "OtherModality": "other",
+    }
+    return names.get(_local(iri) or "") if iri else None
+
+
+def _candidate_files(path: Path) -> Iterable[Path]:
+    if path.is_file():
+        yield path
+        return
+    if not path.is_dir():
+        raise ThingDescriptionError(str(path), None, "no such file or directory")
+    for file in path.rglob("*"):
+        if not file.is_file():
+            continue
+        name = file.name
+        if name.endswith((".tflite", ".jsonld", ".td.json", ".ttl")):
+            yield file
+
+
+def _card_for(model: Path, cache: dict[Path, dict[str, ModelCard]]) -> ModelCard | None:
+    for suffix in CARD_SUFFIXES:
+        beside = model.with_suffix(suffix)
+        if beside.is_file():
+            return load_card(beside)
+    for folder in (model.parent, model.parent.parent):
+        csv_path = folder / SEED_CARDS_FILE
+        if csv_path.is_file():
+            if csv_path not in cache:
+                cache[csv_path] = seed_cards(csv_path)
+            card = cache[csv_path].get(model.stem)
+            if card is not None:
+                return card
+    return None
+

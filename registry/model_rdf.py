@@ -1,0 +1,204 @@
+"""Map a parsed .tflite model, its arena measurement and its card to RDF.
+
+Every node of a model's description gets an IRI under the model's own
+(``<model>#sg0-t5`` for tensor 5 of subgraph 0), so a model's graph has no blank nodes
+and re-registering replaces it exactly.
+"""
+
+from __future__ import annotations
+
+from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib.namespace import RDFS
+
+from tinyreg.registry.arena import ArenaMeasurement
+from tinyreg.registry.cards import ModelCard
+from tinyreg.registry.namespaces import MODEL_PREFIX, OP, RUNTIME, SCHEMA, TR
+from tinyreg.registry.tflite import ModelInfo, TensorInfo
+
+__all__ = ["model_iri", "model_to_graph", "runtime_iri", "runtime_to_graph"]
+
+_TASKS = {
+    "classification": TR.Classification, "object-detection": TR.ObjectDetection,
+    "feature-extraction": TR.FeatureExtraction, "anomaly-detection": TR.AnomalyDetection,
+    "regression": TR.Regression, "unsupervised": TR.Unsupervised, "other": TR.OtherTask,
+}
+_MODALITIES = {
+    "audio": TR.Audio, "image": TR.Image, "motion": TR.Motion, "vibration": TR.Vibration,
+    "environmental": TR.Environmental, "time-series": TR.TimeSeries, "other": TR.OtherModality,
+}
+
+
+def model_iri(ident: str) -> URIRef:
+    """The IRI of the model with this id.
+
+    >>> str(model_iri("hello-world"))
+    'https://w3id.org/tinyreg/model/hello-world'
+    """
+    return URIRef(MODEL_PREFIX + ident)
+
+
+def runtime_iri(name: str, version: str) -> URIRef:
+    """The IRI of a runtime release, e.g. ``.../runtime/tflite-micro/0.dev2026``."""
+    return URIRef(f"{RUNTIME}{name}/{version}")
+
+
+def runtime_to_graph(name: str, version: str) -> tuple[URIRef, Graph]:
+    """A small description of a runtime release (its own graph in the store)."""
+    iri = runtime_iri(name, version)
+    graph = Graph()
+    graph.add((iri, RDF.type, TR.Runtime))
+    graph.add((iri, TR.runtimeName, Literal(name)))
+    graph.add((iri, TR.runtimeVersion, Literal(version)))
+    graph.add((iri, RDFS.label, Literal(f"{name} {version}")))
+    return iri, graph
+
+
+def _int(value: int) -> Literal:
+    return Literal(int(value), datatype=XSD.integer)
+
+
+def _tensor(graph: Graph, node: URIRef, tensor: TensorInfo) -> None:
+    graph.add((node, RDF.type, TR.Tensor))
+    graph.add((node, TR.index, _int(tensor.index)))
+    if tensor.name:
+        graph.add((node, SCHEMA.name, Literal(tensor.name)))
+    graph.add((node, TR.shape, Literal(",".join(str(d) for d in tensor.shape))))
+    graph.add((node, TR.rank, _int(len(tensor.shape))))
+    graph.add((node, TR.dtype, Literal(tensor.dtype)))
+    graph.add((node, TR.sizeBytes, _int(tensor.size_bytes)))
+    graph.add((node, TR.isConstant, Literal(bool(tensor.is_constant))))
+    quant = tensor.quantization
+    if quant is not None:
+        qnode = URIRef(f"{node}-q")
+        graph.add((node, TR.hasQuantization, qnode))
+        graph.add((qnode, RDF.type, TR.Quantization))
+        graph.add((qnode, TR.quantizationScheme, Literal(quant.scheme)))
+        graph.add((qnode, TR.channelCount, _int(len(quant.scales))))
+        if quant.scheme == "per-tensor" and quant.scales:
+            graph.add((qnode, TR.scale, Literal(float(quant.scales[0]), datatype=XSD.double)))
+            if quant.zero_points:
+                graph.add((qnode, TR.zeroPoint, _int(quant.zero_points[0])))
+        else:
+            graph.add((qnode, TR.quantizedDimension, _int(quant.quantized_dimension)))
+
+
+def model_to_graph(
+    ident: str, info: ModelInfo, arena: ArenaMeasurement, card: ModelCard
+) -> tuple[URIRef, Graph]:
+    """Describe one model in the tinyreg ontology.
+
+    Args:
+        ident: The model id (slug); the IRI is :func:`model_iri` of it.
+        info: The parsed flatbuffer.
+        arena: What the TFLM runtime said of it.
+        card: The human metadata.
+
+    Returns:
+        The model IRI and its graph.
+    """
+    model = model_iri(ident)
+    g = Graph()
+    g.add((model, RDF.type, TR.Model))
+    g.add((model, SCHEMA.name, Literal(card.name)))
+    for predicate, value in (
+        (SCHEMA.description, card.description or info.description or None),
+        (SCHEMA.creator, card.creator),
+        (SCHEMA.license, card.license),
+        (SCHEMA.version, card.version),
+        (TR.dataset, card.dataset),
+        (TR.framework, card.framework),
+    ):
+        if value:
+            g.add((model, predicate, Literal(value)))
+    if card.source_url:
+        g.add((model, TR.sourceUrl, Literal(card.source_url, datatype=XSD.anyURI)))
+    g.add((model, TR.modelBytes, _int(info.size_bytes)))
+    g.add((model, TR.flashBytes, _int(info.size_bytes)))
+    g.add((model, TR.sha256, Literal(info.sha256)))
+    g.add((model, TR.schemaVersion, _int(info.version)))
+    g.add((model, TR.macs, _int(info.macs)))
+    g.add((model, TR.parameterCount, _int(info.parameter_count)))
+    g.add((model, TR.parameterBytes, _int(info.parameter_bytes)))
+    g.add((model, TR.quantizationType, Literal(info.quantization)))
+    if card.task:
+        g.add((model, TR.task, _TASKS[card.task]))
+    if card.input_modality:
+        g.add((model, TR.inputModality, _MODALITIES[card.input_modality]))
+    for sensor in card.required_sensors:
+        g.add((model, TR.requiresSensorType, TR[sensor]))
+    for label in card.labels:
+        g.add((model, TR.label, Literal(label)))
+    if card.metric is not None:
+        metric = URIRef(f"{model}#metric")
+        g.add((model, TR.hasMetric, metric))
+        g.add((metric, RDF.type, TR.Metric))
+        g.add((metric, TR.metricName, Literal(card.metric.name)))
+        g.add((metric, TR.metricValue, Literal(card.metric.value, datatype=XSD.double)))
+
+    # operator table
+    opcode_nodes = []
+    for index, code in enumerate(info.operator_codes):
+        node = URIRef(f"{model}#opcode{index}")
+        opcode_nodes.append(node)
+        name = code.custom_code if code.is_custom and code.custom_code else code.name
+        g.add((model, TR.hasOperatorCode, node))
+        g.add((node, RDF.type, TR.OperatorCode))
+        g.add((node, TR.opcodeName, Literal(name)))
+        g.add((node, TR.builtinCode, _int(code.code)))
+        g.add((node, TR.operatorVersion, _int(code.version)))
+        g.add((node, TR.isCustom, Literal(bool(code.is_custom))))
+        g.add((node, TR.useCount, _int(info.operator_counts.get(code.name, 0))))
+        g.add((node, TR.operatorType, OP[name]))
+        g.add((model, TR.usesOperatorType, OP[name]))
+        g.add((OP[name], RDF.type, TR.OperatorType))
+        g.add((OP[name], RDFS.label, Literal(name)))
+
+    # subgraphs, tensors, operator nodes
+    for sg_index, subgraph in enumerate(info.subgraphs):
+        sg = URIRef(f"{model}#sg{sg_index}")
+        g.add((model, TR.hasSubgraph, sg))
+        g.add((sg, RDF.type, TR.Subgraph))
+        g.add((sg, TR.index, _int(sg_index)))
+        if subgraph.name:
+            g.add((sg, SCHEMA.name, Literal(subgraph.name)))
+        tensor_nodes = {}
+        for tensor in subgraph.tensors:
+            node = URIRef(f"{sg}-t{tensor.index}")
+            tensor_nodes[tensor.index] = node
+            g.add((sg, TR.hasTensor, node))
+            _tensor(g, node, tensor)
+        for op in subgraph.operators:
+            node = URIRef(f"{sg}-op{op.index}")
+            g.add((sg, TR.hasOperator, node))
+            g.add((node, RDF.type, TR.Operator))
+            g.add((node, TR.index, _int(op.index)))
+            g.add((node, TR.opcode, opcode_nodes[op.opcode_index]))
+            g.add((node, TR.macs, _int(op.macs)))
+            for t in op.inputs:
+                if t in tensor_nodes:
+                    g.add((node, TR.hasInput, tensor_nodes[t]))
+            for t in op.outputs:
+                if t in tensor_nodes:
+                    g.add((node, TR.hasOutput, tensor_nodes[t]))
+        if sg_index == 0:
+            for t in subgraph.input_indices:
+                g.add((model, TR.hasInput, tensor_nodes[t]))
+            for t in subgraph.output_indices:
+                g.add((model, TR.hasOutput, tensor_nodes[t]))
+
+    # what the runtime said
+    assessment = URIRef(f"{model}#runtime-{arena.runtime_name}")
+    g.add((model, TR.hasRuntimeAssessment, assessment))
+    g.add((assessment, RDF.type, TR.RuntimeAssessment))
+    g.add((assessment, TR.assessedRuntime, runtime_iri(arena.runtime_name, arena.runtime_version)))
+    g.add((assessment, TR.runnable, Literal(bool(arena.runnable))))
+    g.add((assessment, TR.pointerBits, _int(arena.pointer_bits)))
+    if arena.arena_bytes is not None:
+        g.add((assessment, TR.arenaBytes, _int(arena.arena_bytes)))
+    if arena.recorded_bytes is not None:
+        g.add((assessment, TR.recordedArenaBytes, _int(arena.recorded_bytes)))
+    if arena.arena_bytes_32bit_estimate is not None:
+        g.add((assessment, TR.arenaBytes32bitEstimate, _int(arena.arena_bytes_32bit_estimate)))
+    if arena.reason:
+        g.add((assessment, TR.refusalReason, Literal(arena.reason)))
+    return model, g

@@ -1,0 +1,89 @@
+"""OWL consistency of the ontology together with the registry's graph (owlready2 + HermiT).
+
+HermiT is a Java program shipped inside owlready2; it needs a Java runtime (``java`` on
+the PATH, Java 11 or later). Without Java the check is reported as not run, never as
+passed. The registered TD documents (``tr:tdDocument``, ``rdf:JSON`` literals) are left
+out: ``rdf:JSON`` is not in the OWL 2 datatype map.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+
+from tinyreg.ontology import ontology_graph
+from tinyreg.registry.namespaces import TR
+
+__all__ = ["OwlOutcome", "owl_consistency"]
+
+
+@dataclass(frozen=True)
+class OwlOutcome:
+    """Result of an OWL consistency check.
+
+    Attributes:
+        ran: False when the reasoner could not run (no Java); ``consistent`` is then False.
+        consistent: True when HermiT found the ontology plus graph consistent.
+        detail: The reasoner's message, or why it did not run.
+        seconds: Time the reasoner took.
+        triples: Triples given to the reasoner.
+    """
+
+    ran: bool
+    consistent: bool
+    detail: str
+    seconds: float
+    triples: int
+
+    @property
+    def summary(self) -> str:
+        """One line for people."""
+        if not self.ran:
+            return f"not run: {self.detail}"
+        verdict = "consistent" if self.consistent else f"INCONSISTENT: {self.detail}"
+        return f"{verdict} ({self.triples:,} triples, HermiT {self.seconds:.1f} s)"
+
+
+def owl_consistency(data: Graph) -> OwlOutcome:
+    """Check that the ontology and a data graph are consistent together.
+
+    Args:
+        data: The registry graph (or any graph in tinyreg terms).
+
+    Returns:
+        The outcome; a missing Java runtime gives ``ran=False``.
+    """
+    if shutil.which("java") is None:
+        return OwlOutcome(False, False, "no Java runtime on the PATH (HermiT needs java)", 0.0, 0)
+    import owlready2
+
+    merged = Graph()
+    for triple in ontology_graph():
+        merged.add(triple)
+    for triple in data:
+        if triple[1] != TR.tdDocument:
+            merged.add(triple)
+    with tempfile.TemporaryDirectory(prefix="tinyreg-owl-") as tmp:
+        path = Path(tmp) / "merged.nt"
+        merged.serialize(destination=str(path), format="nt", encoding="utf-8")
+        world = owlready2.World()
+        onto = world.get_ontology(path.as_uri()).load(format="ntriples")
+        start = time.perf_counter()
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            return OwlOutcome(True, False, str(exc) or "inconsistent", time.perf_counter() - start,
+                              len(merged))
+        except owlready2.OwlReadyJavaError as exc:
+            message = str(exc).strip().splitlines()
+            return OwlOutcome(False, False, f"HermiT failed: {message[-1] if message else exc}",
+                              time.perf_counter() - start, len(merged))
+        finally:
+            world.close()
+    return OwlOutcome(True, True, "consistent", time.perf_counter() - start, len(merged))

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run the whole test suite.
+# Usage: bash scripts/test.sh [PYTEST ARGS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"

@@ -124,13 +124,10 @@ def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, 
         while isinstance(getattr(cause, "cause", None), jsonld.JsonLdError):
             cause = cause.cause
         raise ThingDescriptionError(label, "@context", f"JSON-LD processing failed: {cause}") from exc
-    graph = Graph()
-    if nquads:
-        graph.parse(data=nquads, format="nquads")
-    # nquads parsing puts triples in a dataset; flatten to a plain graph
+    # the document has no named graphs, so its N-Quads are N-Triples
     flat = Graph()
-    for triple in graph:
-        flat.add(triple)
+    if nquads:
+        flat.parse(data=nquads, format="nt")
     device = URIRef(ident)
     flat.add((device, RDF.type, TR.Device))
     flat.add((device, TR.tdDocument, Literal(json.dumps(td, sort_keys=True), datatype=RDF_JSON)))

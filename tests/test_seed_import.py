@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import functools
 from pathlib import Path
 
 import pytest
+
+from _paths import SEED_DEVICES
 from tinyreg.registry.errors import ThingDescriptionError
 from tinyreg.registry.seed_import import (
     SeedConversion,
@@ -16,17 +18,18 @@ from tinyreg.registry.td import td_to_graph
 from tinyreg.registry.validate import check
 
 
-def seed_dir() -> Path:
-    """The seed project's directory: ``$TINYREG_SEED_DIR`` or ``<checkout>/../shared/seed``."""
-    configured = os.environ.get("TINYREG_SEED_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "seed"
-
-
-SEED_DEVICES = seed_dir() / "devices"
 SEED_FILES = sorted(SEED_DEVICES.glob("*.ttl")) if SEED_DEVICES.is_dir() else []
-needs_seed = pytest.mark.skipif(not SEED_FILES, reason=f"no seed devices in {SEED_DEVICES}")
+
+
+def needs_seed(test):
+    """Seed tests fail loudly, never skip, when the seed catalogue is missing."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        assert SEED_FILES, f"no seed devices in {SEED_DEVICES} (set TINYREG_SEED_DIR)"
+        return test(*args, **kwargs)
+
+    return run
 
 
 def conforms(conversion: SeedConversion) -> None:

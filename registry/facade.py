@@ -273,7 +273,7 @@ class Registry:
             ident = card.id or slugify(
                 source.stem if isinstance(source, Path) else card.name
             )
-        arena = measure_arena(data)
+        arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, card)
         validate(graph, str(iri))
         runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)

@@ -181,9 +181,9 @@ def model_to_graph(
                 if t in tensor_nodes:
                     g.add((node, TR.hasOutput, tensor_nodes[t]))
         if sg_index == 0:
-            for t in subgraph.input_indices:
+            for t in subgraph.inputs:
                 g.add((model, TR.hasInput, tensor_nodes[t]))
-            for t in subgraph.output_indices:
+            for t in subgraph.outputs:
                 g.add((model, TR.hasOutput, tensor_nodes[t]))
 
     # what the runtime said

@@ -1,0 +1,271 @@
+"""Tests of the arena measurement, checked against the TFLite Micro runtime itself."""
+
+from __future__ import annotations
+
+import doctest
+import functools
+import importlib.metadata
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _paths import SEED_MODELS
+from tinyreg.registry import arena
+from tinyreg.registry.arena import (
+    ArenaMeasurement,
+    RecordedAllocation,
+    estimate_32bit_arena,
+    measure_arena,
+    measure_arena_file,
+    parse_allocation_report,
+)
+from tinyreg.registry.errors import ModelFileError
+from tinyreg.registry.tflite import parse_tflite
+
+# --------------------------------------------------------------------------- seed data
+
+SEED_FILES = sorted(SEED_MODELS.glob("*.tflite")) if SEED_MODELS.is_dir() else []
+NOT_RUNNABLE = {"Person_Detection"}
+RUNNABLE = [p for p in SEED_FILES if p.stem not in NOT_RUNNABLE]
+
+
+def needs_seed(test):
+    """Seed tests fail loudly, never skip, when the seed catalogue is missing."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        assert SEED_FILES, f"no seed models in {SEED_MODELS} (set TINYREG_SEED_DIR)"
+        return test(*args, **kwargs)
+
+    return run
+
+
+def seed_model(stem: str) -> Path:
+    path = SEED_MODELS / f"{stem}.tflite"
+    assert path.is_file(), f"seed model {path} not found (set TINYREG_SEED_DIR)"
+    return path
+
+
+_MEASURED: dict[Path, ArenaMeasurement] = {}
+
+
+def measured(path: Path) -> ArenaMeasurement:
+    if path not in _MEASURED:
+        _MEASURED[path] = measure_arena_file(path)
+    return _MEASURED[path]
+
+
+# A separate interpreter process that builds the model at each given arena size and,
+# when the runtime accepts it, runs one inference with all-zero inputs. It uses the
+# runtime directly, not tinyreg, and its stderr (the runtime's noise) is captured.
+_RUNTIME_CHECK = r"""
+import json, sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+
+data = open(sys.argv[1], "rb").read()
+n_inputs = int(sys.argv[2])
+outcome = {}
+for size in map(int, sys.argv[3:]):
+    try:
+        interpreter = runtime.Interpreter.from_bytes(data, arena_size=size)
+    except RuntimeError:
+        outcome[size] = "refused"
+        continue
+    for i in range(n_inputs):
+        details = interpreter.get_input_details(i)
+        interpreter.set_input(np.zeros(details["shape"], dtype=details["dtype"]), i)
+    interpreter.invoke()
+    outcome[size] = "invoked"
+print(json.dumps(outcome))
+"""
+
+
+def runtime_outcomes(path: Path, n_inputs: int, sizes: list[int]) -> dict[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _RUNTIME_CHECK, str(path), str(n_inputs), *map(str, sizes)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {int(k): v for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+# --------------------------------------------------------------------------- seed models
+
+
+@needs_seed
+@pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.stem)
+def test_minimal_arena_is_accepted_and_one_byte_less_is_not(path: Path) -> None:
+    m = measured(path)
+    assert m.runnable, m.reason
+    assert m.reason is None
+    assert isinstance(m.arena_bytes, int) and m.arena_bytes > 0
+    assert m.recorded_bytes is not None and m.head_bytes is not None and m.tail_bytes is not None
+    assert m.head_bytes + m.tail_bytes == m.recorded_bytes <= m.arena_bytes
+    assert m.allocations and all(a.count > 0 for a in m.allocations)
+
+    n_inputs = len(parse_tflite(path.read_bytes()).inputs)
+    sizes = [m.arena_bytes, m.arena_bytes - 1, m.arena_bytes - 16]
+    outcome = runtime_outcomes(path, n_inputs, sizes)
+    assert outcome[m.arena_bytes] == "invoked"
+    assert outcome[m.arena_bytes - 1] == "refused"
+    assert outcome[m.arena_bytes - 16] == "refused"
+
+
+@needs_seed
+def test_person_detection_is_refused_by_the_runtime() -> None:
+    m = measured(seed_model("Person_Detection"))
+    assert not m.runnable
+    assert m.arena_bytes is None and m.recorded_bytes is None
+    assert m.arena_bytes_32bit_estimate is None
+    assert m.reason is not None and "Hybrid" in m.reason
+    lines = m.reason.split("; ")
+    assert len(lines) == len(set(lines))  # deduplicated
+    assert m.attempts == 1  # not a memory problem: no search
+
+
+@needs_seed
+def test_only_person_detection_is_not_runnable() -> None:
+    refused = {p.stem for p in SEED_FILES if not measured(p).runnable}
+    assert refused == NOT_RUNNABLE
+
+
+@needs_seed
+def test_hello_world_needs_more_than_the_recorded_total() -> None:
+    """Temporary allocations during Prepare need room beyond what AllocateTensors keeps."""
+    m = measured(seed_model("Hello_World"))
+    assert m.arena_bytes is not None and m.recorded_bytes is not None
+    assert m.arena_bytes > m.recorded_bytes
+
+
+@needs_seed
+@pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.stem)
+def test_32bit_estimate(path: Path) -> None:
+    m = measured(path)
+    assert m.arena_bytes is not None and m.arena_bytes_32bit_estimate is not None
+    by_category = {a.category: a for a in m.allocations}
+    # Pointer-width savings computed here from the struct layouts: TfLiteEvalTensor 24 -> 12,
+    # TfLiteTensor 64 -> 40, TfLiteAffineQuantization 24 -> 12 (one per two allocations),
+    # NodeAndRegistration 64 -> 32.
+    saving = 0
+    for name, per_struct, per_count in (
+        ("TfLiteEvalTensor data", 12, 1),
+        ("Persistent TfLiteTensor data", 24, 1),
+        ("Persistent TfLiteTensor quantization data", 12, 2),
+        ("NodeAndRegistration struct", 32, 1),
+    ):
+        if name in by_category:
+            saving += by_category[name].count // per_count * per_struct
+    expected = -(-(m.arena_bytes - saving) // 16) * 16
+    assert m.arena_bytes_32bit_estimate == expected
+    assert m.arena_bytes_32bit_estimate <= m.arena_bytes
+    assert m.head_bytes is not None and m.arena_bytes_32bit_estimate > m.head_bytes
+
+
+@needs_seed
+def test_runtime_identity() -> None:
+    m = measured(seed_model("Hello_World"))
+    assert m.runtime_name == "tflite-micro"
+    assert m.runtime_version == importlib.metadata.version("tflite-micro")
+    assert m.pointer_bits == struct.calcsize("P") * 8
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+@needs_seed
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
+def test_measurement_is_silent(capfd: pytest.CaptureFixture[str], isolate: bool) -> None:
+    """The runtime's messages on file descriptor 2 never reach the user."""
+    capfd.readouterr()
+    measure_arena(seed_model("Hello_World").read_bytes(), isolate=isolate)
+    measure_arena(seed_model("Person_Detection").read_bytes(), isolate=isolate)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+@needs_seed
+@pytest.mark.parametrize("stem", ["Hello_World", "Voice_Turn", "Person_Detection"])
+def test_in_process_and_isolated_agree(stem: str) -> None:
+    data = seed_model(stem).read_bytes()
+    here = measure_arena(data, isolate=False)
+    isolated = measured(seed_model(stem))
+    assert (here.runnable, here.arena_bytes, here.recorded_bytes) == (
+        isolated.runnable,
+        isolated.arena_bytes,
+        isolated.recorded_bytes,
+    )
+    assert here.reason == isolated.reason
+
+
+@needs_seed
+@pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
+def test_a_runtime_crash_counts_as_a_refusal() -> None:
+    """TFLM dereferences a null allocator for tiny arenas; the forked attempt absorbs it."""
+    attempt = arena._attempt(seed_model("Hello_World").read_bytes(), 64, isolate=True)
+    assert not attempt.accepted
+    assert "crashed" in attempt.error
+
+
+@needs_seed
+def test_too_small_maximum_is_reported() -> None:
+    m = measure_arena(seed_model("Hello_World").read_bytes(), max_arena=1024)
+    assert not m.runnable
+    assert m.reason is not None and m.reason.startswith("does not fit in 1024 bytes")
+
+
+def test_malformed_data_is_refused_before_the_runtime(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError) as caught:
+        measure_arena(b"", source="empty.tflite")
+    assert caught.value.detail == "file is empty"
+    with pytest.raises(ModelFileError):
+        measure_arena(b"0123456789abcdef" * 8)
+    with pytest.raises(ModelFileError):
+        measure_arena_file(tmp_path / "absent.tflite")
+
+
+@needs_seed
+def test_truncated_model_is_refused_before_the_runtime() -> None:
+    data = seed_model("ARM_MicroNet_VWW_3").read_bytes()
+    with pytest.raises(ModelFileError) as caught:
+        measure_arena(data[: len(data) // 2], source="half.tflite")
+    assert "truncated" in caught.value.detail
+
+
+# --------------------------------------------------------------------------- report parsing
+
+
+def test_parse_allocation_report() -> None:
+    text = (
+        "[RecordingMicroAllocator] Arena allocation total 1504 bytes\n"
+        "[RecordingMicroAllocator] Arena allocation head 32 bytes\n"
+        "[RecordingMicroAllocator] Arena allocation tail 1472 bytes\n"
+        "[RecordingMicroAllocator] 'TfLiteEvalTensor data' used 240 bytes with alignment "
+        "overhead (requested 240 bytes for 10 allocations)\n"
+        "[RecordingMicroAllocator] 'NodeAndRegistration struct' used 192 bytes with alignment "
+        "overhead (requested 192 bytes for 3 NodeAndRegistration structs)\n"
+    )
+    total, head, tail, categories = parse_allocation_report(text)
+    assert (total, head, tail) == (1504, 32, 1472)
+    assert categories == (
+        RecordedAllocation("TfLiteEvalTensor data", 240, 240, 10),
+        RecordedAllocation("NodeAndRegistration struct", 192, 192, 3),
+    )
+    # 10 x (24 - 12) + 3 x (64 - 32) = 216 bytes saved, rounded up to 16.
+    assert estimate_32bit_arena(1936, categories) == 1728
+
+
+def test_estimate_leaves_unknown_struct_sizes_alone() -> None:
+    odd = RecordedAllocation("TfLiteEvalTensor data", 320, 320, 10)  # 32 B each: not the table
+    assert estimate_32bit_arena(1936, [odd]) == 1936
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(arena, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

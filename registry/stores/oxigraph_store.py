@@ -1,0 +1,290 @@
+"""The embedded graph store: Oxigraph (RocksDB) in a local directory or in memory.
+
+An on-disk store directory is locked exclusively by the process that opens it
+(RocksDB's ``LOCK`` file): a second :class:`OxigraphStore` on the same
+directory, in this process or another one, fails with
+:class:`~tinyreg.registry.errors.StoreError` until the first is closed. To share
+one store between several processes, serve it with
+``oxigraph serve --location DIR --union-default-graph`` and use
+:class:`~tinyreg.registry.stores.sparql_store.SparqlEndpointStore`.
+
+Every SPARQL Update runs in one RocksDB transaction, so a replacement is either
+fully applied or not at all, even if the process is killed half-way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.term import Node
+
+from ..errors import InputError, QueryError, StoreError
+from .base import (
+    BaseGraphStore,
+    BulkFormat,
+    BulkSource,
+    QueryResult,
+    StoreCapabilities,
+    from_oxigraph,
+    graph_node,
+    guess_bulk_format,
+    inline_bindings,
+    normalise_bindings,
+    result_from_oxigraph,
+)
+
+__all__ = ["OxigraphStore"]
+
+MEMORY_LABEL = ":memory:"
+
+
+class OxigraphStore(BaseGraphStore):
+    """A :class:`~tinyreg.registry.stores.base.GraphStore` on an embedded ``pyoxigraph.Store``.
+
+    Queries run with ``use_default_graph_as_union=True`` and bindings are
+    passed as pyoxigraph ``substitutions``; queries that do not project a bound
+    variable, which Oxigraph refuses to substitute, take the values inline as a
+    ``VALUES`` block (see :mod:`tinyreg.registry.stores.base`).
+
+    Attributes:
+        path: The store directory, or ``None`` for an in-memory store.
+        label: The directory, or ``":memory:"``.
+        capabilities: Transactional, native substitutions, persistent when on disk.
+
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open (creating if needed) a store directory, or an in-memory store.
+
+        Args:
+            path: The store directory; ``None`` keeps the data in memory only.
+
+        Raises:
+            StoreError: The directory is locked by another store, is not a
+                directory, holds no valid store or cannot be created.
+
+        """
+        self.path: Path | None = Path(path) if path is not None else None
+        self.label = str(self.path) if self.path is not None else MEMORY_LABEL
+        self.capabilities = StoreCapabilities(
+            transactional=True,
+            substitutions=True,
+            persistent=self.path is not None,
+        )
+        try:
+            store = ox.Store(str(self.path)) if self.path is not None else ox.Store()
+        except OSError as exc:
+            raise StoreError(self.label, _open_error(exc)) from exc
+        self._store: ox.Store | None = store
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def _db(self) -> ox.Store:
+        if self._store is None:
+            raise StoreError(self.label, "the store is closed")
+        return self._store
+
+    # ------------------------------------------------------------------ reads
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        """Run a SPARQL query over the union of all named graphs.
+
+        Args:
+            sparql: A ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` query.
+            bindings: Values of variables, substituted by Oxigraph or inlined.
+
+        Returns:
+            The materialised result with rdflib terms.
+
+        Raises:
+            QueryError: The query cannot be parsed or evaluated, or a binding
+                is not allowed.
+            StoreError: Reading the store failed.
+
+        """
+        values = normalise_bindings(bindings)
+        db = self._db
+        try:
+            if not values:
+                return result_from_oxigraph(db.query(sparql, use_default_graph_as_union=True))
+            substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
+            substitutions = {ox.Variable(name): term for name, term in values.items()}
+            try:
+                raw = db.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
+            except RuntimeError:
+                # Oxigraph only substitutes projected variables (SEP-0007); other
+                # queries take the values inline, as on a remote endpoint.
+                raw = db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
+            return result_from_oxigraph(raw)
+        except SyntaxError as exc:
+            raise QueryError(str(exc.msg or exc)) from exc
+        except OSError as exc:
+            raise StoreError(self.label, f"query failed: {exc}") from exc
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise QueryError(str(exc)) from exc
+
+    def has_graph(self, name: str) -> bool:
+        """Tell whether a named graph holds at least one triple.
+
+        Args:
+            name: The graph IRI.
+
+        Returns:
+            ``True`` if the graph exists.
+
+        """
+        node = graph_node(name)
+        try:
+            return next(iter(self._db.quads_for_pattern(None, None, None, node)), None) is not None
+        except OSError as exc:
+            raise StoreError(self.label, f"reading graph {node} failed: {exc}") from exc
+
+    def graph_names(self) -> list[str]:
+        """List the IRIs of the non-empty named graphs.
+
+        Returns:
+            The graph IRIs, sorted.
+
+        """
+        db = self._db
+        try:
+            return sorted(
+                graph.value
+                for graph in db.named_graphs()
+                if isinstance(graph, ox.NamedNode)
+                and next(iter(db.quads_for_pattern(None, None, None, graph)), None) is not None
+            )
+        except OSError as exc:
+            raise StoreError(self.label, f"listing graphs failed: {exc}") from exc
+
+    def get_graph(self, name: str) -> Graph:
+        """Return the content of a named graph.
+
+        Args:
+            name: The graph IRI.
+
+        Returns:
+            A new rdflib graph, empty if the named graph is absent.
+
+        """
+        node = graph_node(name)
+        graph = Graph()
+        try:
+            for quad in self._db.quads_for_pattern(None, None, None, node):
+                graph.add(
+                    (
+                        from_oxigraph(quad.subject),
+                        from_oxigraph(quad.predicate),
+                        from_oxigraph(quad.object),
+                    )
+                )
+        except OSError as exc:
+            raise StoreError(self.label, f"reading graph {node} failed: {exc}") from exc
+        return graph
+
+    # ------------------------------------------------------------------ writes
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update request in one transaction.
+
+        Args:
+            sparql: The update request.
+
+        Raises:
+            QueryError: The request cannot be parsed or applied; nothing was written.
+            StoreError: Writing failed; nothing was written.
+
+        """
+        try:
+            self._db.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(str(exc.msg or exc)) from exc
+        except OSError as exc:
+            raise StoreError(self.label, f"update failed: {exc}") from exc
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise QueryError(str(exc)) from exc
+
+    def bulk_load(
+        self,
+        source: BulkSource,
+        graph: str | None = None,
+        *,
+        rdf_format: BulkFormat | None = None,
+    ) -> None:
+        """Add a large N-Triples or N-Quads document with Oxigraph's bulk loader.
+
+        The loader bypasses transactions: it is fast, but a failed load may
+        leave part of the data behind. Blank-node labels of the document are
+        renamed, so they never merge with existing blank nodes.
+
+        Args:
+            source: A file path, or the document as bytes.
+            graph: The named graph receiving N-Triples; ``None`` for N-Quads.
+            rdf_format: ``"nt"`` or ``"nq"``; guessed when ``None``.
+
+        Raises:
+            InputError: The document is not valid N-Triples/N-Quads (part of it
+                may have been loaded), or the format cannot be told.
+            StoreError: Reading the file or writing the store failed.
+
+        """
+        chosen = guess_bulk_format(source, graph, rdf_format)
+        syntax = ox.RdfFormat.N_TRIPLES if chosen == "nt" else ox.RdfFormat.N_QUADS
+        target = graph_node(graph) if graph is not None else None
+        where = "<bytes>" if isinstance(source, bytes | bytearray) else os.fspath(source)
+        db = self._db
+        try:
+            if isinstance(source, bytes | bytearray):
+                db.bulk_load(input=bytes(source), format=syntax, to_graph=target)
+            else:
+                db.bulk_load(path=os.fspath(source), format=syntax, to_graph=target)
+        except SyntaxError as exc:
+            raise InputError(
+                f"{where}: invalid {chosen.upper()} data, part of it may have been loaded: {exc}"
+            ) from exc
+        except OSError as exc:
+            raise StoreError(self.label, f"bulk load of {where} failed: {exc}") from exc
+        except ValueError as exc:
+            raise InputError(f"{where}: {exc}") from exc
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Flush and release the store and its directory lock. Idempotent.
+
+        Raises:
+            StoreError: Flushing to disk failed.
+
+        """
+        store, self._store = self._store, None
+        if store is not None and self.path is not None:
+            try:
+                store.flush()
+            except OSError as exc:
+                raise StoreError(self.label, f"flushing to disk failed: {exc}") from exc
+        del store
+
+
+def _open_error(exc: OSError) -> str:
+    """Explain why a store directory could not be opened.
+
+    Args:
+        exc: The error raised by pyoxigraph.
+
+    Returns:
+        A message for :class:`StoreError`.
+
+    """
+    text = str(exc)
+    if "lock" in text.lower():
+        return (
+            "the store directory is locked by another open store (an embedded store can be "
+            "used by one process at a time; serve it with `oxigraph serve` to share it): "
+            f"{text}"
+        )
+    return f"cannot open the store directory: {text}"

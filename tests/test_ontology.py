@@ -12,7 +12,7 @@ def _declared() -> set[str]:
     names = set()
     for subject in graph.subjects():
         if isinstance(subject, URIRef) and str(subject).startswith(TR_IRI):
-            names.add(str(subject)[len(TR_IRI):])
+            names.add(str(subject)[len(TR_IRI) :])
     return names
 
 
@@ -26,7 +26,7 @@ def test_every_namespace_term_is_declared_in_the_ontology_and_back():
 def test_sensor_types_of_cards_are_the_ontology_sensor_classes():
     graph = ontology_graph()
     sensor_classes = {
-        str(c)[len(TR_IRI):]
+        str(c)[len(TR_IRI) :]
         for c in graph.transitive_subjects(RDFS.subClassOf, SOSA.Sensor)
         if str(c).startswith(TR_IRI)
     }
@@ -48,5 +48,5 @@ def test_single_namespace_iri_across_ontology_shapes_and_context():
     assert context is not None and context["@context"]["tr"] == TR_IRI
     # every tr: term the shapes use exists in the ontology
     declared = _declared()
-    used = {t[len(TR_IRI):] for t in shapes_terms if t.startswith(TR_IRI)}
+    used = {t[len(TR_IRI) :] for t in shapes_terms if t.startswith(TR_IRI)}
     assert used <= declared, used - declared

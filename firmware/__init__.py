@@ -1,0 +1,1 @@
+"""Device side of tinyreg: the deployment protocol and the virtual microcontroller runtime."""

@@ -1,0 +1,1 @@
+"""tinyreg's starter knowledge graph: device TDs of real boards, small models and their cards."""

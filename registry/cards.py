@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from tinyreg.registry.errors import CardError
 
 __all__ = [
@@ -41,19 +42,51 @@ __all__ = [
 ]
 
 TASKS = (
-    "classification", "object-detection", "feature-extraction", "anomaly-detection",
-    "regression", "unsupervised", "other",
+    "classification",
+    "object-detection",
+    "feature-extraction",
+    "anomaly-detection",
+    "regression",
+    "unsupervised",
+    "other",
 )
 MODALITIES = ("audio", "image", "motion", "vibration", "environmental", "time-series", "other")
 SENSOR_TYPES = (
-    "Accelerometer", "Gyroscope", "Magnetometer", "IMU", "IMU9DoF", "Microphone",
-    "PDMMicrophone", "I2SMicrophone", "AnalogMicrophone", "Camera", "Thermometer",
-    "HumiditySensor", "Barometer", "GasSensor", "LightSensor", "ColorSensor",
-    "ProximitySensor", "GestureSensor", "OtherSensor",
+    "Accelerometer",
+    "Gyroscope",
+    "Magnetometer",
+    "IMU",
+    "IMU9DoF",
+    "Microphone",
+    "PDMMicrophone",
+    "I2SMicrophone",
+    "AnalogMicrophone",
+    "Camera",
+    "Thermometer",
+    "HumiditySensor",
+    "Barometer",
+    "GasSensor",
+    "LightSensor",
+    "ColorSensor",
+    "ProximitySensor",
+    "GestureSensor",
+    "OtherSensor",
 )
 _FIELDS = (
-    "id", "name", "description", "task", "input_modality", "required_sensors", "labels",
-    "dataset", "metric", "creator", "license", "quantization", "framework", "source_url",
+    "id",
+    "name",
+    "description",
+    "task",
+    "input_modality",
+    "required_sensors",
+    "labels",
+    "dataset",
+    "metric",
+    "creator",
+    "license",
+    "quantization",
+    "framework",
+    "source_url",
     "version",
 )
 
@@ -158,13 +191,18 @@ def card_from_mapping(data: dict[str, Any], source: str = "<card>") -> ModelCard
     for sensor in sensors:
         if sensor not in SENSOR_TYPES:
             raise CardError(
-                source, "required_sensors",
+                source,
+                "required_sensors",
                 f"{sensor!r} is not a sensor type; known: {', '.join(SENSOR_TYPES)}",
             )
     metric = None
     raw_metric = data.get("metric")
     if raw_metric is not None:
-        if not isinstance(raw_metric, dict) or "name" not in raw_metric or "value" not in raw_metric:
+        if (
+            not isinstance(raw_metric, dict)
+            or "name" not in raw_metric
+            or "value" not in raw_metric
+        ):
             raise CardError(source, "metric", "must be a mapping with 'name' and 'value'")
         value = raw_metric["value"]
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -203,22 +241,34 @@ def load_card(path: Path) -> ModelCard:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise CardError(str(path), None, f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+        raise CardError(
+            str(path), None, f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from exc
     return card_from_mapping(data, str(path))
 
 
 # The seed catalogue's codes (see its README).
 _SEED_SENSORS = {
-    "0": "Camera", "1": "Microphone", "2": "Accelerometer", "3": "Gyroscope",
-    "4": "Thermometer", "5": None,
+    "0": "Camera",
+    "1": "Microphone",
+    "2": "Accelerometer",
+    "3": "Gyroscope",
+    "4": "Thermometer",
+    "5": None,
 }
 _SEED_TASKS = {
-    "0": "classification", "1": "object-detection", "2": "feature-extraction",
-    "3": "unsupervised", "4": "other",
+    "0": "classification",
+    "1": "object-detection",
+    "2": "feature-extraction",
+    "3": "unsupervised",
+    "4": "other",
 }
 _SEED_METRICS = {"0": "top-1 accuracy", "1": "top-5 accuracy", "2": "other"}
 _MODALITY_OF = {
-    "Camera": "image", "Microphone": "audio", "Accelerometer": "motion", "Gyroscope": "motion",
+    "Camera": "image",
+    "Microphone": "audio",
+    "Accelerometer": "motion",
+    "Gyroscope": "motion",
     "Thermometer": "environmental",
 }
 
@@ -248,7 +298,8 @@ def seed_cards(csv_path: Path) -> dict[str, ModelCard]:
         if "name" not in row or "sensors" not in row:
             raise CardError(where, None, "expected the columns name, sensors, metric, ...")
         sensors = [
-            s for code in (row.get("sensors") or "").split(",")
+            s
+            for code in (row.get("sensors") or "").split(",")
             if (s := _SEED_SENSORS.get(code.strip())) is not None
         ]
         modality = _MODALITY_OF.get(sensors[0]) if sensors else "other"
@@ -267,7 +318,9 @@ def seed_cards(csv_path: Path) -> dict[str, ModelCard]:
         for key, label in (("input_comment", "Input"), ("output_comment", "Output")):
             note = row.get(key)
             if not _missing(note):
-                description += f" {label}: {note.strip()}" if description else f"{label}: {note.strip()}"
+                description += (
+                    f" {label}: {note.strip()}" if description else f"{label}: {note.strip()}"
+                )
         data: dict[str, Any] = {
             "id": slugify(row["name"]),
             "name": row["name"].strip(),

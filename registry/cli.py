@@ -50,13 +50,15 @@ def _csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else (json.dumps(v) if isinstance(v, list) else v)
-                         for v in row])
+        writer.writerow(
+            ["" if v is None else (json.dumps(v) if isinstance(v, list) else v) for v in row]
+        )
     return buffer.getvalue().rstrip("\n")
 
 
-def _emit(fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-          objects: list[dict[str, Any]]) -> None:
+def _emit(
+    fmt: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], objects: list[dict[str, Any]]
+) -> None:
     if fmt == "json":
         _echo(json.dumps(objects, indent=2))
     elif fmt == "csv":
@@ -116,17 +118,25 @@ def add() -> None:
 
 @add.command("model")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--card", type=click.Path(path_type=Path),
-              help="Model card (YAML/JSON); default: FILE's stem with .yaml/.yml/.json.")
+@click.option(
+    "--card",
+    type=click.Path(path_type=Path),
+    help="Model card (YAML/JSON); default: FILE's stem with .yaml/.yml/.json.",
+)
 @click.option("--id", "ident", help="Model id (slug); default: the card's id or the file stem.")
 @pass_ctx
 def add_model(state: _Context, file: Path, card: Path | None, ident: str | None) -> None:
     """Register a .tflite model: parse, measure its arena, validate, store."""
     record = state.registry.add_model(file, card, ident=ident)
-    status = (f"arena {_bytes(record.arena_bytes)} B" if record.runnable
-              else f"NOT runnable on TFLM: {record.reason}")
-    _echo(f"registered model {record.id}: {record.name}, {_bytes(record.model_bytes)} B, "
-          f"{_bytes(record.macs)} MACs, {status}")
+    status = (
+        f"arena {_bytes(record.arena_bytes)} B"
+        if record.runnable
+        else f"NOT runnable on TFLM: {record.reason}"
+    )
+    _echo(
+        f"registered model {record.id}: {record.name}, {_bytes(record.model_bytes)} B, "
+        f"{_bytes(record.macs)} MACs, {status}"
+    )
 
 
 @add.command("device")
@@ -135,8 +145,10 @@ def add_model(state: _Context, file: Path, card: Path | None, ident: str | None)
 def add_device(state: _Context, td: Path) -> None:
     """Register a device from its W3C WoT Thing Description (JSON-LD)."""
     record = state.registry.add_device(td)
-    _echo(f"registered device {record.id}: {record.title}, RAM {_bytes(record.ram_bytes)} B, "
-          f"flash {_bytes(record.flash_bytes)} B, sensors: {', '.join(record.sensors) or 'none'}")
+    _echo(
+        f"registered device {record.id}: {record.title}, RAM {_bytes(record.ram_bytes)} B, "
+        f"flash {_bytes(record.flash_bytes)} B, sensors: {', '.join(record.sensors) or 'none'}"
+    )
 
 
 def _builtin_dir() -> Path:
@@ -145,8 +157,11 @@ def _builtin_dir() -> Path:
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--builtin", is_flag=True,
-              help="Also import tinyreg's own starter graph (kg_data: boards and models).")
+@click.option(
+    "--builtin",
+    is_flag=True,
+    help="Also import tinyreg's own starter graph (kg_data: boards and models).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @pass_ctx
 def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: bool) -> None:
@@ -156,8 +171,6 @@ def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: b
     Descriptions (.jsonld, .td.json) and the seed project's Turtle device descriptions
     (.ttl, converted with the assumptions reported). Exit 1 if anything was refused.
     """
-    from tqdm import tqdm
-
     targets = list(paths)
     if builtin:
         targets.insert(0, _builtin_dir())
@@ -165,23 +178,17 @@ def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: b
         raise click.UsageError("give a PATH to import, or --builtin")
     refused = 0
     for target in targets:
-        bar: Any = None
-
-        def start(total: int, target: Path = target) -> None:
-            nonlocal bar
-            bar = tqdm(total=total, desc=f"import {target.name or target}", unit="file",
-                       disable=quiet, file=sys.stderr)
-
-        def step(name: str) -> None:
-            if bar is not None:
-                bar.set_postfix_str(name[-30:])
-                bar.update(1)
-
-        report = state.registry.import_path(target, progress=step, on_total=start)
-        if bar is not None:
-            bar.close()
-        _echo(f"{target}: {len(report.models)} models, {len(report.devices)} devices registered, "
-              f"{len(report.refused)} refused")
+        progress = _Progress(f"import {target.name or target}", quiet)
+        try:
+            report = state.registry.import_path(
+                target, progress=progress.step, on_total=progress.start
+            )
+        finally:
+            progress.close()
+        _echo(
+            f"{target}: {len(report.models)} models, {len(report.devices)} devices registered, "
+            f"{len(report.refused)} refused"
+        )
         for note in report.notes:
             _echo(f"  assumed: {note}")
         for file, why in report.refused:
@@ -189,6 +196,31 @@ def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: b
         refused += len(report.refused)
     if refused:
         sys.exit(1)
+
+
+class _Progress:
+    """A tqdm progress bar on stderr, created once the total is known."""
+
+    def __init__(self, desc: str, quiet: bool) -> None:
+        self.desc = desc
+        self.quiet = quiet
+        self.bar: Any = None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total, desc=self.desc, unit="file", disable=self.quiet, file=sys.stderr
+        )
+
+    def step(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(name[-30:])
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 MODEL_COLUMNS = ["id", "name", "arena_bytes", "flash_bytes", "macs", "runnable", "reason"]
@@ -213,26 +245,45 @@ def list_cmd(state: _Context, kind: str, fmt: str) -> None:
         return
     if kind in ("models", "all"):
         models_list = state.registry.list_models()
-        rows = [[m.id, m.name, _bytes(m.arena_bytes) if fmt == "table" else m.arena_bytes,
-                 _bytes(m.flash_bytes) if fmt == "table" else m.flash_bytes,
-                 _bytes(m.macs) if fmt == "table" else m.macs, m.runnable, m.reason]
-                for m in models_list]
+        rows = [
+            [
+                m.id,
+                m.name,
+                _bytes(m.arena_bytes) if fmt == "table" else m.arena_bytes,
+                _bytes(m.flash_bytes) if fmt == "table" else m.flash_bytes,
+                _bytes(m.macs) if fmt == "table" else m.macs,
+                m.runnable,
+                m.reason,
+            ]
+            for m in models_list
+        ]
         _emit(fmt, MODEL_COLUMNS, rows, [m.to_dict() for m in models_list])
     if kind == "all" and fmt == "table":
         _echo()
     if kind in ("devices", "all"):
         devices_list = state.registry.list_devices()
-        rows = [[d.id, d.title, _bytes(d.ram_bytes) if fmt == "table" else d.ram_bytes,
-                 _bytes(d.flash_bytes) if fmt == "table" else d.flash_bytes,
-                 ", ".join(d.sensors) if fmt == "table" else d.sensors]
-                for d in devices_list]
+        rows = [
+            [
+                d.id,
+                d.title,
+                _bytes(d.ram_bytes) if fmt == "table" else d.ram_bytes,
+                _bytes(d.flash_bytes) if fmt == "table" else d.flash_bytes,
+                ", ".join(d.sensors) if fmt == "table" else d.sensors,
+            ]
+            for d in devices_list
+        ]
         _emit(fmt, DEVICE_COLUMNS, rows, [d.to_dict() for d in devices_list])
 
 
 @cli.command("show")
 @click.argument("ident")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "turtle"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "turtle"]),
+    default="table",
+    show_default=True,
+)
 @pass_ctx
 def show(state: _Context, ident: str, fmt: str) -> None:
     """Show one model or device (by id, short id or name)."""
@@ -267,10 +318,11 @@ def delete(state: _Context, ident: str) -> None:
 
 def _result_table(result: QueryResult) -> tuple[list[str], list[list[Any]], list[dict[str, Any]]]:
     headers = list(result.variables)
-    rows = [[(None if row.get(v) is None else str(row[v])) for v in headers]
-            for row in result.rows]
-    objects = [{v: (None if row.get(v) is None else _json_term(row[v])) for v in headers}
-               for row in result.rows]
+    rows = [[(None if row.get(v) is None else str(row[v])) for v in headers] for row in result.rows]
+    objects = [
+        {v: (None if row.get(v) is None else _json_term(row[v])) for v in headers}
+        for row in result.rows
+    ]
     return headers, rows, objects
 
 
@@ -287,8 +339,13 @@ def _json_term(term: Any) -> Any:
 
 @cli.command("query")
 @click.argument("sparql", required=False)
-@click.option("--file", "-f", "file", type=click.Path(exists=True, path_type=Path),
-              help="Read the query from a file.")
+@click.option(
+    "--file",
+    "-f",
+    "file",
+    type=click.Path(exists=True, path_type=Path),
+    help="Read the query from a file.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
 def query(state: _Context, sparql: str | None, file: Path | None, fmt: str) -> None:
@@ -313,8 +370,12 @@ def query(state: _Context, sparql: str | None, file: Path | None, fmt: str) -> N
 
 
 @cli.command("check")
-@click.option("--owl/--no-owl", default=True, show_default=True,
-              help="Also check OWL consistency of ontology + graph (owlready2 + HermiT, Java).")
+@click.option(
+    "--owl/--no-owl",
+    default=True,
+    show_default=True,
+    help="Also check OWL consistency of ontology + graph (owlready2 + HermiT, Java).",
+)
 @pass_ctx
 def check_cmd(state: _Context, owl: bool) -> None:
     """Validate the whole graph: SHACL shapes, and OWL consistency with HermiT."""
@@ -335,9 +396,14 @@ def check_cmd(state: _Context, owl: bool) -> None:
 
 @cli.command("export")
 @click.argument("ident", required=False)
-@click.option("--format", "fmt", type=click.Choice(["turtle", "json-ld", "nt", "td"]),
-              default="turtle", show_default=True,
-              help="td: the device's W3C WoT Thing Description as registered.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "json-ld", "nt", "td"]),
+    default="turtle",
+    show_default=True,
+    help="td: the device's W3C WoT Thing Description as registered.",
+)
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write to a file.")
 @pass_ctx
 def export(state: _Context, ident: str | None, fmt: str, out: Path | None) -> None:

@@ -33,7 +33,7 @@ from tinyreg.registry.errors import (
     NotFoundError,
     ThingDescriptionError,
 )
-from tinyreg.registry.model_rdf import model_iri, model_to_graph, runtime_to_graph
+from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
 from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, PREFIXES, TR
 from tinyreg.registry.stores import GraphStore, QueryResult, open_store
 from tinyreg.registry.td import load_td, td_from_graph, td_to_graph
@@ -83,6 +83,7 @@ class ModelRecord:
         macs: Multiply-accumulates of one inference.
         runnable: Whether the TFLM runtime accepts the model.
         reason: Why not, in the runtime's words (``None`` when runnable).
+
     """
 
     id: str
@@ -124,6 +125,7 @@ class DeviceRecord:
         ram_bytes: Total RAM.
         flash_bytes: Total flash.
         sensors: Sensor types (ontology class names), one per sensor.
+
     """
 
     id: str
@@ -169,6 +171,7 @@ class Registry:
 
     Args:
         store: An open graph store (see :func:`tinyreg.registry.stores.open_store`).
+
     """
 
     def __init__(self, store: GraphStore) -> None:
@@ -176,8 +179,10 @@ class Registry:
         self._ensure_ontology()
 
     def _ensure_ontology(self) -> None:
-        """Keep the ontology in the store (its own graph), so queries can follow the class
-        hierarchy (``rdfs:subClassOf``, ``tr:provides``); refreshed when the file changes."""
+        """Keep the ontology in the store, in its own graph.
+
+        Queries can then follow the class hierarchy (``rdfs:subClassOf``, ``tr:provides``); refreshed when the file changes.
+        """
         digest = hashlib.sha256(read_text("tinyreg.ttl").encode()).hexdigest()
         stored = self.store.select(
             "SELECT ?v WHERE { GRAPH ?g { ?o <https://w3id.org/tinyreg#sha256> ?v } }",
@@ -191,15 +196,14 @@ class Registry:
             self.store.replace_graph(ONTOLOGY_IRI, graph)
 
     @classmethod
-    def open(
-        cls, location: str | Path | None = None, *, in_memory: bool = False
-    ) -> Registry:
+    def open(cls, location: str | Path | None = None, *, in_memory: bool = False) -> Registry:
         """Open the registry at a location.
 
         Args:
             location: A directory (embedded Oxigraph store there), an ``http(s)://`` SPARQL
                 endpoint, or ``None`` for the per-user default directory.
             in_memory: Use a throw-away in-memory embedded store (ignores ``location``).
+
         """
         if in_memory:
             from tinyreg.registry.stores import OxigraphStore
@@ -246,6 +250,7 @@ class Registry:
             ModelFileError: If the file is not a valid .tflite.
             CardError: If the card is invalid.
             ValidationError: If the description violates the shapes.
+
         """
         label = str(source) if isinstance(source, Path) else "<bytes>"
         if isinstance(source, Path):
@@ -270,9 +275,7 @@ class Registry:
             stem = source.stem if isinstance(source, Path) else f"model-{info.sha256[:12]}"
             card = ModelCard(name=stem)
         if ident is None:
-            ident = card.id or slugify(
-                source.stem if isinstance(source, Path) else card.name
-            )
+            ident = card.id or slugify(source.stem if isinstance(source, Path) else card.name)
         arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, card)
         validate(graph, str(iri))
@@ -286,6 +289,7 @@ class Registry:
         Raises:
             NotFoundError: If no model matches.
             AmbiguousIdError: If a name matches several models.
+
         """
         iri = self.resolve("model", ident)
         records = self._models({"model": URIRef(iri)})
@@ -301,7 +305,7 @@ class Registry:
         """Delete a model and everything said of it; returns its id."""
         iri = self.resolve("model", ident)
         self.store.delete_graph(iri)
-        return iri[len(MODEL_PREFIX):]
+        return iri[len(MODEL_PREFIX) :]
 
     def _models(self, bindings: Mapping[str, Node] | None) -> list[ModelRecord]:
         rows = self.store.select(load_query("models"), bindings)
@@ -322,7 +326,7 @@ class Registry:
             value = {k: _py(v) for k, v in row.items()}
             records.append(
                 ModelRecord(
-                    id=iri[len(MODEL_PREFIX):] if iri.startswith(MODEL_PREFIX) else iri,
+                    id=iri[len(MODEL_PREFIX) :] if iri.startswith(MODEL_PREFIX) else iri,
                     iri=iri,
                     name=value["name"],
                     arena_bytes=value.get("arena"),
@@ -367,6 +371,7 @@ class Registry:
         Raises:
             ThingDescriptionError: If it is not JSON, not JSON-LD, or lacks ``id``/``title``.
             ValidationError: If it violates the device shapes (RAM, flash, sensors, ...).
+
         """
         label = str(source) if isinstance(source, Path) else "<document>"
         td = load_td(source, label)
@@ -450,6 +455,7 @@ class Registry:
         Raises:
             NotFoundError: If nothing matches.
             AmbiguousIdError: If a name matches several resources.
+
         """
         rows = [r for r in self.store.select(load_query("resources")) if str(r["kind"]) == kind]
         iris = {str(r["resource"]) for r in rows}
@@ -489,6 +495,7 @@ class Registry:
 
         Returns:
             What was registered, refused, and noted.
+
         """
         files = sorted(_candidate_files(path))
         if on_total:
@@ -522,6 +529,7 @@ class Registry:
 
         Raises:
             QueryError: If the query is malformed.
+
         """
         return self.store.query(sparql, bindings)
 
@@ -544,6 +552,7 @@ class Registry:
         Args:
             fmt: ``turtle``, ``json-ld``, ``nt`` or ``td`` (a device's Thing Description).
             ident: A model or device; ``None`` exports everything.
+
         """
         if fmt == "td":
             if ident is None:
@@ -561,6 +570,7 @@ class Registry:
         Raises:
             NotFoundError: If nothing matches.
             AmbiguousIdError: If it matches both a model and a device.
+
         """
         kinds = [kind] if kind else ["model", "device"]
         found: list[str] = []
@@ -588,17 +598,26 @@ class Registry:
 
 def _task_slug(iri: str | None) -> str | None:
     names = {
-        "Classification": "classification", "ObjectDetection": "object-detection",
-        "FeatureExtraction": "feature-extraction", "AnomalyDetection": "anomaly-detection",
-        "Regression": "regression", "Unsupervised": "unsupervised", "OtherTask": "other",
+        "Classification": "classification",
+        "ObjectDetection": "object-detection",
+        "FeatureExtraction": "feature-extraction",
+        "AnomalyDetection": "anomaly-detection",
+        "Regression": "regression",
+        "Unsupervised": "unsupervised",
+        "OtherTask": "other",
     }
     return names.get(_local(iri) or "") if iri else None
 
 
 def _modality_slug(iri: str | None) -> str | None:
     names = {
-        "Audio": "audio", "Image": "image", "Motion": "motion", "Vibration": "vibration",
-        "Environmental": "environmental", "TimeSeries": "time-series", "OtherModality": "other",
+        "Audio": "audio",
+        "Image": "image",
+        "Motion": "motion",
+        "Vibration": "vibration",
+        "Environmental": "environmental",
+        "TimeSeries": "time-series",
+        "OtherModality": "other",
     }
     return names.get(_local(iri) or "") if iri else None
 
@@ -631,4 +650,3 @@ def _card_for(model: Path, cache: dict[Path, dict[str, ModelCard]]) -> ModelCard
             if card is not None:
                 return card
     return None
-

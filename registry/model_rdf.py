@@ -18,13 +18,22 @@ from tinyreg.registry.tflite import ModelInfo, TensorInfo
 __all__ = ["model_iri", "model_to_graph", "runtime_iri", "runtime_to_graph"]
 
 _TASKS = {
-    "classification": TR.Classification, "object-detection": TR.ObjectDetection,
-    "feature-extraction": TR.FeatureExtraction, "anomaly-detection": TR.AnomalyDetection,
-    "regression": TR.Regression, "unsupervised": TR.Unsupervised, "other": TR.OtherTask,
+    "classification": TR.Classification,
+    "object-detection": TR.ObjectDetection,
+    "feature-extraction": TR.FeatureExtraction,
+    "anomaly-detection": TR.AnomalyDetection,
+    "regression": TR.Regression,
+    "unsupervised": TR.Unsupervised,
+    "other": TR.OtherTask,
 }
 _MODALITIES = {
-    "audio": TR.Audio, "image": TR.Image, "motion": TR.Motion, "vibration": TR.Vibration,
-    "environmental": TR.Environmental, "time-series": TR.TimeSeries, "other": TR.OtherModality,
+    "audio": TR.Audio,
+    "image": TR.Image,
+    "motion": TR.Motion,
+    "vibration": TR.Vibration,
+    "environmental": TR.Environmental,
+    "time-series": TR.TimeSeries,
+    "other": TR.OtherModality,
 }
 
 
@@ -95,6 +104,7 @@ def model_to_graph(
 
     Returns:
         The model IRI and its graph.
+
     """
     model = model_iri(ident)
     g = Graph()

@@ -32,6 +32,7 @@ class OwlOutcome:
         detail: The reasoner's message, or why it did not run.
         seconds: Time the reasoner took.
         triples: Triples given to the reasoner.
+
     """
 
     ran: bool
@@ -57,6 +58,7 @@ def owl_consistency(data: Graph) -> OwlOutcome:
 
     Returns:
         The outcome; a missing Java runtime gives ``ran=False``.
+
     """
     if shutil.which("java") is None:
         return OwlOutcome(False, False, "no Java runtime on the PATH (HermiT needs java)", 0.0, 0)
@@ -78,12 +80,18 @@ def owl_consistency(data: Graph) -> OwlOutcome:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
-            return OwlOutcome(True, False, str(exc) or "inconsistent", time.perf_counter() - start,
-                              len(merged))
+            return OwlOutcome(
+                True, False, str(exc) or "inconsistent", time.perf_counter() - start, len(merged)
+            )
         except owlready2.OwlReadyJavaError as exc:
             message = str(exc).strip().splitlines()
-            return OwlOutcome(False, False, f"HermiT failed: {message[-1] if message else exc}",
-                              time.perf_counter() - start, len(merged))
+            return OwlOutcome(
+                False,
+                False,
+                f"HermiT failed: {message[-1] if message else exc}",
+                time.perf_counter() - start,
+                len(merged),
+            )
         finally:
             world.close()
     return OwlOutcome(True, True, "consistent", time.perf_counter() - start, len(merged))

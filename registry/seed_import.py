@@ -38,6 +38,7 @@ from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
+
 from tinyreg.registry.errors import ThingDescriptionError
 from tinyreg.registry.namespaces import DEVICE_PREFIX
 
@@ -87,10 +88,24 @@ class SeedBoard:
     note: str | None = None
 
 
-_NRF52840 = {"part": "nRF52840", "core": "Cortex-M4F", "coreFamily": "cortex-m4",
-             "clockHz": 64_000_000, "fpu": True, "dsp": True, "simd": "ARMv7E-M DSP"}
-_SAMD51J19 = {"part": "ATSAMD51J19A", "core": "Cortex-M4F", "coreFamily": "cortex-m4",
-              "clockHz": 120_000_000, "fpu": True, "dsp": True, "simd": "ARMv7E-M DSP"}
+_NRF52840 = {
+    "part": "nRF52840",
+    "core": "Cortex-M4F",
+    "coreFamily": "cortex-m4",
+    "clockHz": 64_000_000,
+    "fpu": True,
+    "dsp": True,
+    "simd": "ARMv7E-M DSP",
+}
+_SAMD51J19 = {
+    "part": "ATSAMD51J19A",
+    "core": "Cortex-M4F",
+    "coreFamily": "cortex-m4",
+    "clockHz": 120_000_000,
+    "fpu": True,
+    "dsp": True,
+    "simd": "ARMv7E-M DSP",
+}
 
 SEED_BOARDS: tuple[SeedBoard, ...] = (
     SeedBoard(
@@ -102,7 +117,7 @@ SEED_BOARDS: tuple[SeedBoard, ...] = (
         flash_bytes=1024 * KIB,
         datasheet="https://docs.arduino.cc/resources/datasheets/ABX00031-datasheet.pdf",
         note="the kit's board is the Nano 33 BLE Sense (nRF52840); its camera is the "
-             "OV7675 on the kit's shield",
+        "OV7675 on the kit's shield",
     ),
     SeedBoard(
         keys=(("nano", "33", "ble"),),
@@ -113,7 +128,7 @@ SEED_BOARDS: tuple[SeedBoard, ...] = (
         flash_bytes=1024 * KIB,
         datasheet="https://docs.arduino.cc/resources/datasheets/ABX00031-datasheet.pdf",
         note="the seed says 'Nano BLE 33' but lists a microphone and a thermometer, which only "
-             "the Sense variant has; both variants use the same nRF52840",
+        "the Sense variant has; both variants use the same nRF52840",
     ),
     SeedBoard(
         keys=(("tflite", "micro", "kit"), ("edgebadge",)),
@@ -124,8 +139,8 @@ SEED_BOARDS: tuple[SeedBoard, ...] = (
         flash_bytes=512 * KIB,
         datasheet="https://learn.adafruit.com/adafruit-edgebadge",
         note="the 'Adafruit TFLite Micro Kit' is taken to be built around the EdgeBadge "
-             "(a PyBadge with a PDM microphone, ATSAMD51J19A), which matches the "
-             "accelerometer and microphone the seed lists",
+        "(a PyBadge with a PDM microphone, ATSAMD51J19A), which matches the "
+        "accelerometer and microphone the seed lists",
     ),
     SeedBoard(
         keys=(("pybadge",),),
@@ -140,27 +155,39 @@ SEED_BOARDS: tuple[SeedBoard, ...] = (
         keys=(("syntiant",),),
         name="Syntiant TinyML Board",
         manufacturer="Syntiant",
-        mcu={"part": "ATSAMD21G18A", "core": "Cortex-M0+", "coreFamily": "cortex-m0plus",
-             "clockHz": 48_000_000, "fpu": False, "dsp": False},
+        mcu={
+            "part": "ATSAMD21G18A",
+            "core": "Cortex-M0+",
+            "coreFamily": "cortex-m0plus",
+            "clockHz": 48_000_000,
+            "fpu": False,
+            "dsp": False,
+        },
         ram_bytes=32 * KIB,
         flash_bytes=256 * KIB,
         datasheet="https://docs.edgeimpulse.com/hardware/boards/syntiant-tinyml-board",
         note="the MCU facts are those of the SAMD21 host that runs TensorFlow Lite Micro, "
-             "not of the NDP101 neural decision processor",
+        "not of the NDP101 neural decision processor",
     ),
     SeedBoard(
         keys=(("ssi", "web"),),
         name="Siemens SSI-Web node",
         manufacturer="Siemens",
-        mcu={"part": "unknown", "core": "unknown", "coreFamily": "other",
-             "clockHz": 48_000_000, "fpu": False, "dsp": False},
+        mcu={
+            "part": "unknown",
+            "core": "unknown",
+            "coreFamily": "other",
+            "clockHz": 48_000_000,
+            "fpu": False,
+            "dsp": False,
+        },
         ram_bytes=None,
         flash_bytes=None,
         datasheet=None,
         note="no public datasheet of the SSI-Web node's MCU is known to tinyreg: core taken as "
-             "'unknown' (coreFamily 'other'), no FPU and no DSP extension (so that only "
-             "reference kernels are assumed) and a 48 MHz clock, the slowest clock among the "
-             "seed boards, so that latency estimates err on the slow side",
+        "'unknown' (coreFamily 'other'), no FPU and no DSP extension (so that only "
+        "reference kernels are assumed) and a 48 MHz clock, the slowest clock among the "
+        "seed boards, so that latency estimates err on the slow side",
     ),
 )
 """Boards of the seed project, matched by name; the first matching entry wins."""
@@ -169,8 +196,14 @@ _UNKNOWN_BOARD = SeedBoard(
     keys=(),
     name="unknown board",
     manufacturer="unknown",
-    mcu={"part": "unknown", "core": "unknown", "coreFamily": "other",
-         "clockHz": 48_000_000, "fpu": False, "dsp": False},
+    mcu={
+        "part": "unknown",
+        "core": "unknown",
+        "coreFamily": "other",
+        "clockHz": 48_000_000,
+        "fpu": False,
+        "dsp": False,
+    },
     ram_bytes=None,
     flash_bytes=None,
     datasheet=None,
@@ -262,7 +295,7 @@ def _local(term: Node) -> str:
         return ""
     text = str(term).rstrip("/#")
     cut = max(text.rfind("#"), text.rfind("/"), text.rfind(":"))
-    return text[cut + 1:]
+    return text[cut + 1 :]
 
 
 def _objects(graph: Graph, subject: Node, name: str) -> Iterator[Node]:
@@ -306,8 +339,9 @@ def _slug(text: str) -> str:
 def _words(text: str) -> set[str]:
     """Lower-case words of a text, both as written and split at camelCase humps."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
-    return set(re.findall(r"[a-z0-9]+", text.lower())) | set(re.findall(r"[a-z0-9]+",
-                                                                         spaced.lower()))
+    return set(re.findall(r"[a-z0-9]+", text.lower())) | set(
+        re.findall(r"[a-z0-9]+", spaced.lower())
+    )
 
 
 def _bytes_text(value: int) -> str:
@@ -341,13 +375,16 @@ def _find_device(graph: Graph, label: str) -> Node:
     candidates = {c for c in candidates if c not in subsystem_objects}
     if not candidates:
         raise ThingDescriptionError(
-            label, None,
+            label,
+            None,
             "no device node: expected a subject typed s3n:SmartSensor (or sosa:Platform, "
-            "td:Thing) or one with ssn:hasSubSystem")
+            "td:Thing) or one with ssn:hasSubSystem",
+        )
     if len(candidates) > 1:
         names = ", ".join(sorted(str(c) for c in candidates))
-        raise ThingDescriptionError(label, None, f"several device nodes ({names}); "
-                                    "one seed file describes one device")
+        raise ThingDescriptionError(
+            label, None, f"several device nodes ({names}); one seed file describes one device"
+        )
     return next(iter(candidates))
 
 
@@ -397,8 +434,9 @@ def _number_and_unit(raw: Literal, kind: str, label: str) -> tuple[Decimal, str]
     return number, unit
 
 
-def _to_bytes(graph: Graph, node: Node, kind: str, label: str,
-              assumptions: list[str]) -> tuple[int, str]:
+def _to_bytes(
+    graph: Graph, node: Node, kind: str, label: str, assumptions: list[str]
+) -> tuple[int, str]:
     """Read a seed memory property as bytes; returns the bytes and how it was read."""
     raw = next((o for o in _objects(graph, node, "value") if isinstance(o, Literal)), None)
     if raw is None:
@@ -412,8 +450,10 @@ def _to_bytes(graph: Graph, node: Node, kind: str, label: str,
     unit_key = unit_name.lower()
     if not unit_key:
         unit_key, unit_name = "kilobyte", "kB (no unit given)"
-        assumptions.append(f"{_LABELS[kind]} value {raw} has no unit; assumed kilobytes "
-                           "(1 kB = 1024 bytes), the unit of every other seed figure")
+        assumptions.append(
+            f"{_LABELS[kind]} value {raw} has no unit; assumed kilobytes "
+            "(1 kB = 1024 bytes), the unit of every other seed figure"
+        )
     if unit_key not in _UNITS:
         raise ThingDescriptionError(label, kind, f"unknown memory unit {unit_name!r}")
     factor, exact = _UNITS[unit_key]
@@ -422,8 +462,10 @@ def _to_bytes(graph: Graph, node: Node, kind: str, label: str,
     shown = f"{number.normalize():f} {unit_name}"
     how = f"{shown} = {_bytes_text(value)} bytes"
     if not exact:
-        how = (f"{shown}, read as {number.normalize():f} × {factor:,} = {_bytes_text(value)} "
-               "bytes (binary units as toolchain size reports count, not SI powers of 1000)")
+        how = (
+            f"{shown}, read as {number.normalize():f} × {factor:,} = {_bytes_text(value)} "
+            "bytes (binary units as toolchain size reports count, not SI powers of 1000)"
+        )
     if product != value:
         how += f" (rounded down from {product.normalize():f})"
     return value, how
@@ -431,8 +473,14 @@ def _to_bytes(graph: Graph, node: Node, kind: str, label: str,
 
 def _memory_role(graph: Graph, node: Node) -> str:
     """'free', 'total' or '' from the words of the property's comment and class names."""
-    words = _words(" ".join([_first_text(graph, node, "comment") or "",
-                             *(_local(t) for t in graph.objects(node, RDF.type))]))
+    words = _words(
+        " ".join(
+            [
+                _first_text(graph, node, "comment") or "",
+                *(_local(t) for t in graph.objects(node, RDF.type)),
+            ]
+        )
+    )
     if words & {"free", "available", "remaining", "unused"}:
         return "free"
     if words & {"total", "capacity", "size", "installed"}:
@@ -440,8 +488,9 @@ def _memory_role(graph: Graph, node: Node) -> str:
     return ""
 
 
-def _memory(kind: str, value: int, how: str, role: str, board: SeedBoard | None,
-            assumptions: list[str]) -> dict[str, int]:
+def _memory(
+    kind: str, value: int, how: str, role: str, board: SeedBoard | None, assumptions: list[str]
+) -> dict[str, int]:
     datasheet_total = None
     if board is not None:
         datasheet_total = board.ram_bytes if kind == "ram" else board.flash_bytes
@@ -451,29 +500,37 @@ def _memory(kind: str, value: int, how: str, role: str, board: SeedBoard | None,
         assumptions.append(
             f"{label} given as {how}, stated as the total; taken as the capacity, with the "
             f"default reservation of kg_data ({'25 %' if kind == 'ram' else '12.5 %'}) = "
-            f"{_bytes_text(reserved)} bytes reserved for the firmware")
+            f"{_bytes_text(reserved)} bytes reserved for the firmware"
+        )
         return {"capacityBytes": value, "reservedBytes": reserved}
     stated = "stated as free memory" if role == "free" else "not stated whether free or total"
-    text = (f"{label} given as {how} ({stated}); taken as the memory left free for models: "
-            f"capacityBytes {_bytes_text(value)} with 0 reserved")
+    text = (
+        f"{label} given as {how} ({stated}); taken as the memory left free for models: "
+        f"capacityBytes {_bytes_text(value)} with 0 reserved"
+    )
     if datasheet_total is not None and board is not None:
         part = board.mcu["part"]
         if value <= datasheet_total:
-            text += (f"; the {part} has {_bytes_text(datasheet_total)} bytes of on-chip {label}, "
-                     f"so the firmware takes the other {_bytes_text(datasheet_total - value)} "
-                     "bytes")
+            text += (
+                f"; the {part} has {_bytes_text(datasheet_total)} bytes of on-chip {label}, "
+                f"so the firmware takes the other {_bytes_text(datasheet_total - value)} "
+                "bytes"
+            )
         else:
-            text += (f"; this exceeds the {_bytes_text(datasheet_total)} bytes of on-chip "
-                     f"{label} of the {part}, so the seed figure must count memory outside the "
-                     "MCU (e.g. an external flash chip on the board); kept as given")
+            text += (
+                f"; this exceeds the {_bytes_text(datasheet_total)} bytes of on-chip "
+                f"{label} of the {part}, so the seed figure must count memory outside the "
+                "MCU (e.g. an external flash chip on the board); kept as given"
+            )
     assumptions.append(text)
     return {"capacityBytes": value, "reservedBytes": 0}
 
 
 def _sensors(graph: Graph, device: Node, assumptions: list[str]) -> list[dict[str, str]]:
     sensors: list[dict[str, str]] = []
-    subsystems = sorted(_objects(graph, device, "hasSubSystem"),
-                        key=lambda n: (",".join(_types(graph, n)), str(n)))
+    subsystems = sorted(
+        _objects(graph, device, "hasSubSystem"), key=lambda n: (",".join(_types(graph, n)), str(n))
+    )
     for sub in subsystems:
         types = _types(graph, sub)
         if set(types) & (_MCU_CLASSES | _RAM_CLASSES | _FLASH_CLASSES):
@@ -487,8 +544,9 @@ def _sensors(graph: Graph, device: Node, assumptions: list[str]) -> list[dict[st
             sensor_type = known[0]
         else:
             sensor_type = "OtherSensor"
-            assumptions.append(f"seed sensor class {original} is not a tinyreg sensor type; "
-                               "mapped to OtherSensor")
+            assumptions.append(
+                f"seed sensor class {original} is not a tinyreg sensor type; mapped to OtherSensor"
+            )
         entry = {"@type": sensor_type, "name": f"{original} (seed description)"}
         part = _first_text(graph, sub, "partNumber") or _first_text(graph, sub, "model")
         if part:
@@ -558,8 +616,9 @@ def _properties(graph: Graph, device: Node) -> dict[str, dict[str, Any]]:
             href = _first_text(graph, form, "href") or _first_text(graph, form, "hasTarget")
             if not href:
                 continue
-            ops = sorted({str(o).strip() for o in _objects(graph, form, "op")
-                          if isinstance(o, Literal)})
+            ops = sorted(
+                {str(o).strip() for o in _objects(graph, form, "op") if isinstance(o, Literal)}
+            )
             entry: dict[str, Any] = {"href": href}
             if ops:
                 entry["op"] = ops
@@ -574,15 +633,19 @@ def _runtime(graph: Graph, device: Node, assumptions: list[str]) -> dict[str, st
     for node in [device, *_descendants(graph, device)]:
         name = _first_text(graph, node, "runtimeName") or _first_text(graph, node, "runtime")
         if name:
-            version = _first_text(graph, node, "runtimeVersion") or \
-                _first_text(graph, node, "softwareVersion")
+            version = _first_text(graph, node, "runtimeVersion") or _first_text(
+                graph, node, "softwareVersion"
+            )
             if version:
                 return {"name": name, "version": version}
-            assumptions.append(f"runtime {name!r} has no version; assumed "
-                               f"{DEFAULT_RUNTIME['version']}")
+            assumptions.append(
+                f"runtime {name!r} has no version; assumed {DEFAULT_RUNTIME['version']}"
+            )
             return {"name": name, "version": DEFAULT_RUNTIME["version"]}
-    assumptions.append(f"no runtime in the seed description; assumed {DEFAULT_RUNTIME['name']} "
-                       f"{DEFAULT_RUNTIME['version']}")
+    assumptions.append(
+        f"no runtime in the seed description; assumed {DEFAULT_RUNTIME['name']} "
+        f"{DEFAULT_RUNTIME['version']}"
+    )
     return dict(DEFAULT_RUNTIME)
 
 
@@ -607,8 +670,9 @@ def convert_seed_device(path: Path) -> SeedConversion:
 
     title = _first_text(graph, device, "title")
     description = _first_text(graph, device, "description")
-    mcu_nodes = [s for s in _objects(graph, device, "hasSubSystem")
-                 if set(_types(graph, s)) & _MCU_CLASSES]
+    mcu_nodes = [
+        s for s in _objects(graph, device, "hasSubSystem") if set(_types(graph, s)) & _MCU_CLASSES
+    ]
     if not mcu_nodes:
         assumptions.append("no microcontroller subsystem in the seed description")
     mcu_comment = " ".join(_first_text(graph, n, "comment") or "" for n in mcu_nodes)
@@ -618,7 +682,8 @@ def convert_seed_device(path: Path) -> SeedConversion:
         used_board = _UNKNOWN_BOARD
         assumptions.append(
             "board not in the seed board table: MCU core 'unknown' (coreFamily 'other'), "
-            "48 MHz, no FPU, no DSP extension assumed")
+            "48 MHz, no FPU, no DSP extension assumed"
+        )
     else:
         used_board = board
         mcu = board.mcu
@@ -626,7 +691,8 @@ def convert_seed_device(path: Path) -> SeedConversion:
             f"board identified as {board.name} from its name; the seed gives no MCU facts, "
             f"so core {mcu['core']} ({mcu['coreFamily']}), part {mcu['part']}, "
             f"{mcu['clockHz']:,} Hz, FPU {'yes' if mcu['fpu'] else 'no'}, DSP extension "
-            f"{'yes' if mcu['dsp'] else 'no'} are taken from the board table")
+            f"{'yes' if mcu['dsp'] else 'no'} are taken from the board table"
+        )
         if board.note:
             assumptions.append(f"board table: {board.note}")
 
@@ -635,16 +701,20 @@ def convert_seed_device(path: Path) -> SeedConversion:
         assumptions.append(f"no td:title; used {title!r}")
 
     memories: dict[str, dict[str, int]] = {}
-    memory_nodes = [n for n in _descendants(graph, device)
-                    if next(_objects(graph, n, "value"), None) is not None]
+    memory_nodes = [
+        n
+        for n in _descendants(graph, device)
+        if next(_objects(graph, n, "value"), None) is not None
+    ]
     for node in sorted(memory_nodes, key=lambda n: (",".join(_types(graph, n)), str(n))):
         kind = _memory_kind(graph, node)
         if kind is None:
             kind = _memory_kind_from_comment(graph, node)
             if kind is None:
                 continue
-            assumptions.append(f"a memory property without a RAM/Flash class was read as "
-                               f"{kind} from its comment")
+            assumptions.append(
+                f"a memory property without a RAM/Flash class was read as {kind} from its comment"
+            )
         if kind in memories:
             assumptions.append(f"more than one {kind} figure; the first one was kept")
             continue
@@ -655,26 +725,34 @@ def convert_seed_device(path: Path) -> SeedConversion:
     for kind in ("ram", "flash"):
         if kind in memories:
             continue
-        total = None if board is None else (board.ram_bytes if kind == "ram"
-                                            else board.flash_bytes)
+        total = None if board is None else (board.ram_bytes if kind == "ram" else board.flash_bytes)
         if total is None:
-            raise ThingDescriptionError(label, kind, f"no {kind} figure in the seed description "
-                                        "and none known for the board")
+            raise ThingDescriptionError(
+                label,
+                kind,
+                f"no {kind} figure in the seed description and none known for the board",
+            )
         reserved = total // 4 if kind == "ram" else total // 8
         memories[kind] = {"capacityBytes": total, "reservedBytes": reserved}
-        assumptions.append(f"no {kind} figure in the seed description; used the datasheet's "
-                           f"{_bytes_text(total)} bytes with the default reservation of "
-                           f"{_bytes_text(reserved)} bytes")
+        assumptions.append(
+            f"no {kind} figure in the seed description; used the datasheet's "
+            f"{_bytes_text(total)} bytes with the default reservation of "
+            f"{_bytes_text(reserved)} bytes"
+        )
 
     sensors = _sensors(graph, device, assumptions)
     properties = _properties(graph, device)
     runtime = _runtime(graph, device, assumptions)
 
-    schemes = {(_first_text(graph, n, "scheme") or "").lower()
-               for n in _objects(graph, device, "securityDefinitions")}
+    schemes = {
+        (_first_text(graph, n, "scheme") or "").lower()
+        for n in _objects(graph, device, "securityDefinitions")
+    }
     if schemes - {"nosec", ""}:
-        assumptions.append(f"security schemes {sorted(schemes - {'nosec', ''})} not carried "
-                           "over; the TD declares nosec")
+        assumptions.append(
+            f"security schemes {sorted(schemes - {'nosec', ''})} not carried "
+            "over; the TD declares nosec"
+        )
 
     stem_slug = _slug(path.stem)
     td: dict[str, Any] = {
@@ -682,9 +760,11 @@ def convert_seed_device(path: Path) -> SeedConversion:
         "@type": ["Thing", "Device"],
         "id": f"{DEVICE_PREFIX}seed-{stem_slug}",
         "title": title,
-        "description": (f"{description + ' ' if description else ''}Converted from the seed "
-                        f"project's description {path.name}"
-                        f"{'; board: ' + used_board.name if board is not None else ''}."),
+        "description": (
+            f"{description + ' ' if description else ''}Converted from the seed "
+            f"project's description {path.name}"
+            f"{'; board: ' + used_board.name if board is not None else ''}."
+        ),
         "manufacturer": used_board.manufacturer,
         "securityDefinitions": {"nosec_sc": {"scheme": "nosec"}},
         "security": "nosec_sc",

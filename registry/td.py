@@ -31,6 +31,7 @@ from typing import Any
 
 from pyld import jsonld
 from rdflib import RDF, Graph, Literal, URIRef
+
 from tinyreg.ontology import context_document
 from tinyreg.registry.errors import ThingDescriptionError
 from tinyreg.registry.namespaces import TR
@@ -49,11 +50,17 @@ def _offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
             "jsonld.LoadDocumentError",
             code="loading remote context failed",
         )
-    return {"contentType": "application/ld+json", "contextUrl": None,
-            "documentUrl": url, "document": document}
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": document,
+    }
 
 
-def load_td(source: str | Path | bytes | dict[str, Any], label: str | None = None) -> dict[str, Any]:
+def load_td(
+    source: str | Path | bytes | dict[str, Any], label: str | None = None
+) -> dict[str, Any]:
     """Read a TD from a file path, JSON text/bytes or an already parsed object.
 
     Args:
@@ -106,12 +113,19 @@ def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, 
 
     """
     if "@context" not in td:
-        raise ThingDescriptionError(label, "@context", "missing; a TD 1.1 needs "
-                                    '"@context": ["https://www.w3.org/2022/wot/td/v1.1", ...]')
+        raise ThingDescriptionError(
+            label,
+            "@context",
+            'missing; a TD 1.1 needs "@context": ["https://www.w3.org/2022/wot/td/v1.1", ...]',
+        )
     ident = td.get("id")
     if not isinstance(ident, str) or ":" not in ident:
-        raise ThingDescriptionError(label, "id", "missing or not an absolute URI; tinyreg needs "
-                                    "an id such as \"urn:tinyreg:device:my-board\"")
+        raise ThingDescriptionError(
+            label,
+            "id",
+            "missing or not an absolute URI; tinyreg needs "
+            'an id such as "urn:tinyreg:device:my-board"',
+        )
     title = td.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ThingDescriptionError(label, "title", "missing or empty")
@@ -123,7 +137,9 @@ def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, 
         cause = exc
         while isinstance(getattr(cause, "cause", None), jsonld.JsonLdError):
             cause = cause.cause
-        raise ThingDescriptionError(label, "@context", f"JSON-LD processing failed: {cause}") from exc
+        raise ThingDescriptionError(
+            label, "@context", f"JSON-LD processing failed: {cause}"
+        ) from exc
     # the document has no named graphs, so its N-Quads are N-Triples
     flat = Graph()
     if nquads:

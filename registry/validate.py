@@ -12,6 +12,7 @@ from __future__ import annotations
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Namespace
 from rdflib.term import BNode, Node
+
 from tinyreg.ontology import ontology_graph, shapes_graph
 from tinyreg.registry.errors import ValidationError, Violation
 from tinyreg.registry.namespaces import PREFIXES
@@ -34,7 +35,7 @@ def _short(term: Node | None, data: Graph) -> str | None:
     text = str(term)
     for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
         if text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
+            return f"{prefix}:{text[len(namespace) :]}"
     return text
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from tinyreg.registry.stores import GraphStore, OxigraphStore, SparqlEndpointStore
 
 # =============================================================================

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from _paths import SEED_MODELS
 from tinyreg.registry import arena
 from tinyreg.registry.arena import (

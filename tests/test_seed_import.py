@@ -17,7 +17,6 @@ from tinyreg.registry.seed_import import (
 from tinyreg.registry.td import td_to_graph
 from tinyreg.registry.validate import check
 
-
 SEED_FILES = sorted(SEED_DEVICES.glob("*.ttl")) if SEED_DEVICES.is_dir() else []
 
 

@@ -27,6 +27,7 @@ import pytest
 import rdflib.namespace as ns
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node, Variable
+
 from tinyreg.registry.errors import ConfigError, InputError, QueryError, StoreError
 from tinyreg.registry.stores import (
     GraphStore,

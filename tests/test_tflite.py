@@ -12,8 +12,9 @@ from pathlib import Path
 
 import flatbuffers
 import pytest
-from _paths import SEED_MODELS
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+from _paths import SEED_MODELS
 from tinyreg.registry import tflite
 from tinyreg.registry.errors import ModelFileError
 from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file

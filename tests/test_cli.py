@@ -1,0 +1,102 @@
+"""The CLI as a user runs it: exit codes, JSON keys, formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from _paths import KG_DATA, SEED_MODELS
+
+NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+
+
+def run(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TINYREG_STORE": str(store)}
+    return subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "store"
+    result = run(path, "import", "--builtin", "-q")
+    assert result.returncode == 0, result.stderr
+    result = run(path, "add", "model", str(SEED_MODELS / "Person_Detection.tflite"))
+    assert result.returncode == 0, result.stderr
+    assert "NOT runnable" in result.stdout
+    return path
+
+
+def test_list_json_has_the_documented_keys(store: Path):
+    models = json.loads(run(store, "list", "models", "--format", "json").stdout)
+    assert len(models) >= 9
+    for model in models:
+        assert {"id", "name", "arena_bytes", "flash_bytes", "macs", "runnable", "reason"} <= set(
+            model
+        )
+    person = next(m for m in models if m["id"] == "person-detection")
+    assert person["runnable"] is False and "Hybrid" in person["reason"]
+    devices = json.loads(run(store, "list", "devices", "--format", "json").stdout)
+    assert len(devices) >= 10
+    for device in devices:
+        assert {"id", "title", "ram_bytes", "flash_bytes", "sensors"} <= set(device)
+        assert isinstance(device["sensors"], list)
+
+
+def test_query_formats_and_errors(store: Path):
+    sparql = (
+        "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?d ?ram WHERE "
+        "{ ?d a tr:Device ; tr:hasRAM/tr:capacityBytes ?ram } ORDER BY ?d"
+    )
+    rows = json.loads(run(store, "query", sparql, "--format", "json").stdout)
+    assert all(isinstance(r["ram"], int) for r in rows) and len(rows) >= 10
+    csv_out = run(store, "query", sparql, "--format", "csv").stdout.splitlines()
+    assert csv_out[0] == "d,ram" and len(csv_out) == len(rows) + 1
+    bad = run(store, "query", "SELECT WHERE {")
+    assert bad.returncode == 1 and "SPARQL" in bad.stderr
+
+
+def test_exit_codes(store: Path, tmp_path: Path):
+    assert run(store, "show", "no-such-thing").returncode == 1
+    assert run(store, "list", "--format", "yaml").returncode == 2  # usage
+    bad = tmp_path / "bad.td.jsonld"
+    td = json.loads(NANO.read_text())
+    del td["ram"]
+    bad.write_text(json.dumps(td))
+    refused = run(store, "add", "device", str(bad))
+    assert refused.returncode == 1 and "hasRAM" in refused.stderr
+
+
+def test_show_export_and_check(store: Path):
+    shown = json.loads(run(store, "show", "arduino-nano-33-ble-sense", "--format", "json").stdout)
+    assert shown["ram_bytes"] == 262_144
+    td = json.loads(run(store, "export", "arduino-nano-33-ble-sense", "--format", "td").stdout)
+    assert td["title"] == "Arduino Nano 33 BLE Sense"
+    turtle = run(store, "export", "hello-world-missing", "--format", "turtle")
+    assert turtle.returncode == 1
+    checked = run(store, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SHACL: 0 violation(s)" in checked.stdout
+    assert "OWL: consistent" in checked.stdout
+
+
+def test_help_is_clear():
+    out = subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for command in ("add", "import", "list", "show", "query", "check", "export", "delete"):
+        assert command in out

@@ -1,0 +1,175 @@
+"""The facade end to end, on both stores: seed and starter data, refusals, replace, delete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from _paths import KG_DATA, SEED_DIR, SEED_MODELS, seed_models
+from tinyreg.registry import (
+    ModelFileError,
+    NotFoundError,
+    QueryError,
+    Registry,
+    ThingDescriptionError,
+    ValidationError,
+)
+from tinyreg.registry.arena import measure_arena
+from tinyreg.registry.stores import OxigraphStore
+
+NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory):
+    registry = Registry.open(tmp_path_factory.mktemp("seeded") / "store")
+    report = registry.import_path(SEED_DIR)
+    yield registry, report
+    registry.close()
+
+
+def test_all_seed_models_and_devices_ingested_by_one_call(seeded):
+    registry, report = seeded
+    assert report.refused == []
+    assert len(report.models) == 23
+    assert len(report.devices) == 6
+    models = {m.id: m for m in registry.list_models()}
+    assert len(models) == 23
+    runnable = [m for m in models.values() if m.runnable]
+    assert len(runnable) == 22
+    person = models["person-detection"]
+    assert person.runnable is False and person.arena_bytes is None
+    assert "Hybrid models are not supported" in (person.reason or "")
+    assert all(m.macs > 0 for m in models.values())
+    assert all(m.reason is None and m.arena_bytes > 0 for m in runnable)
+
+
+@pytest.mark.parametrize("path", seed_models()[:23:4], ids=lambda p: p.stem)
+def test_registered_arena_is_what_the_runtime_reports(seeded, path: Path):
+    registry, _ = seeded
+    record = registry.get_model(path.stem)  # resolved by name
+    measured = measure_arena(path.read_bytes())
+    assert record.arena_bytes == measured.arena_bytes
+    assert record.flash_bytes == path.stat().st_size
+
+
+def test_cards_from_the_seed_csv_reach_the_graph(seeded):
+    registry, _ = seeded
+    yes_no = registry.get_model("micro-speech-yes-no-1")
+    assert yes_no.task == "classification"
+    assert yes_no.required_sensors == ["Microphone"]
+    assert yes_no.metric == {"name": "top-1 accuracy", "value": pytest.approx(0.921)}
+    rows = registry.query(
+        """PREFIX tr: <https://w3id.org/tinyreg#>
+        SELECT ?m WHERE { ?m tr:requiresSensorType tr:Camera }"""
+    ).rows
+    assert len(rows) == 3  # ARM_MicroNet_VWW_3, Person_Detection, Visual_Alarm_Clock
+
+
+@pytest.fixture(params=["oxigraph", "sparql"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "oxigraph":
+        reg = Registry(OxigraphStore(tmp_path / "store"))
+    else:
+        reg = Registry.open(request.getfixturevalue("oxigraph_server"))
+        reg.store.update("DROP ALL")
+        reg = Registry(reg.store)  # ontology back after the drop
+    yield reg
+    reg.close()
+
+
+def _snapshot(reg: Registry) -> tuple[int, list[str]]:
+    return reg.store.triple_count(), reg.store.graph_names()
+
+
+def test_starter_graph_registers_on_both_stores(registry: Registry):
+    report = registry.import_path(KG_DATA)
+    assert report.refused == []
+    assert len(report.models) >= 6 and len(report.devices) >= 10
+    nano = registry.get_device("arduino-nano-33-ble-sense")
+    assert nano.ram_bytes == 262_144 and nano.flash_bytes == 1_048_576
+    assert "PDMMicrophone" in nano.sensors
+    assert registry.get_device("Arduino Nano 33 BLE Sense").id == nano.id
+    assert registry.device_td(nano.id)["title"] == "Arduino Nano 33 BLE Sense"
+    # the class hierarchy is in the store: an IMU9DoF provides a gyroscope
+    rows = registry.query(
+        """PREFIX tr: <https://w3id.org/tinyreg#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT DISTINCT ?d WHERE { ?d tr:hasSensor/a ?t .
+          { ?t rdfs:subClassOf* tr:Gyroscope } UNION { ?t rdfs:subClassOf*/tr:provides tr:Gyroscope } }"""
+    ).rows
+    assert nano.id in {str(r["d"]) for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error", "needle"),
+    [
+        (lambda td: td.pop("ram"), ValidationError, "tr:hasRAM"),
+        (lambda td: td["flash"].update(capacityBytes=-1), ValidationError, "capacityBytes"),
+        (lambda td: td["sensors"].append({"@type": "Sonar"}), ValidationError, "Sonar"),
+        (lambda td: td.pop("id"), ThingDescriptionError, "id"),
+        (lambda td: td.pop("title"), ThingDescriptionError, "title"),
+    ],
+)
+def test_bad_tds_are_refused_and_the_store_is_unchanged(registry, mutate, error, needle):
+    registry.add_device(NANO)
+    before = _snapshot(registry)
+    td = json.loads(NANO.read_text())
+    td["title"] = td["title"] + " changed"
+    mutate(td)
+    with pytest.raises(error) as caught:
+        registry.add_device(td)
+    assert needle in str(caught.value)
+    assert _snapshot(registry) == before
+    assert registry.get_device(json.loads(NANO.read_text())["id"]).title.endswith("Sense")
+
+
+def test_not_json_td_is_refused(registry, tmp_path):
+    bad = tmp_path / "bad.td.jsonld"
+    bad.write_text("{ not json")
+    before = _snapshot(registry)
+    with pytest.raises(ThingDescriptionError, match="not valid JSON"):
+        registry.add_device(bad)
+    assert _snapshot(registry) == before
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated", "random", "text"])
+def test_malformed_models_are_refused_and_the_store_is_unchanged(registry, tmp_path, kind):
+    good = (SEED_MODELS / "Hello_World.tflite").read_bytes()
+    data = {
+        "empty": b"",
+        "truncated": good[: len(good) // 2],
+        "random": bytes(range(256)) * 8,
+        "text": b"this is a text file renamed to .tflite\n",
+    }[kind]
+    path = tmp_path / f"{kind}.tflite"
+    path.write_bytes(data)
+    before = _snapshot(registry)
+    with pytest.raises(ModelFileError):
+        registry.add_model(path)
+    assert _snapshot(registry) == before
+
+
+def test_reregistering_replaces_and_delete_removes_everything(registry, tmp_path):
+    model = tmp_path / "hw.tflite"
+    model.write_bytes((SEED_MODELS / "Hello_World.tflite").read_bytes())
+    first = registry.add_model(model)
+    count = registry.store.triple_count()
+    (tmp_path / "hw.yaml").write_text("name: Hello again\ntask: regression\n")
+    second = registry.add_model(model)
+    assert second.id == first.id == "hw"
+    assert second.name == "Hello again" and second.task == "regression"
+    assert registry.store.triple_count() == count + 1  # only the task triple was added
+    assert len(registry.list_models()) == 1
+    registry.delete("hw")
+    assert registry.list_models() == []
+    assert not registry.store.has_graph(first.iri)
+    with pytest.raises(NotFoundError):
+        registry.get_model("hw")
+
+
+def test_malformed_query_is_a_query_error(registry):
+    with pytest.raises(QueryError):
+        registry.query("SELECT ?x WHERE { ?x ")

@@ -1,1 +1,1 @@
-"""Matchmaker: compatible model-device pairs, explained and ranked (constraints compile to SPARQL)."""
+"""Matchmaker: compatible model-device pairs, explained and ranked, as SPARQL."""

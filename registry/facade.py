@@ -181,7 +181,8 @@ class Registry:
     def _ensure_ontology(self) -> None:
         """Keep the ontology in the store, in its own graph.
 
-        Queries can then follow the class hierarchy (``rdfs:subClassOf``, ``tr:provides``); refreshed when the file changes.
+        Queries can then follow the class hierarchy (``rdfs:subClassOf``,
+        ``tr:provides``). It is refreshed when the ontology file changes.
         """
         digest = hashlib.sha256(read_text("tinyreg.ttl").encode()).hexdigest()
         stored = self.store.select(

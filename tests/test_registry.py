@@ -98,7 +98,8 @@ def test_starter_graph_registers_on_both_stores(registry: Registry):
         """PREFIX tr: <https://w3id.org/tinyreg#>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         SELECT DISTINCT ?d WHERE { ?d tr:hasSensor/a ?t .
-          { ?t rdfs:subClassOf* tr:Gyroscope } UNION { ?t rdfs:subClassOf*/tr:provides tr:Gyroscope } }"""
+          { ?t rdfs:subClassOf* tr:Gyroscope }
+          UNION { ?t rdfs:subClassOf*/tr:provides tr:Gyroscope } }"""
     ).rows
     assert nano.id in {str(r["d"]) for r in rows}
 

@@ -113,10 +113,11 @@ Observed facts (tflite-micro 0.dev20261023182759, x86-64 Linux):
     exact figure for this runtime is :attr:`ArenaMeasurement.arena_bytes`.
 
 Example:
-    >>> measure_arena(b"")
-    Traceback (most recent call last):
-    ...
-    tinyreg.registry.errors.ModelFileError: <bytes>: not a valid .tflite model: file is empty
+    >>> try:
+    ...     measure_arena(b"")
+    ... except ModelFileError as refused:
+    ...     print(refused)
+    <bytes>: not a valid .tflite model: file is empty
 
 """
 

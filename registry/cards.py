@@ -317,7 +317,7 @@ def seed_cards(csv_path: Path) -> dict[str, ModelCard]:
         description = (row.get("description") or "").strip()
         for key, label in (("input_comment", "Input"), ("output_comment", "Output")):
             note = row.get(key)
-            if not _missing(note):
+            if note is not None and not _missing(note):
                 description += (
                     f" {label}: {note.strip()}" if description else f"{label}: {note.strip()}"
                 )

@@ -240,7 +240,8 @@ class Registry:
         Args:
             source: The .tflite file, or its bytes.
             card: The model card (or its path); without one, the card beside the file
-                (same stem, ``.yaml``/``.yml``/``.json``) is used, else a minimal card
+                (same stem, ``.yaml``/``.yml``/``.json``) or its row in a
+                ``models_information.csv`` next to it is used, else a minimal card
                 named after the file.
             ident: The model id; defaults to the card's ``id``, else the file stem as slug.
 
@@ -264,21 +265,23 @@ class Registry:
         else:
             data = source
         info = parse_tflite(data, label)
+        resolved: ModelCard | None
         if isinstance(card, Path):
-            card = load_card(card)
-        if card is None and isinstance(source, Path):
-            for suffix in CARD_SUFFIXES:
-                beside = source.with_suffix(suffix)
-                if beside.is_file():
-                    card = load_card(beside)
-                    break
-        if card is None:
+            resolved = load_card(card)
+        elif card is None and isinstance(source, Path):
+            resolved = _card_for(source, {})
+        else:
+            resolved = card
+        if resolved is None:
             stem = source.stem if isinstance(source, Path) else f"model-{info.sha256[:12]}"
-            card = ModelCard(name=stem)
+            resolved = ModelCard(name=stem)
+
         if ident is None:
-            ident = card.id or slugify(source.stem if isinstance(source, Path) else card.name)
+            ident = resolved.id or slugify(
+                source.stem if isinstance(source, Path) else resolved.name
+            )
         arena = measure_arena(data, source=label, info=info)
-        iri, graph = model_to_graph(ident, info, arena, card)
+        iri, graph = model_to_graph(ident, info, arena, resolved)
         validate(graph, str(iri))
         runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
         self.store.replace_graphs({str(iri): graph, str(runtime): runtime_graph})

@@ -85,10 +85,11 @@ Quantization summary:
     integer-quantized tensors in the same way, ``"mixed"`` when they disagree.
 
 Example:
-    >>> parse_tflite(b"")
-    Traceback (most recent call last):
-    ...
-    tinyreg.registry.errors.ModelFileError: <bytes>: not a valid .tflite model: file is empty
+    >>> try:
+    ...     parse_tflite(b"")
+    ... except ModelFileError as refused:
+    ...     print(refused)
+    <bytes>: not a valid .tflite model: file is empty
 
 """
 

@@ -15,7 +15,7 @@ from _paths import KG_DATA, SEED_MODELS
 NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
-def run(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(store: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TINYREG_STORE": str(store)}
     return subprocess.run(
         [sys.executable, "-m", "tinyreg.registry.cli", *args],
@@ -100,3 +100,39 @@ def test_help_is_clear():
     ).stdout
     for command in ("add", "import", "list", "show", "query", "check", "export", "delete"):
         assert command in out
+
+
+def test_remote_store_by_url(oxigraph_server: str):
+    # an http:// URL selects the SPARQL endpoint store
+    added = run(oxigraph_server, "add", "device", str(NANO))
+    assert added.returncode == 0, added.stderr
+    devices = json.loads(run(oxigraph_server, "list", "devices", "--format", "json").stdout)
+    assert "urn:tinyreg:device:arduino-nano-33-ble-sense" in {d["id"] for d in devices}
+    down = run("http://127.0.0.1:9", "list", "devices")
+    assert down.returncode == 3 and "127.0.0.1:9" in down.stderr
+
+
+def test_killed_import_leaves_whole_resources_only(tmp_path: Path):
+    """A `tinyreg import` killed mid-way leaves each model whole or absent, never half."""
+    import signal
+    import time
+
+    store = tmp_path / "store"
+    env = {**os.environ, "TINYREG_STORE": str(store)}
+    for delay in (2.0, 3.5):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tinyreg.registry.cli", "import", "-q", str(SEED_MODELS.parent)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        listed = run(store, "list", "models", "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        for model in json.loads(listed.stdout):
+            assert model["macs"] > 0 and model["flash_bytes"] > 0
+            assert model["runnable"] is (model["arena_bytes"] is not None)
+        checked = run(store, "check", "--no-owl")
+        assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -351,8 +351,8 @@ def _json_term(term: Any) -> Any:
 def query(state: _Context, sparql: str | None, file: Path | None, fmt: str) -> None:
     """Run a SPARQL query over the registry (default graph = all registered resources).
 
-    Prefixes tr:, td:, sosa:, ssn:, s3n:, schema:, rdf:, rdfs:, xsd: must be declared in
-    the query. CONSTRUCT/DESCRIBE results are printed as Turtle.
+    The prefixes tr:, td:, sosa:, ssn:, s3n:, schema:, rdf:, rdfs:, xsd:, owl:, prov:
+    are predeclared. CONSTRUCT/DESCRIBE results are printed as Turtle.
     """
     if file is not None:
         sparql = file.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -44,6 +45,7 @@ __all__ = ["DeviceRecord", "ImportReport", "ModelRecord", "Registry", "load_quer
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 ONTOLOGY_IRI = "https://w3id.org/tinyreg"
+_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
 
 
@@ -531,11 +533,25 @@ class Registry:
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         """Run a SPARQL query over all registered resources (the union of their graphs).
 
+        The project's prefixes (``tr:``, ``td:``, ``sosa:``, ``ssn:``, ``s3n:``,
+        ``schema:``, ``rdf:``, ``rdfs:``, ``xsd:``, ``owl:``, ``prov:``, ...) may be used
+        without declaring them; a query's own ``PREFIX`` declarations win.
+
         Raises:
             QueryError: If the query is malformed.
 
+        >>> with Registry.open(in_memory=True) as reg:
+        ...     reg.query("ASK { ?m a tr:Model }").boolean
+        False
+
         """
-        return self.store.query(sparql, bindings)
+        declared = {m.lower() for m in _PREFIX_DECL.findall(sparql)}
+        missing = [
+            f"PREFIX {name}: <{iri}>\n"
+            for name, iri in PREFIXES.items()
+            if name.lower() not in declared
+        ]
+        return self.store.query("".join(missing) + sparql, bindings)
 
     def graph(self, ident: str | None = None, kind: str | None = None) -> Graph:
         """One resource's graph, or the union of all graphs when ``ident`` is None."""

@@ -1,7 +1,8 @@
 """Convert the seed project's Turtle device descriptions into tinyreg Thing Descriptions.
 
 The seed project described its devices in Turtle with S3N/SSN/SOSA terms and a few
-``td:`` terms (``shared/seed/devices/*.ttl`` beside the checkout). Those descriptions are not uniform:
+``td:`` terms (``shared/seed/devices/*.ttl`` beside the checkout). Those descriptions
+are not uniform:
 
 * memories are given as ``schema:value`` numbers with an ``om:kilobyte`` unit code (or no
   unit at all), without saying whether a figure is the memory *left free* for models or

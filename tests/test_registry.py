@@ -174,3 +174,13 @@ def test_reregistering_replaces_and_delete_removes_everything(registry, tmp_path
 def test_malformed_query_is_a_query_error(registry):
     with pytest.raises(QueryError):
         registry.query("SELECT ?x WHERE { ?x ")
+
+
+def test_project_prefixes_need_no_declaration_and_own_declarations_win(registry):
+    registry.add_device(NANO)
+    rows = registry.query("SELECT ?d WHERE { ?d a tr:Device ; tr:hasRAM/tr:capacityBytes ?r }").rows
+    assert len(rows) == 1
+    own = registry.query(
+        "PREFIX tr: <http://example.org/other#> SELECT ?d WHERE { ?d a tr:Device }"
+    ).rows
+    assert own == []

@@ -113,6 +113,7 @@ Observed facts (tflite-micro 0.dev20261023182759, x86-64 Linux):
     exact figure for this runtime is :attr:`ArenaMeasurement.arena_bytes`.
 
 Example:
+    >>> from tinyreg.registry.errors import ModelFileError
     >>> try:
     ...     measure_arena(b"")
     ... except ModelFileError as refused:
@@ -139,13 +140,11 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import ModelFileError
-from .tflite import ModelInfo, parse_tflite
+from tinyreg.registry.tflite import ModelInfo, parse_tflite, read_model_file
 
 try:
     import resource
@@ -560,11 +559,7 @@ def measure_arena_file(path: str | PathLike[str], *, isolate: bool = True) -> Ar
         ModelFileError: The file cannot be read or is not a valid TFLite model.
 
     """
-    label = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ModelFileError(label, f"cannot read the file: {exc.strerror or exc}") from exc
+    label, data = read_model_file(path)
     return measure_arena(data, source=label, isolate=isolate)
 
 

@@ -38,7 +38,7 @@ from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
 from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, PREFIXES, TR
 from tinyreg.registry.stores import GraphStore, QueryResult, open_store
 from tinyreg.registry.td import load_td, td_from_graph, td_to_graph
-from tinyreg.registry.tflite import parse_tflite
+from tinyreg.registry.tflite import parse_tflite, read_model_file
 from tinyreg.registry.validate import check, validate
 
 __all__ = ["DeviceRecord", "ImportReport", "ModelRecord", "Registry", "load_query"]
@@ -256,16 +256,10 @@ class Registry:
             ValidationError: If the description violates the shapes.
 
         """
-        label = str(source) if isinstance(source, Path) else "<bytes>"
         if isinstance(source, Path):
-            try:
-                data = source.read_bytes()
-            except OSError as exc:
-                from tinyreg.registry.errors import ModelFileError
-
-                raise ModelFileError(label, f"cannot read: {exc.strerror}") from exc
+            label, data = read_model_file(source)
         else:
-            data = source
+            label, data = "<bytes>", source
         info = parse_tflite(data, label)
         resolved: ModelCard | None
         if isinstance(card, Path):

@@ -108,7 +108,7 @@ from typing import Any, SupportsIndex
 
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as _fb
 
-from .errors import ModelFileError
+from tinyreg.registry.errors import ModelFileError
 
 __all__ = [
     "FILE_IDENTIFIER",
@@ -465,12 +465,22 @@ def parse_tflite_file(path: str | PathLike[str]) -> ModelInfo:
         ModelFileError: The file cannot be read or is not a valid TFLite model.
 
     """
+    label, data = read_model_file(path)
+    return parse_tflite(data, source=label)
+
+
+def read_model_file(path: str | PathLike[str]) -> tuple[str, bytes]:
+    """Read a model file's bytes, with its path as the label for messages.
+
+    Raises:
+        ModelFileError: The file cannot be read.
+
+    """
     label = str(path)
     try:
-        data = Path(path).read_bytes()
+        return label, Path(path).read_bytes()
     except OSError as exc:
         raise ModelFileError(label, f"cannot read the file: {exc.strerror or exc}") from exc
-    return parse_tflite(data, source=label)
 
 
 def parse_tflite(data: bytes, source: str = "<bytes>") -> ModelInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -18,3 +19,24 @@ def seed_models() -> list[Path]:
     files = sorted(SEED_MODELS.glob("*.tflite"))
     assert files, f"seed models not found in {SEED_MODELS} (set TINYREG_SEED_DIR)"
     return files
+
+
+def requires_files(files: list[Path], where: Path):
+    """Decorate seed tests so they fail loudly, never skip, when the seed data is missing."""
+
+    def decorate(test):
+        @functools.wraps(test)
+        def run(*args, **kwargs):
+            assert files, f"no seed files in {where} (set TINYREG_SEED_DIR)"
+            return test(*args, **kwargs)
+
+        return run
+
+    return decorate
+
+
+def seed_model(stem: str) -> Path:
+    """One seed model by file stem; fails loudly when it is missing."""
+    path = SEED_MODELS / f"{stem}.tflite"
+    assert path.is_file(), f"seed model {path} not found (set TINYREG_SEED_DIR)"
+    return path

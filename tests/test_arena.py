@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import functools
 import importlib.metadata
 import json
 import struct
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from _paths import SEED_MODELS
+from _paths import SEED_MODELS, requires_files, seed_model
 from tinyreg.registry import arena
 from tinyreg.registry.arena import (
     ArenaMeasurement,
@@ -33,21 +32,7 @@ NOT_RUNNABLE = {"Person_Detection"}
 RUNNABLE = [p for p in SEED_FILES if p.stem not in NOT_RUNNABLE]
 
 
-def needs_seed(test):
-    """Seed tests fail loudly, never skip, when the seed catalogue is missing."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        assert SEED_FILES, f"no seed models in {SEED_MODELS} (set TINYREG_SEED_DIR)"
-        return test(*args, **kwargs)
-
-    return run
-
-
-def seed_model(stem: str) -> Path:
-    path = SEED_MODELS / f"{stem}.tflite"
-    assert path.is_file(), f"seed model {path} not found (set TINYREG_SEED_DIR)"
-    return path
+needs_seed = requires_files(SEED_FILES, SEED_MODELS)
 
 
 _MEASURED: dict[Path, ArenaMeasurement] = {}

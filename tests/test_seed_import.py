@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
 
-from _paths import SEED_DEVICES
+from _paths import SEED_DEVICES, requires_files
 from tinyreg.registry.errors import ThingDescriptionError
 from tinyreg.registry.seed_import import (
     SeedConversion,
@@ -20,15 +19,7 @@ from tinyreg.registry.validate import check
 SEED_FILES = sorted(SEED_DEVICES.glob("*.ttl")) if SEED_DEVICES.is_dir() else []
 
 
-def needs_seed(test):
-    """Seed tests fail loudly, never skip, when the seed catalogue is missing."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        assert SEED_FILES, f"no seed devices in {SEED_DEVICES} (set TINYREG_SEED_DIR)"
-        return test(*args, **kwargs)
-
-    return run
+needs_seed = requires_files(SEED_FILES, SEED_DEVICES)
 
 
 def conforms(conversion: SeedConversion) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import doctest
-import functools
 import hashlib
 import math
 import random
@@ -14,7 +13,7 @@ import flatbuffers
 import pytest
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
-from _paths import SEED_MODELS
+from _paths import SEED_MODELS, requires_files, seed_model
 from tinyreg.registry import tflite
 from tinyreg.registry.errors import ModelFileError
 from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
@@ -24,21 +23,7 @@ from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
 SEED_FILES = sorted(SEED_MODELS.glob("*.tflite")) if SEED_MODELS.is_dir() else []
 
 
-def needs_seed(test):
-    """Seed tests fail loudly, never skip, when the seed catalogue is missing."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        assert SEED_FILES, f"no seed models in {SEED_MODELS} (set TINYREG_SEED_DIR)"
-        return test(*args, **kwargs)
-
-    return run
-
-
-def seed_model(stem: str) -> Path:
-    path = SEED_MODELS / f"{stem}.tflite"
-    assert path.is_file(), f"seed model {path} not found (set TINYREG_SEED_DIR)"
-    return path
+needs_seed = requires_files(SEED_FILES, SEED_MODELS)
 
 
 _PARSED: dict[Path, ModelInfo] = {}

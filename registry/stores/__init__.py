@@ -17,10 +17,10 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import ConfigError
-from .base import GraphStore, QueryResult, StoreCapabilities
-from .oxigraph_store import OxigraphStore
-from .sparql_store import Auth, SparqlEndpointStore
+from tinyreg.registry.errors import ConfigError
+from tinyreg.registry.stores.base import GraphStore, QueryResult, StoreCapabilities
+from tinyreg.registry.stores.oxigraph_store import OxigraphStore
+from tinyreg.registry.stores.sparql_store import Auth, SparqlEndpointStore
 
 __all__ = [
     "GraphStore",

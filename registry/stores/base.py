@@ -67,7 +67,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from ..errors import InputError, QueryError
+from tinyreg.registry.errors import InputError, QueryError
 
 __all__ = [
     "BaseGraphStore",

@@ -22,8 +22,8 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
-from ..errors import InputError, QueryError, StoreError
-from .base import (
+from tinyreg.registry.errors import InputError, QueryError, StoreError
+from tinyreg.registry.stores.base import (
     BaseGraphStore,
     BulkFormat,
     BulkSource,

@@ -42,8 +42,8 @@ from rdflib import Graph
 from rdflib.term import Node
 from requests.auth import AuthBase
 
-from ..errors import ConfigError, InputError, QueryError, StoreError
-from .base import (
+from tinyreg.registry.errors import ConfigError, InputError, QueryError, StoreError
+from tinyreg.registry.stores.base import (
     BaseGraphStore,
     BulkFormat,
     BulkSource,

@@ -67,6 +67,24 @@ def _emit(
         _echo(_table(headers, rows))
 
 
+def _cell(value: Any) -> Any:
+    """A value as a table shows it: integers with thousands separators, lists joined."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
+
+def _emit_records(fmt: str, columns: Sequence[str], records: list[dict[str, Any]]) -> None:
+    """Print records: the given columns in a table or CSV, every key in JSON."""
+    if fmt == "table":
+        rows = [[_cell(r[c]) for c in columns] for r in records]
+    else:
+        rows = [[r[c] for c in columns] for r in records]
+    _emit(fmt, columns, rows, records)
+
+
 def _bytes(n: int | None) -> str:
     return "" if n is None else f"{n:,}"
 
@@ -244,35 +262,11 @@ def list_cmd(state: _Context, kind: str, fmt: str) -> None:
         _echo(json.dumps({"models": models, "devices": devices}, indent=2))
         return
     if kind in ("models", "all"):
-        models_list = state.registry.list_models()
-        rows = [
-            [
-                m.id,
-                m.name,
-                _bytes(m.arena_bytes) if fmt == "table" else m.arena_bytes,
-                _bytes(m.flash_bytes) if fmt == "table" else m.flash_bytes,
-                _bytes(m.macs) if fmt == "table" else m.macs,
-                m.runnable,
-                m.reason,
-            ]
-            for m in models_list
-        ]
-        _emit(fmt, MODEL_COLUMNS, rows, [m.to_dict() for m in models_list])
+        _emit_records(fmt, MODEL_COLUMNS, [m.to_dict() for m in state.registry.list_models()])
     if kind == "all" and fmt == "table":
         _echo()
     if kind in ("devices", "all"):
-        devices_list = state.registry.list_devices()
-        rows = [
-            [
-                d.id,
-                d.title,
-                _bytes(d.ram_bytes) if fmt == "table" else d.ram_bytes,
-                _bytes(d.flash_bytes) if fmt == "table" else d.flash_bytes,
-                ", ".join(d.sensors) if fmt == "table" else d.sensors,
-            ]
-            for d in devices_list
-        ]
-        _emit(fmt, DEVICE_COLUMNS, rows, [d.to_dict() for d in devices_list])
+        _emit_records(fmt, DEVICE_COLUMNS, [d.to_dict() for d in state.registry.list_devices()])
 
 
 @cli.command("show")
@@ -301,10 +295,8 @@ def show(state: _Context, ident: str, fmt: str) -> None:
     for key, value in data.items():
         if key == "operators":
             value = ", ".join(f"{o['name']} v{o['version']}" for o in value)
-        elif isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            value = f"{value:,}"
+        else:
+            value = _cell(value)
         _echo(f"{key.ljust(width)}  {'' if value is None else value}")
 
 

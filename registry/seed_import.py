@@ -89,6 +89,16 @@ class SeedBoard:
     note: str | None = None
 
 
+_UNKNOWN_MCU = {
+    "part": "unknown",
+    "core": "unknown",
+    "coreFamily": "other",
+    "clockHz": 48_000_000,
+    "fpu": False,
+    "dsp": False,
+}
+"""An MCU without public facts: reference kernels only, the slowest seed clock."""
+
 _NRF52840 = {
     "part": "nRF52840",
     "core": "Cortex-M4F",
@@ -174,14 +184,7 @@ SEED_BOARDS: tuple[SeedBoard, ...] = (
         keys=(("ssi", "web"),),
         name="Siemens SSI-Web node",
         manufacturer="Siemens",
-        mcu={
-            "part": "unknown",
-            "core": "unknown",
-            "coreFamily": "other",
-            "clockHz": 48_000_000,
-            "fpu": False,
-            "dsp": False,
-        },
+        mcu=_UNKNOWN_MCU,
         ram_bytes=None,
         flash_bytes=None,
         datasheet=None,
@@ -197,14 +200,7 @@ _UNKNOWN_BOARD = SeedBoard(
     keys=(),
     name="unknown board",
     manufacturer="unknown",
-    mcu={
-        "part": "unknown",
-        "core": "unknown",
-        "coreFamily": "other",
-        "clockHz": 48_000_000,
-        "fpu": False,
-        "dsp": False,
-    },
+    mcu=_UNKNOWN_MCU,
     ram_bytes=None,
     flash_bytes=None,
     datasheet=None,

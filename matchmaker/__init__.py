@@ -1,1 +1,10 @@
-"""Matchmaker: compatible model-device pairs, explained and ranked, as SPARQL."""
+"""Matchmaker: compatible model–device pairs, ranked and explained with numbers, as SPARQL.
+
+>>> from tinyreg.matchmaker import Matchmaker
+>>> Matchmaker.__name__
+'Matchmaker'
+"""
+
+from tinyreg.matchmaker.engine import Constraint, Match, Matchmaker, Verdict, load_query
+
+__all__ = ["Constraint", "Match", "Matchmaker", "Verdict", "load_query"]

@@ -17,8 +17,11 @@ from typing import Any, TypeVar
 
 import click
 
+from tinyreg.matchmaker import Matchmaker
+from tinyreg.registry.cards import TASKS
 from tinyreg.registry.errors import TinyregError
 from tinyreg.registry.facade import Registry
+from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX
 from tinyreg.registry.stores import QueryResult
 
 __all__ = ["main"]
@@ -384,6 +387,141 @@ def check_cmd(state: _Context, owl: bool) -> None:
         _echo(f"OWL: {outcome.summary}")
     if violations or not consistent:
         sys.exit(1)
+
+
+def _short(iri: str) -> str:
+    """A resource IRI as the short id users type (``hello-world``, ``esp-eye``)."""
+    for prefix in (MODEL_PREFIX, DEVICE_PREFIX):
+        if iri.startswith(prefix):
+            return iri[len(prefix) :]
+    return iri
+
+
+MATCH_COLUMNS = (
+    "rank",
+    "model",
+    "device",
+    "fits",
+    "latency_ms",
+    "ram_margin",
+    "flash_margin",
+    "failed",
+    "flags",
+)
+
+
+def _match_row(match: Any) -> dict[str, Any]:
+    data = match.to_dict()
+    margins = {c["name"]: c["margin"] for c in data["constraints"]}
+    return {
+        "rank": data["rank"],
+        "model": _short(data["model"]),
+        "device": _short(data["device"]),
+        "fits": "yes" if data["fits"] else "no",
+        "latency_ms": (
+            f"{data['estimated_latency_ms']:,.2f}"
+            if data["estimated_latency_ms"] is not None
+            else None
+        ),
+        "ram_margin": margins.get("ram"),
+        "flash_margin": margins.get("flash"),
+        "failed": data["failed"],
+        "flags": len(data["flags"]),
+    }
+
+
+@cli.command("match")
+@click.option("--model", "model", metavar="ID", help="Devices that can run this model.")
+@click.option("--device", "device", metavar="ID", help="Models that fit this device.")
+@click.option("--all", "everything", is_flag=True, help="Every model-device pair.")
+@click.option(
+    "--all-verdicts", is_flag=True, help="Also list pairs that do not fit, with the reasons."
+)
+@click.option("--task", type=click.Choice(list(TASKS)), help="Only models for this task.")
+@click.option("--min-metric", type=float, help="Only models whose metric value is at least this.")
+@click.option(
+    "--max-latency",
+    "max_latency",
+    type=float,
+    metavar="MS",
+    help="A limit on the estimated latency, in milliseconds.",
+)
+@click.option("--text", help="Only models whose name or description contains this.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many pairs.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+def match_cmd(
+    state: _Context,
+    model: str | None,
+    device: str | None,
+    everything: bool,
+    all_verdicts: bool,
+    task: str | None,
+    min_metric: float | None,
+    max_latency: float | None,
+    text: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """Find compatible model-device pairs, ranked (fitting pairs first, then latency).
+
+    Give exactly one of --model, --device or --all. JSON prints an array of pair
+    objects: model, device (ids as `tinyreg list --format json` prints them), fits,
+    estimated_latency_ms, failed, flags, and constraints (each with name, passed,
+    required, available, unit, margin, detail).
+    """
+    if sum(x is not None and x is not False for x in (model, device, everything or None)) != 1:
+        raise click.UsageError("give exactly one of --model ID, --device ID or --all")
+    if model is not None and (task or min_metric is not None or text):
+        raise click.UsageError(
+            "--task, --min-metric and --text filter models: use them with --device or --all"
+        )
+    matchmaker = Matchmaker(state.registry)
+    if model is not None:
+        matches = matchmaker.devices_for(
+            model, all_verdicts=all_verdicts, max_latency_ms=max_latency, limit=limit
+        )
+    elif device is not None:
+        matches = matchmaker.models_for(
+            device,
+            task=task,
+            min_metric=min_metric,
+            max_latency_ms=max_latency,
+            text=text,
+            all_verdicts=all_verdicts,
+            limit=limit,
+        )
+    else:
+        matches = matchmaker.pairs(
+            all_verdicts=all_verdicts,
+            task=task,
+            min_metric=min_metric,
+            max_latency_ms=max_latency,
+        )
+        if limit is not None:
+            matches = matches[:limit]
+    if fmt == "json":
+        _echo(json.dumps([m.to_dict() for m in matches], indent=2))
+        return
+    _emit_records(fmt, MATCH_COLUMNS, [_match_row(m) for m in matches])
+
+
+@cli.command("explain")
+@click.argument("model")
+@click.argument("device")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+def explain_cmd(state: _Context, model: str, device: str, fmt: str) -> None:
+    """Explain the verdict on MODEL and DEVICE, constraint by constraint, with numbers."""
+    match = Matchmaker(state.registry).explain(model, device)
+    if fmt == "json":
+        _echo(json.dumps(match.to_dict(), indent=2))
+    elif fmt == "csv":
+        data = match.to_dict()
+        headers = ("name", "passed", "required", "available", "unit", "margin", "detail")
+        _echo(_csv(headers, [[c[h] for h in headers] for c in data["constraints"]]))
+    else:
+        _echo(match.explain())
 
 
 @cli.command("export")

@@ -36,6 +36,7 @@ from tinyreg.registry.errors import (
 )
 from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
 from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, PREFIXES, TR
+from tinyreg.registry.profile import profile_facts, profile_graph
 from tinyreg.registry.stores import GraphStore, QueryResult, open_store
 from tinyreg.registry.td import load_td, td_from_graph, td_to_graph
 from tinyreg.registry.tflite import parse_tflite, read_model_file
@@ -45,8 +46,24 @@ __all__ = ["DeviceRecord", "ImportReport", "ModelRecord", "Registry", "load_quer
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 ONTOLOGY_IRI = "https://w3id.org/tinyreg"
+REFERENCE_PREFIX = "https://w3id.org/tinyreg/reference/"
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
+
+
+def reference_texts() -> dict[str, str]:
+    """Return the reference graphs every registry holds, by graph name.
+
+    They are the ontology, and the runtime and core tables of ``kg_data/runtimes``
+    (named ``REFERENCE_PREFIX`` + file stem).
+    """
+    texts = {ONTOLOGY_IRI: read_text("tinyreg.ttl")}
+    folder = resources.files("tinyreg.kg_data").joinpath("runtimes")
+    if folder.is_dir():
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".ttl"):
+                texts[REFERENCE_PREFIX + entry.name.removesuffix(".ttl")] = entry.read_text("utf-8")
+    return texts
 
 
 @cache
@@ -181,22 +198,28 @@ class Registry:
         self._ensure_ontology()
 
     def _ensure_ontology(self) -> None:
-        """Keep the ontology in the store, in its own graph.
+        """Keep the ontology and the reference tables in the store, each in its own graph.
 
         Queries can then follow the class hierarchy (``rdfs:subClassOf``,
-        ``tr:provides``). It is refreshed when the ontology file changes.
+        ``tr:provides``) and join runtime and core tables (operator support, code sizes,
+        cycles per MAC). A graph is refreshed when its file changes.
         """
-        digest = hashlib.sha256(read_text("tinyreg.ttl").encode()).hexdigest()
-        stored = self.store.select(
-            "SELECT ?v WHERE { GRAPH ?g { ?o <https://w3id.org/tinyreg#sha256> ?v } }",
-            {"g": URIRef(ONTOLOGY_IRI), "o": URIRef(ONTOLOGY_IRI)},
-        )
-        if not stored or str(stored[0]["v"]) != digest:
+        for name, text in reference_texts().items():
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            stored = self.store.select(
+                "SELECT ?v WHERE { GRAPH ?g { ?g <https://w3id.org/tinyreg#sha256> ?v } }",
+                {"g": URIRef(name)},
+            )
+            if stored and str(stored[0]["v"]) == digest:
+                continue
             graph = Graph()
-            for triple in ontology_graph():
-                graph.add(triple)
-            graph.add((URIRef(ONTOLOGY_IRI), TR.sha256, Literal(digest)))
-            self.store.replace_graph(ONTOLOGY_IRI, graph)
+            if name == ONTOLOGY_IRI:
+                for triple in ontology_graph():
+                    graph.add(triple)
+            else:
+                graph.parse(data=text, format="turtle")
+            graph.add((URIRef(name), TR.sha256, Literal(digest)))
+            self.store.replace_graph(name, graph)
 
     @classmethod
     def open(cls, location: str | Path | None = None, *, in_memory: bool = False) -> Registry:
@@ -377,7 +400,9 @@ class Registry:
         td = load_td(source, label)
         iri, graph = td_to_graph(td, label)
         validate(graph, str(iri))
-        self.store.replace_graph(str(iri), graph)
+        profile, profile_rdf = profile_graph(profile_facts(graph, iri))
+        graph.add((iri, TR.hasProfile, profile))
+        self.store.replace_graphs({str(iri): graph, str(profile): profile_rdf})
         return self.get_device(str(iri))
 
     def get_device(self, ident: str) -> DeviceRecord:
@@ -457,14 +482,19 @@ class Registry:
             AmbiguousIdError: If a name matches several resources.
 
         """
-        rows = [r for r in self.store.select(load_query("resources")) if str(r["kind"]) == kind]
-        iris = {str(r["resource"]) for r in rows}
         prefix = MODEL_PREFIX if kind == "model" else DEVICE_PREFIX
+        cls = TR.Model if kind == "model" else TR.Device
         for candidate in (ident, prefix + ident):
-            if candidate in iris:
+            if (
+                ":" in candidate
+                and not any(c in candidate for c in '<>"{}|^`\\ ')
+                and self.store.ask("ASK { ?r a ?cls }", {"r": URIRef(candidate), "cls": cls})
+            ):
                 return candidate
-        wanted = ident.strip().casefold()
-        named = sorted({str(r["resource"]) for r in rows if str(r["name"]).casefold() == wanted})
+        rows = self.store.select(
+            load_query("resources"), {"cls": cls, "wanted": Literal(ident.strip())}
+        )
+        named = sorted({str(r["resource"]) for r in rows})
         if len(named) == 1:
             return named[0]
         if len(named) > 1:

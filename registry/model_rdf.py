@@ -15,9 +15,9 @@ from tinyreg.registry.cards import ModelCard
 from tinyreg.registry.namespaces import MODEL_PREFIX, OP, RUNTIME, SCHEMA, TR
 from tinyreg.registry.tflite import ModelInfo, TensorInfo
 
-__all__ = ["model_iri", "model_to_graph", "runtime_iri", "runtime_to_graph"]
+__all__ = ["TASK_IRIS", "model_iri", "model_to_graph", "runtime_iri", "runtime_to_graph"]
 
-_TASKS = {
+TASK_IRIS = {
     "classification": TR.Classification,
     "object-detection": TR.ObjectDetection,
     "feature-extraction": TR.FeatureExtraction,
@@ -26,6 +26,7 @@ _TASKS = {
     "unsupervised": TR.Unsupervised,
     "other": TR.OtherTask,
 }
+"""The ontology's task individual for each card task name."""
 _MODALITIES = {
     "audio": TR.Audio,
     "image": TR.Image,
@@ -131,7 +132,7 @@ def model_to_graph(
     g.add((model, TR.parameterBytes, _int(info.parameter_bytes)))
     g.add((model, TR.quantizationType, Literal(info.quantization)))
     if card.task:
-        g.add((model, TR.task, _TASKS[card.task]))
+        g.add((model, TR.task, TASK_IRIS[card.task]))
     if card.input_modality:
         g.add((model, TR.inputModality, _MODALITIES[card.input_modality]))
     for sensor in card.required_sensors:

@@ -144,6 +144,26 @@ class TR(DefinedNamespace):
     supportsOperator: URIRef
     maxVersion: URIRef
     tdDocument: URIRef
+    registersOperator: URIRef
+    ramOverheadBytes: URIRef
+    CodeSize: URIRef
+    hasCodeSize: URIRef
+    codeBytes: URIRef
+    CoreFamily: URIRef
+    cyclesPerMacInt8: URIRef
+    cyclesPerMacInt8Simd: URIRef
+    cyclesPerMacFloat: URIRef
+    cyclesPerMacFloatSoft: URIRef
+    # matchmaking profiles
+    DeviceProfile: URIRef
+    hasProfile: URIRef
+    ramCapacityBytes: URIRef
+    flashCapacityBytes: URIRef
+    reservedRamBytes: URIRef
+    reservedFlashBytes: URIRef
+    sensorType: URIRef
+    runtime: URIRef
+    runtimeRelease: URIRef
     # sensor types
     provides: URIRef
     Accelerometer: URIRef

@@ -54,7 +54,7 @@ __all__ = [
 
 TD_CONTEXT = ["https://www.w3.org/2022/wot/td/v1.1", "https://w3id.org/tinyreg/td/v1"]
 
-DEFAULT_RUNTIME: dict[str, str] = {"name": "tflite-micro", "version": "2025.10"}
+DEFAULT_RUNTIME: dict[str, str] = {"name": "tflite-micro", "version": "0.dev20261023182759"}
 """Runtime assumed for a seed device that names none."""
 
 KIB = 1024

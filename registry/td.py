@@ -15,7 +15,7 @@ A device is a TD 1.1 document whose ``@context`` adds tinyreg's extension
       "ram": {"capacityBytes": 262144, "reservedBytes": 65536},
       "flash": {"capacityBytes": 1048576, "reservedBytes": 262144},
       "sensors": [{"@type": "IMU9DoF", "part": "LSM9DS1"}],
-      "runtime": {"name": "tflite-micro", "version": "2025.10"}
+      "runtime": {"name": "tflite-micro", "version": "0.dev20261023182759"}
     }
 
 Documents are expanded by a real JSON-LD processor (PyLD). Contexts are resolved offline

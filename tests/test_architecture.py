@@ -21,8 +21,9 @@ LAYERS = {
     "validate": 2,
     "reasoning": 2,
     "stores": 2,
-    "facade": 3,
-    "cli": 4,
+    "profile": 3,
+    "facade": 4,
+    "cli": 5,
 }
 
 

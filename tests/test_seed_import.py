@@ -47,7 +47,7 @@ def test_every_seed_file_converts_and_conforms(path: Path) -> None:
     assert conversion.source == str(path)
     assert conversion.td["id"].startswith("urn:tinyreg:device:seed-")
     assert any("no runtime" in a for a in conversion.assumptions)
-    assert conversion.td["runtime"] == {"name": "tflite-micro", "version": "2025.10"}
+    assert conversion.td["runtime"] == {"name": "tflite-micro", "version": "0.dev20261023182759"}
     assert conversion.td["sensors"], "every seed device lists sensors"
 
 

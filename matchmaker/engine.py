@@ -1,0 +1,616 @@
+"""The matchmaker: compatible model–device pairs, ranked and explained with numbers.
+
+Every constraint is a pattern of one SPARQL query (``matchmaker/queries/verdicts.rq``) run
+by the store: RAM, flash, sensors, operators, whether the runtime runs the model, and the
+user's own limits. The query works on device *profiles* (devices with identical figures
+share one, see :mod:`tinyreg.registry.profile`), so it touches hundreds of profiles rather
+than every device of a fleet; a second query expands the fitting profiles to devices.
+
+>>> from tinyreg.registry import Registry
+>>> with Registry.open(in_memory=True) as reg:
+...     Matchmaker(reg).pairs()
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from tinyreg.registry import Registry
+from tinyreg.registry.cards import TASKS
+from tinyreg.registry.errors import InputError, NotFoundError
+from tinyreg.registry.model_rdf import TASK_IRIS
+
+__all__ = ["Constraint", "Match", "Matchmaker", "Verdict", "load_query"]
+
+_INTEGER_KINDS = ("int8", "uint8", "int16x8")
+
+
+@cache
+def load_query(name: str) -> str:
+    """Return the text of a packaged matchmaker query (``matchmaker/queries/NAME.rq``)."""
+    return (
+        resources.files("tinyreg.matchmaker").joinpath("queries", f"{name}.rq").read_text("utf-8")
+    )
+
+
+def _value(row: Mapping[str, Node], key: str) -> Any:
+    term = row.get(key)
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, Decimal):
+            return float(value)
+        return value
+    return str(term)
+
+
+def _local(iri: str) -> str:
+    for sep in ("#", "/"):
+        if sep in iri:
+            iri = iri.rsplit(sep, 1)[1]
+    return iri
+
+
+def _bytes(value: int) -> str:
+    return f"{value:,} B"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One constraint of a verdict, with the figures on both sides.
+
+    Attributes:
+        name: ``ram``, ``flash``, ``sensors``, ``operators``, ``runtime``, ``numerics`` or
+            ``latency``.
+        passed: Whether the pair meets it.
+        required: What the model needs (bytes, a list of names, ...).
+        available: What the device offers.
+        unit: The unit of ``required`` and ``available`` (``B``, ``ms``, ...), or ``None``.
+        detail: One sentence with the numbers, e.g. ``RAM: needs 9,632 B, has 196,608 B,
+            margin 186,976 B``.
+        parts: How ``required`` is made up (e.g. arena and runtime overhead).
+
+    """
+
+    name: str
+    passed: bool
+    required: Any
+    available: Any
+    unit: str | None
+    detail: str
+    parts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def margin(self) -> int | float | None:
+        """``available - required`` for numeric constraints, else ``None``."""
+        if isinstance(self.required, int | float) and isinstance(self.available, int | float):
+            return self.available - self.required
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The constraint as JSON-ready data."""
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "required": self.required,
+            "available": self.available,
+            "unit": self.unit,
+            "margin": self.margin,
+            "detail": self.detail,
+            "parts": dict(self.parts),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The matchmaker's verdict on a model and a device profile.
+
+    Attributes:
+        model: The model IRI.
+        profile: The device profile IRI.
+        fits: Whether every constraint passes.
+        estimated_latency_ms: Estimated inference latency on the profile's core, or
+            ``None`` without a cycles-per-MAC figure for its core family.
+        constraints: Each constraint with its figures.
+        flags: Warnings that do not fail the pair (e.g. float32 without FPU).
+        metric: The model's metric value, if any (used in ranking).
+
+    """
+
+    model: str
+    profile: str
+    fits: bool
+    estimated_latency_ms: float | None
+    constraints: tuple[Constraint, ...]
+    flags: tuple[str, ...]
+    metric: float | None
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the constraints that fail."""
+        return [c.name for c in self.constraints if not c.passed]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A verdict for one model and one device.
+
+    Attributes:
+        model: The model IRI.
+        device: The device IRI.
+        verdict: The verdict of the device's profile.
+        rank: Position in the ranked answer (1 = best).
+
+    """
+
+    model: str
+    device: str
+    verdict: Verdict
+    rank: int
+
+    @property
+    def fits(self) -> bool:
+        """Whether the model fits the device."""
+        return self.verdict.fits
+
+    def explain(self) -> str:
+        """The verdict as readable lines, one per constraint."""
+        verdict = "fits" if self.fits else "does not fit"
+        lines = [f"{_local(self.model)} on {_local(self.device)}: {verdict}"]
+        if self.verdict.estimated_latency_ms is not None:
+            lines[0] += f", estimated latency {self.verdict.estimated_latency_ms:,.2f} ms"
+        for c in self.verdict.constraints:
+            lines.append(f"  [{'pass' if c.passed else 'FAIL'}] {c.detail}")
+        lines.extend(f"  [note] {flag}" for flag in self.verdict.flags)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The match as JSON-ready data (the shape of ``tinyreg match --format json``)."""
+        latency = self.verdict.estimated_latency_ms
+        return {
+            "rank": self.rank,
+            "model": self.model,
+            "device": self.device,
+            "fits": self.fits,
+            "estimated_latency_ms": round(latency, 4) if latency is not None else None,
+            "failed": self.verdict.failed,
+            "flags": list(self.verdict.flags),
+            "metric": self.verdict.metric,
+            "constraints": [c.to_dict() for c in self.verdict.constraints],
+        }
+
+
+def _verdict(row: Mapping[str, Node], max_latency_ms: float | None) -> Verdict:
+    v = {key: _value(row, key) for key in row}
+    constraints: list[Constraint] = []
+    flags: list[str] = []
+    runtime_label = _local(v["release"]) if v.get("release") else "?"
+    release = str(v.get("release", ""))
+    if "/runtime/" in release:
+        runtime_label = release.split("/runtime/", 1)[1].replace("/", " ")
+
+    # runtime: does the runtime run the model at all?
+    runnable = bool(v.get("runnable"))
+    if v.get("runnable") is None:
+        runtime_detail = f"runtime: the model was never assessed on {runtime_label.split()[0]}"
+    elif runnable:
+        runtime_detail = f"runtime: {runtime_label.split()[0]} {v.get('assessedVersion')} runs it"
+    else:
+        runtime_detail = f"runtime: {runtime_label.split()[0]} refuses it: {v.get('refusal')}"
+    constraints.append(
+        Constraint(
+            "runtime",
+            bool(v["runsOk"]),
+            "runnable",
+            "runnable" if runnable else (v.get("refusal") or "not assessed"),
+            None,
+            runtime_detail,
+        )
+    )
+
+    # RAM
+    free_ram = int(v["ramFree"])
+    overhead = int(v.get("ramOverhead") or 0)
+    if v.get("arena") is None:
+        ram = Constraint(
+            "ram",
+            False,
+            None,
+            free_ram,
+            "B",
+            f"RAM: unknown need (no arena measured), has {_bytes(free_ram)} free",
+            {"capacity": v["ramCapacity"], "reserved": v["ramReserved"]},
+        )
+    else:
+        need = int(v["ramNeed"])
+        margin = free_ram - need
+        tail = f"margin {_bytes(margin)}" if margin >= 0 else f"short by {_bytes(-margin)}"
+        ram = Constraint(
+            "ram",
+            bool(v["ramOk"]),
+            need,
+            free_ram,
+            "B",
+            f"RAM: needs {_bytes(need)} (arena {int(v['arena']):,} + runtime {overhead:,}), "
+            f"has {_bytes(free_ram)} ({int(v['ramCapacity']):,} − {int(v['ramReserved']):,} "
+            f"reserved), {tail}",
+            {
+                "arena": v["arena"],
+                "runtime_overhead": overhead,
+                "capacity": v["ramCapacity"],
+                "reserved": v["ramReserved"],
+            },
+        )
+    constraints.append(ram)
+
+    # flash
+    flash_need = int(v["flashNeed"])
+    free_flash = int(v["flashFree"])
+    margin = free_flash - flash_need
+    tail = f"margin {_bytes(margin)}" if margin >= 0 else f"short by {_bytes(-margin)}"
+    core_code = int(v.get("coreCode") or 0)
+    op_code = int(v.get("opCode") or 0)
+    constraints.append(
+        Constraint(
+            "flash",
+            bool(v["flashOk"]),
+            flash_need,
+            free_flash,
+            "B",
+            f"flash: needs {_bytes(flash_need)} (model {int(v['modelBytes']):,} + runtime core "
+            f"{core_code:,} + kernels {op_code:,}), has {_bytes(free_flash)} "
+            f"({int(v['flashCapacity']):,} − {int(v['flashReserved']):,} reserved), {tail}",
+            {
+                "model": v["modelBytes"],
+                "runtime_core": core_code,
+                "kernels": op_code,
+                "capacity": v["flashCapacity"],
+                "reserved": v["flashReserved"],
+            },
+        )
+    )
+    used = int(v.get("opsUsed") or 0)
+    sized = int(v.get("opsSized") or 0)
+    if v.get("coreCode") is None or sized < used:
+        flags.append(
+            f"flash for runtime code is partial: no code-size figure for "
+            f"{used - sized} operator(s) or the core on {v['family']}"
+        )
+
+    # sensors
+    needed = sorted(_local(s) for s in (v.get("neededSensors") or "").split())
+    hosted = sorted({_local(s) for s in (v.get("sensorTypes") or "").split()})
+    missing = sorted(_local(s) for s in (v.get("missingSensors") or "").split())
+    if not needed:
+        sensor_detail = "sensors: the model needs none"
+    elif missing:
+        sensor_detail = (
+            f"sensors: needs {', '.join(needed)}; missing {', '.join(missing)} "
+            f"(device has {', '.join(hosted) or 'none'})"
+        )
+    else:
+        sensor_detail = f"sensors: needs {', '.join(needed)}, device has {', '.join(hosted)}"
+    constraints.append(
+        Constraint(
+            "sensors",
+            bool(v["sensorOk"]),
+            needed,
+            hosted,
+            None,
+            sensor_detail,
+            {"missing": missing},
+        )
+    )
+
+    # operators
+    unsupported = [s.strip() for s in (v.get("unsupportedOps") or "").split(",") if s.strip()]
+    runtime_iri = str(v.get("runtime", ""))
+    where = runtime_label if runtime_iri == release else f"this firmware ({runtime_label} build)"
+    if v.get("opsUnsupported") is None:
+        op_detail = f"operators: no operator table for {runtime_label}"
+    elif unsupported:
+        op_detail = (
+            f"operators: {len(unsupported)} of {used} not offered by {where}: "
+            f"{', '.join(unsupported)}"
+        )
+    else:
+        op_detail = f"operators: all {used} offered by {where}"
+    constraints.append(
+        Constraint(
+            "operators",
+            bool(v["opOk"]),
+            used,
+            used - len(unsupported),
+            "operators",
+            op_detail,
+            {"unsupported": unsupported, "runtime": runtime_iri},
+        )
+    )
+
+    # numerics (never fails: flags and ranks down)
+    quant = str(v["quant"])
+    integer = quant in _INTEGER_KINDS
+    fpu, dsp = bool(v["fpu"]), bool(v["dsp"])
+    if not integer and not fpu:
+        flags.append(f"{quant} model on a core without FPU: software floating point, slow")
+    if integer and not dsp:
+        flags.append(f"{quant} model on a core without DSP/SIMD: reference kernels")
+    kernels = (
+        ("SIMD-optimised" if dsp else "reference") + " int kernels"
+        if integer
+        else ("hardware FPU" if fpu else "software float")
+    )
+    constraints.append(
+        Constraint(
+            "numerics",
+            True,
+            quant,
+            f"FPU {'yes' if fpu else 'no'}, DSP {'yes' if dsp else 'no'}",
+            None,
+            f"numerics: {quant} on {v['family']} ({kernels})",
+            {"cycles_per_mac": v.get("cpm")},
+        )
+    )
+
+    latency = v.get("latencyMs")
+    latency = float(latency) if latency is not None else None
+    if latency is None:
+        flags.append(f"no cycles-per-MAC figure for core family {v['family']}: latency unknown")
+    if max_latency_ms is not None:
+        shown = f"{latency:,.2f} ms" if latency is not None else "unknown"
+        constraints.append(
+            Constraint(
+                "latency",
+                bool(v["latencyOk"]),
+                max_latency_ms,
+                latency,
+                "ms",
+                f"latency: estimated {shown} "
+                f"({int(v['macs']):,} MACs × {v.get('cpm')} cycles/MAC at "
+                f"{int(v['clock']) / 1e6:g} MHz), limit {max_latency_ms:,} ms",
+            )
+        )
+    if v.get("assessedVersion") and runtime_label.split()[-1] != v["assessedVersion"]:
+        flags.append(
+            f"arena measured on {runtime_label.split()[0]} {v['assessedVersion']}, "
+            f"device runs {runtime_label}"
+        )
+    metric = v.get("metric")
+    return Verdict(
+        model=str(v["model"]),
+        profile=str(v["profile"]),
+        fits=bool(v["fits"]),
+        estimated_latency_ms=latency,
+        constraints=tuple(constraints),
+        flags=tuple(flags),
+        metric=float(metric) if metric is not None else None,
+    )
+
+
+class Matchmaker:
+    """Find, rank and explain compatible model–device pairs in a registry.
+
+    Args:
+        registry: The registry whose models and devices are matched.
+
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    # ------------------------------------------------------------------ queries
+
+    def _verdicts(
+        self,
+        bindings: dict[str, Node],
+        *,
+        only_fits: bool,
+        task: str | None = None,
+        min_metric: float | None = None,
+        max_latency_ms: float | None = None,
+        text: str | None = None,
+    ) -> list[Verdict]:
+        if only_fits:
+            bindings["onlyFits"] = Literal(True)
+        if task is not None:
+            if task not in TASK_IRIS:
+                raise InputError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+            bindings["wantTask"] = TASK_IRIS[task]
+        if min_metric is not None:
+            bindings["minMetric"] = Literal(float(min_metric), datatype=XSD.double)
+        if max_latency_ms is not None:
+            bindings["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
+        if text:
+            bindings["text"] = Literal(text)
+        rows = self.registry.store.select(load_query("verdicts"), bindings)
+        return [_verdict(row, max_latency_ms) for row in rows]
+
+    def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
+        if not profiles:
+            return {}
+        values = " ".join(URIRef(p).n3() for p in profiles)
+        query = load_query("profile_devices").replace(
+            "WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1
+        )
+        devices: dict[str, list[str]] = {}
+        for row in self.registry.store.select(query):
+            devices.setdefault(str(row["profile"]), []).append(str(row["device"]))
+        return devices
+
+    def _device_profile(self, device: str) -> dict[str, Node]:
+        iri = self.registry.resolve("device", device)
+        rows = self.registry.store.select(load_query("device_profile"), {"device": URIRef(iri)})
+        if not rows:
+            raise NotFoundError("device profile", device)
+        row = rows[0]
+        return {key: row[key] for key in ("profile", "runtime", "release", "family")}
+
+    @staticmethod
+    def _expand(
+        verdicts: list[Verdict], devices: dict[str, list[str]], limit: int | None
+    ) -> list[Match]:
+        matches: list[Match] = []
+        for verdict in verdicts:
+            for device in devices.get(verdict.profile, ()):
+                matches.append(Match(verdict.model, device, verdict, len(matches) + 1))
+                if limit is not None and len(matches) >= limit:
+                    return matches
+        return matches
+
+    # ------------------------------------------------------------------ public API
+
+    def devices_for(
+        self,
+        model: str,
+        *,
+        all_verdicts: bool = False,
+        max_latency_ms: float | None = None,
+        limit: int | None = None,
+    ) -> list[Match]:
+        """Devices that can run a model, best first.
+
+        Ranking: fitting pairs first, then float32-without-FPU last among equals, then by
+        estimated latency, then by device id.
+
+        Args:
+            model: The model id, IRI or unambiguous name.
+            all_verdicts: Also return the devices it does not fit, with the reasons.
+            max_latency_ms: Only devices whose estimated latency is at most this.
+            limit: Return at most this many matches.
+
+        Returns:
+            The ranked matches, one per device.
+
+        Raises:
+            NotFoundError: If the model is unknown.
+
+        """
+        iri = self.registry.resolve("model", model)
+        verdicts = self._verdicts(
+            {"model": URIRef(iri)}, only_fits=not all_verdicts, max_latency_ms=max_latency_ms
+        )
+        devices = self._profile_devices(sorted({v.profile for v in verdicts}))
+        return self._expand(verdicts, devices, limit)
+
+    def models_for(
+        self,
+        device: str,
+        *,
+        task: str | None = None,
+        min_metric: float | None = None,
+        max_latency_ms: float | None = None,
+        text: str | None = None,
+        all_verdicts: bool = False,
+        limit: int | None = None,
+    ) -> list[Match]:
+        """Models that fit a device, best first.
+
+        Ranking: fitting pairs first, float32 models on a core without FPU after the
+        others, then by estimated latency, then by metric value (higher first), then id.
+
+        Args:
+            device: The device id, short id, IRI or unambiguous title.
+            task: Only models for this task (e.g. ``classification``).
+            min_metric: Only models whose metric value is at least this.
+            max_latency_ms: A limit on the estimated latency (a constraint of the verdict).
+            text: Only models whose name or description contains this (any case).
+            all_verdicts: Also return the models that do not fit, with the reasons.
+            limit: Return at most this many matches.
+
+        Returns:
+            The ranked matches, one per model.
+
+        Raises:
+            NotFoundError: If the device is unknown.
+
+        """
+        iri = self.registry.resolve("device", device)
+        keys = self._device_profile(iri)
+        verdicts = self._verdicts(
+            dict(keys),
+            only_fits=not all_verdicts,
+            task=task,
+            min_metric=min_metric,
+            max_latency_ms=max_latency_ms,
+            text=text,
+        )
+        matches = [Match(v.model, iri, v, i + 1) for i, v in enumerate(verdicts)]
+        return matches[:limit] if limit is not None else matches
+
+    def pairs(
+        self,
+        *,
+        all_verdicts: bool = False,
+        task: str | None = None,
+        min_metric: float | None = None,
+        max_latency_ms: float | None = None,
+    ) -> list[Match]:
+        """Every model–device pair of the registry (fitting ones unless ``all_verdicts``).
+
+        Pairs are ordered by verdict rank, then device id.
+        """
+        return list(
+            self.iter_pairs(
+                all_verdicts=all_verdicts,
+                task=task,
+                min_metric=min_metric,
+                max_latency_ms=max_latency_ms,
+            )
+        )
+
+    def iter_pairs(
+        self,
+        *,
+        all_verdicts: bool = False,
+        task: str | None = None,
+        min_metric: float | None = None,
+        max_latency_ms: float | None = None,
+    ) -> Iterator[Match]:
+        """Like :meth:`pairs`, yielding matches one at a time (for large fleets)."""
+        verdicts = self._verdicts(
+            {},
+            only_fits=not all_verdicts,
+            task=task,
+            min_metric=min_metric,
+            max_latency_ms=max_latency_ms,
+        )
+        devices = self._profile_devices(sorted({v.profile for v in verdicts}))
+        rank = 0
+        for verdict in verdicts:
+            for device in devices.get(verdict.profile, ()):
+                rank += 1
+                yield Match(verdict.model, device, verdict, rank)
+
+    def explain(self, model: str, device: str) -> Match:
+        """The verdict on one model and one device, constraint by constraint.
+
+        Args:
+            model: The model id, IRI or unambiguous name.
+            device: The device id, short id, IRI or unambiguous title.
+
+        Returns:
+            The match; ``match.explain()`` renders it, ``match.to_dict()`` serialises it.
+
+        Raises:
+            NotFoundError: If the model or the device is unknown.
+
+        """
+        model_iri = self.registry.resolve("model", model)
+        device_iri = self.registry.resolve("device", device)
+        bindings = self._device_profile(device_iri)
+        bindings["model"] = URIRef(model_iri)
+        verdicts = self._verdicts(bindings, only_fits=False)
+        if not verdicts:
+            raise NotFoundError("model", model)
+        return Match(model_iri, device_iri, verdicts[0], 1)

@@ -14,7 +14,7 @@ than every device of a fleet; a second query expands the fitting profiles to dev
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -26,9 +26,11 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from tinyreg.registry import Registry
-from tinyreg.registry.cards import TASKS
+from tinyreg.registry.cards import SENSOR_TYPES, TASKS
 from tinyreg.registry.errors import InputError, NotFoundError
 from tinyreg.registry.model_rdf import TASK_IRIS
+from tinyreg.registry.namespaces import TR_IRI
+from tinyreg.registry.stores.base import inline_bindings, normalise_bindings
 
 __all__ = ["Constraint", "Match", "Matchmaker", "Verdict", "load_query"]
 
@@ -420,20 +422,30 @@ class Matchmaker:
         min_metric: float | None = None,
         max_latency_ms: float | None = None,
         text: str | None = None,
+        dataset: str | None = None,
     ) -> list[Verdict]:
+        # The user's constraints are tested with BOUND() in FILTERs, so they are written
+        # into the query as a VALUES block (engine-side substitution does not reach
+        # FILTERs); the pair keys stay bindings.
+        filters: dict[str, Node] = {}
         if only_fits:
-            bindings["onlyFits"] = Literal(True)
+            filters["onlyFits"] = Literal(True)
         if task is not None:
             if task not in TASK_IRIS:
                 raise InputError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
-            bindings["wantTask"] = TASK_IRIS[task]
+            filters["wantTask"] = TASK_IRIS[task]
         if min_metric is not None:
-            bindings["minMetric"] = Literal(float(min_metric), datatype=XSD.double)
+            filters["minMetric"] = Literal(float(min_metric), datatype=XSD.double)
         if max_latency_ms is not None:
-            bindings["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
+            filters["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
         if text:
-            bindings["text"] = Literal(text)
-        rows = self.registry.store.select(load_query("verdicts"), bindings)
+            filters["text"] = Literal(text)
+        if dataset:
+            filters["datasetText"] = Literal(dataset)
+        query = load_query("verdicts")
+        if filters:
+            query = inline_bindings(query, normalise_bindings(filters))
+        rows = self.registry.store.select(query, bindings)
         return [_verdict(row, max_latency_ms) for row in rows]
 
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
@@ -511,8 +523,10 @@ class Matchmaker:
         min_metric: float | None = None,
         max_latency_ms: float | None = None,
         text: str | None = None,
+        dataset: str | None = None,
         all_verdicts: bool = False,
         limit: int | None = None,
+        order: str = "rank",
     ) -> list[Match]:
         """Models that fit a device, best first.
 
@@ -524,17 +538,23 @@ class Matchmaker:
             task: Only models for this task (e.g. ``classification``).
             min_metric: Only models whose metric value is at least this.
             max_latency_ms: A limit on the estimated latency (a constraint of the verdict).
-            text: Only models whose name or description contains this (any case).
+            text: Only models whose name, description or dataset contains this (any case).
+            dataset: Only models whose dataset contains this (any case).
             all_verdicts: Also return the models that do not fit, with the reasons.
             limit: Return at most this many matches.
+            order: ``rank`` (the ranking above) or ``metric`` (fitting pairs first, then
+                metric value, higher first; models without one last).
 
         Returns:
             The ranked matches, one per model.
 
         Raises:
             NotFoundError: If the device is unknown.
+            InputError: If ``order`` or ``task`` is unknown.
 
         """
+        if order not in ("rank", "metric"):
+            raise InputError(f"unknown order {order!r}; use 'rank' or 'metric'")
         iri = self.registry.resolve("device", device)
         keys = self._device_profile(iri)
         verdicts = self._verdicts(
@@ -544,9 +564,60 @@ class Matchmaker:
             min_metric=min_metric,
             max_latency_ms=max_latency_ms,
             text=text,
+            dataset=dataset,
         )
+        if order == "metric":
+            verdicts.sort(key=lambda v: (not v.fits, v.metric is None, -(v.metric or 0.0)))
         matches = [Match(v.model, iri, v, i + 1) for i, v in enumerate(verdicts)]
         return matches[:limit] if limit is not None else matches
+
+    def devices_with(
+        self,
+        *,
+        sensors: Iterable[str] = (),
+        min_free_ram: int = 0,
+        min_free_flash: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Devices that offer some sensor types and at least so much free RAM and flash.
+
+        Free memory is capacity minus what the application reserves. Sensor types follow
+        the ontology's hierarchy (an IMU provides an accelerometer and a gyroscope).
+
+        Args:
+            sensors: Sensor type names (e.g. ``Accelerometer``; see ``SENSOR_TYPES``).
+            min_free_ram: Bytes of RAM that must be free.
+            min_free_flash: Bytes of flash that must be free.
+
+        Returns:
+            One ``{"device", "ram_free", "flash_free"}`` per device, in id order.
+
+        Raises:
+            InputError: If a sensor type is unknown.
+
+        """
+        needs = []
+        for name in sensors:
+            if name not in SENSOR_TYPES:
+                raise InputError(f"unknown sensor type {name!r}; known: {', '.join(SENSOR_TYPES)}")
+            needs.append(URIRef(f"{TR_IRI}{name}").n3())
+        query = load_query("devices_with").replace(
+            "#NEED#", f"VALUES ?need {{ {' '.join(needs)} }}", 1
+        )
+        rows = self.registry.store.select(
+            query,
+            {
+                "minFreeRam": Literal(int(min_free_ram), datatype=XSD.integer),
+                "minFreeFlash": Literal(int(min_free_flash), datatype=XSD.integer),
+            },
+        )
+        return [
+            {
+                "device": str(row["device"]),
+                "ram_free": _value(row, "ramFree"),
+                "flash_free": _value(row, "flashFree"),
+            }
+            for row in rows
+        ]
 
     def pairs(
         self,

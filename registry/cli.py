@@ -403,6 +403,7 @@ MATCH_COLUMNS = (
     "device",
     "fits",
     "latency_ms",
+    "metric",
     "ram_margin",
     "flash_margin",
     "failed",
@@ -423,6 +424,7 @@ def _match_row(match: Any) -> dict[str, Any]:
             if data["estimated_latency_ms"] is not None
             else None
         ),
+        "metric": data["metric"],
         "ram_margin": margins.get("ram"),
         "flash_margin": margins.get("flash"),
         "failed": data["failed"],
@@ -446,7 +448,15 @@ def _match_row(match: Any) -> dict[str, Any]:
     metavar="MS",
     help="A limit on the estimated latency, in milliseconds.",
 )
-@click.option("--text", help="Only models whose name or description contains this.")
+@click.option("--text", help="Only models whose name, description or dataset contains this.")
+@click.option("--dataset", help="Only models whose dataset contains this.")
+@click.option(
+    "--order",
+    type=click.Choice(["rank", "metric"]),
+    default="rank",
+    show_default=True,
+    help="With --device: rank (fit, latency, metric) or metric (best metric first).",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many pairs.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
@@ -460,6 +470,8 @@ def match_cmd(
     min_metric: float | None,
     max_latency: float | None,
     text: str | None,
+    dataset: str | None,
+    order: str,
     limit: int | None,
     fmt: str,
 ) -> None:

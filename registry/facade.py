@@ -47,6 +47,7 @@ __all__ = ["DeviceRecord", "ImportReport", "ModelRecord", "Registry", "load_quer
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 ONTOLOGY_IRI = "https://w3id.org/tinyreg"
 REFERENCE_PREFIX = "https://w3id.org/tinyreg/reference/"
+REFERENCE_FOLDER = "runtimes"
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
 
@@ -58,7 +59,7 @@ def reference_texts() -> dict[str, str]:
     (named ``REFERENCE_PREFIX`` + file stem).
     """
     texts = {ONTOLOGY_IRI: read_text("tinyreg.ttl")}
-    folder = resources.files("tinyreg.kg_data").joinpath("runtimes")
+    folder = resources.files("tinyreg.kg_data").joinpath(REFERENCE_FOLDER)
     if folder.is_dir():
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".ttl"):
@@ -675,6 +676,8 @@ def _candidate_files(path: Path) -> Iterable[Path]:
     for file in path.rglob("*"):
         if not file.is_file():
             continue
+        if REFERENCE_FOLDER in file.relative_to(path).parts[:-1]:
+            continue  # runtime and core tables: every registry loads them as reference graphs
         name = file.name
         if name.endswith((".tflite", ".jsonld", ".td.json", ".ttl")):
             yield file

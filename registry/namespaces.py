@@ -148,6 +148,7 @@ class TR(DefinedNamespace):
     ramOverheadBytes: URIRef
     CodeSize: URIRef
     hasCodeSize: URIRef
+    hasCoreCodeSize: URIRef
     codeBytes: URIRef
     CoreFamily: URIRef
     cyclesPerMacInt8: URIRef

@@ -1,0 +1,467 @@
+"""The matchmaker on kg_data plus the 23 seed models, on the embedded store and on a real
+``oxigraph serve``.
+
+Verdicts of chosen pairs are pinned (hand-checked against the datasheet figures in the TDs
+and the measured arenas), and every figure of an explanation is recomputed here from
+independent sources: the model and device records, and the runtime and core tables read
+with rdflib straight from ``kg_data/runtimes``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import launch_oxigraph_server
+from rdflib import RDF, Graph, Literal, URIRef
+
+from _paths import KG_DATA, SEED_DIR
+from tinyreg.matchmaker import Match, Matchmaker
+from tinyreg.registry import Registry
+from tinyreg.registry.errors import InputError, NotFoundError
+from tinyreg.registry.namespaces import OP, TR
+from tinyreg.registry.stores import OxigraphStore
+
+RUNTIMES = KG_DATA / "runtimes"
+INTEGER_KINDS = ("int8", "uint8", "int16x8")
+
+# (model, device, fits, failed constraints) — each checked by hand:
+PINNED = [
+    # tiny int8 model on a Cortex-M4F board with room to spare
+    ("hello-world", "arduino-nano-33-ble-sense", True, []),
+    # needs accelerometer + gyroscope: the board's 9-axis IMU provides both (tr:provides)
+    ("magic-wand-2", "arduino-nano-33-ble-sense", True, []),
+    # needs a microphone: a PDM microphone is one (rdfs:subClassOf)
+    ("micro-speech-yes-no-1", "arduino-nano-33-ble-sense", True, []),
+    # the SparkFun Edge firmware registers exactly the micro_speech operators
+    ("micro-speech-yes-no-1", "sparkfun-edge", True, []),
+    # float32 on a Cortex-M0+ without FPU: allowed, flagged
+    ("gesture-cnn-float32", "syntiant-tinyml", True, []),
+    # arena 24,424 + runtime > 32,768 − 8,192 reserved
+    ("arm-ds-cnn-small", "syntiant-tinyml", False, ["ram"]),
+    # RAM short, and a 219,896 B model cannot fit 262,144 − 39,936 B of flash with the runtime
+    ("snoring-guardian", "syntiant-tinyml", False, ["ram", "flash"]),
+    # 531,624 B model > 524,288 B flash; no camera on the PyBadge
+    ("visual-alarm-clock", "adafruit-pybadge", False, ["flash", "sensors"]),
+    # needs an accelerometer; the Nucleo board has no sensor
+    ("anomaly-detection-autoencoder", "nucleo-l4r5zi", False, ["sensors"]),
+    # FULLY_CONNECTED is registered by the SparkFun Edge firmware but QUANTIZE/DEQUANTIZE are not
+    ("hello-world", "sparkfun-edge", False, ["operators"]),
+    ("magic-wand-2", "sparkfun-edge", False, ["sensors", "operators"]),
+    # the runtime refuses Person_Detection ("Hybrid models are not supported"): no arena
+    ("person-detection", "nucleo-l4r5zi", False, ["runtime", "ram", "sensors"]),
+]
+
+
+def _fill(registry: Registry) -> Registry:
+    seed_csv = SEED_DIR / "models_information.csv"
+    assert seed_csv.is_file(), f"seed data not found at {SEED_DIR} (set TINYREG_SEED_DIR)"
+    report = registry.import_path(KG_DATA)
+    assert report.refused == []
+    report = registry.import_path(SEED_DIR)
+    assert report.refused == []
+    return registry
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Matchmaker]]:
+    """kg_data and the seed, imported into the embedded store and into a real server."""
+    embedded = Registry(OxigraphStore(tmp_path_factory.mktemp("mm") / "store"))
+    server = launch_oxigraph_server(tmp_path_factory.mktemp("mm-server") / "db")
+    remote = Registry.open(server.base_url)
+    try:
+        yield {"oxigraph": Matchmaker(_fill(embedded)), "sparql": Matchmaker(_fill(remote))}
+    finally:
+        embedded.close()
+        remote.close()
+        server.stop()
+
+
+@pytest.fixture(params=["oxigraph", "sparql"])
+def matchmaker(request: pytest.FixtureRequest, filled: dict[str, Matchmaker]) -> Matchmaker:
+    return filled[request.param]
+
+
+@pytest.fixture(scope="module")
+def tables() -> Graph:
+    graph = Graph()
+    for path in sorted(RUNTIMES.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def _short(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _constraint(match: Match, name: str):
+    return next(c for c in match.verdict.constraints if c.name == name)
+
+
+@pytest.mark.parametrize(("model", "device", "fits", "failed"), PINNED)
+def test_pinned_verdicts(matchmaker: Matchmaker, model, device, fits, failed):
+    match = matchmaker.explain(model, device)
+    assert match.fits is fits, match.explain()
+    assert sorted(match.verdict.failed) == sorted(failed), match.explain()
+
+
+def _release(tables: Graph) -> URIRef:
+    releases = [r for r in tables.subjects(RDF.type, TR.Runtime)]
+    assert len(releases) == 1
+    return releases[0]  # type: ignore[return-value]
+
+
+def _code_bytes(tables: Graph, family: str, operator: str | None) -> int:
+    release = _release(tables)
+    prop = TR.hasCoreCodeSize if operator is None else TR.hasCodeSize
+    for node in tables.objects(release, prop):
+        if str(tables.value(node, TR.coreFamily)) != family:
+            continue
+        op = tables.value(node, TR.operatorType)
+        if (operator is None and op is None) or (op is not None and op == OP[operator]):
+            return int(tables.value(node, TR.codeBytes))  # type: ignore[arg-type]
+    raise AssertionError(f"no code size for {operator} on {family}")
+
+
+@pytest.mark.parametrize(("model", "device", "fits", "failed"), PINNED)
+def test_figures_recomputed_from_records_and_tables(
+    matchmaker: Matchmaker, tables: Graph, model, device, fits, failed
+):
+    registry = matchmaker.registry
+    m = registry.get_model(model)
+    d = registry.get_device(device)
+    match = matchmaker.explain(model, device)
+    release = _release(tables)
+    overhead = int(tables.value(release, TR.ramOverheadBytes))  # type: ignore[arg-type]
+
+    ram = _constraint(match, "ram")
+    assert ram.available == d.ram_bytes - d.reserved_ram_bytes
+    if m.arena_bytes is None:
+        assert ram.required is None and not ram.passed
+    else:
+        assert ram.required == m.arena_bytes + overhead
+        assert ram.passed is (m.arena_bytes + overhead <= d.ram_bytes - d.reserved_ram_bytes)
+
+    family = d.core_family
+    kernels = sum(_code_bytes(tables, family, op["name"]) for op in m.operators)
+    flash_need = m.flash_bytes + _code_bytes(tables, family, None) + kernels
+    flash = _constraint(match, "flash")
+    assert flash.required == flash_need
+    assert flash.available == d.flash_bytes - d.reserved_flash_bytes
+    assert flash.passed is (flash_need <= d.flash_bytes - d.reserved_flash_bytes)
+    assert flash.margin == flash.available - flash.required
+    if not flash.passed:
+        assert f"short by {flash.required - flash.available:,} B" in flash.detail
+
+    core = URIRef(f"https://w3id.org/tinyreg/core/{family}")
+    quant = m.quantization
+    if quant in INTEGER_KINDS:
+        prop = TR.cyclesPerMacInt8Simd if d.dsp else TR.cyclesPerMacInt8
+    else:
+        prop = TR.cyclesPerMacFloat if d.fpu else TR.cyclesPerMacFloatSoft
+    cycles = float(tables.value(core, prop))  # type: ignore[arg-type]
+    expected_ms = m.macs * cycles * 1000 / d.clock_hz
+    assert match.verdict.estimated_latency_ms == pytest.approx(expected_ms, rel=1e-9)
+
+
+def test_sensor_and_operator_explanations_name_what_is_missing(matchmaker: Matchmaker):
+    match = matchmaker.explain("magic-wand-2", "sparkfun-edge")
+    sensors = _constraint(match, "sensors")
+    assert sensors.required == ["Accelerometer", "Gyroscope"]
+    assert sensors.parts["missing"] == ["Gyroscope"]
+    operators = _constraint(match, "operators")
+    missing = {name.split()[0] for name in operators.parts["unsupported"]}
+    assert missing and missing.isdisjoint(
+        {"DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"}
+    )
+    assert "CONV_2D" in missing
+    refused = matchmaker.explain("person-detection", "nucleo-l4r5zi")
+    assert "Hybrid models are not supported" in _constraint(refused, "runtime").detail
+
+
+def test_float_without_fpu_is_flagged_and_ranked_after_fpu_devices(matchmaker: Matchmaker):
+    matches = matchmaker.devices_for("gesture-cnn-float32")
+    assert all(m.fits for m in matches)
+    devices = [_short(m.device) for m in matches]
+    assert "syntiant-tinyml" in devices
+    soft = [i for i, m in enumerate(matches) if any("without FPU" in f for f in m.verdict.flags)]
+    hard = [
+        i for i, m in enumerate(matches) if not any("without FPU" in f for f in m.verdict.flags)
+    ]
+    assert soft and hard and max(hard) < min(soft)
+    # among FPU devices, estimated latency ascends
+    latencies = [matches[i].verdict.estimated_latency_ms for i in hard]
+    assert latencies == sorted(latencies)
+
+
+def test_devices_for_lists_fitting_devices_unless_all_verdicts(matchmaker: Matchmaker):
+    fitting = matchmaker.devices_for("magic-wand-2")
+    everything = matchmaker.devices_for("magic-wand-2", all_verdicts=True)
+    assert all(m.fits for m in fitting)
+    assert len(everything) == len(matchmaker.registry.list_devices())
+    assert [m.device for m in everything if m.fits] == [m.device for m in fitting]
+    assert [m.rank for m in everything] == list(range(1, len(everything) + 1))
+    assert matchmaker.devices_for("magic-wand-2", limit=2) == fitting[:2]
+
+
+def test_models_for_filters_by_task_metric_latency_and_text(matchmaker: Matchmaker):
+    board = "arduino-nano-33-ble-sense"
+    everything = matchmaker.models_for(board)
+    assert everything and all(m.fits for m in everything)
+    anomaly = matchmaker.models_for(board, task="anomaly-detection")
+    assert anomaly and len(anomaly) < len(everything)
+    for m in anomaly:
+        assert matchmaker.registry.get_model(m.model).task == "anomaly-detection"
+    good = matchmaker.models_for(board, min_metric=0.95)
+    assert good and all(m.verdict.metric is not None and m.verdict.metric >= 0.95 for m in good)
+    fast = matchmaker.models_for(board, max_latency_ms=5.0)
+    assert fast and all(m.verdict.estimated_latency_ms <= 5.0 for m in fast)
+    slow = matchmaker.models_for(board, max_latency_ms=5.0, all_verdicts=True)
+    latency_failures = [m for m in slow if "latency" in m.verdict.failed]
+    assert latency_failures
+    assert all(m.verdict.estimated_latency_ms > 5.0 for m in latency_failures)
+    yes_no = matchmaker.models_for(board, text="YES_NO")
+    assert {_short(m.model) for m in yes_no} == {f"micro-speech-yes-no-{i}" for i in range(1, 5)}
+    with pytest.raises(InputError):
+        matchmaker.models_for(board, task="juggling")
+
+
+def test_unknown_ids_raise_not_found(matchmaker: Matchmaker):
+    with pytest.raises(NotFoundError):
+        matchmaker.explain("no-such-model", "arduino-nano-33-ble-sense")
+    with pytest.raises(NotFoundError):
+        matchmaker.devices_for("no-such-model")
+    with pytest.raises(NotFoundError):
+        matchmaker.models_for("no-such-board")
+
+
+def test_full_matrix_is_consistent(matchmaker: Matchmaker):
+    registry = matchmaker.registry
+    n_models, n_devices = len(registry.list_models()), len(registry.list_devices())
+    assert n_models == 31 and n_devices == 20
+    everything = matchmaker.pairs(all_verdicts=True)
+    assert len(everything) == n_models * n_devices
+    assert len({(m.model, m.device) for m in everything}) == n_models * n_devices
+    fitting = matchmaker.pairs()
+    assert {(m.model, m.device) for m in fitting} == {
+        (m.model, m.device) for m in everything if m.fits
+    }
+    for m in everything:
+        assert m.fits is all(c.passed for c in m.verdict.constraints)
+        assert m.fits is (m.verdict.failed == [])
+    # every kind of verdict occurs in the matrix
+    failures = {name for m in everything for name in m.verdict.failed}
+    assert failures == {"ram", "flash", "sensors", "operators", "runtime"}
+    # the runtime never matches the model it refuses
+    assert not any(m.fits for m in everything if _short(m.model) == "person-detection")
+
+
+def test_seed_paper_question_1_boards_with_imu_and_memory(matchmaker: Matchmaker):
+    found = matchmaker.devices_with(
+        sensors=["Accelerometer", "Gyroscope"], min_free_ram=116 * 1024, min_free_flash=531 * 1024
+    )
+    devices = {_short(d["device"]) for d in found}
+    assert "arduino-nano-33-ble-sense" in devices
+    for row in found:
+        assert row["ram_free"] >= 116 * 1024 and row["flash_free"] >= 531 * 1024
+    # by hand: boards with an IMU (or accel+gyro) but less free memory are left out
+    assert "syntiant-tinyml" not in devices  # IMU, but 24,576 B free RAM
+    assert "sparkfun-edge" not in devices  # accelerometer only
+    sparql = """
+        SELECT DISTINCT ?device WHERE {
+          ?device a tr:Device ; tr:hasRAM ?ram ; tr:hasFlash ?flash .
+          ?ram tr:capacityBytes ?rc ; tr:reservedBytes ?rr .
+          ?flash tr:capacityBytes ?fc ; tr:reservedBytes ?fr .
+          FILTER(?rc - ?rr >= 116 * 1024 && ?fc - ?fr >= 531 * 1024)
+          ?device tr:hasSensor/a ?a . ?a (rdfs:subClassOf|tr:provides)* tr:Accelerometer .
+          ?device tr:hasSensor/a ?g . ?g (rdfs:subClassOf|tr:provides)* tr:Gyroscope .
+        } ORDER BY ?device"""
+    rows = matchmaker.registry.query(sparql).rows
+    assert {_short(str(r["device"])) for r in rows} == devices
+    with pytest.raises(InputError):
+        matchmaker.devices_with(sensors=["Sonar"])
+
+
+def test_seed_paper_question_2_models_for_a_camera_board(matchmaker: Matchmaker):
+    registry = matchmaker.registry
+    td = json.loads((KG_DATA / "devices" / "nucleo-l4r5zi.td.jsonld").read_text())
+    td["id"] = "urn:tinyreg:device:camera-board-127k"
+    td["title"] = "Camera board, 127 kB free RAM, 576 kB free flash"
+    td["ram"] = {"capacityBytes": 127 * 1024, "reservedBytes": 0}
+    td["flash"] = {"capacityBytes": 576 * 1024, "reservedBytes": 0}
+    td["sensors"] = [{"@type": "Camera", "part": "OV7675", "name": "camera"}]
+    registry.add_device(td)
+    try:
+        found = {_short(m.model) for m in matchmaker.models_for("camera-board-127k")}
+        # arena 85,184 + runtime ≤ 130,048 B; 531,624 B + runtime code ≤ 589,824 B
+        assert "visual-alarm-clock" in found
+        assert "hello-world" in found  # needs no sensor
+        # arena 140,136 B > 127 kB
+        vww = matchmaker.explain("arm-micronet-vww-3", "camera-board-127k")
+        assert vww.verdict.failed == ["ram"]
+        assert "person-detection" not in found  # the runtime refuses it
+        assert "magic-wand-2" not in found  # needs an IMU
+    finally:
+        registry.delete_device("camera-board-127k")
+
+
+def test_seed_paper_question_3_yes_no_speech_commands_by_accuracy(matchmaker: Matchmaker):
+    found = matchmaker.models_for(
+        "arduino-nano-33-ble-sense",
+        task="classification",
+        text="yes_no",
+        dataset="speech_commands",
+        order="metric",
+    )
+    names = [_short(m.model) for m in found]
+    assert names == [
+        "micro-speech-yes-no-3",
+        "micro-speech-yes-no-1",
+        "micro-speech-yes-no-4",
+        "micro-speech-yes-no-2",
+    ]
+    metrics = [m.verdict.metric for m in found]
+    assert metrics == sorted(metrics, reverse=True)
+
+
+def test_operator_versions_and_custom_operators(matchmaker: Matchmaker):
+    """A runtime release with a version cap, and a model with a custom operator."""
+    registry = matchmaker.registry
+    store = registry.store
+    release = URIRef("https://w3id.org/tinyreg/runtime/tflite-micro/0.test-capped")
+    caps = Graph()
+    caps.add((release, RDF.type, TR.Runtime))
+    caps.add((release, TR.runtimeName, Literal("tflite-micro")))
+    caps.add((release, TR.runtimeVersion, Literal("0.test-capped")))
+    for i, name in enumerate(["FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE"]):
+        offer = URIRef(f"{release}#op{i}")
+        caps.add((release, TR.supportsOperator, offer))
+        caps.add((offer, TR.operatorType, OP[name]))
+        caps.add((offer, TR.maxVersion, Literal(1)))
+    store.replace_graph(str(release), caps)
+    td = json.loads((KG_DATA / "devices" / "nucleo-l4r5zi.td.jsonld").read_text())
+    td["id"] = "urn:tinyreg:device:capped-runtime-board"
+    td["title"] = "Board on a capped runtime"
+    td["runtime"] = {"name": "tflite-micro", "version": "0.test-capped"}
+    registry.add_device(td)
+    td["id"] = "urn:tinyreg:device:custom-op-board"
+    td["title"] = "Board whose firmware declares a custom operator"
+    td["runtime"] = {
+        "name": "tflite-micro",
+        "version": registry.get_device("nucleo-l4r5zi").runtime_version,
+        "operators": ["FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE", "MY_CUSTOM_OP"],
+    }
+    registry.add_device(td)
+    model_iri = registry.resolve("model", "hello-world")
+    original = store.get_graph(model_iri)
+    try:
+        capped = matchmaker.explain("hello-world", "capped-runtime-board")
+        ops = _constraint(capped, "operators")
+        capped_ops = {"FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE"}
+        versions = {o["name"]: o["version"] for o in registry.get_model("hello-world").operators}
+        over = sorted(f"{n} v{v}" for n, v in versions.items() if v > 1 or n not in capped_ops)
+        assert sorted(ops.parts["unsupported"]) == over
+        assert ops.passed is (not over)
+        assert matchmaker.explain("hello-world", "custom-op-board").fits
+        # add a custom operator to the model: only the board that declares it offers it
+        code = URIRef(f"{model_iri}#opcode99")
+        changed = Graph()
+        for triple in original:
+            changed.add(triple)
+        changed.add((URIRef(model_iri), TR.hasOperatorCode, code))
+        changed.add((code, TR.operatorType, OP["MY_CUSTOM_OP"]))
+        changed.add((code, TR.operatorVersion, Literal(1)))
+        changed.add((code, TR.isCustom, Literal(True)))
+        changed.add((URIRef(model_iri), TR.usesOperatorType, OP["MY_CUSTOM_OP"]))
+        store.replace_graph(model_iri, changed)
+        assert matchmaker.explain("hello-world", "custom-op-board").fits
+        plain = matchmaker.explain("hello-world", "nucleo-l4r5zi")
+        assert "MY_CUSTOM_OP v1" in _constraint(plain, "operators").parts["unsupported"]
+        assert not plain.fits
+    finally:
+        store.replace_graph(model_iri, original)
+        store.delete_graph(str(release))
+        registry.delete_device("capped-runtime-board")
+        registry.delete_device("custom-op-board")
+
+
+def test_a_device_on_a_runtime_without_tables_never_fits(matchmaker: Matchmaker):
+    registry = matchmaker.registry
+    td = json.loads((KG_DATA / "devices" / "nucleo-l4r5zi.td.jsonld").read_text())
+    td["id"] = "urn:tinyreg:device:unknown-runtime-board"
+    td["title"] = "Board on an undescribed runtime"
+    td["runtime"] = {"name": "other-runtime", "version": "1.0"}
+    registry.add_device(td)
+    try:
+        match = matchmaker.explain("hello-world", "unknown-runtime-board")
+        assert not match.fits
+        assert {"runtime", "operators"} <= set(match.verdict.failed)
+        assert "never assessed" in _constraint(match, "runtime").detail
+    finally:
+        registry.delete_device("unknown-runtime-board")
+
+
+def _matrix(matchmaker: Matchmaker) -> list[tuple]:
+    return [
+        (
+            m.model,
+            m.device,
+            m.fits,
+            tuple(m.verdict.failed),
+            m.verdict.estimated_latency_ms,
+            tuple((c.name, c.passed, c.required, c.available) for c in m.verdict.constraints),
+            m.verdict.flags,
+        )
+        for m in matchmaker.pairs(all_verdicts=True)
+    ]
+
+
+def test_same_answers_on_embedded_store_and_oxigraph_server(filled: dict[str, Matchmaker]):
+    embedded = _matrix(filled["oxigraph"])
+    assert len(embedded) == 31 * 20
+    assert embedded == _matrix(filled["sparql"])
+
+
+def _cli(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", "--store", str(store), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_match_and_explain(tmp_path: Path):
+    store = tmp_path / "store"
+    assert _cli(store, "import", "-q", str(KG_DATA)).returncode == 0
+    listed = json.loads(_cli(store, "list", "models", "--format", "json").stdout)
+    model = next(m["id"] for m in listed if m["id"].startswith("gesture-cnn-int8"))
+    out = _cli(store, "match", "--model", model, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    pairs = json.loads(out.stdout)
+    assert pairs and all(p["fits"] for p in pairs)
+    for key in ("model", "device", "fits", "estimated_latency_ms", "constraints"):
+        assert key in pairs[0]
+    for constraint in pairs[0]["constraints"]:
+        assert {"name", "passed", "required", "available", "unit"} <= set(constraint)
+    devices = json.loads(_cli(store, "list", "devices", "--format", "json").stdout)
+    assert {p["device"] for p in pairs} <= {d["id"] for d in devices}
+    everything = json.loads(
+        _cli(store, "match", "--model", model, "--all-verdicts", "--format", "json").stdout
+    )
+    assert len(everything) == len(devices) and len(everything) > len(pairs)
+    table = _cli(store, "explain", model, "sparkfun-edge")
+    assert table.returncode == 0
+    assert "[FAIL] operators" in table.stdout and "RAM: needs" in table.stdout
+    csv_out = _cli(store, "match", "--device", "Arduino Nano 33 BLE Sense", "--format", "csv")
+    assert csv_out.returncode == 0 and csv_out.stdout.splitlines()[0].startswith("rank,model")
+    assert _cli(store, "match", "--all", "--format", "csv").returncode == 0
+    missing = _cli(store, "explain", "no-such-model", "sparkfun-edge")
+    assert missing.returncode == 1 and "no-such-model" in missing.stderr
+    usage = _cli(store, "match")
+    assert usage.returncode == 2 and "exactly one" in usage.stderr

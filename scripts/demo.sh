@@ -2,7 +2,7 @@
 # Set up tinyreg and run its main job on the embedded default store: register the
 # starter knowledge graph (real boards, the project's own models) and, when the seed
 # catalogue is beside the checkout, its 23 models and device descriptions; then list,
-# query and check the graph.
+# query and check the graph, and match models to boards.
 # Usage: bash scripts/demo.sh       (store: $TINYREG_STORE or ~/.local/share/tinyreg/store)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,5 +26,11 @@ SELECT ?title ?ram WHERE {
   { ?t rdfs:subClassOf* tr:Accelerometer } UNION { ?t tr:provides tr:Accelerometer }
   FILTER(?ram >= 262144)
 } ORDER BY DESC(?ram)'
+echo
+echo "Boards that can run the gesture CNN (int8), best first:"
+$tinyreg match --model gesture-cnn-int8
+echo
+echo "Why a model does not fit a board:"
+$tinyreg explain kws-dscnn-int8 sparkfun-edge
 echo
 $tinyreg check

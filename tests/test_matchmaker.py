@@ -27,6 +27,7 @@ from tinyreg.registry.namespaces import OP, TR
 from tinyreg.registry.stores import OxigraphStore
 
 RUNTIMES = KG_DATA / "runtimes"
+QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"
 INTEGER_KINDS = ("int8", "uint8", "int16x8")
 
 # (model, device, fits, failed constraints) — each checked by hand:
@@ -271,15 +272,7 @@ def test_seed_paper_question_1_boards_with_imu_and_memory(matchmaker: Matchmaker
     # by hand: boards with an IMU (or accel+gyro) but less free memory are left out
     assert "syntiant-tinyml" not in devices  # IMU, but 24,576 B free RAM
     assert "sparkfun-edge" not in devices  # accelerometer only
-    sparql = """
-        SELECT DISTINCT ?device WHERE {
-          ?device a tr:Device ; tr:hasRAM ?ram ; tr:hasFlash ?flash .
-          ?ram tr:capacityBytes ?rc ; tr:reservedBytes ?rr .
-          ?flash tr:capacityBytes ?fc ; tr:reservedBytes ?fr .
-          FILTER(?rc - ?rr >= 116 * 1024 && ?fc - ?fr >= 531 * 1024)
-          ?device tr:hasSensor/a ?a . ?a (rdfs:subClassOf|tr:provides)* tr:Accelerometer .
-          ?device tr:hasSensor/a ?g . ?g (rdfs:subClassOf|tr:provides)* tr:Gyroscope .
-        } ORDER BY ?device"""
+    sparql = (QUERIES / "paper-q1-boards.rq").read_text()
     rows = matchmaker.registry.query(sparql).rows
     assert {_short(str(r["device"])) for r in rows} == devices
     with pytest.raises(InputError):
@@ -305,6 +298,10 @@ def test_seed_paper_question_2_models_for_a_camera_board(matchmaker: Matchmaker)
         assert vww.verdict.failed == ["ram"]
         assert "person-detection" not in found  # the runtime refuses it
         assert "magic-wand-2" not in found  # needs an IMU
+        # the plain SPARQL version (arena and flatbuffer only) finds a superset
+        rows = registry.query((QUERIES / "paper-q2-models.rq").read_text()).rows
+        by_sparql = {_short(registry.resolve("model", str(r["name"]))) for r in rows}
+        assert found <= by_sparql and "arm-micronet-vww-3" not in by_sparql
     finally:
         registry.delete_device("camera-board-127k")
 
@@ -326,6 +323,18 @@ def test_seed_paper_question_3_yes_no_speech_commands_by_accuracy(matchmaker: Ma
     ]
     metrics = [m.verdict.metric for m in found]
     assert metrics == sorted(metrics, reverse=True)
+    rows = matchmaker.registry.query((QUERIES / "paper-q3-keywords.rq").read_text()).rows
+    assert [matchmaker.registry.resolve("model", str(r["name"])) for r in rows] == [
+        m.model for m in found
+    ]
+
+
+def test_readme_shows_the_paper_queries_as_tested():
+    readme = (QUERIES.parent.parent / "README.md").read_text()
+    for path in sorted(QUERIES.glob("paper-*.rq")):
+        lines = path.read_text().splitlines()
+        body = "\n".join(line for line in lines if not line.startswith("#"))
+        assert body.strip() in readme, path.name
 
 
 def test_operator_versions_and_custom_operators(matchmaker: Matchmaker):

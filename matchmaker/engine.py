@@ -193,7 +193,18 @@ class Match:
         }
 
 
-def _verdict(row: Mapping[str, Node], max_latency_ms: float | None) -> Verdict:
+@dataclass(frozen=True)
+class _Details:
+    """Names behind one verdict: sensor needs, operator codes, hosted sensor types."""
+
+    needs: list[tuple[str, bool]]
+    operators: list[tuple[str, int, bool]]
+    hosted: list[str]
+
+
+def _verdict(
+    row: Mapping[str, Node], max_latency_ms: float | None, details: _Details | None = None
+) -> Verdict:
     v = {key: _value(row, key) for key in row}
     constraints: list[Constraint] = []
     flags: list[str] = []
@@ -290,55 +301,70 @@ def _verdict(row: Mapping[str, Node], max_latency_ms: float | None) -> Verdict:
             f"{used - sized} operator(s) or the core on {v['family']}"
         )
 
-    # sensors
-    needed = sorted(_local(s) for s in (v.get("neededSensors") or "").split())
-    hosted = sorted({_local(s) for s in (v.get("sensorTypes") or "").split()})
-    missing = sorted(_local(s) for s in (v.get("missingSensors") or "").split())
-    if not needed:
-        sensor_detail = "sensors: the model needs none"
-    elif missing:
-        sensor_detail = (
-            f"sensors: needs {', '.join(needed)}; missing {', '.join(missing)} "
-            f"(device has {', '.join(hosted) or 'none'})"
-        )
-    else:
-        sensor_detail = f"sensors: needs {', '.join(needed)}, device has {', '.join(hosted)}"
-    constraints.append(
-        Constraint(
-            "sensors",
-            bool(v["sensorOk"]),
-            needed,
-            hosted,
-            None,
-            sensor_detail,
-            {"missing": missing},
-        )
-    )
-
-    # operators
-    unsupported = [s.strip() for s in (v.get("unsupportedOps") or "").split(",") if s.strip()]
+    # sensors and operators: names come from the details query (explain)
+    sensors_ok = bool(v["sensorOk"])
+    ops_ok = bool(v["opOk"])
     runtime_iri = str(v.get("runtime", ""))
     where = runtime_label if runtime_iri == release else f"this firmware ({runtime_label} build)"
-    if v.get("opsUnsupported") is None:
-        op_detail = f"operators: no operator table for {runtime_label}"
-    elif unsupported:
-        op_detail = (
-            f"operators: {len(unsupported)} of {used} not offered by {where}: "
-            f"{', '.join(unsupported)}"
+    if details is None:
+        sensor_c = Constraint(
+            "sensors",
+            sensors_ok,
+            None,
+            None,
+            None,
+            "sensors: every required type provided"
+            if sensors_ok
+            else "sensors: a required sensor type is missing",
+        )
+        op_c = Constraint(
+            "operators",
+            ops_ok,
+            used or None,
+            None,
+            "operators",
+            f"operators: all offered by {where}"
+            if ops_ok
+            else f"operators: not all offered by {where}",
+            {"runtime": runtime_iri},
         )
     else:
-        op_detail = f"operators: all {used} offered by {where}"
-    constraints.append(
-        Constraint(
+        needed = sorted(_local(n) for n, _ in details.needs)
+        missing = sorted(_local(n) for n, ok in details.needs if not ok)
+        hosted = sorted({_local(h) for h in details.hosted})
+        if not needed:
+            sensor_detail = "sensors: the model needs none"
+        elif missing:
+            sensor_detail = (
+                f"sensors: needs {', '.join(needed)}; missing {', '.join(missing)} "
+                f"(device has {', '.join(hosted) or 'none'})"
+            )
+        else:
+            sensor_detail = f"sensors: needs {', '.join(needed)}, device has {', '.join(hosted)}"
+        sensor_c = Constraint(
+            "sensors", sensors_ok, needed, hosted, None, sensor_detail, {"missing": missing}
+        )
+        codes = sorted(details.operators)
+        unsupported = [f"{_local(op)} v{ver}" for op, ver, ok in codes if not ok]
+        if not v.get("releaseOffers") and not unsupported:
+            op_detail = f"operators: no operator table for {runtime_label}"
+        elif unsupported:
+            op_detail = (
+                f"operators: {len(unsupported)} of {len(codes)} not offered by {where}: "
+                f"{', '.join(unsupported)}"
+            )
+        else:
+            op_detail = f"operators: all {len(codes)} offered by {where}"
+        op_c = Constraint(
             "operators",
-            bool(v["opOk"]),
-            used,
-            used - len(unsupported),
+            ops_ok,
+            len(codes),
+            len(codes) - len(unsupported),
             "operators",
             op_detail,
             {"unsupported": unsupported, "runtime": runtime_iri},
         )
-    )
+    constraints.extend((sensor_c, op_c))
 
     # numerics (never fails: flags and ranks down)
     quant = str(v["quant"])
@@ -679,9 +705,21 @@ class Matchmaker:
         """
         model_iri = self.registry.resolve("model", model)
         device_iri = self.registry.resolve("device", device)
-        bindings = self._device_profile(device_iri)
-        bindings["model"] = URIRef(model_iri)
-        verdicts = self._verdicts(bindings, only_fits=False)
-        if not verdicts:
+        profile = self._device_profile(device_iri)["profile"]
+        bindings: dict[str, Node] = {"model": URIRef(model_iri), "profile": profile}
+        rows = self.registry.store.select(load_query("verdicts"), bindings)
+        if not rows:
             raise NotFoundError("model", model)
+        details = _Details([], [], [])
+        for row in self.registry.store.select(load_query("details"), bindings):
+            kind, item = str(row["kind"]), str(row["item"])
+            if kind == "need":
+                details.needs.append((item, bool(_value(row, "ok"))))
+            elif kind == "operator":
+                details.operators.append(
+                    (item, int(_value(row, "version")), bool(_value(row, "ok")))
+                )
+            else:
+                details.hosted.append(item)
+        verdicts = [_verdict(rows[0], None, details)]
         return Match(model_iri, device_iri, verdicts[0], 1)

@@ -35,8 +35,15 @@ from tinyreg.registry.errors import (
     ThingDescriptionError,
 )
 from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
-from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, PREFIXES, TR
+from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
 from tinyreg.registry.profile import profile_facts, profile_graph
+from tinyreg.registry.requirements import (
+    TABLES_QUERY,
+    OperatorUse,
+    ReleaseTable,
+    release_tables,
+    requirements_graph,
+)
 from tinyreg.registry.stores import GraphStore, QueryResult, open_store
 from tinyreg.registry.td import load_td, td_from_graph, td_to_graph
 from tinyreg.registry.tflite import parse_tflite, read_model_file
@@ -196,6 +203,7 @@ class Registry:
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
+        self._tables: list[ReleaseTable] | None = None
         self._ensure_ontology()
 
     def _ensure_ontology(self) -> None:
@@ -205,6 +213,7 @@ class Registry:
         ``tr:provides``) and join runtime and core tables (operator support, code sizes,
         cycles per MAC). A graph is refreshed when its file changes.
         """
+        tables_changed = False
         for name, text in reference_texts().items():
             digest = hashlib.sha256(text.encode()).hexdigest()
             stored = self.store.select(
@@ -213,6 +222,7 @@ class Registry:
             )
             if stored and str(stored[0]["v"]) == digest:
                 continue
+            tables_changed = tables_changed or name != ONTOLOGY_IRI
             graph = Graph()
             if name == ONTOLOGY_IRI:
                 for triple in ontology_graph():
@@ -221,6 +231,53 @@ class Registry:
                 graph.parse(data=text, format="turtle")
             graph.add((URIRef(name), TR.sha256, Literal(digest)))
             self.store.replace_graph(name, graph)
+        if tables_changed:
+            self.refresh_requirements()
+
+    def release_tables(self) -> list[ReleaseTable]:
+        """The runtime release tables in the store (operators offered, kernel sizes)."""
+        if self._tables is None:
+            self._tables = release_tables(self.store.select(TABLES_QUERY))
+        return self._tables
+
+    def refresh_requirements(self) -> int:
+        """Derive again what every model needs from the runtime tables.
+
+        Run when the reference tables change (opening a registry does it by itself).
+
+        Returns:
+            The number of models updated.
+
+        """
+        self._tables = None
+        tables = self.release_tables()
+        rows = self.store.select(
+            "SELECT ?m ?name ?version ?custom WHERE { ?m a <https://w3id.org/tinyreg#Model> ;"
+            " <https://w3id.org/tinyreg#hasOperatorCode> ?c . ?c"
+            " <https://w3id.org/tinyreg#operatorType> ?name ;"
+            " <https://w3id.org/tinyreg#operatorVersion> ?version ;"
+            " <https://w3id.org/tinyreg#isCustom> ?custom }"
+        )
+        uses: dict[str, list[OperatorUse]] = {}
+        for row in rows:
+            uses.setdefault(str(row["m"]), []).append(
+                OperatorUse(
+                    str(row["name"]).removeprefix(str(OP)),
+                    int(str(row["version"])),
+                    bool(_py(row["custom"])),
+                )
+            )
+        derived = (TR.operatorsOfferedBy, TR.customOperator, TR.hasKernelCode)
+        for model, ops in sorted(uses.items()):
+            graph = self.store.get_graph(model)
+            for predicate in derived:
+                for node in list(graph.objects(URIRef(model), predicate)):
+                    if predicate == TR.hasKernelCode:
+                        graph.remove((node, None, None))
+                    graph.remove((URIRef(model), predicate, node))
+            graph += requirements_graph(model, ops, tables)
+            self.store.replace_graph(model, graph)
+        return len(uses)
 
     @classmethod
     def open(cls, location: str | Path | None = None, *, in_memory: bool = False) -> Registry:
@@ -303,6 +360,15 @@ class Registry:
         arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, resolved)
         validate(graph, str(iri))
+        uses = [
+            OperatorUse(
+                code.custom_code if code.is_custom and code.custom_code else code.name,
+                code.version,
+                code.is_custom,
+            )
+            for code in info.operator_codes
+        ]
+        graph += requirements_graph(str(iri), uses, self.release_tables())
         runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
         self.store.replace_graphs({str(iri): graph, str(runtime): runtime_graph})
         return self.get_model(ident)

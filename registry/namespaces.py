@@ -163,6 +163,12 @@ class TR(DefinedNamespace):
     reservedRamBytes: URIRef
     reservedFlashBytes: URIRef
     sensorType: URIRef
+    providesSensorType: URIRef
+    operatorsOfferedBy: URIRef
+    customOperator: URIRef
+    hasKernelCode: URIRef
+    operatorsSized: URIRef
+    operatorCount: URIRef
     runtime: URIRef
     runtimeRelease: URIRef
     # sensor types

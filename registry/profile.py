@@ -26,14 +26,22 @@ import json
 from dataclasses import asdict, dataclass
 
 from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import RDFS, XSD
 from rdflib.term import Node
 
+from tinyreg.ontology import ontology_graph
 from tinyreg.registry.errors import ValidationError
 from tinyreg.registry.model_rdf import runtime_iri
 from tinyreg.registry.namespaces import OP, TR
 
-__all__ = ["BUILD_PREFIX", "PROFILE_PREFIX", "ProfileFacts", "profile_facts", "profile_graph"]
+__all__ = [
+    "BUILD_PREFIX",
+    "PROFILE_PREFIX",
+    "ProfileFacts",
+    "profile_facts",
+    "profile_graph",
+    "provided_sensor_types",
+]
 
 PROFILE_PREFIX = "urn:tinyreg:profile:"
 BUILD_PREFIX = "urn:tinyreg:build:"
@@ -160,6 +168,32 @@ def profile_facts(graph: Graph, device: URIRef) -> ProfileFacts:
     )
 
 
+def provided_sensor_types(declared: tuple[str, ...]) -> list[str]:
+    """Sensor classes that sensors of the declared classes provide, by the ontology.
+
+    Follows ``rdfs:subClassOf`` and ``tr:provides`` from each declared class (a 9-axis
+    IMU provides an IMU, an accelerometer, a gyroscope, a magnetometer, a sensor).
+
+    >>> [c.rsplit("#", 1)[1] for c in provided_sensor_types(("https://w3id.org/tinyreg#PDMMicrophone",))]
+    ['Microphone', 'PDMMicrophone']
+    """
+    ontology = ontology_graph()
+    found: set[str] = set()
+    todo = [URIRef(c) for c in declared]
+    while todo:
+        cls = todo.pop()
+        if str(cls) in found:
+            continue
+        found.add(str(cls))
+        for parent in (
+            *ontology.objects(cls, RDFS.subClassOf),
+            *ontology.objects(cls, TR.provides),
+        ):
+            if isinstance(parent, URIRef):
+                todo.append(parent)
+    return sorted(c for c in found if c.startswith(str(TR)))
+
+
 def profile_graph(facts: ProfileFacts) -> tuple[URIRef, Graph]:
     """The profile as RDF (its own named graph), with its firmware build if it has one.
 
@@ -192,6 +226,8 @@ def profile_graph(facts: ProfileFacts) -> tuple[URIRef, Graph]:
     g.add((iri, TR.runtimeRelease, facts.release))
     for sensor in facts.sensor_types:
         g.add((iri, TR.sensorType, URIRef(sensor)))
+    for provided in provided_sensor_types(facts.sensor_types):
+        g.add((iri, TR.providesSensorType, URIRef(provided)))
     build = facts.runtime
     if build != facts.release:
         g.add((build, RDF.type, TR.Runtime))

@@ -22,6 +22,7 @@ LAYERS = {
     "reasoning": 2,
     "stores": 2,
     "profile": 3,
+    "requirements": 1,
     "facade": 4,
     "cli": 5,
 }

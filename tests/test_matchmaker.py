@@ -352,6 +352,7 @@ def test_operator_versions_and_custom_operators(matchmaker: Matchmaker):
         caps.add((offer, TR.operatorType, OP[name]))
         caps.add((offer, TR.maxVersion, Literal(1)))
     store.replace_graph(str(release), caps)
+    registry.refresh_requirements()  # a release described by hand: derive again
     td = json.loads((KG_DATA / "devices" / "nucleo-l4r5zi.td.jsonld").read_text())
     td["id"] = "urn:tinyreg:device:capped-runtime-board"
     td["title"] = "Board on a capped runtime"
@@ -387,6 +388,7 @@ def test_operator_versions_and_custom_operators(matchmaker: Matchmaker):
         changed.add((code, TR.isCustom, Literal(True)))
         changed.add((URIRef(model_iri), TR.usesOperatorType, OP["MY_CUSTOM_OP"]))
         store.replace_graph(model_iri, changed)
+        registry.refresh_requirements()
         assert matchmaker.explain("hello-world", "custom-op-board").fits
         plain = matchmaker.explain("hello-world", "nucleo-l4r5zi")
         assert "MY_CUSTOM_OP v1" in _constraint(plain, "operators").parts["unsupported"]
@@ -394,6 +396,7 @@ def test_operator_versions_and_custom_operators(matchmaker: Matchmaker):
     finally:
         store.replace_graph(model_iri, original)
         store.delete_graph(str(release))
+        registry.refresh_requirements()
         registry.delete_device("capped-runtime-board")
         registry.delete_device("custom-op-board")
 

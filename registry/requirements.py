@@ -1,0 +1,167 @@
+"""What a model needs from a runtime release, derived once when it is registered.
+
+The matchmaker compares a model with thousands of device profiles, or a device with
+thousands of models, in one SPARQL query. Sums and set tests over a model's operators
+would make that query aggregate per pair; they depend only on the model and the runtime
+release tables (``kg_data/runtimes``), so they are computed here, at registration, and
+stored in the model's graph:
+
+* ``tr:operatorsOfferedBy <release>``: every builtin operator of the model (type and
+  version) is offered by the release;
+* one node per release and core family, ``<model>#kernels-<family>-<key>`` (``key`` is
+  the first 12 hex digits of the SHA-1 of the release IRI, so a query can name the node
+  from the model, the family and the release), with the flash of the model's kernels
+  (``tr:codeBytes``), how many operators had a size (``tr:operatorsSized``) and how many
+  the model uses (``tr:operatorCount``);
+* ``tr:customOperator`` for each custom operator, which only a device that declares it
+  can run.
+
+When the reference tables change, :meth:`tinyreg.registry.Registry.refresh_requirements`
+derives them again for every model.
+
+>>> release_key("https://w3id.org/tinyreg/runtime/tflite-micro/1")
+'8db345ab7b02'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from tinyreg.registry.namespaces import OP, TR
+
+__all__ = [
+    "OperatorUse",
+    "ReleaseTable",
+    "kernels_iri",
+    "release_key",
+    "release_tables",
+    "requirements_graph",
+]
+
+TABLES_QUERY = """
+PREFIX tr: <https://w3id.org/tinyreg#>
+SELECT ?release ?kind ?operator ?family ?bytes ?maxVersion WHERE {
+  ?release a tr:Runtime .
+  FILTER NOT EXISTS { ?release tr:runtimeRelease ?base }
+  {
+    ?release tr:supportsOperator ?offer . ?offer tr:operatorType ?operator .
+    OPTIONAL { ?offer tr:maxVersion ?maxVersion }
+    BIND("offer" AS ?kind)
+  } UNION {
+    ?release tr:hasCodeSize ?size .
+    ?size tr:operatorType ?operator ; tr:coreFamily ?family ; tr:codeBytes ?bytes .
+    BIND("size" AS ?kind)
+  }
+}
+"""
+"""Runtime releases (not firmware builds), their offers and kernel sizes."""
+
+
+@dataclass
+class ReleaseTable:
+    """What a runtime release offers: operators (with a version cap, if any) and sizes.
+
+    Attributes:
+        iri: The release IRI.
+        offers: Operator name → highest version offered (``None``: any version).
+        kernel_bytes: ``(core family, operator name)`` → code bytes.
+
+    """
+
+    iri: str
+    offers: dict[str, int | None] = field(default_factory=dict)
+    kernel_bytes: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def families(self) -> list[str]:
+        """The core families with code sizes, sorted."""
+        return sorted({family for family, _ in self.kernel_bytes})
+
+
+@dataclass(frozen=True)
+class OperatorUse:
+    """One operator code of a model.
+
+    Attributes:
+        name: Builtin operator name, or the custom code.
+        version: Operator version.
+        custom: Whether it is a custom operator.
+
+    """
+
+    name: str
+    version: int
+    custom: bool
+
+
+def release_key(release: str) -> str:
+    """The key of a release in kernel-node IRIs: 12 hex digits of SHA-1 of its IRI."""
+    return hashlib.sha1(release.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def kernels_iri(model: str, family: str, release: str) -> URIRef:
+    """The node holding the kernel flash of a model on a core family and release."""
+    return URIRef(f"{model}#kernels-{family}-{release_key(release)}")
+
+
+def release_tables(rows: Iterable[Mapping[str, object]]) -> list[ReleaseTable]:
+    """Build the release tables from the rows of :data:`TABLES_QUERY`."""
+    tables: dict[str, ReleaseTable] = {}
+    for row in rows:
+        release = str(row["release"])
+        table = tables.setdefault(release, ReleaseTable(release))
+        operator = str(row["operator"]).removeprefix(str(OP))
+        if str(row["kind"]) == "offer":
+            cap = row.get("maxVersion")
+            table.offers[operator] = int(str(cap)) if cap is not None else None
+        else:
+            table.kernel_bytes[(str(row["family"]), operator)] = int(str(row["bytes"]))
+    return [tables[k] for k in sorted(tables)]
+
+
+def requirements_graph(
+    model: str, operators: Iterable[OperatorUse], tables: Iterable[ReleaseTable]
+) -> Graph:
+    """The derived triples of a model (see the module docstring).
+
+    Args:
+        model: The model IRI.
+        operators: The model's operator codes.
+        tables: The runtime release tables in the store.
+
+    Returns:
+        A graph to add to the model's graph.
+
+    """
+    ops = list(operators)
+    builtin = [op for op in ops if not op.custom]
+    names = sorted({op.name for op in ops})
+    g = Graph()
+    subject = URIRef(model)
+    for op in ops:
+        if op.custom:
+            g.add((subject, TR.customOperator, OP[op.name]))
+    for table in tables:
+        offered = all(
+            op.name in table.offers
+            and (table.offers[op.name] is None or op.version <= (table.offers[op.name] or 0))
+            for op in builtin
+        )
+        if offered:
+            g.add((subject, TR.operatorsOfferedBy, URIRef(table.iri)))
+        for family in table.families:
+            sizes = [table.kernel_bytes.get((family, name)) for name in names]
+            known = [size for size in sizes if size is not None]
+            node = kernels_iri(model, family, table.iri)
+            g.add((subject, TR.hasKernelCode, node))
+            g.add((node, TR.coreFamily, Literal(family)))
+            g.add((node, TR.runtimeRelease, URIRef(table.iri)))
+            g.add((node, TR.codeBytes, Literal(sum(known), datatype=XSD.integer)))
+            g.add((node, TR.operatorsSized, Literal(len(known), datatype=XSD.integer)))
+            g.add((node, TR.operatorCount, Literal(len(names), datatype=XSD.integer)))
+    return g

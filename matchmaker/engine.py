@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -45,16 +44,8 @@ def load_query(name: str) -> str:
     )
 
 
-def _value(row: Mapping[str, Node], key: str) -> Any:
-    term = row.get(key)
-    if term is None:
-        return None
-    if isinstance(term, Literal):
-        value = term.toPython()
-        if isinstance(value, Decimal):
-            return float(value)
-        return value
-    return str(term)
+def _value(row: Mapping[str, Any], key: str) -> Any:
+    return row.get(key)
 
 
 def _local(iri: str) -> str:
@@ -203,7 +194,7 @@ class _Details:
 
 
 def _verdict(
-    row: Mapping[str, Node], max_latency_ms: float | None, details: _Details | None = None
+    row: Mapping[str, Any], max_latency_ms: float | None, details: _Details | None = None
 ) -> Verdict:
     v = {key: _value(row, key) for key in row}
     constraints: list[Constraint] = []
@@ -471,7 +462,7 @@ class Matchmaker:
         query = load_query("verdicts")
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
-        rows = self.registry.store.select(query, bindings)
+        rows = self.registry.store.select_values(query, bindings)
         return [_verdict(row, max_latency_ms) for row in rows]
 
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
@@ -482,17 +473,23 @@ class Matchmaker:
             "WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1
         )
         devices: dict[str, list[str]] = {}
-        for row in self.registry.store.select(query):
+        for row in self.registry.store.select_values(query):
             devices.setdefault(str(row["profile"]), []).append(str(row["device"]))
+        for members in devices.values():
+            members.sort()
         return devices
 
     def _device_profile(self, device: str) -> dict[str, Node]:
         iri = self.registry.resolve("device", device)
-        rows = self.registry.store.select(load_query("device_profile"), {"device": URIRef(iri)})
+        rows = self.registry.store.select_values(
+            load_query("device_profile"), {"device": URIRef(iri)}
+        )
         if not rows:
             raise NotFoundError("device profile", device)
         row = rows[0]
-        return {key: row[key] for key in ("profile", "runtime", "release", "family")}
+        keys: dict[str, Node] = {key: URIRef(row[key]) for key in ("profile", "runtime", "release")}
+        keys["family"] = Literal(row["family"])
+        return keys
 
     @staticmethod
     def _expand(
@@ -538,8 +535,21 @@ class Matchmaker:
         verdicts = self._verdicts(
             {"model": URIRef(iri)}, only_fits=not all_verdicts, max_latency_ms=max_latency_ms
         )
-        devices = self._profile_devices(sorted({v.profile for v in verdicts}))
-        return self._expand(verdicts, devices, limit)
+        if limit is None:
+            devices = self._profile_devices(sorted({v.profile for v in verdicts}))
+            return self._expand(verdicts, devices, None)
+        # ranked paging: expand profiles in rank order until the page is full
+        matches: list[Match] = []
+        start = 0
+        chunk = 4
+        while start < len(verdicts) and len(matches) < limit:
+            batch = verdicts[start : start + chunk]
+            devices = self._profile_devices(sorted({v.profile for v in batch}))
+            for match in self._expand(batch, devices, limit - len(matches)):
+                matches.append(Match(match.model, match.device, match.verdict, len(matches) + 1))
+            start += chunk
+            chunk *= 4
+        return matches
 
     def models_for(
         self,
@@ -629,7 +639,7 @@ class Matchmaker:
         query = load_query("devices_with").replace(
             "#NEED#", f"VALUES ?need {{ {' '.join(needs)} }}", 1
         )
-        rows = self.registry.store.select(
+        rows = self.registry.store.select_values(
             query,
             {
                 "minFreeRam": Literal(int(min_free_ram), datatype=XSD.integer),
@@ -707,11 +717,11 @@ class Matchmaker:
         device_iri = self.registry.resolve("device", device)
         profile = self._device_profile(device_iri)["profile"]
         bindings: dict[str, Node] = {"model": URIRef(model_iri), "profile": profile}
-        rows = self.registry.store.select(load_query("verdicts"), bindings)
+        rows = self.registry.store.select_values(load_query("verdicts"), bindings)
         if not rows:
             raise NotFoundError("model", model)
         details = _Details([], [], [])
-        for row in self.registry.store.select(load_query("details"), bindings):
+        for row in self.registry.store.select_values(load_query("details"), bindings):
             kind, item = str(row["kind"]), str(row["item"])
             if kind == "need":
                 details.needs.append((item, bool(_value(row, "ok"))))

@@ -267,14 +267,11 @@ class Registry:
                     bool(_py(row["custom"])),
                 )
             )
-        derived = (TR.operatorsOfferedBy, TR.customOperator, TR.hasKernelCode)
+        derived = (TR.operatorsOfferedBy, TR.customOperator, TR.kernelCodeTable)
         for model, ops in sorted(uses.items()):
             graph = self.store.get_graph(model)
             for predicate in derived:
-                for node in list(graph.objects(URIRef(model), predicate)):
-                    if predicate == TR.hasKernelCode:
-                        graph.remove((node, None, None))
-                    graph.remove((URIRef(model), predicate, node))
+                graph.remove((URIRef(model), predicate, None))
             graph += requirements_graph(model, ops, tables)
             self.store.replace_graph(model, graph)
         return len(uses)

@@ -166,9 +166,7 @@ class TR(DefinedNamespace):
     providesSensorType: URIRef
     operatorsOfferedBy: URIRef
     customOperator: URIRef
-    hasKernelCode: URIRef
-    operatorsSized: URIRef
-    operatorCount: URIRef
+    kernelCodeTable: URIRef
     runtime: URIRef
     runtimeRelease: URIRef
     # sensor types

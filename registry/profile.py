@@ -239,4 +239,5 @@ def profile_graph(facts: ProfileFacts) -> tuple[URIRef, Graph]:
             g.add((build, TR.supportsOperator, code))
             g.add((code, RDF.type, TR.OperatorCode))
             g.add((code, TR.operatorType, OP[name]))
+            g.add((build, TR.registersOperator, OP[name]))
     return iri, g

@@ -60,8 +60,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Protocol, Self, TypeAlias, runtime_checkable
 from typing import Literal as TypingLiteral
-from typing import Protocol, Self, TypeAlias, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -91,7 +91,8 @@ __all__ = [
     "to_oxigraph",
 ]
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_PREFIX = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD_PREFIX + "string"
 
 QueryKind: TypeAlias = TypingLiteral["select", "ask", "graph"]
 """What a query returned: solutions, a boolean, or triples (CONSTRUCT/DESCRIBE)."""
@@ -280,6 +281,25 @@ class GraphStore(Protocol):
         """
         ...
 
+    def select_values(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a ``SELECT`` query and return its rows as plain Python values.
+
+        IRIs become ``str``; ``xsd:integer`` (and its subtypes) ``int``; ``xsd:decimal``,
+        ``xsd:double`` and ``xsd:float`` ``float``; ``xsd:boolean`` ``bool``; other
+        literals their lexical form. For large results this avoids building rdflib terms.
+
+        Args:
+            sparql: The query.
+            bindings: Values of variables, as for :meth:`query`.
+
+        Returns:
+            One dict per solution; unbound variables are absent.
+
+        """
+        ...
+
     def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
         """Run an ``ASK`` query.
 
@@ -440,6 +460,54 @@ def from_oxigraph(term: object) -> Node:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise QueryError(f"unsupported RDF term in result: {term!r}")
+
+
+_INTEGER_TYPES = frozenset(
+    XSD_PREFIX + name
+    for name in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+_FLOAT_TYPES = frozenset(XSD_PREFIX + name for name in ("decimal", "double", "float"))
+
+
+def plain_from_lexical(lexical: str, datatype: str | None) -> Any:
+    """A literal's plain Python value from its lexical form and datatype IRI.
+
+    >>> plain_from_lexical("042", "http://www.w3.org/2001/XMLSchema#integer")
+    42
+    >>> plain_from_lexical("true", "http://www.w3.org/2001/XMLSchema#boolean")
+    True
+    """
+    try:
+        if datatype in _INTEGER_TYPES:
+            return int(lexical)
+        if datatype in _FLOAT_TYPES:
+            return float(lexical)
+    except ValueError:
+        return lexical
+    if datatype == XSD_PREFIX + "boolean":
+        return lexical.strip() in ("true", "1")
+    return lexical
+
+
+def plain_value(term: Node) -> Any:
+    """An rdflib term as a plain Python value (see :meth:`GraphStore.select_values`)."""
+    if isinstance(term, Literal):
+        return plain_from_lexical(str(term), str(term.datatype) if term.datatype else None)
+    return str(term)
 
 
 def normalise_bindings(bindings: Mapping[str, Node] | None) -> dict[str, OxTerm]:
@@ -953,6 +1021,15 @@ class BaseGraphStore(abc.ABC):
         if result.kind != "select":
             raise QueryError(f"expected a SELECT query, got a query returning {result.kind}")
         return result.rows
+
+    def select_values(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a ``SELECT`` query; rows as plain Python values (see :class:`GraphStore`)."""
+        return [
+            {name: plain_value(term) for name, term in row.items()}
+            for row in self.select(sparql, bindings)
+        ]
 
     def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
         """Run an ``ASK`` query.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -34,6 +35,7 @@ from tinyreg.registry.stores.base import (
     guess_bulk_format,
     inline_bindings,
     normalise_bindings,
+    plain_from_lexical,
     result_from_oxigraph,
 )
 
@@ -121,6 +123,60 @@ class OxigraphStore(BaseGraphStore):
                 # queries take the values inline, as on a remote endpoint.
                 raw = db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
             return result_from_oxigraph(raw)
+        except SyntaxError as exc:
+            raise QueryError(str(exc.msg or exc)) from exc
+        except OSError as exc:
+            raise StoreError(self.label, f"query failed: {exc}") from exc
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise QueryError(str(exc)) from exc
+
+    def select_values(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a ``SELECT`` query; rows as plain Python values, straight from Oxigraph.
+
+        Args:
+            sparql: The query.
+            bindings: Values of variables, as for :meth:`query`.
+
+        Returns:
+            One dict per solution; unbound variables are absent.
+
+        Raises:
+            QueryError: The query is not a ``SELECT`` query or is invalid.
+
+        """
+        values = normalise_bindings(bindings)
+        db = self._db
+        try:
+            if values:
+                substitutions: dict[ox.Variable, Any] = {
+                    ox.Variable(name): term for name, term in values.items()
+                }
+                try:
+                    raw = db.query(
+                        sparql, use_default_graph_as_union=True, substitutions=substitutions
+                    )
+                except RuntimeError:
+                    raw = db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
+            else:
+                raw = db.query(sparql, use_default_graph_as_union=True)
+            if not isinstance(raw, ox.QuerySolutions):
+                raise QueryError("expected a SELECT query")
+            names = [v.value for v in raw.variables]
+            rows: list[dict[str, Any]] = []
+            for solution in raw:
+                row: dict[str, Any] = {}
+                for name in names:
+                    term = solution[name]
+                    if term is None:
+                        continue
+                    if isinstance(term, ox.Literal):
+                        row[name] = plain_from_lexical(term.value, term.datatype.value)
+                    else:
+                        row[name] = term.value
+                rows.append(row)
+            return rows
         except SyntaxError as exc:
             raise QueryError(str(exc.msg or exc)) from exc
         except OSError as exc:

@@ -47,9 +47,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry,
     root = tmp_path_factory.mktemp("fleet")
     nq = root / "fleet.nq"
     info = fleet.write_fleet(nq, DEVICES, MODELS)
-    store = OxigraphStore(root / "store")
-    store.bulk_load(nq, rdf_format="nq")
-    reg = Registry(store)
+    # open first (reference graphs), then load: the fleet's models already hold the
+    # requirements Registry.add_model derives, so opening must not derive them again
+    reg = Registry(OxigraphStore(root / "store"))
+    reg.store.bulk_load(nq, rdf_format="nq")
     try:
         yield reg, info
     finally:

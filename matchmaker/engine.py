@@ -503,6 +503,44 @@ class Matchmaker:
                     return matches
         return matches
 
+    def _offers(self, runtime: URIRef) -> dict[str, int | None]:
+        rows = self.registry.store.select_values(load_query("details_offers"), {"runtime": runtime})
+        offers: dict[str, int | None] = {}
+        for row in rows:
+            cap = row.get("maxVersion")
+            offers[row["item"]] = (
+                max(offers.get(row["item"]) or 0, cap) if cap is not None else None
+            )
+        return offers
+
+    def _details(self, bindings: dict[str, Node], runtime: URIRef, release: URIRef) -> _Details:
+        """The names behind one verdict: small per-pair lookups, compared here."""
+        store = self.registry.store
+        needs = [
+            (row["item"], bool(row["ok"]))
+            for row in store.select_values(load_query("details_needs"), bindings)
+        ]
+        hosted = [
+            row["item"]
+            for row in store.select_values(
+                load_query("details_hosted"), {"profile": bindings["profile"]}
+            )
+        ]
+        offered = self._offers(runtime)
+        released = offered if runtime == release else self._offers(release)
+
+        def offers(table: dict[str, int | None], item: str, version: int) -> bool:
+            return item in table and (table[item] is None or version <= (table[item] or 0))
+
+        operators = []
+        for row in store.select_values(
+            load_query("details_operators"), {"model": bindings["model"]}
+        ):
+            item, version, custom = row["item"], int(row["version"]), bool(row["custom"])
+            ok = offers(offered, item, version) and (custom or offers(released, item, version))
+            operators.append((item, version, ok))
+        return _Details(needs, operators, hosted)
+
     # ------------------------------------------------------------------ public API
 
     def devices_for(
@@ -720,16 +758,6 @@ class Matchmaker:
         rows = self.registry.store.select_values(load_query("verdicts"), bindings)
         if not rows:
             raise NotFoundError("model", model)
-        details = _Details([], [], [])
-        for row in self.registry.store.select_values(load_query("details"), bindings):
-            kind, item = str(row["kind"]), str(row["item"])
-            if kind == "need":
-                details.needs.append((item, bool(_value(row, "ok"))))
-            elif kind == "operator":
-                details.operators.append(
-                    (item, int(_value(row, "version")), bool(_value(row, "ok")))
-                )
-            else:
-                details.hosted.append(item)
+        details = self._details(bindings, URIRef(rows[0]["runtime"]), URIRef(rows[0]["release"]))
         verdicts = [_verdict(rows[0], None, details)]
         return Match(model_iri, device_iri, verdicts[0], 1)

@@ -222,7 +222,7 @@ class Registry:
             )
             if stored and str(stored[0]["v"]) == digest:
                 continue
-            tables_changed = tables_changed or name != ONTOLOGY_IRI
+            tables_changed = True  # requirements derive from the tables and the ontology
             graph = Graph()
             if name == ONTOLOGY_IRI:
                 for triple in ontology_graph():

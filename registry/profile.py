@@ -118,6 +118,10 @@ def _int(node: Node) -> int:
     return int(node.toPython()) if isinstance(node, Literal) else 0
 
 
+def _bool(node: Node) -> bool:
+    return bool(node.toPython()) if isinstance(node, Literal) else False
+
+
 def profile_facts(graph: Graph, device: URIRef) -> ProfileFacts:
     """Read a device's profile figures from its (validated) graph.
 
@@ -159,8 +163,8 @@ def profile_facts(graph: Graph, device: URIRef) -> ProfileFacts:
         core=str(_one(graph, mcu, TR.core, "mcu.core", label)),
         core_family=str(family) if family is not None else "other",
         clock_hz=_int(_one(graph, mcu, TR.clockHz, "mcu.clockHz", label)),
-        fpu=bool(_one(graph, mcu, TR.hasFPU, "mcu.fpu", label).toPython()),
-        dsp=bool(_one(graph, mcu, TR.hasDSP, "mcu.dsp", label).toPython()),
+        fpu=_bool(_one(graph, mcu, TR.hasFPU, "mcu.fpu", label)),
+        dsp=_bool(_one(graph, mcu, TR.hasDSP, "mcu.dsp", label)),
         runtime_name=str(_one(graph, runtime, TR.runtimeName, "runtime.name", label)),
         runtime_version=str(_one(graph, runtime, TR.runtimeVersion, "runtime.version", label)),
         operators=tuple(operators),

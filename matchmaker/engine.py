@@ -191,6 +191,7 @@ class _Details:
     needs: list[tuple[str, bool]]
     operators: list[tuple[str, int, bool]]
     hosted: list[str]
+    release_described: bool = True
 
 
 def _verdict(
@@ -286,10 +287,15 @@ def _verdict(
     )
     used = int(v.get("opsUsed") or 0)
     sized = int(v.get("opsSized") or 0)
-    if v.get("coreCode") is None or sized < used:
+    if v.get("coreCode") is None:
+        flags.append(
+            f"flash for runtime code is not counted: no code-size table for "
+            f"{runtime_label} on {v['family']}"
+        )
+    elif sized < used:
         flags.append(
             f"flash for runtime code is partial: no code-size figure for "
-            f"{used - sized} operator(s) or the core on {v['family']}"
+            f"{used - sized} operator(s) on {v['family']}"
         )
 
     # sensors and operators: names come from the details query (explain)
@@ -337,7 +343,7 @@ def _verdict(
         )
         codes = sorted(details.operators)
         unsupported = [f"{_local(op)} v{ver}" for op, ver, ok in codes if not ok]
-        if not v.get("releaseOffers") and not unsupported:
+        if not details.release_described:
             op_detail = f"operators: no operator table for {runtime_label}"
         elif unsupported:
             op_detail = (
@@ -539,7 +545,7 @@ class Matchmaker:
             item, version, custom = row["item"], int(row["version"]), bool(row["custom"])
             ok = offers(offered, item, version) and (custom or offers(released, item, version))
             operators.append((item, version, ok))
-        return _Details(needs, operators, hosted)
+        return _Details(needs, operators, hosted, release_described=bool(released))
 
     # ------------------------------------------------------------------ public API
 

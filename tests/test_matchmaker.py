@@ -413,6 +413,8 @@ def test_a_device_on_a_runtime_without_tables_never_fits(matchmaker: Matchmaker)
         assert not match.fits
         assert {"runtime", "operators"} <= set(match.verdict.failed)
         assert "never assessed" in _constraint(match, "runtime").detail
+        assert "no operator table" in _constraint(match, "operators").detail
+        assert any("no code-size table" in flag for flag in match.verdict.flags)
     finally:
         registry.delete_device("unknown-runtime-board")
 

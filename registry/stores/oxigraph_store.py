@@ -14,8 +14,9 @@ fully applied or not at all, even if the process is killed half-way.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,33 @@ class OxigraphStore(BaseGraphStore):
 
     # ------------------------------------------------------------------ reads
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Map Oxigraph's errors while a query is evaluated (results are lazy)."""
+        try:
+            yield
+        except SyntaxError as exc:
+            raise QueryError(str(exc.msg or exc)) from exc
+        except OSError as exc:
+            raise StoreError(self.label, f"query failed: {exc}") from exc
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise QueryError(str(exc)) from exc
+
+    def _evaluate(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
+        """Start a query, bindings substituted by Oxigraph or inlined; call in :meth:`_reading`."""
+        values = normalise_bindings(bindings)
+        db = self._db
+        if not values:
+            return db.query(sparql, use_default_graph_as_union=True)
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
+        substitutions = {ox.Variable(name): term for name, term in values.items()}
+        try:
+            return db.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
+        except RuntimeError:
+            # Oxigraph only substitutes projected variables (SEP-0007); other
+            # queries take the values inline, as on a remote endpoint.
+            return db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
+
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         """Run a SPARQL query over the union of all named graphs.
 
@@ -109,26 +137,8 @@ class OxigraphStore(BaseGraphStore):
             StoreError: Reading the store failed.
 
         """
-        values = normalise_bindings(bindings)
-        db = self._db
-        try:
-            if not values:
-                return result_from_oxigraph(db.query(sparql, use_default_graph_as_union=True))
-            substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
-            substitutions = {ox.Variable(name): term for name, term in values.items()}
-            try:
-                raw = db.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
-            except RuntimeError:
-                # Oxigraph only substitutes projected variables (SEP-0007); other
-                # queries take the values inline, as on a remote endpoint.
-                raw = db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
-            return result_from_oxigraph(raw)
-        except SyntaxError as exc:
-            raise QueryError(str(exc.msg or exc)) from exc
-        except OSError as exc:
-            raise StoreError(self.label, f"query failed: {exc}") from exc
-        except (RuntimeError, ValueError, TypeError) as exc:
-            raise QueryError(str(exc)) from exc
+        with self._reading():
+            return result_from_oxigraph(self._evaluate(sparql, bindings))
 
     def select_values(
         self, sparql: str, bindings: Mapping[str, Node] | None = None
@@ -144,23 +154,11 @@ class OxigraphStore(BaseGraphStore):
 
         Raises:
             QueryError: The query is not a ``SELECT`` query or is invalid.
+            StoreError: Reading the store failed.
 
         """
-        values = normalise_bindings(bindings)
-        db = self._db
-        try:
-            if values:
-                substitutions: dict[ox.Variable, Any] = {
-                    ox.Variable(name): term for name, term in values.items()
-                }
-                try:
-                    raw = db.query(
-                        sparql, use_default_graph_as_union=True, substitutions=substitutions
-                    )
-                except RuntimeError:
-                    raw = db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
-            else:
-                raw = db.query(sparql, use_default_graph_as_union=True)
+        with self._reading():
+            raw = self._evaluate(sparql, bindings)
             if not isinstance(raw, ox.QuerySolutions):
                 raise QueryError("expected a SELECT query")
             names = [v.value for v in raw.variables]
@@ -177,12 +175,6 @@ class OxigraphStore(BaseGraphStore):
                         row[name] = term.value
                 rows.append(row)
             return rows
-        except SyntaxError as exc:
-            raise QueryError(str(exc.msg or exc)) from exc
-        except OSError as exc:
-            raise StoreError(self.label, f"query failed: {exc}") from exc
-        except (RuntimeError, ValueError, TypeError) as exc:
-            raise QueryError(str(exc)) from exc
 
     def has_graph(self, name: str) -> bool:
         """Tell whether a named graph holds at least one triple.

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fleet import _bool, _int, _iri, _str  # N-Triples term writers shared by the benchmarks
 from rdflib import Graph
 
 from tinyreg.registry import Registry
@@ -55,7 +56,6 @@ TR = "https://w3id.org/tinyreg#"
 TD = "https://www.w3.org/2019/wot/td#"
 SCHEMA = "https://schema.org/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 
 KIB = 1024
 RAM_SIZES = [32, 64, 128, 192, 256, 264, 320, 384, 512, 640, 1024]
@@ -160,22 +160,6 @@ def _staged_import(models_dir: Path, seed_dir: Path, root: Path) -> StageTimes:
 
 
 # ------------------------------------------------------------------------------- devices
-
-
-def _iri(value: str) -> str:
-    return f"<{value}>"
-
-
-def _str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _int(value: int) -> str:
-    return f'"{value}"^^<{XSD}integer>'
-
-
-def _bool(value: bool) -> str:
-    return f'"{"true" if value else "false"}"^^<{XSD}boolean>'
 
 
 def device_iri(i: int) -> str:

@@ -499,15 +499,14 @@ class Matchmaker:
 
     @staticmethod
     def _expand(
-        verdicts: list[Verdict], devices: dict[str, list[str]], limit: int | None
-    ) -> list[Match]:
-        matches: list[Match] = []
+        verdicts: list[Verdict], devices: dict[str, list[str]], first_rank: int = 1
+    ) -> Iterator[Match]:
+        """Matches of each verdict's devices, in verdict order, ranked from ``first_rank``."""
+        rank = first_rank
         for verdict in verdicts:
             for device in devices.get(verdict.profile, ()):
-                matches.append(Match(verdict.model, device, verdict, len(matches) + 1))
-                if limit is not None and len(matches) >= limit:
-                    return matches
-        return matches
+                yield Match(verdict.model, device, verdict, rank)
+                rank += 1
 
     def _offers(self, runtime: URIRef) -> dict[str, int | None]:
         rows = self.registry.store.select_values(load_query("details_offers"), {"runtime": runtime})
@@ -581,7 +580,7 @@ class Matchmaker:
         )
         if limit is None:
             devices = self._profile_devices(sorted({v.profile for v in verdicts}))
-            return self._expand(verdicts, devices, None)
+            return list(self._expand(verdicts, devices))
         # ranked paging: expand profiles in rank order until the page is full
         matches: list[Match] = []
         start = 0
@@ -589,8 +588,10 @@ class Matchmaker:
         while start < len(verdicts) and len(matches) < limit:
             batch = verdicts[start : start + chunk]
             devices = self._profile_devices(sorted({v.profile for v in batch}))
-            for match in self._expand(batch, devices, limit - len(matches)):
-                matches.append(Match(match.model, match.device, match.verdict, len(matches) + 1))
+            for match in self._expand(batch, devices, len(matches) + 1):
+                matches.append(match)
+                if len(matches) >= limit:
+                    break
             start += chunk
             chunk *= 4
         return matches
@@ -737,11 +738,7 @@ class Matchmaker:
             max_latency_ms=max_latency_ms,
         )
         devices = self._profile_devices(sorted({v.profile for v in verdicts}))
-        rank = 0
-        for verdict in verdicts:
-            for device in devices.get(verdict.profile, ()):
-                rank += 1
-                yield Match(verdict.model, device, verdict, rank)
+        yield from self._expand(verdicts, devices)
 
     def explain(self, model: str, device: str) -> Match:
         """The verdict on one model and one device, constraint by constraint.

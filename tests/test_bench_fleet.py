@@ -169,3 +169,33 @@ def test_firmware_build_refuses_operators_it_does_not_register(
     )
     match = mm.explain(outside[0], fleet.device_iri(index))
     assert "operators" in match.verdict.failed, match.explain()
+
+
+@pytest.mark.slow
+def test_match_benchmark_runs_end_to_end_at_a_tiny_size() -> None:
+    """The benchmark's whole code path (breakdown, all pairs, rdflib baseline) at a tiny size."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "match.py"),
+            "--devices", "300", "--models", "30", "--board-types", "20",
+            "--pairs-models", "10", "--pairs-devices", "100", "--repeat", "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    for key in (
+        "devices", "models", "devices_for_p50_ms", "models_for_p50_ms", "all_pairs_s",
+        "rdflib_devices_for_p50_ms", "speedup_vs_rdflib",
+    ):
+        assert key in figures, key
+    assert (figures["devices"], figures["models"]) == (300, 30)
+    # the breakdown expands exactly the devices devices_for returned for that model
+    assert figures["devices_for_matches"] == figures["devices_for_expansion_rows"]
+    assert figures["rdflib_agrees"] is True

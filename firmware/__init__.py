@@ -1,1 +1,12 @@
-"""Device side of tinyreg: the deployment protocol and the virtual microcontroller runtime."""
+"""The device side of over-the-air deployment: the protocol and a virtual microcontroller.
+
+* :mod:`tinyreg.firmware.protocol`: topics, the signed manifest, chunk frames and
+  acknowledgement bitmaps, Ed25519 keys (shared with the deployer).
+* :mod:`tinyreg.firmware.device`: :class:`~tinyreg.firmware.device.VirtualDevice`, limits
+  from a Thing Description, flash slots and state on disk, the real TFLite Micro
+  interpreter.
+* :mod:`tinyreg.firmware.fleet`: many devices in one process over one MQTT connection
+  (``tinyreg device run``).
+
+The wire protocol is described in ``PROTOCOL.md`` beside this file.
+"""

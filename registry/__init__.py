@@ -9,14 +9,22 @@ The public Python API. Everything else in this package is internal.
 """
 
 from tinyreg.registry.arena import ArenaMeasurement, measure_arena
+from tinyreg.registry.bench import HostBenchmark
 from tinyreg.registry.cards import Metric, ModelCard, load_card, seed_cards
+from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.errors import (
     AmbiguousIdError,
+    BenchmarkError,
+    BrokerError,
     CardError,
     ConfigError,
+    DeploymentError,
+    DeviceRefusedError,
+    DeviceTimeoutError,
     InputError,
     ModelFileError,
     NotFoundError,
+    PairRefusedError,
     QueryError,
     StoreError,
     ThingDescriptionError,
@@ -31,10 +39,17 @@ from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
 __all__ = [
     "AmbiguousIdError",
     "ArenaMeasurement",
+    "BenchmarkError",
+    "BrokerError",
     "CardError",
     "ConfigError",
+    "DeploymentError",
+    "DeploymentRecord",
     "DeviceRecord",
+    "DeviceRefusedError",
+    "DeviceTimeoutError",
     "GraphStore",
+    "HostBenchmark",
     "ImportReport",
     "InputError",
     "Metric",
@@ -43,6 +58,7 @@ __all__ = [
     "ModelInfo",
     "ModelRecord",
     "NotFoundError",
+    "PairRefusedError",
     "QueryError",
     "QueryResult",
     "Registry",

@@ -1,7 +1,8 @@
 """The ``tinyreg`` command line: a thin shell over :class:`tinyreg.registry.Registry`.
 
 Exit codes: 0 success, 1 refused input (nothing written) or not found, 2 usage or
-configuration error, 3 graph store failure.
+configuration error, 3 graph store failure (or MQTT broker unreachable), 4 a
+deployment that did not commit on every device.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def _emit(
 
 
 def _cell(value: Any) -> Any:
-    """A value as a table shows it: integers with thousands separators, lists joined."""
+    """A value as a table shows it: numbers with separators, floats to 4 decimals, lists joined."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
     return value
 
 
@@ -556,6 +559,517 @@ def export(state: _Context, ident: str | None, fmt: str, out: Path | None) -> No
         _echo(f"wrote {out}")
     else:
         _echo(text)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--store",
+    "serve_store",
+    metavar="DIR|URL",
+    help="Graph store to serve (default: the global --store / TINYREG_STORE).",
+)
+@click.option(
+    "--token",
+    envvar="TINYREG_TOKEN",
+    help="Bearer token that writes need. Env: TINYREG_TOKEN. Without one, writes are refused.",
+)
+@click.option("--read-only", is_flag=True, default=None, help="Refuse every write.")
+@click.option(
+    "--cors-origin", "cors_origins", multiple=True, help="Origin allowed by CORS (repeatable)."
+)
+@click.option("--log-level", default="info", show_default=True)
+@pass_ctx
+def serve(
+    state: _Context,
+    host: str,
+    port: int,
+    serve_store: str | None,
+    token: str | None,
+    read_only: bool | None,
+    cors_origins: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Serve the registry over HTTP (a W3C WoT Thing Description Directory and more).
+
+    Routes: /things, /search/sparql, /events, /.well-known/wot, /models, /match. Other
+    settings come from TINYREG_* environment variables.
+    """
+    import uvicorn
+
+    from tinyreg.registry.rest import Settings, create_app
+
+    given: dict[str, Any] = {
+        "store": serve_store or state.location,
+        "token": token,
+        "read_only": read_only,
+        "cors_origins": list(cors_origins) or None,
+    }
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    if settings.token is None and not settings.read_only:
+        click.echo("no token given (--token or TINYREG_TOKEN): writes are refused", err=True)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3)
+
+
+@cli.group("device")
+def device_group() -> None:
+    """Run virtual microcontrollers (the device side of over-the-air deployment)."""
+
+
+@device_group.command("run")
+@click.option(
+    "--td",
+    "tds",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Thing Description of a device (repeatable); RAM, flash, runtime and operators "
+    "come from it.",
+)
+@click.option("--broker", required=True, metavar="URL", help="MQTT broker, mqtt://host:port.")
+@click.option(
+    "--public-key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The registry's Ed25519 public key (PEM) the devices trust "
+    "(written by `tinyreg deploy --export-public-key`).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tinyreg-devices"),
+    show_default=True,
+    help="Flash slots and state, one directory per device.",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Devices per TD; with more than one, their ids are <id>-1 ... <id>-N.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Threads that verify, load and self-test images.",
+)
+@click.option(
+    "--self-test-runs",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Inferences of each self-test (their median is reported).",
+)
+def device_run(
+    tds: tuple[Path, ...],
+    broker: str,
+    public_key: Path,
+    state_dir: Path,
+    replicas: int,
+    workers: int,
+    self_test_runs: int,
+) -> None:
+    """Run virtual devices until interrupted (Ctrl-C or SIGTERM).
+
+    Each device enforces its TD's limits and runs models on the real TFLite Micro
+    interpreter; a restarted device comes back on its last committed model.
+    """
+    import signal
+    import threading
+
+    from tinyreg.firmware.device import DeviceLimits
+    from tinyreg.firmware.fleet import Fleet, replicate
+    from tinyreg.firmware.protocol import load_public_key
+
+    limits = [d for td in tds for d in replicate(DeviceLimits.from_td(td), replicas)]
+    fleet = Fleet(
+        broker,
+        limits,
+        state_dir,
+        load_public_key(public_key),
+        workers=workers,
+        self_test_runs=self_test_runs,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    fleet.start()
+    try:
+        for device in fleet.devices.values():
+            running = device.status.model
+            text = f"{running} {device.status.version}" if running else "no model"
+            _echo(f"{device.limits.device}: {text}")
+        _echo(f"ready: {len(fleet.devices)} device(s) on {broker}")
+        sys.stdout.flush()
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fleet.stop()
+
+
+def _progress_line(step: Any) -> None:
+    done = f"{step.chunks_done}/{step.chunks} chunks" if step.chunks else ""
+    resent = f", {step.resent} resent" if step.resent else ""
+    detail = f": {step.detail}" if step.detail else ""
+    click.echo(f"  {step.device}  {step.stage:<11} {done}{resent}{detail}", err=True)
+
+
+@cli.command("deploy")
+@click.option("--model", metavar="ID", help="The model to deploy (id, IRI or name).")
+@click.option(
+    "--device", "devices", multiple=True, metavar="ID", help="A target device (repeatable)."
+)
+@click.option(
+    "--fleet",
+    is_flag=True,
+    help="Every device the matchmaker pairs with the model, or those --where selects.",
+)
+@click.option(
+    "--where",
+    metavar="SPARQL|FILE",
+    help="With --fleet: a SELECT query (or a .rq "
+    "file) binding ?device; the matchmaker still checks each pair.",
+)
+@click.option("--broker", metavar="URL", help="MQTT broker, mqtt://host:port.")
+@click.option(
+    "--file",
+    "image",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The model's .tflite (must be the registered one); default: found by digest "
+    "in the starter models and $TINYREG_MODEL_PATH.",
+)
+@click.option(
+    "--version",
+    "version",
+    help="Version to announce; default: the card's, else sha256:<12 hex digits>.",
+)
+@click.option(
+    "--force", is_flag=True, help="Deploy pairs the matchmaker rejects, and allow downgrades."
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Devices served at the same time.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=64),
+    default=1024,
+    show_default=True,
+    help="Bytes per chunk.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Chunks between acknowledgements.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.5),
+    default=30.0,
+    show_default=True,
+    help="Seconds without progress before a device counts as not answering.",
+)
+@click.option("--agent", help="Who deploys (recorded); default: the user name.")
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TINYREG_SIGNING_KEY",
+    help="Ed25519 signing key (PEM), created if absent; default: signing-key.pem in "
+    "the store's directory. Env: TINYREG_SIGNING_KEY.",
+)
+@click.option(
+    "--export-public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the signing key's public half (PEM) for devices.",
+)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+def deploy_cmd(
+    state: _Context,
+    model: str | None,
+    devices: tuple[str, ...],
+    fleet: bool,
+    where: str | None,
+    broker: str | None,
+    image: Path | None,
+    version: str | None,
+    force: bool,
+    parallel: int,
+    chunk_size: int,
+    window: int,
+    timeout: float,
+    agent: str | None,
+    key: Path | None,
+    export_public_key: Path | None,
+    fmt: str,
+) -> None:
+    """Deploy a model over the air to devices, with live progress per device.
+
+    Signed manifest, chunked transfer with acknowledgements and retransmission; each
+    device verifies, loads and self-tests the model before it commits, and otherwise keeps
+    its previous model. A pair the matchmaker rejects is refused unless --force. Running
+    the same deployment again resumes unfinished transfers. Every outcome is recorded in
+    the graph (see `tinyreg deployments`). Exit 4 if a device did not commit.
+    """
+    from tinyreg.firmware.protocol import load_or_create_key
+    from tinyreg.registry.deployer import Deployer, signing_key_path
+    from tinyreg.registry.errors import DeploymentError
+
+    registry = state.registry
+    signing = load_or_create_key(key or signing_key_path(registry))
+    if export_public_key is not None:
+        from tinyreg.firmware.protocol import write_public_key
+
+        write_public_key(signing, export_public_key)
+        _echo(f"wrote public key {export_public_key}")
+        if model is None:
+            return
+    if model is None or broker is None:
+        raise click.UsageError("--model and --broker are required to deploy")
+    if not devices and not fleet:
+        raise click.UsageError("give --device ID (repeatable) or --fleet")
+    targets = list(devices)
+    if fleet:
+        if where:
+            text = Path(where).read_text("utf-8") if where.endswith(".rq") else where
+            rows = registry.query(text).rows
+            targets += [str(r["device"]) for r in rows if r.get("device") is not None]
+        else:
+            targets += [m.device for m in Matchmaker(registry).devices_for(model)]
+    targets = list(dict.fromkeys(targets))
+    if not targets:
+        raise click.UsageError("no device selected")
+    deployer = Deployer(
+        registry,
+        broker,
+        key=signing,
+        agent=agent,
+        chunk_size=chunk_size,
+        window=window,
+        parallel=parallel,
+        timeout=timeout,
+    )
+    click.echo(f"deploying {model} to {len(targets)} device(s) through {broker}", err=True)
+    with deployer:
+        records = deployer.deploy(
+            model,
+            targets,
+            image=image.read_bytes() if image else None,
+            version=version,
+            force=force,
+            progress=_progress_line,
+        )
+    _emit_deployments(fmt, [r.to_dict() for r in records])
+    bad = [r for r in records if r.outcome != "committed"]
+    if bad:
+        raise DeploymentError(
+            f"{len(bad)} of {len(records)} device(s)",
+            "not committed: " + ", ".join(f"{r.device} ({r.outcome})" for r in bad),
+        )
+
+
+_DEPLOYMENT_COLUMNS = [
+    "device",
+    "model",
+    "model_version",
+    "outcome",
+    "deploy_ms",
+    "load_ms",
+    "inference_ms",
+    "arena_used_bytes",
+    "reason",
+]
+
+
+def _emit_deployments(fmt: str, records: list[dict[str, Any]]) -> None:
+    _emit_records(fmt, _DEPLOYMENT_COLUMNS, records)
+
+
+@cli.command("deployments")
+@click.option("--model", metavar="ID", help="Only deployments of this model.")
+@click.option("--device", metavar="ID", help="Only deployments to this device.")
+@click.option(
+    "--running", is_flag=True, help="What runs where: each device's latest committed deployment."
+)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_ctx
+def deployments_cmd(
+    state: _Context, model: str | None, device: str | None, running: bool, fmt: str
+) -> None:
+    """List recorded deployments, oldest first (or, with --running, what runs where)."""
+    records = state.registry.list_deployments(model=model, device=device)
+    if running:
+        latest: dict[str, Any] = {}
+        for r in records:
+            if r.outcome == "committed":
+                latest[r.device] = r
+        records = [latest[d] for d in sorted(latest)]
+    columns = ["started", "agent", *_DEPLOYMENT_COLUMNS]
+    _emit_records(fmt, columns, [r.to_dict() for r in records])
+
+
+def _model_bytes(
+    registry: Registry, iri: str, file: Path | None, search: Sequence[Path]
+) -> tuple[bytes, Path]:
+    """The registered model's .tflite bytes: FILE, else a file with its SHA-256 under SEARCH."""
+    from tinyreg.registry.bench import find_model_file, registered_sha256
+    from tinyreg.registry.errors import BenchmarkError
+
+    if file is not None:
+        return file.read_bytes(), file
+    sha = registered_sha256(registry.store, iri)
+    folders = [*search, _builtin_dir()]
+    found = find_model_file(sha, folders)
+    if found is None:
+        raise BenchmarkError(
+            iri,
+            "no .tflite with the registered SHA-256 under "
+            + ", ".join(str(f) for f in folders)
+            + "; give the file with --file or a folder with --search",
+        )
+    return found.read_bytes(), found
+
+
+@cli.command("bench")
+@click.argument("models", nargs=-1, metavar="MODEL...")
+@click.option("--all", "every", is_flag=True, help="Every registered model the runtime runs.")
+@click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The .tflite of MODEL (one model only); default: found by SHA-256 under --search.",
+)
+@click.option(
+    "--search",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder with the models' .tflite files (repeatable); kg_data is always searched.",
+)
+@click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@click.option(
+    "--device",
+    metavar="ID",
+    help="Also show the matchmaker's verdict and estimated latency on this device.",
+)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_ctx
+def bench_cmd(
+    state: _Context,
+    models: tuple[str, ...],
+    every: bool,
+    file: Path | None,
+    search: tuple[Path, ...],
+    runs: int,
+    seed: int,
+    device: str | None,
+    fmt: str,
+    quiet: bool,
+) -> None:
+    """Measure MODEL on the host with the real TFLite Micro runtime; store it in the graph.
+
+    Minimal arena, load time (median of 5 interpreter builds) and invoke time (median of
+    --runs inferences with random inputs of each input's dtype and shape). The result
+    replaces the model's previous host benchmark and appears in reports and SPARQL
+    (tr:HostBenchmark). Host figures are not a board's: --device adds the matchmaker's
+    estimate for a board.
+    """
+    from tqdm import tqdm
+
+    from tinyreg.registry.bench import bench_registered
+    from tinyreg.registry.errors import BenchmarkError
+
+    registry = state.registry
+    if every and models:
+        raise click.UsageError("give MODEL names or --all, not both")
+    if every:
+        targets = [m.iri for m in registry.list_models() if m.runnable]
+    elif models:
+        targets = [registry.resolve("model", m) for m in models]
+    else:
+        raise click.UsageError("give a MODEL to measure, or --all")
+    if file is not None and len(targets) != 1:
+        raise click.UsageError("--file goes with exactly one MODEL")
+    matchmaker = Matchmaker(registry) if device else None
+    records: list[dict[str, Any]] = []
+    failed: list[tuple[str, str]] = []
+    bar = tqdm(targets, desc="bench", unit="model", disable=quiet, file=sys.stderr)
+    for iri in bar:
+        ident = iri.removeprefix(MODEL_PREFIX)
+        bar.set_postfix_str(ident[-30:])
+        try:
+            data, path = _model_bytes(registry, iri, file, search)
+            result = bench_registered(registry.store, iri, data, runs=runs, seed=seed)
+        except BenchmarkError as exc:
+            if not every:
+                raise
+            failed.append((ident, exc.detail))
+            continue
+        record: dict[str, Any] = {"model": ident, "file": str(path), **result.to_dict()}
+        record.pop("model", None)
+        record = {"model": ident, **record}
+        if matchmaker is not None and device is not None:
+            match = matchmaker.explain(iri, device)
+            record["device"] = match.device
+            record["fits"] = match.fits
+            record["failed"] = match.verdict.failed
+            record["estimated_latency_ms"] = match.verdict.estimated_latency_ms
+        records.append(record)
+    bar.close()
+    columns = ["model", "arena_bytes", "load_ms", "invoke_median_ms", "invoke_min_ms", "runs"]
+    if device:
+        columns += ["device", "fits", "estimated_latency_ms"]
+    _emit_records(fmt, columns, records)
+    for ident, why in failed:
+        click.echo(f"  not measured {ident}: {why}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("report")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tinyreg-report"),
+    show_default=True,
+    help="Folder to write report.html, report.md, report.json, plots/ and data/ into.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_ctx
+def report_cmd(state: _Context, out: Path, quiet: bool) -> None:
+    """Write the registry's report: a self-contained HTML page, Markdown with PNG plots, CSV/JSON.
+
+    Sections: fleet and model inventory, compatibility matrix, memory against capacity,
+    per-model operators/MACs/parameters/quantization, host latency (tinyreg bench) and
+    estimated latency per board, and the recorded deployments.
+    """
+    from tqdm import tqdm
+
+    from tinyreg.registry.report import REPORT_STEPS, write_report
+
+    with tqdm(
+        total=REPORT_STEPS, desc="report", unit="step", disable=quiet, file=sys.stderr
+    ) as bar:
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        files = write_report(state.registry, out, progress=step)
+    _echo(f"wrote {files.html} (self-contained HTML)")
+    _echo(f"wrote {files.markdown} with {len(files.plots)} plots in {out / 'plots'}")
+    _echo(f"wrote {files.json} and {len(files.csv)} CSV files in {out / 'data'}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,11 +11,23 @@ HTTP status codes once (``status``)::
     │   ├── CardError              a model card that is missing fields or malformed
     │   ├── ThingDescriptionError  a TD that is not JSON, not JSON-LD or lacks fields
     │   ├── ValidationError        SHACL violations (each names node, property, reason)
-    │   └── QueryError             a SPARQL query the store cannot parse or run
+    │   ├── QueryError             a SPARQL query the store cannot parse or run
+    │   ├── BenchmarkError         a model the host runtime cannot time, or wrong bytes (HTTP 422)
+    │   ├── TDValidationError      a TD refused by the TD JSON Schema or the shapes (HTTP 400)
+    │   ├── MediaTypeError         a request body of a media type not accepted (HTTP 415)
+    │   └── PayloadTooLargeError   a request body over the size limit (HTTP 413)
     ├── NotFoundError              no model or device with that id (exit 1, HTTP 404)
     ├── AmbiguousIdError           a name that matches several resources (exit 1, HTTP 409)
+    ├── AuthError                  a write (or read) without the right bearer token (HTTP 401)
+    ├── ForbiddenError             a write to a read-only service (HTTP 403)
+    ├── QueryTimeoutError          a query that ran past its deadline (HTTP 503)
     ├── ConfigError                a bad store location or setting (exit 2, HTTP 500)
-    └── StoreError                 the graph store failed or is unreachable (exit 3, HTTP 503)
+    ├── StoreError                 the graph store failed or is unreachable (exit 3, HTTP 503)
+    └── DeploymentError            an over-the-air deployment did not commit (exit 4, HTTP 502)
+        ├── PairRefusedError       the matchmaker rejects the pair (exit 1, HTTP 409)
+        ├── DeviceRefusedError     the device refused or failed the image, runs its previous model
+        ├── DeviceTimeoutError     the device did not answer in time
+        └── BrokerError            the MQTT broker is unreachable (exit 3, HTTP 503)
 """
 
 from __future__ import annotations
@@ -25,13 +37,26 @@ from dataclasses import dataclass
 
 __all__ = [
     "AmbiguousIdError",
+    "AuthError",
+    "BenchmarkError",
+    "BrokerError",
     "CardError",
     "ConfigError",
+    "DeploymentError",
+    "DeviceRefusedError",
+    "DeviceTimeoutError",
+    "FieldError",
+    "ForbiddenError",
     "InputError",
+    "MediaTypeError",
     "ModelFileError",
     "NotFoundError",
+    "PairRefusedError",
+    "PayloadTooLargeError",
     "QueryError",
+    "QueryTimeoutError",
     "StoreError",
+    "TDValidationError",
     "ThingDescriptionError",
     "TinyregError",
     "ValidationError",
@@ -173,6 +198,24 @@ class QueryError(InputError):
         self.detail = detail
 
 
+class BenchmarkError(InputError):
+    """A model that cannot be timed on the host: refused by the runtime, or the wrong file.
+
+    Attributes:
+        model: The model id or IRI.
+        detail: Why, in the runtime's words or naming the mismatch.
+
+    """
+
+    title = "Model cannot be benchmarked"
+    status = 422
+
+    def __init__(self, model: str, detail: str) -> None:
+        super().__init__(f"cannot benchmark {model}: {detail}")
+        self.model = model
+        self.detail = detail
+
+
 class NotFoundError(TinyregError):
     """No resource with that id or name.
 
@@ -240,3 +283,203 @@ class StoreError(TinyregError):
         super().__init__(f"graph store {store}: {detail}")
         self.store = store
         self.detail = detail
+
+
+class DeploymentError(TinyregError):
+    """An over-the-air deployment that did not commit.
+
+    Attributes:
+        device: The device id.
+        reason: Why, in the device's or the deployer's words.
+
+    """
+
+    exit_code = 4
+    status = 502
+    title = "Deployment failed"
+
+    def __init__(self, device: str, reason: str) -> None:
+        super().__init__(f"{device}: {reason}")
+        self.device = device
+        self.reason = reason
+
+
+class PairRefusedError(DeploymentError):
+    """The matchmaker rejects the model on the device (deploy again with ``force``).
+
+    Attributes:
+        model: The model id.
+        failed: Names of the failing constraints (``ram``, ``flash``, ``operators``, ...).
+
+    """
+
+    exit_code = 1
+    status = 409
+    title = "Model does not fit the device"
+
+    def __init__(self, model: str, device: str, failed: Sequence[str], reason: str) -> None:
+        super().__init__(device, f"{model} refused: {reason}")
+        self.model = model
+        self.failed = list(failed)
+
+
+class DeviceRefusedError(DeploymentError):
+    """The device refused or failed the image and keeps running its previous model.
+
+    Attributes:
+        stage: Where it stopped (``manifest``, ``transfer``, ``verify``, ``fit``, ``load``,
+            ``self-test``).
+
+    """
+
+    title = "Device refused the update"
+
+    def __init__(self, device: str, stage: str, reason: str) -> None:
+        super().__init__(device, f"{stage}: {reason}")
+        self.stage = stage
+        self.detail = reason
+
+
+class DeviceTimeoutError(DeploymentError):
+    """The device did not answer in time (offline, or the transfer stalled).
+
+    Attributes:
+        seconds: How long the deployer waited.
+
+    """
+
+    title = "Device did not answer"
+
+    def __init__(self, device: str, seconds: float, what: str) -> None:
+        super().__init__(device, f"no answer for {seconds:g} s while waiting for {what}")
+        self.seconds = seconds
+
+
+class BrokerError(DeploymentError):
+    """The MQTT broker could not be reached or refused the client.
+
+    Attributes:
+        broker: The broker URL.
+        rc: The MQTT reason code, when there is one.
+
+    """
+
+    exit_code = 3
+    status = 503
+    title = "MQTT broker unavailable"
+
+    def __init__(self, broker: str, detail: str, rc: int | None = None) -> None:
+        super().__init__(broker, f"MQTT broker {broker}: {detail}")
+        self.broker = broker
+        self.rc = rc
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One reason a Thing Description was refused.
+
+    Attributes:
+        field: Where, as a JSON pointer into the TD (``/properties/temp/forms``), or the
+            SHACL property path for a shape violation.
+        description: What is wrong, in words.
+
+    """
+
+    field: str
+    description: str
+
+
+class TDValidationError(InputError):
+    """A Thing Description refused by the TD 1.1 JSON Schema or by the device shapes.
+
+    Attributes:
+        subject: The TD's id, or a label when it has none.
+        errors: Every reason found, each naming the field.
+
+    """
+
+    title = "Invalid Thing Description"
+    status = 400
+
+    def __init__(self, subject: str, errors: Sequence[FieldError]) -> None:
+        lines = "; ".join(f"{e.field}: {e.description}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{subject}: refused, {len(errors)} error(s): {lines}{more}")
+        self.subject = subject
+        self.errors = list(errors)
+
+
+class MediaTypeError(InputError):
+    """A request body of a media type the service does not accept.
+
+    Attributes:
+        received: The media type received.
+        accepted: The media types accepted.
+
+    """
+
+    title = "Unsupported media type"
+    status = 415
+
+    def __init__(self, received: str, accepted: Sequence[str]) -> None:
+        super().__init__(f"media type {received!r} not accepted; use {', '.join(accepted)}")
+        self.received = received
+        self.accepted = list(accepted)
+
+
+class PayloadTooLargeError(InputError):
+    """A request body over the configured size limit.
+
+    Attributes:
+        limit: The limit in bytes.
+
+    """
+
+    title = "Payload too large"
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than the limit of {limit:,} bytes")
+        self.limit = limit
+
+
+class AuthError(TinyregError):
+    """A request without the bearer token the service requires.
+
+    Attributes:
+        scheme: The authentication scheme expected (``Bearer``).
+
+    """
+
+    exit_code = 1
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self, message: str, scheme: str = "Bearer") -> None:
+        super().__init__(message)
+        self.scheme = scheme
+
+
+class ForbiddenError(TinyregError):
+    """A write refused because the service is read-only or has no write token."""
+
+    exit_code = 1
+    status = 403
+    title = "Forbidden"
+
+
+class QueryTimeoutError(TinyregError):
+    """A SPARQL query that did not finish before its deadline.
+
+    Attributes:
+        seconds: The deadline in seconds.
+
+    """
+
+    exit_code = 3
+    status = 503
+    title = "Query timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query did not finish within {seconds:g} s")
+        self.seconds = seconds

@@ -28,6 +28,7 @@ from rdflib.term import Node
 from tinyreg.ontology import ontology_graph, read_text
 from tinyreg.registry.arena import measure_arena
 from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
+from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
 from tinyreg.registry.errors import (
     AmbiguousIdError,
     InputError,
@@ -460,14 +461,31 @@ class Registry:
             ValidationError: If it violates the device shapes (RAM, flash, sensors, ...).
 
         """
+        iri, graphs = self.describe_device(source)
+        self.store.replace_graphs(graphs)
+        return self.get_device(iri)
+
+    def describe_device(
+        self, source: Path | str | bytes | dict[str, Any]
+    ) -> tuple[str, dict[str, Graph]]:
+        """Validate a device's TD and build its graphs, without writing them.
+
+        Returns:
+            The device IRI and the graphs to write in one transaction, by graph name
+            (the device's graph, under its IRI, and its profile's graph).
+
+        Raises:
+            ThingDescriptionError: If it is not JSON, not JSON-LD, or lacks ``id``/``title``.
+            ValidationError: If it violates the device shapes.
+
+        """
         label = str(source) if isinstance(source, Path) else "<document>"
         td = load_td(source, label)
         iri, graph = td_to_graph(td, label)
         validate(graph, str(iri))
         profile, profile_rdf = profile_graph(profile_facts(graph, iri))
         graph.add((iri, TR.hasProfile, profile))
-        self.store.replace_graphs({str(iri): graph, str(profile): profile_rdf})
-        return self.get_device(str(iri))
+        return str(iri), {str(iri): graph, str(profile): profile_rdf}
 
     def get_device(self, ident: str) -> DeviceRecord:
         """Return one device by id, short id or (unambiguous) title."""
@@ -564,6 +582,39 @@ class Registry:
         if len(named) > 1:
             raise AmbiguousIdError(kind, ident, named)
         raise NotFoundError(kind, ident)
+
+    # ------------------------------------------------------------------ deployments
+
+    def record_deployment(self, record: DeploymentRecord) -> str:
+        """Record one deployment (PROV-O) in its own named graph, atomically.
+
+        Returns:
+            The deployment's IRI (``urn:tinyreg:deployment:<id>``).
+
+        """
+        return record_deployment(self.store, record)
+
+    def list_deployments(
+        self, model: str | None = None, device: str | None = None
+    ) -> list[DeploymentRecord]:
+        """Recorded deployments ordered by start time, optionally of one model and/or device.
+
+        Args:
+            model: A model id, IRI or name (a deleted model's id works too).
+            device: A device id, short id or title (a deleted device's id works too).
+
+        """
+        model_iri = self._resolve_or_keep("model", model) if model is not None else None
+        device_iri = self._resolve_or_keep("device", device) if device is not None else None
+        return list_deployments(self.store, model_iri, device_iri)
+
+    def _resolve_or_keep(self, kind: str, ident: str) -> str:
+        try:
+            return self.resolve(kind, ident)
+        except NotFoundError:
+            if kind == "device" or ident.startswith(MODEL_PREFIX):
+                return ident
+            return MODEL_PREFIX + ident
 
     # ------------------------------------------------------------------ bulk
 

@@ -16,7 +16,9 @@ from rdflib.namespace import DefinedNamespace
 from rdflib.term import URIRef
 
 __all__ = [
+    "BENCHMARK_PREFIX",
     "DEVICE_PREFIX",
+    "DISCOVERY",
     "MODEL_PREFIX",
     "OP",
     "PREFIXES",
@@ -169,6 +171,27 @@ class TR(DefinedNamespace):
     kernelCodeTable: URIRef
     runtime: URIRef
     runtimeRelease: URIRef
+    # deployments
+    Deployment: URIRef
+    targetDevice: URIRef
+    modelVersion: URIRef
+    outcome: URIRef
+    outcomeReason: URIRef
+    deployLatencyMs: URIRef
+    loadLatencyMs: URIRef
+    inferenceLatencyMs: URIRef
+    arenaUsedBytes: URIRef
+    # host benchmarks
+    HostBenchmark: URIRef
+    benchmarkOf: URIRef
+    loadMs: URIRef
+    invokeMedianMs: URIRef
+    invokeMinMs: URIRef
+    invokeMaxMs: URIRef
+    runs: URIRef
+    measuredAt: URIRef
+    hostMachine: URIRef
+    inputSeed: URIRef
     # sensor types
     provides: URIRef
     Accelerometer: URIRef
@@ -200,8 +223,23 @@ SCHEMA = Namespace("https://schema.org/")
 OP = Namespace("https://w3id.org/tinyreg/op/")
 RUNTIME = Namespace("https://w3id.org/tinyreg/runtime/")
 
+
+class DISCOVERY(DefinedNamespace):
+    """W3C WoT Discovery terms for a TD's registration information in a directory."""
+
+    _NS = Namespace("https://www.w3.org/2021/wot/discovery#")
+    _fail = True
+
+    hasRegistrationInformation: URIRef
+    RegistrationInformation: URIRef
+    dateCreated: URIRef
+    dateModified: URIRef
+    expires: URIRef
+    ttl: URIRef
+
 MODEL_PREFIX = "https://w3id.org/tinyreg/model/"
 DEVICE_PREFIX = "urn:tinyreg:device:"
+BENCHMARK_PREFIX = "https://w3id.org/tinyreg/benchmark/host/"
 
 
 PREFIXES: dict[str, str] = {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Set up tinyreg and run its main job on the embedded default store: register the
-# starter knowledge graph (real boards, the project's own models) and, when the seed
-# catalogue is beside the checkout, its 23 models and device descriptions; then list,
-# query and check the graph, and match models to boards.
-# Usage: bash scripts/demo.sh       (store: $TINYREG_STORE or ~/.local/share/tinyreg/store)
+# Set up tinyreg and run its main job on the embedded default store:
+#   1. register the starter knowledge graph (real boards, the project's own models) and,
+#      when the seed catalogue is beside the checkout, its 23 models and device descriptions;
+#   2. list, query and check the graph, and match models to boards;
+#   3. deploy a model over the air to three virtual microcontrollers through a local
+#      mosquitto broker (signed, chunked, verified, self-tested before commit);
+#   4. time the models on the real TFLite Micro runtime and write the report.
+# Usage: bash scripts/demo.sh       (store: $TINYREG_STORE or ~/.local/share/tinyreg/store;
+#                                    report and device state: ./tinyreg-demo/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,3 +38,57 @@ echo "Why a model does not fit a board:"
 $tinyreg explain kws-dscnn-int8 sparkfun-edge
 echo
 $tinyreg check
+
+echo
+echo "Over-the-air deployment to three virtual devices through mosquitto:"
+work="$PWD/tinyreg-demo"
+mkdir -p "$work"
+port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+broker="mqtt://127.0.0.1:$port"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$work/mosquitto.conf"
+mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+"$mosquitto" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+broker_pid=$!
+devices_pid=""
+cleanup() {
+  [ -n "$devices_pid" ] && kill "$devices_pid" 2>/dev/null || true
+  kill "$broker_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+$tinyreg deploy --export-public-key "$work/registry.pub.pem"
+boards=(arduino-nano-33-ble-sense arduino-nano-33-ble-sense-rev2 seeed-xiao-nrf52840-sense)
+td_args=()
+device_args=()
+for board in "${boards[@]}"; do
+  td_args+=(--td "kg_data/devices/$board.td.jsonld")
+  device_args+=(--device "$board")
+done
+# the virtual devices print "ready: ..." once they listen on the broker
+rm -rf "$work/devices"
+$tinyreg device run "${td_args[@]}" --broker "$broker" --public-key "$work/registry.pub.pem" \
+  --state-dir "$work/devices" >"$work/devices.out" 2>"$work/devices.log" &
+devices_pid=$!
+for _ in $(seq 600); do
+  grep -q '^ready:' "$work/devices.out" && break
+  if ! kill -0 "$devices_pid" 2>/dev/null; then
+    cat "$work/devices.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+sed 's/^/  /' "$work/devices.out"
+$tinyreg deploy --model kws-dscnn-int8 "${device_args[@]}" --broker "$broker"
+echo
+echo "What runs where (from the graph):"
+$tinyreg deployments --running
+
+echo
+echo "Host benchmarks on the TFLite Micro runtime, then the report:"
+if [ -d "$seed" ]; then
+  $tinyreg bench --all --search "$seed/models" -q >/dev/null
+else
+  $tinyreg bench --all -q >/dev/null
+fi
+$tinyreg report --out "$work/report" -q
+echo
+echo "Report: $work/report/report.html (Markdown: $work/report/report.md)"

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 .venv/bin/ruff check .
-.venv/bin/mypy registry ontology matchmaker
+.venv/bin/mypy registry ontology matchmaker firmware
 exec .venv/bin/python -m pytest "$@"

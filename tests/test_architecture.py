@@ -22,9 +22,15 @@ LAYERS = {
     "reasoning": 2,
     "stores": 2,
     "profile": 3,
+    "deployments": 3,
+    "bench": 3,
     "requirements": 1,
     "facade": 4,
-    "cli": 5,
+    "directory": 4,
+    "deployer": 5,
+    "report": 5,
+    "cli": 6,
+    "rest": 6,
 }
 
 

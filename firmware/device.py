@@ -1,0 +1,715 @@
+"""A virtual microcontroller: the device side of the over-the-air protocol.
+
+A :class:`VirtualDevice` takes its limits from the device's W3C WoT Thing Description
+(RAM and flash with what the application reserves, the runtime and, when the firmware
+registers a fixed set, its operators) and enforces them. Models run on the real TFLite
+Micro interpreter (``tflite_micro.runtime.Interpreter``).
+
+Storage is a directory per device, so that a power loss (the process killed at any
+moment) is real:
+
+* ``slot-a.bin`` and ``slot-b.bin``: two flash slots; a transfer only ever writes the slot
+  that is not active.
+* ``state.json``: the committed state (active slot, model, version, digest, arena, the
+  signed manifest), replaced atomically (write, ``fsync``, ``rename``). Committing an
+  update is that one rename.
+* ``transfer.json`` and ``transfer.log``: an unfinished transfer, so that a restarted
+  device resumes it: the signed manifest and target slot (written once), then one line
+  ``<index> <CRC-32>`` appended per chunk written. On restart every logged chunk is read
+  back and checked against its CRC, so a chunk torn by the power loss is fetched again.
+
+The device is transport-agnostic: it is given a ``publish(leaf, payload, qos, retain)``
+function and is fed messages with :meth:`VirtualDevice.handle`; the fleet
+(:mod:`tinyreg.firmware.fleet`) connects it to an MQTT broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rdflib import Graph, URIRef
+
+from tinyreg.firmware.protocol import (
+    QOS_CONTROL,
+    Manifest,
+    encode_bitmap,
+    unpack_chunk,
+    verify_manifest,
+    version_key,
+)
+from tinyreg.registry.arena import _LOCK as RUNTIME_LOCK
+from tinyreg.registry.arena import _fd2_to, _reason
+from tinyreg.registry.errors import DeviceRefusedError, InputError, TinyregError
+from tinyreg.registry.model_rdf import runtime_iri
+from tinyreg.registry.namespaces import TR
+from tinyreg.registry.profile import ProfileFacts, profile_facts
+from tinyreg.registry.td import load_td, td_to_graph
+from tinyreg.registry.tflite import ModelInfo, parse_tflite
+
+__all__ = ["DeviceLimits", "DeviceStatus", "Publish", "VirtualDevice", "runtime_ram_overhead"]
+
+Publish = Callable[[str, bytes, int, bool], None]
+"""Send a message on one of the device's topics: (leaf, payload, QoS, retain)."""
+
+SELF_TEST_RUNS = 3
+
+
+@cache
+def _runtime_tables() -> Graph:
+    graph = Graph()
+    folder = resources.files("tinyreg.kg_data").joinpath("runtimes")
+    for entry in folder.iterdir():
+        if entry.name.endswith(".ttl"):
+            graph.parse(data=entry.read_text("utf-8"), format="turtle")
+    return graph
+
+
+def runtime_ram_overhead(name: str, version: str) -> int:
+    """RAM the runtime takes outside the tensor arena (``kg_data/runtimes``), or 0 if unknown.
+
+    >>> runtime_ram_overhead("no-such-runtime", "1")
+    0
+    """
+    value = _runtime_tables().value(runtime_iri(name, version), TR.ramOverheadBytes)
+    return int(value.toPython()) if value is not None else 0  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class DeviceLimits:
+    """What the virtual microcontroller enforces.
+
+    Attributes:
+        device: The device id (the TD's ``id``).
+        ram_bytes: RAM capacity.
+        ram_reserved: RAM the application takes.
+        flash_bytes: Flash capacity.
+        flash_reserved: Flash the application takes.
+        runtime: The installed runtime's name.
+        runtime_version: Its version.
+        operators: Operator types the firmware registers; empty when it registers all.
+        runtime_ram_overhead: RAM the runtime takes outside the arena.
+        slot_bytes: Size of each of the two model slots (half the free flash by default).
+
+    """
+
+    device: str
+    ram_bytes: int
+    ram_reserved: int
+    flash_bytes: int
+    flash_reserved: int
+    runtime: str
+    runtime_version: str
+    operators: tuple[str, ...]
+    runtime_ram_overhead: int
+    slot_bytes: int
+
+    @property
+    def arena_budget(self) -> int:
+        """The largest tensor arena the device can allocate."""
+        return self.ram_bytes - self.ram_reserved - self.runtime_ram_overhead
+
+    @classmethod
+    def from_facts(cls, device: str, facts: ProfileFacts) -> DeviceLimits:
+        """Limits from the figures the registry derives for matchmaking."""
+        return cls(
+            device=device,
+            ram_bytes=facts.ram_capacity,
+            ram_reserved=facts.ram_reserved,
+            flash_bytes=facts.flash_capacity,
+            flash_reserved=facts.flash_reserved,
+            runtime=facts.runtime_name,
+            runtime_version=facts.runtime_version,
+            operators=facts.operators,
+            runtime_ram_overhead=runtime_ram_overhead(facts.runtime_name, facts.runtime_version),
+            slot_bytes=max(facts.flash_capacity - facts.flash_reserved, 0) // 2,
+        )
+
+    @classmethod
+    def from_td(cls, td: Path | str | dict[str, Any]) -> DeviceLimits:
+        """Limits from a Thing Description (file, JSON text or parsed).
+
+        Raises:
+            ThingDescriptionError: If the TD cannot be read.
+            ValidationError: If it lacks a figure the device needs (RAM, flash, runtime).
+
+        """
+        label = str(td) if isinstance(td, Path) else "<document>"
+        document = load_td(td, label)
+        iri, graph = td_to_graph(document, label)
+        return cls.from_facts(str(iri), profile_facts(graph, URIRef(iri)))
+
+
+@dataclass
+class DeviceStatus:
+    """What a device reports on its ``status`` topic (retained).
+
+    Attributes:
+        device: The device id.
+        state: ``idle``, ``receiving``, ``loading`` or ``error``.
+        model: The running model's id, or ``None``.
+        version: Its version.
+        sha256: Its digest.
+        arena_used_bytes: The arena allocated for it.
+        load_ms: How long loading it took.
+        inference_ms: Its median self-test inference time.
+        last_error: Why the latest update did not commit, if it did not.
+
+    """
+
+    device: str
+    state: str = "idle"
+    model: str | None = None
+    version: str | None = None
+    sha256: str | None = None
+    arena_used_bytes: int | None = None
+    load_ms: float | None = None
+    inference_ms: float | None = None
+    last_error: str | None = None
+    boots: int = 0
+
+
+@dataclass
+class _Transfer:
+    manifest: Manifest
+    message: bytes  # the signed manifest, as received
+    slot: str
+    crcs: dict[int, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    since_ack: int = 0
+    finishing: bool = False
+    fd: int | None = None  # the spare slot, open for writing while chunks arrive
+    log_fd: int | None = None  # the chunk log, open for appending
+
+    def close(self) -> None:
+        """Close the slot file and the chunk log."""
+        for name in ("fd", "log_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
+
+
+class _Loaded:
+    """A model built on the TFLite Micro interpreter."""
+
+    def __init__(self, interpreter: Any, inputs: list[dict[str, Any]], n_outputs: int) -> None:
+        self.interpreter = interpreter
+        self.inputs = inputs
+        self.n_outputs = n_outputs
+
+    def invoke(self) -> tuple[float, list[list[float]]]:
+        """Run one inference on zero inputs; returns milliseconds and the outputs."""
+        for index, details in enumerate(self.inputs):
+            self.interpreter.set_input(np.zeros(details["shape"], dtype=details["dtype"]), index)
+        start = time.perf_counter()
+        self.interpreter.invoke()
+        elapsed = (time.perf_counter() - start) * 1000
+        outputs = [
+            np.asarray(self.interpreter.get_output(i)).astype(float).ravel()[:16].tolist()
+            for i in range(min(self.n_outputs, 8))
+        ]
+        return elapsed, outputs
+
+
+def _details(get: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Details of every input (or output) tensor: asked by index until the runtime refuses."""
+    found: list[dict[str, Any]] = []
+    while len(found) < 64:
+        try:
+            found.append(get(len(found)))
+        except (IndexError, RuntimeError, ValueError):
+            break
+    return found
+
+
+def _write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace a file in one rename; ``durable`` also waits until the data is on disk."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            if durable:
+                os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class VirtualDevice:
+    """One virtual microcontroller.
+
+    Args:
+        limits: What it enforces.
+        directory: Its storage (created if absent).
+        public_key: The registry's raw Ed25519 public key it trusts.
+        publish: How it sends messages.
+        defer: How it runs the load and self-test off the message thread (called with a
+            function of no arguments); ``None`` runs them at once.
+        self_test_runs: Inferences of the self-test (their median is the reported latency).
+
+    """
+
+    def __init__(
+        self,
+        limits: DeviceLimits,
+        directory: Path,
+        public_key: bytes,
+        publish: Publish,
+        *,
+        defer: Callable[[Callable[[], None]], None] | None = None,
+        self_test_runs: int = SELF_TEST_RUNS,
+    ) -> None:
+        self.limits = limits
+        self.directory = directory
+        self.public_key = public_key
+        self.publish = publish
+        self.defer = defer
+        self.self_test_runs = max(1, self_test_runs)
+        self.status = DeviceStatus(limits.device)
+        self._lock = threading.RLock()
+        self._loaded: _Loaded | None = None
+        self._committed: dict[str, Any] | None = None
+        self._transfer: _Transfer | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ storage
+
+    @property
+    def _state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    @property
+    def _transfer_path(self) -> Path:
+        return self.directory / "transfer.json"
+
+    def _slot_path(self, slot: str) -> Path:
+        return self.directory / f"slot-{slot}.bin"
+
+    def _spare(self) -> str:
+        active = self._committed["slot"] if self._committed else None
+        return "b" if active == "a" else "a"
+
+    def boot(self) -> None:
+        """Start up: load the committed model (if any) and the unfinished transfer.
+
+        A committed image that no longer matches its digest is not run (the device
+        reports the error and runs no model).
+        """
+        with self._lock:
+            self.status.boots += 1
+            if self._state_path.is_file():
+                self._committed = json.loads(self._state_path.read_text())
+            if self._committed:
+                c = self._committed
+                try:
+                    data = self._slot_path(c["slot"]).read_bytes()[: c["size"]]
+                    if hashlib.sha256(data).hexdigest() != c["sha256"]:
+                        raise DeviceRefusedError(self.limits.device, "boot", "active slot corrupt")
+                    loaded, load_ms, inference_ms = self._load(data, c["arena_bytes"])
+                except TinyregError as exc:
+                    self.status.last_error = exc.message
+                    self._committed = None
+                else:
+                    self._loaded = loaded
+                    self._set_running(c, load_ms, inference_ms)
+            self._resume_transfer()
+            self._publish_status()
+
+    def _resume_transfer(self) -> None:
+        if not self._transfer_path.is_file():
+            return
+        try:
+            saved = json.loads(self._transfer_path.read_text())
+            message = saved["message"].encode()
+            manifest = verify_manifest(message, self.public_key)
+        except (InputError, ValueError, KeyError):
+            self._drop_transfer()
+            return
+        slot = self._spare()
+        if saved.get("slot") != slot:
+            self._drop_transfer()
+            return
+        logged: dict[int, int] = {}
+        if self._log_path.is_file():
+            for line in self._log_path.read_text(errors="replace").splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                    logged[int(parts[0])] = int(parts[1])  # a torn last line is skipped
+        transfer = _Transfer(manifest, message, slot)
+        path = self._slot_path(slot)
+        if path.is_file():
+            with path.open("rb") as image:
+                for index, crc in sorted(logged.items()):
+                    if index >= manifest.chunks:
+                        continue
+                    image.seek(index * manifest.chunk_size)
+                    data = image.read(self._chunk_length(manifest, index))
+                    if zlib.crc32(data) == crc:  # a chunk torn by the power loss is dropped
+                        transfer.crcs[index] = crc
+        self._transfer = transfer
+
+    @property
+    def _log_path(self) -> Path:
+        return self.directory / "transfer.log"
+
+    def _start_record(self, t: _Transfer) -> None:
+        """Record a new transfer: its manifest (once), and an empty chunk log."""
+        self._log_path.unlink(missing_ok=True)
+        data = {"message": t.message.decode(), "slot": t.slot}
+        # not fsync'ed: the record is a hint; chunks are checked against their CRCs on resume
+        _write_atomic(self._transfer_path, json.dumps(data).encode(), durable=False)
+
+    def _log_chunk(self, t: _Transfer, index: int, crc: int) -> None:
+        """Append one written chunk to the log (one write, no rename: cheap per chunk)."""
+        if t.log_fd is None:
+            t.log_fd = os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.write(t.log_fd, f"{index} {crc}\n".encode())
+
+    def _drop_transfer(self) -> None:
+        """Forget the unfinished transfer, on disk too."""
+        if self._transfer is not None:
+            self._transfer.close()
+        self._transfer = None
+        self._transfer_path.unlink(missing_ok=True)
+        self._log_path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _chunk_length(manifest: Manifest, index: int) -> int:
+        return min(manifest.chunk_size, manifest.size - index * manifest.chunk_size)
+
+    # ------------------------------------------------------------------ messages
+
+    def handle(self, leaf: str, payload: bytes) -> None:
+        """Handle one message received on the device's topic ``leaf``."""
+        if leaf == "manifest":
+            self.on_manifest(payload)
+        elif leaf == "chunk":
+            self.on_chunk(payload)
+        elif leaf == "cmd":
+            self.on_command(payload)
+
+    def _send(self, leaf: str, body: dict[str, Any], retain: bool = False) -> None:
+        self.publish(leaf, json.dumps(body, separators=(",", ":")).encode(), QOS_CONTROL, retain)
+
+    def _publish_status(self) -> None:
+        self._send("status", asdict(self.status), retain=True)
+
+    def _ack(self, complete: bool = False, sync: bool = False) -> None:
+        t = self._transfer
+        if t is None:
+            return
+        t.since_ack = 0
+        body = {
+            "transfer": t.manifest.transfer,
+            "have": encode_bitmap(t.crcs, t.manifest.chunks),
+            "count": len(t.crcs),
+            "complete": complete,
+            "sync": sync,
+        }
+        self._send("ack", body)
+
+    def _result(
+        self,
+        manifest: Manifest,
+        outcome: str,
+        stage: str,
+        reason: str | None,
+        **figures: Any,
+    ) -> None:
+        body = {
+            "transfer": manifest.transfer,
+            "model": manifest.model,
+            "version": manifest.version,
+            "outcome": outcome,
+            "stage": stage,
+            "reason": reason,
+            "running": self.status.model,
+            "running_version": self.status.version,
+            **figures,
+        }
+        self._send("result", body)
+
+    def _refuse(self, manifest: Manifest | None, transfer: str, stage: str, reason: str) -> None:
+        self.status.last_error = f"{stage}: {reason}"
+        self.status.state = "idle"
+        body = {
+            "transfer": manifest.transfer if manifest else transfer,
+            "model": manifest.model if manifest else None,
+            "version": manifest.version if manifest else None,
+            "outcome": "rolled_back",
+            "stage": stage,
+            "reason": reason,
+            "running": self.status.model,
+            "running_version": self.status.version,
+        }
+        self._send("result", body)
+        self._publish_status()
+
+    def on_manifest(self, payload: bytes) -> None:
+        """A signed manifest: check it, then start (or resume) the transfer."""
+        with self._lock:
+            claimed = ""
+            with contextlib.suppress(Exception):
+                claimed = str(json.loads(payload)["manifest"]["transfer"])
+            try:
+                manifest = verify_manifest(payload, self.public_key)
+            except InputError as exc:
+                self._refuse(None, claimed, "manifest", exc.message)
+                return
+            problem = self._check_manifest(manifest)
+            if problem is not None:
+                self._refuse(manifest, manifest.transfer, problem[0], problem[1])
+                return
+            t = self._transfer
+            if t is not None and t.manifest == manifest and not t.finishing:
+                self._ack()  # resume: the deployer sends what the bitmap lacks
+                return
+            if t is not None and t.finishing:
+                return  # already verifying or loading this one; its result follows
+            if t is not None:
+                t.close()  # a different image replaces the unfinished one
+            slot = self._spare()
+            self._transfer = _Transfer(manifest, payload, slot)
+            with self._slot_path(slot).open("wb") as image:
+                image.truncate(manifest.size)
+            self._start_record(self._transfer)
+            self.status.state = "receiving"
+            self._ack(complete=manifest.chunks == 0)
+            if manifest.chunks == 0:
+                self._finish()
+
+    def _check_manifest(self, m: Manifest) -> tuple[str, str] | None:
+        lim = self.limits
+        if m.runtime != lim.runtime:
+            return "fit", f"built for runtime {m.runtime}, the device runs {lim.runtime}"
+        if m.size > lim.slot_bytes:
+            return "fit", (
+                f"model of {m.size:,} B does not fit the flash slot of {lim.slot_bytes:,} B"
+            )
+        if m.arena_bytes > lim.arena_budget:
+            return "fit", (
+                f"arena of {m.arena_bytes:,} B does not fit the {lim.arena_budget:,} B of RAM "
+                f"left ({lim.ram_bytes:,} − {lim.ram_reserved:,} reserved − "
+                f"{lim.runtime_ram_overhead:,} runtime)"
+            )
+        running = self._committed
+        if running and running["model"] == m.model and not m.force:
+            new, old = version_key(m.version), version_key(running["version"])
+            if new is not None and old is not None and new < old:
+                return "manifest", (
+                    f"version {m.version} is older than the running {running['version']} "
+                    "(a downgrade needs force)"
+                )
+        return None
+
+    def on_chunk(self, frame: bytes) -> None:
+        """A chunk: check its CRC, write it to the spare slot, acknowledge now and then."""
+        with self._lock:
+            t = self._transfer
+            try:
+                transfer, index, data = unpack_chunk(frame)
+            except InputError:
+                return  # a damaged frame is dropped; the bitmap makes the deployer resend it
+            if t is None or t.finishing or transfer != t.manifest.transfer:
+                return
+            m = t.manifest
+            if index >= m.chunks or len(data) != self._chunk_length(m, index):
+                return
+            if index not in t.crcs:
+                if t.fd is None:
+                    t.fd = os.open(self._slot_path(t.slot), os.O_WRONLY)
+                os.pwrite(t.fd, data, index * m.chunk_size)
+                t.crcs[index] = zlib.crc32(data)
+                self._log_chunk(t, index, t.crcs[index])
+            t.since_ack += 1
+            if len(t.crcs) == m.chunks:
+                self._ack(complete=True)
+                self._finish()
+            elif t.since_ack >= max(1, m.window):
+                self._ack()
+
+    def on_command(self, payload: bytes) -> None:
+        """A command: ``sync`` (acknowledge now), ``status``, ``infer`` or ``abort``."""
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return
+        op = body.get("op")
+        with self._lock:
+            if op == "sync":
+                t = self._transfer
+                if t is not None and t.manifest.transfer == body.get("transfer"):
+                    self._ack(complete=len(t.crcs) == t.manifest.chunks, sync=True)
+                else:
+                    self._send("ack", {"transfer": body.get("transfer"), "unknown": True})
+            elif op == "status":
+                self._publish_status()
+            elif op == "abort":
+                t = self._transfer
+                if t is not None and not t.finishing:
+                    self._drop_transfer()
+                    self._refuse(t.manifest, t.manifest.transfer, "transfer", "aborted")
+            elif op == "infer":
+                self._infer(body)
+
+    def _infer(self, body: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"id": body.get("id"), "model": self.status.model}
+        reply["version"] = self.status.version
+        if self._loaded is None:
+            reply["error"] = "no model running"
+        else:
+            ms, outputs = self._loaded.invoke()
+            reply.update(latency_ms=round(ms, 4), outputs=outputs)
+        self._send("inference", reply)
+
+    # ------------------------------------------------------------------ verify, load, commit
+
+    def _finish(self) -> None:
+        t = self._transfer
+        assert t is not None
+        t.close()
+        t.finishing = True
+        self.status.state = "loading"
+        if self.defer is None:
+            self._verify_load_commit(t)
+        else:
+            self.defer(lambda: self._verify_load_commit(t))
+
+    def _verify_load_commit(self, t: _Transfer) -> None:
+        m = t.manifest
+        figures: dict[str, Any] = {}
+        try:
+            data = self._slot_path(t.slot).read_bytes()[: m.size]
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != m.sha256:
+                raise DeviceRefusedError(
+                    self.limits.device, "verify", f"SHA-256 {digest[:16]}… is not {m.sha256[:16]}…"
+                )
+            verify_manifest(t.message, self.public_key)  # the stored copy, once more
+            figures["verified_s"] = round(time.monotonic() - t.started, 6)
+            with self._lock:
+                self._send("ack", {"transfer": m.transfer, "verified": True, "count": m.chunks})
+            if self.limits.operators:  # a firmware with a fixed operator set
+                self._check_operators(self._parse(data))
+            loaded, load_ms, inference_ms = self._load(data, m.arena_bytes)
+            figures.update(
+                load_ms=round(load_ms, 4),
+                inference_ms=round(inference_ms, 4),
+                arena_used_bytes=m.arena_bytes,
+            )
+        except TinyregError as exc:
+            stage = exc.stage if isinstance(exc, DeviceRefusedError) else "verify"
+            reason = exc.detail if isinstance(exc, DeviceRefusedError) else exc.message
+            with self._lock:
+                self._drop_transfer()
+                self._refuse(m, m.transfer, stage, reason)
+            return
+        with self._lock:
+            committed = {
+                "slot": t.slot,
+                "model": m.model,
+                "version": m.version,
+                "sha256": m.sha256,
+                "size": m.size,
+                "arena_bytes": m.arena_bytes,
+                "message": t.message.decode(),
+            }
+            with self._slot_path(t.slot).open("rb+") as image:
+                os.fsync(image.fileno())  # the image is on disk before the state names it
+            _write_atomic(self._state_path, json.dumps(committed).encode())  # the commit
+            self._committed = committed
+            self._loaded = loaded
+            self._drop_transfer()
+            self.status.last_error = None
+            self._set_running(committed, figures["load_ms"], figures["inference_ms"])
+            self._result(m, "committed", "commit", None, **figures)
+            self._publish_status()
+
+    def _set_running(self, c: dict[str, Any], load_ms: float, inference_ms: float) -> None:
+        self.status = replace(
+            self.status,
+            state="idle",
+            model=c["model"],
+            version=c["version"],
+            sha256=c["sha256"],
+            arena_used_bytes=c["arena_bytes"],
+            load_ms=round(load_ms, 4),
+            inference_ms=round(inference_ms, 4),
+        )
+
+    def _parse(self, data: bytes) -> ModelInfo:
+        try:
+            return parse_tflite(data, source=self.limits.device)
+        except InputError as exc:
+            raise DeviceRefusedError(self.limits.device, "load", exc.message) from exc
+
+    def _check_operators(self, info: ModelInfo) -> None:
+        if self.limits.operators:
+            offered = set(self.limits.operators)
+            missing = sorted(
+                {
+                    c.custom_code if c.is_custom and c.custom_code else c.name
+                    for c in info.operator_codes
+                }
+                - offered
+            )
+            if missing:
+                raise DeviceRefusedError(
+                    self.limits.device,
+                    "load",
+                    f"the firmware does not register {', '.join(missing)}",
+                )
+
+    def _load(self, data: bytes, arena: int) -> tuple[_Loaded, float, float]:
+        """Build the interpreter in ``arena`` bytes and run the self-test."""
+        from tflite_micro.python.tflite_micro import runtime
+
+        device = self.limits.device
+        if arena > self.limits.arena_budget:
+            raise DeviceRefusedError(device, "fit", f"arena of {arena:,} B exceeds the RAM budget")
+        # Building prints the runtime's reasons on file descriptor 2, which is redirected to
+        # read them back; the redirection is process-wide, hence the lock. Inference runs
+        # outside it: the runtime releases the GIL while invoking, so several devices'
+        # self-tests run at once on separate interpreters.
+        with RUNTIME_LOCK, tempfile.TemporaryFile() as log:
+            try:
+                with _fd2_to(log.fileno()):
+                    start = time.perf_counter()
+                    interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
+                    load_ms = (time.perf_counter() - start) * 1000
+                    inputs = _details(interpreter.get_input_details)
+                    n_outputs = len(_details(interpreter.get_output_details))
+            except Exception as exc:
+                log.seek(0)
+                text = log.read().decode("utf-8", errors="replace")
+                raise DeviceRefusedError(device, "load", _reason(text, str(exc))) from exc
+        loaded = _Loaded(interpreter, inputs, n_outputs)
+        times: list[float] = []
+        outputs: list[list[float]] = []
+        try:
+            for _ in range(self.self_test_runs):
+                ms, outputs = loaded.invoke()
+                times.append(ms)
+        except Exception as exc:
+            raise DeviceRefusedError(device, "self-test", _reason(str(exc))) from exc
+        if not all(np.isfinite(v) for out in outputs for v in out):
+            raise DeviceRefusedError(device, "self-test", "the output is not finite")
+        return loaded, load_ms, statistics.median(times)

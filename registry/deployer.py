@@ -1,0 +1,565 @@
+"""The deployer: ships a registered model to devices over MQTT, safely, and records it.
+
+For each device the deployer asks the matchmaker first (a pair it rejects is refused
+unless forced), signs a manifest with the registry's Ed25519 key, sends the image in
+chunks through the broker, retransmits what the device's acknowledgement bitmap lacks,
+and waits for the device's verdict: ``committed`` (the device verified, loaded and
+self-tested the image and runs it) or ``rolled_back`` (it refused or failed the image at
+some stage and still runs its previous model). A device that stops answering is
+``failed``; its partial transfer stays on the device and the same deployment run again
+resumes it (the transfer id depends only on device, image, version and chunk size).
+Every outcome is recorded in the graph as a PROV-O activity
+(:mod:`tinyreg.registry.deployments`). The protocol is in ``firmware/PROTOCOL.md``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rdflib import URIRef
+
+from tinyreg.firmware.mqtt import Connection
+from tinyreg.firmware.protocol import (
+    DEFAULT_CHUNK_SIZE,
+    QOS_CHUNK,
+    QOS_CONTROL,
+    TOPIC_ROOT,
+    Manifest,
+    decode_bitmap,
+    device_topic,
+    load_or_create_key,
+    pack_chunk,
+    sign_manifest,
+    topic_device,
+    write_public_key,
+)
+from tinyreg.matchmaker import Matchmaker
+from tinyreg.registry.deployments import DeploymentRecord, load_deployment_query
+from tinyreg.registry.errors import (
+    DeviceRefusedError,
+    DeviceTimeoutError,
+    InputError,
+    NotFoundError,
+    PairRefusedError,
+)
+from tinyreg.registry.facade import ModelRecord, Registry
+from tinyreg.registry.namespaces import RUNTIME
+from tinyreg.registry.stores import default_store_path
+
+__all__ = [
+    "KEY_ENV",
+    "MODEL_PATH_ENV",
+    "Deployer",
+    "Progress",
+    "find_image",
+    "signing_key_path",
+]
+
+KEY_ENV = "TINYREG_SIGNING_KEY"
+MODEL_PATH_ENV = "TINYREG_MODEL_PATH"
+KEY_FILE = "signing-key.pem"
+
+
+def signing_key_path(registry: Registry) -> Path:
+    """Where the registry's signing key lives.
+
+    ``$TINYREG_SIGNING_KEY`` if set, else ``signing-key.pem`` in the embedded store's
+    directory, else beside the per-user default store.
+    """
+    if os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV])
+    label = Path(registry.store.label)
+    if "://" not in registry.store.label and label.is_dir():
+        return label / KEY_FILE
+    return default_store_path().parent / KEY_FILE
+
+
+def find_image(sha256: str, folders: Iterable[Path] = ()) -> bytes | None:
+    """Find a model's ``.tflite`` bytes by digest.
+
+    Looks in the given folders (or files), the folders of ``$TINYREG_MODEL_PATH``
+    (``os.pathsep``-separated) and the starter models; ``None`` if none matches.
+    """
+    candidates: list[Path] = [Path(f) for f in folders]
+    candidates += [Path(p) for p in os.environ.get(MODEL_PATH_ENV, "").split(os.pathsep) if p]
+    packaged = resources.files("tinyreg.kg_data").joinpath("models")
+    for folder in candidates:
+        for file in sorted(folder.rglob("*.tflite")) if folder.is_dir() else [folder]:
+            if file.is_file():
+                data = file.read_bytes()
+                if hashlib.sha256(data).hexdigest() == sha256:
+                    return data
+    if packaged.is_dir():
+        for entry in packaged.iterdir():
+            if entry.name.endswith(".tflite"):
+                data = entry.read_bytes()
+                if hashlib.sha256(data).hexdigest() == sha256:
+                    return data
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of one device's deployment (for live progress).
+
+    Attributes:
+        device: The device id.
+        stage: ``refused``, ``manifest``, ``transfer``, ``verified``, ``committed``,
+            ``rolled_back`` or ``failed``.
+        chunks_done: Chunks the device has acknowledged.
+        chunks: Chunks in the image.
+        resent: Chunks sent more than once so far.
+        detail: The reason, for the final stages that are not ``committed``.
+
+    """
+
+    device: str
+    stage: str
+    chunks_done: int
+    chunks: int
+    resent: int
+    detail: str | None = None
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass
+class _Outcome:
+    outcome: str
+    reason: str | None = None
+    deploy_ms: float | None = None
+    load_ms: float | None = None
+    inference_ms: float | None = None
+    arena_used_bytes: int | None = None
+    resent: int = 0
+    started: datetime | None = None
+    ended: datetime | None = None
+
+
+class Deployer:
+    """Over-the-air deployments from a registry through an MQTT broker.
+
+    Args:
+        registry: The registry (models, devices, and where deployments are recorded).
+        broker: The broker URL (``mqtt://host:port``).
+        key: The signing key; default: :func:`signing_key_path`, created on first use.
+        agent: Who deploys (recorded); default: the user name.
+        chunk_size: Bytes per chunk.
+        window: The device acknowledges every ``window`` chunks; up to two windows are in
+            flight.
+        parallel: Devices served at the same time.
+        timeout: Seconds without progress after which a device counts as not answering.
+        ack_wait: Seconds to wait for an acknowledgement before asking for one.
+
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        broker: str,
+        *,
+        key: Ed25519PrivateKey | None = None,
+        agent: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        window: int = 32,
+        parallel: int = 8,
+        timeout: float = 30.0,
+        ack_wait: float = 1.0,
+    ) -> None:
+        if chunk_size <= 0 or window <= 0 or parallel <= 0:
+            raise InputError("chunk size, window and parallel must be positive")
+        self.registry = registry
+        self.broker = broker
+        self.key = key if key is not None else load_or_create_key(signing_key_path(registry))
+        self.agent = agent or getpass.getuser()
+        self.chunk_size = chunk_size
+        self.window = window
+        self.parallel = parallel
+        self.timeout = timeout
+        self.ack_wait = ack_wait
+        self._inboxes: dict[str, queue.Queue[tuple[str, dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+        subs = [(f"{TOPIC_ROOT}/+/ack", QOS_CONTROL), (f"{TOPIC_ROOT}/+/result", QOS_CONTROL)]
+        self.connection = Connection(broker, subs, self._on_message, name="deployer")
+        self._started = False
+        #: Called with each chunk frame before it is published; may return changed bytes
+        #: or ``None`` to drop it (used to inject faults in tests and benchmarks).
+        self.chunk_filter: Callable[[str, int, bytes], bytes | None] | None = None
+
+    def write_public_key(self, path: Path) -> None:
+        """Write the signing key's public half (PEM) for devices to trust."""
+        write_public_key(self.key, path)
+
+    # ------------------------------------------------------------------ connection
+
+    def start(self) -> None:
+        """Connect to the broker (done by :meth:`deploy` when needed)."""
+        if not self._started:
+            self.connection.start()
+            self._started = True
+
+    def close(self) -> None:
+        """Disconnect."""
+        if self._started:
+            self.connection.stop()
+            self._started = False
+
+    def __enter__(self) -> Deployer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        device, leaf = topic_device(topic)
+        with self._lock:
+            inbox = self._inboxes.get(device)
+        if inbox is None:
+            return
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return
+        if isinstance(body, dict):
+            inbox.put((leaf, body))
+
+    # ------------------------------------------------------------------ deploying
+
+    def model_version(self, model: ModelRecord) -> str:
+        """The model's version: its card's, else ``sha256:`` and 12 hex digits."""
+        rows = self.registry.store.select(
+            load_deployment_query("deployments_model_version"), {"model": URIRef(model.iri)}
+        )
+        if rows:
+            return str(rows[0]["version"])
+        return f"sha256:{model.sha256[:12]}"
+
+    def check_pair(self, model: str, device: str) -> None:
+        """Refuse a pair the matchmaker rejects.
+
+        Raises:
+            PairRefusedError: With the failing constraints and their details.
+
+        """
+        match = Matchmaker(self.registry).explain(model, device)
+        if not match.fits:
+            failed = match.verdict.failed
+            details = "; ".join(c.detail for c in match.verdict.constraints if not c.passed)
+            raise PairRefusedError(model, device, failed, details)
+
+    def deploy(
+        self,
+        model: str,
+        devices: Sequence[str],
+        *,
+        image: bytes | None = None,
+        version: str | None = None,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+        record: bool = True,
+    ) -> list[DeploymentRecord]:
+        """Deploy one model to devices, ``parallel`` at a time, and record every outcome.
+
+        Args:
+            model: The model id, IRI or name.
+            devices: Device ids, short ids or titles.
+            image: The ``.tflite`` bytes; default: found by digest (:func:`find_image`).
+            version: The version to announce; default: :meth:`model_version`.
+            force: Deploy pairs the matchmaker rejects, and allow downgrades.
+            progress: Called with each step of each device.
+            record: Record the deployments in the graph.
+
+        Returns:
+            One record per device, in the order given.
+
+        Raises:
+            NotFoundError: If the model, a device or the image is unknown.
+            InputError: If the image is not the registered model or is not runnable.
+            BrokerError: If the broker cannot be reached.
+
+        """
+        info = self.registry.get_model(model)
+        if not info.runnable or info.arena_bytes is None:
+            raise InputError(f"{info.id}: the runtime does not run it: {info.reason}")
+        data = image if image is not None else find_image(info.sha256)
+        if data is None:
+            raise NotFoundError("model image (.tflite; pass it or set TINYREG_MODEL_PATH)", info.id)
+        if hashlib.sha256(data).hexdigest() != info.sha256:
+            raise InputError(f"{info.id}: the image is not the registered model (SHA-256 differs)")
+        version = version or self.model_version(info)
+        runtime_name, _, runtime_version = (
+            (info.runtime or "").removeprefix(str(RUNTIME)).partition("/")
+        )
+        targets = [self.registry.resolve("device", d) for d in devices]
+        self.start()
+
+        refused: dict[str, _Outcome] = {}
+        for device in targets if not force else []:
+            try:
+                self.check_pair(info.id, device)
+            except PairRefusedError as exc:
+                now = datetime.now(UTC)
+                refused[device] = _Outcome("refused", exc.reason, started=now, ended=now)
+                if progress:
+                    progress(Progress(device, "refused", 0, 0, 0, exc.reason))
+
+        def one(device: str) -> DeploymentRecord:
+            started = datetime.now(UTC)
+            out = refused.get(device)
+            if out is None:
+                manifest = self._manifest(
+                    info, device, data, version, runtime_name, runtime_version, force
+                )
+                out = self._transfer(device, manifest, data, progress)
+            out.started = out.started or started
+            out.ended = out.ended or datetime.now(UTC)
+            return DeploymentRecord(
+                id=uuid.uuid4().hex,
+                model=info.id,
+                model_version=version,
+                device=device,
+                agent=self.agent,
+                started=out.started,
+                ended=out.ended,
+                outcome=out.outcome,
+                reason=out.reason,
+                deploy_ms=out.deploy_ms,
+                load_ms=out.load_ms,
+                inference_ms=out.inference_ms,
+                arena_used_bytes=out.arena_used_bytes,
+            )
+
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="deploy") as pool:
+            records = list(pool.map(one, targets))
+        if record:
+            for rec in records:
+                self.registry.record_deployment(rec)
+        return records
+
+    def _manifest(
+        self,
+        info: ModelRecord,
+        device: str,
+        data: bytes,
+        version: str,
+        runtime: str,
+        runtime_version: str,
+        force: bool,
+    ) -> Manifest:
+        size = len(data)
+        key = f"{device}|{info.sha256}|{version}|{self.chunk_size}|{force}"
+        return Manifest(
+            model=info.id,
+            version=version,
+            size=size,
+            sha256=info.sha256,
+            arena_bytes=int(info.arena_bytes or 0),
+            runtime=runtime,
+            runtime_version=runtime_version,
+            chunk_size=self.chunk_size,
+            chunks=-(-size // self.chunk_size),
+            transfer=hashlib.sha256(key.encode()).hexdigest()[:16],
+            window=self.window,
+            force=force,
+        )
+
+    def _transfer(
+        self, device: str, manifest: Manifest, data: bytes, progress: ProgressFn | None
+    ) -> _Outcome:
+        inbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        with self._lock:
+            self._inboxes[device] = inbox
+        try:
+            return _Session(self, device, manifest, data, inbox, progress).run()
+        finally:
+            with self._lock:
+                self._inboxes.pop(device, None)
+
+
+class _Session:
+    """One device's transfer: manifest, chunks with selective retransmission, verdict."""
+
+    def __init__(
+        self,
+        deployer: Deployer,
+        device: str,
+        manifest: Manifest,
+        data: bytes,
+        inbox: queue.Queue[tuple[str, dict[str, Any]]],
+        progress: ProgressFn | None,
+    ) -> None:
+        self.d = deployer
+        self.device = device
+        self.m = manifest
+        self.data = data
+        self.inbox = inbox
+        self.progress = progress
+        self.signed = sign_manifest(manifest, deployer.key)
+        self.have: set[int] = set()
+        self.sent: set[int] = set()
+        self.resent = 0
+        self.last_progress = time.monotonic()
+        self._reported = -1
+
+    def _tell(self, stage: str, detail: str | None = None) -> None:
+        if self.progress:
+            done = len(self.have)
+            self.progress(Progress(self.device, stage, done, self.m.chunks, self.resent, detail))
+
+    def _send_manifest(self) -> None:
+        self.d.connection.publish(device_topic(self.device, "manifest"), self.signed, QOS_CONTROL)
+
+    def _send_chunk(self, index: int) -> None:
+        start = index * self.m.chunk_size
+        frame = pack_chunk(self.m.transfer, index, self.data[start : start + self.m.chunk_size])
+        if index in self.sent:
+            self.resent += 1
+        self.sent.add(index)
+        if self.d.chunk_filter is not None:
+            changed = self.d.chunk_filter(self.device, index, frame)
+            if changed is None:
+                return
+            frame = changed
+        self.d.connection.publish(device_topic(self.device, "chunk"), frame, QOS_CHUNK)
+
+    def _sync(self) -> None:
+        body = json.dumps({"op": "sync", "transfer": self.m.transfer}).encode()
+        self.d.connection.publish(device_topic(self.device, "cmd"), body, QOS_CONTROL)
+
+    def _stalled(self) -> bool:
+        return time.monotonic() - self.last_progress > self.d.timeout
+
+    def run(self) -> _Outcome:
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+        self._tell("manifest")
+        self._send_manifest()
+        # 1. the device's first acknowledgement: what it already holds (resume)
+        while True:
+            msg = self._next()
+            if msg is None:
+                if self._stalled():
+                    return self._failed(started, "the manifest's acknowledgement")
+                self._send_manifest()
+                continue
+            leaf, body = msg
+            if leaf == "result":
+                return self._verdict(body, started, None)
+            if leaf == "ack" and "have" in body:
+                self.have = decode_bitmap(body["have"], self.m.chunks)
+                break
+        pending = deque(i for i in range(self.m.chunks) if i not in self.have)
+        in_flight: set[int] = set()
+        window = self.m.window
+        deploy_ms: float | None = None
+        self._tell("transfer")
+        # 2. chunks until the device holds them all and has verified the image
+        while deploy_ms is None:
+            while pending and len(in_flight) < 2 * window:
+                index = pending.popleft()
+                self._send_chunk(index)
+                in_flight.add(index)
+            msg = self._next()
+            if msg is None:
+                if self._stalled():
+                    return self._failed(started, "chunk acknowledgements")
+                self._sync()
+                continue
+            leaf, body = msg
+            if leaf == "result":
+                return self._verdict(body, started, deploy_ms)
+            if body.get("verified"):
+                deploy_ms = (time.monotonic() - t0) * 1000
+                self.have = set(range(self.m.chunks))
+                self._tell("verified")
+                break
+            if body.get("unknown"):
+                self._send_manifest()  # the device lost the transfer (restarted): resume
+                self.last_progress = time.monotonic()
+                continue
+            if "have" not in body:
+                continue
+            have = decode_bitmap(body["have"], self.m.chunks)
+            if len(have - self.have) > 0:
+                self.last_progress = time.monotonic()
+            self.have |= have
+            in_flight -= self.have
+            # chunks arrive in order: whatever was sent before the highest one held and is
+            # still missing was lost (or damaged) on the way; an answer to a sync means
+            # everything still in flight was lost
+            top = max(self.have) if self.have else -1
+            lost = {i for i in in_flight if i < top or body.get("sync")}
+            if lost:
+                in_flight -= lost
+                pending.extendleft(sorted(lost, reverse=True))
+            if len(self.have) // max(1, self.m.chunks // 4) != self._reported:
+                self._reported = len(self.have) // max(1, self.m.chunks // 4)
+                self._tell("transfer")
+        # 3. the verdict: loaded, self-tested and committed, or rolled back
+        while True:
+            msg = self._next()
+            if msg is None:
+                if self._stalled():
+                    return self._failed(started, "the device's verdict", deploy_ms)
+                continue
+            leaf, body = msg
+            if leaf == "result":
+                return self._verdict(body, started, deploy_ms)
+
+    def _next(self) -> tuple[str, dict[str, Any]] | None:
+        deadline = time.monotonic() + self.d.ack_wait
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                leaf, body = self.inbox.get(timeout=remaining)
+            except queue.Empty:
+                return None
+            if body.get("transfer") == self.m.transfer:
+                return leaf, body
+
+    def _failed(self, started: datetime, what: str, deploy_ms: float | None = None) -> _Outcome:
+        error = DeviceTimeoutError(self.device, self.d.timeout, what)
+        self._tell("failed", error.reason)
+        return _Outcome("failed", error.reason, deploy_ms, resent=self.resent, started=started)
+
+    def _verdict(
+        self, body: dict[str, Any], started: datetime, deploy_ms: float | None
+    ) -> _Outcome:
+        if body.get("outcome") == "committed":
+            self._tell("committed")
+            return _Outcome(
+                "committed",
+                None,
+                deploy_ms,
+                body.get("load_ms"),
+                body.get("inference_ms"),
+                body.get("arena_used_bytes"),
+                self.resent,
+                started,
+            )
+        error = DeviceRefusedError(self.device, str(body.get("stage")), str(body.get("reason")))
+        running = body.get("running")
+        reason = error.reason
+        reason += f" (still running {running} {body.get('running_version')})" if running else ""
+        self._tell("rolled_back", reason)
+        return _Outcome("rolled_back", reason, deploy_ms, resent=self.resent, started=started)

@@ -1,0 +1,98 @@
+"""A real mosquitto broker on 127.0.0.1 at a free port, for tests and benchmarks.
+
+The broker is the Debian package's ``/usr/sbin/mosquitto`` (``scripts/setup.sh`` installs
+it); without it, starting one fails with a message that says so, never skips.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+DEBIAN_BINARY = "/usr/sbin/mosquitto"
+
+
+def mosquitto_binary() -> str:
+    """The mosquitto executable; fails loudly when it is not installed."""
+    found = shutil.which("mosquitto") or (DEBIAN_BINARY if Path(DEBIAN_BINARY).is_file() else None)
+    assert found, (
+        "mosquitto is not installed: the deployment tests need a real MQTT broker "
+        "(run `bash scripts/setup.sh test`, which installs the Debian package mosquitto)"
+    )
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Mosquitto:
+    """One broker process with a generated configuration (anonymous, no persistence).
+
+    Args:
+        directory: Where the configuration and log go.
+        port: The port; a free one by default. Restarting keeps it.
+
+    """
+
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        self.directory = directory
+        self.port = port or _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config = directory / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            "max_inflight_messages 0\n"
+            "max_queued_messages 100000\n"
+            "log_dest stderr\n"
+            "log_type error\n"
+        )
+
+    @property
+    def url(self) -> str:
+        """The broker URL."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> Mosquitto:
+        """Start the broker and wait until it accepts connections."""
+        log = (self.directory / "mosquitto.log").open("ab")
+        self.process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(self.config)], stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"mosquitto exited with {self.process.returncode}: "
+                    + (self.directory / "mosquitto.log").read_text(errors="replace")
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"mosquitto did not listen on port {self.port} in {timeout} s")
+
+    def stop(self) -> None:
+        """Stop the broker (its clients see the connection drop)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port."""
+        self.stop()
+        self.start()

@@ -1,0 +1,532 @@
+"""Over-the-air deployment end to end: registry, matchmaker, a real mosquitto, virtual
+devices running the real TFLite Micro interpreter, and the records in the graph."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _mosquitto import Mosquitto
+
+from _paths import KG_DATA, REPO
+from tinyreg.firmware.device import DeviceLimits
+from tinyreg.firmware.fleet import Fleet
+from tinyreg.firmware.mqtt import Connection
+from tinyreg.firmware.protocol import (
+    QOS_CONTROL,
+    device_topic,
+    generate_key,
+    pack_chunk,
+    public_key_bytes,
+    unpack_chunk,
+)
+from tinyreg.matchmaker import Matchmaker
+from tinyreg.registry import Registry
+from tinyreg.registry.deployer import Deployer, Progress
+from tinyreg.registry.deployments import load_deployment_query
+
+OLD = "gesture-cnn-int8"  # what the devices run before each fault
+NEW = "kws-dscnn-int8"
+NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+
+
+def _td(ident: str, **changes: Any) -> dict[str, Any]:
+    td = json.loads(NANO_TD.read_text())
+    td["id"] = f"urn:tinyreg:device:{ident}"
+    td["title"] = f"Test board {ident}"
+    td.update(changes)
+    return td
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = Registry.open(tmp_path_factory.mktemp("store") / "store")
+    for name in (OLD, NEW, "person-cnn-int8"):
+        reg.add_model(KG_DATA / "models" / f"{name}.tflite")
+    for name in (
+        "arduino-nano-33-ble-sense",
+        "arduino-nano-33-ble-sense-rev2",
+        "seeed-xiao-nrf52840-sense",
+        "syntiant-tinyml",
+        "sparkfun-edge",
+    ):
+        reg.add_device(KG_DATA / "devices" / f"{name}.td.jsonld")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture(scope="module")
+def key():  # the registry's signing key for this module's deployments
+    return generate_key()
+
+
+class Bench:
+    """Devices of one test: registered, served by a fleet, first brought onto OLD."""
+
+    def __init__(self, registry: Registry, broker: Mosquitto, key: Any, directory: Path) -> None:
+        self.registry = registry
+        self.broker = broker
+        self.key = key
+        self.directory = directory
+        self.fleet: Fleet | None = None
+
+    def devices(self, *tds: dict[str, Any]) -> list[str]:
+        ids = [self.registry.add_device(td).id for td in tds]
+        limits = [DeviceLimits.from_td(td) for td in tds]
+        self.fleet = Fleet(
+            self.broker.url, limits, self.directory / "devices", public_key_bytes(self.key)
+        )
+        self.fleet.start()
+        return ids
+
+    def deployer(self, **options: Any) -> Deployer:
+        options.setdefault("timeout", 4.0)
+        options.setdefault("ack_wait", 0.3)
+        return Deployer(self.registry, self.broker.url, key=self.key, agent="tester", **options)
+
+    def running(self, device: str) -> str | None:
+        assert self.fleet is not None
+        return self.fleet.devices[device].status.model
+
+    def close(self) -> None:
+        if self.fleet is not None:
+            self.fleet.stop()
+
+
+@pytest.fixture
+def bench(registry: Registry, broker: Mosquitto, key: Any, tmp_path: Path) -> Iterator[Bench]:
+    b = Bench(registry, broker, key, tmp_path)
+    yield b
+    b.close()
+
+
+def _onto_old(bench: Bench, devices: list[str]) -> None:
+    with bench.deployer() as dep:
+        records = dep.deploy(OLD, devices, force=True)
+    assert [r.outcome for r in records] == ["committed"] * len(devices), records
+    assert all(bench.running(d) == OLD for d in devices)
+
+
+def ask_inference(broker: str, device: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Ask a device for one inference on its running model, over the broker."""
+    replies: queue.Queue[dict[str, Any]] = queue.Queue()
+    conn = Connection(
+        broker,
+        [(device_topic(device, "inference"), QOS_CONTROL)],
+        lambda topic, payload: replies.put(json.loads(payload)),
+        name="test",
+    )
+    conn.start()
+    try:
+        body = json.dumps({"op": "infer", "id": "t1"}).encode()
+        conn.publish(device_topic(device, "cmd"), body, QOS_CONTROL)
+        return replies.get(timeout=timeout)
+    finally:
+        conn.stop()
+
+
+# ---------------------------------------------------------------------------------- end to end
+
+
+def test_register_match_deploy_infer_record(bench: Bench, registry: Registry) -> None:
+    matches = Matchmaker(registry).devices_for(NEW)
+    fitting = [m.device for m in matches if m.fits]
+    targets = [d for d in fitting if "nano" in d or "seeed" in d or "syntiant" in d]
+    assert len(targets) >= 3, fitting
+    tds = [
+        json.loads((KG_DATA / "devices" / f"{d.rsplit(':', 1)[1]}.td.jsonld").read_text())
+        for d in targets
+    ]
+    bench.devices(*tds)
+    steps: list[Progress] = []
+    with bench.deployer(chunk_size=512, window=8, parallel=2) as dep:
+        records = dep.deploy(NEW, targets, progress=steps.append)
+    assert [r.outcome for r in records] == ["committed"] * len(targets)
+    for r in records:
+        assert r.model == NEW and r.agent == "tester" and r.reason is None
+        assert r.deploy_ms and r.deploy_ms > 0
+        assert r.load_ms and r.load_ms > 0
+        assert r.inference_ms is not None and r.inference_ms > 0
+        assert r.arena_used_bytes == registry.get_model(NEW).arena_bytes
+    assert {s.stage for s in steps} >= {"manifest", "transfer", "verified", "committed"}
+    # the devices run inference on the new model
+    for device in targets:
+        reply = ask_inference(bench.broker.url, device)
+        assert reply["model"] == NEW and reply["latency_ms"] >= 0
+        assert reply["outputs"] and len(reply["outputs"][0]) > 0
+    # the graph answers "what runs where"
+    rows = registry.query(load_deployment_query("deployments_running")).rows
+    where = {str(r["device"]): str(r["model"]).rsplit("/", 1)[1] for r in rows}
+    assert all(where[d] == NEW for d in targets)
+    listed = registry.list_deployments(model=NEW, device=targets[0])
+    assert listed[-1].id == records[0].id and listed[-1].outcome == "committed"
+    assert registry.query(
+        "ASK { ?d a tr:Deployment ; prov:used ?m ; tr:targetDevice ?dev ; "
+        "prov:wasAssociatedWith [ a prov:Agent ; rdfs:label 'tester' ] ; "
+        "tr:loadLatencyMs ?l ; tr:inferenceLatencyMs ?i ; tr:deployLatencyMs ?t }"
+    ).boolean
+
+
+def test_a_pair_the_matchmaker_rejects_is_refused_unless_forced(bench: Bench) -> None:
+    (edge,) = bench.devices(_td("edge-like", sensors=[{"@type": "AnalogMicrophone"}]))
+    with bench.deployer() as dep:
+        (refused,) = dep.deploy("person-cnn-int8", [edge])
+    assert refused.outcome == "refused" and "sensors" in (refused.reason or "")
+    assert bench.running(edge) is None
+
+
+def test_downgrade_is_refused_unless_forced(bench: Bench) -> None:
+    (dev,) = bench.devices(_td("downgrade"))
+    with bench.deployer() as dep:
+        assert dep.deploy(OLD, [dev], version="2.0")[0].outcome == "committed"
+        older = dep.deploy(OLD, [dev], version="1.0")[0]
+        assert older.outcome == "rolled_back" and "downgrade" in (older.reason or "")
+        assert bench.fleet and bench.fleet.devices[dev].status.version == "2.0"
+        assert dep.deploy(OLD, [dev], version="1.0", force=True)[0].outcome == "committed"
+    assert bench.fleet.devices[dev].status.version == "1.0"
+
+
+# ---------------------------------------------------------------------------------- faults
+
+
+def test_chunk_damaged_in_transit_is_resent_and_never_installed(bench: Bench) -> None:
+    (dev,) = bench.devices(_td("crc"))
+    _onto_old(bench, [dev])
+    damaged: list[int] = []
+
+    def damage(device: str, index: int, frame: bytes) -> bytes:
+        if index in (3, 17) and index not in damaged:
+            damaged.append(index)
+            return frame[:-1] + bytes([frame[-1] ^ 0xFF])  # the CRC no longer matches
+        return frame
+
+    with bench.deployer(chunk_size=256, window=8) as dep:
+        dep.chunk_filter = damage
+        steps: list[Progress] = []
+        (record,) = dep.deploy(NEW, [dev], progress=steps.append)
+    assert damaged == [3, 17]
+    assert record.outcome == "committed" and steps[-1].resent >= 2
+    assert bench.running(dev) == NEW
+
+
+def test_corrupted_image_is_refused_and_the_previous_model_keeps_running(bench: Bench) -> None:
+    (dev,) = bench.devices(_td("corrupt"))
+    _onto_old(bench, [dev])
+
+    def corrupt(device: str, index: int, frame: bytes) -> bytes:
+        if index != 5:
+            return frame
+        transfer, i, data = unpack_chunk(frame)
+        return pack_chunk(transfer, i, bytes([data[0] ^ 0x01]) + data[1:])  # valid CRC, bad image
+
+    with bench.deployer(chunk_size=256, window=8) as dep:
+        dep.chunk_filter = corrupt
+        (record,) = dep.deploy(NEW, [dev])
+    assert record.outcome == "rolled_back"
+    assert "verify" in (record.reason or "") and "SHA-256" in (record.reason or "")
+    assert bench.running(dev) == OLD
+    assert ask_inference(bench.broker.url, dev)["model"] == OLD
+
+
+def test_dropped_chunks_are_retransmitted(bench: Bench) -> None:
+    (dev,) = bench.devices(_td("lossy"))
+    _onto_old(bench, [dev])
+    sent: dict[int, int] = {}
+
+    def drop_a_fifth(device: str, index: int, frame: bytes) -> bytes | None:
+        sent[index] = sent.get(index, 0) + 1
+        return None if sent[index] == 1 and index % 5 == 2 else frame
+
+    with bench.deployer(chunk_size=256, window=8) as dep:
+        dep.chunk_filter = drop_a_fifth
+        (record,) = dep.deploy(NEW, [dev])
+    assert record.outcome == "committed"
+    assert all(sent[i] == 2 for i in sent if i % 5 == 2)
+    assert bench.running(dev) == NEW
+
+
+def test_a_stalled_transfer_fails_keeps_the_old_model_and_resumes_later(bench: Bench) -> None:
+    (dev,) = bench.devices(_td("stall"))
+    _onto_old(bench, [dev])
+    with bench.deployer(chunk_size=256, window=8, timeout=2.0) as dep:
+        dep.chunk_filter = lambda device, index, frame: frame if index < 24 else None
+        (failed,) = dep.deploy(NEW, [dev])
+        assert failed.outcome == "failed" and "no answer" in (failed.reason or "")
+        assert bench.running(dev) == OLD
+        dep.chunk_filter = None
+        steps: list[Progress] = []
+        (resumed,) = dep.deploy(NEW, [dev], progress=steps.append)
+    assert resumed.outcome == "committed"
+    first = next(s for s in steps if s.stage == "transfer")
+    assert first.chunks_done == 24  # the device kept what it had
+    assert bench.running(dev) == NEW
+
+
+def test_broker_restart_mid_transfer(bench: Bench) -> None:
+    (dev,) = bench.devices(_td("restart"))
+    _onto_old(bench, [dev])
+    seen: list[str | None] = []
+
+    def restart_once(device: str, index: int, frame: bytes) -> bytes:
+        if index == 20 and not seen:
+            bench.broker.restart()
+            seen.append(bench.running(dev))
+        return frame
+
+    with bench.deployer(chunk_size=256, window=8, timeout=15.0) as dep:
+        dep.chunk_filter = restart_once
+        (record,) = dep.deploy(NEW, [dev])
+        reconnections = dep.connection.connections
+    assert seen == [OLD]  # while the broker was away, the device ran the previous model
+    assert reconnections >= 2
+    assert record.outcome == "committed"
+    assert bench.running(dev) == NEW
+
+
+def test_wrong_key_and_unsigned_manifest_are_refused(bench: Bench, registry: Registry) -> None:
+    (dev,) = bench.devices(_td("signature"))
+    _onto_old(bench, [dev])
+    stranger = Deployer(registry, bench.broker.url, key=generate_key(), agent="x", timeout=4.0)
+    with stranger:
+        (record,) = stranger.deploy(NEW, [dev])
+    assert record.outcome == "rolled_back" and "signature" in (record.reason or "")
+    assert bench.running(dev) == OLD
+    # a manifest without signature
+    results: queue.Queue[dict[str, Any]] = queue.Queue()
+    conn = Connection(
+        bench.broker.url,
+        [(device_topic(dev, "result"), QOS_CONTROL)],
+        lambda t, p: results.put(json.loads(p)),
+        name="test",
+    )
+    conn.start()
+    manifest = {
+        "model": NEW,
+        "version": "9",
+        "size": 10,
+        "sha256": "00" * 32,
+        "arena_bytes": 1,
+        "runtime": "tflite-micro",
+        "runtime_version": "x",
+        "chunk_size": 10,
+        "chunks": 1,
+        "transfer": "unsigned",
+    }
+    conn.publish(device_topic(dev, "manifest"), json.dumps({"manifest": manifest}).encode(), 1)
+    reply = results.get(timeout=10)
+    conn.stop()
+    assert reply["outcome"] == "rolled_back" and "not signed" in reply["reason"]
+    assert bench.running(dev) == OLD
+
+
+def test_model_too_big_for_the_device_is_refused_with_the_reason(bench: Bench) -> None:
+    small = _td("tiny-flash", flash={"capacityBytes": 200_000, "reservedBytes": 180_000})
+    (dev,) = bench.devices(small)
+    _onto_old(bench, [dev])  # 6,880 B fits a 10,000 B slot
+    with bench.deployer() as dep:
+        (refused,) = dep.deploy(NEW, [dev])
+        assert refused.outcome == "refused" and "flash" in (refused.reason or "")
+        (forced,) = dep.deploy(NEW, [dev], force=True)
+    assert forced.outcome == "rolled_back"
+    assert "does not fit the flash slot of 10,000 B" in (forced.reason or "")
+    assert bench.running(dev) == OLD
+
+
+def test_arena_over_the_ram_budget_is_refused(bench: Bench) -> None:
+    small = _td("tiny-ram", ram={"capacityBytes": 64_000, "reservedBytes": 50_000})
+    (dev,) = bench.devices(small)
+    _onto_old(bench, [dev])  # arena 4,848 B fits 64,000 − 50,000 − 3,492
+    with bench.deployer() as dep:
+        (forced,) = dep.deploy(NEW, [dev], force=True)  # arena 11,888 B does not
+    assert forced.outcome == "rolled_back" and "arena of 11,888 B" in (forced.reason or "")
+    assert bench.running(dev) == OLD
+
+
+# ---------------------------------------------------------------------------------- power loss
+
+
+def _start_device_process(
+    td: Path, broker: str, public: Path, state: Path
+) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tinyreg.registry.cli",
+            "device",
+            "run",
+            "--td",
+            str(td),
+            "--broker",
+            broker,
+            "--public-key",
+            str(public),
+            "--state-dir",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+    )
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line.strip())
+        if line.startswith("ready:"):
+            return proc
+    raise AssertionError(f"device process ended before it was ready: {lines}")
+
+
+def test_power_loss_mid_write_comes_back_on_the_previous_model(
+    bench: Bench, registry: Registry, tmp_path: Path
+) -> None:
+    td = _td("power-loss")
+    td_file = tmp_path / "board.td.jsonld"
+    td_file.write_text(json.dumps(td))
+    dev = registry.add_device(td).id
+    public = tmp_path / "registry.pub.pem"
+    state = tmp_path / "flash"
+    url = bench.broker.url
+    with bench.deployer(chunk_size=256, window=8, timeout=2.0) as dep:
+        dep.write_public_key(public)
+        proc = _start_device_process(td_file, url, public, state)
+        try:
+            assert dep.deploy(OLD, [dev], force=True)[0].outcome == "committed"
+
+            def pull_the_plug(device: str, index: int, frame: bytes) -> bytes | None:
+                if index == 30 and proc.poll() is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                return frame
+
+            dep.chunk_filter = pull_the_plug
+            (lost,) = dep.deploy(NEW, [dev])
+            assert lost.outcome == "failed"
+            assert (state / "urn_tinyreg_device_power-loss" / "transfer.json").is_file()
+            proc = _start_device_process(td_file, url, public, state)
+            assert ask_inference(url, dev)["model"] == OLD  # back on the committed model
+            dep.chunk_filter = None
+            steps: list[Progress] = []
+            (resumed,) = dep.deploy(NEW, [dev], progress=steps.append)
+            assert resumed.outcome == "committed"
+            assert next(s for s in steps if s.stage == "transfer").chunks_done >= 8
+            assert ask_inference(url, dev)["model"] == NEW
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+    outcomes = [r.outcome for r in registry.list_deployments(device=dev)]
+    assert outcomes == ["committed", "failed", "committed"]
+
+
+# ---------------------------------------------------------------------------------- command line
+
+
+def _tinyreg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def test_command_line_deploy_and_what_runs_where(broker: Mosquitto, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    board = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+    model = str(KG_DATA / "models" / f"{NEW}.tflite")
+    assert _tinyreg("--store", store, "add", "model", model).returncode == 0
+    assert _tinyreg("--store", store, "add", "device", str(board)).returncode == 0
+    public = tmp_path / "pub.pem"
+    exported = _tinyreg("--store", store, "deploy", "--export-public-key", str(public))
+    assert exported.returncode == 0 and (tmp_path / "store" / "signing-key.pem").is_file()
+    proc = _start_device_process(board, broker.url, public, tmp_path / "flash")
+    try:
+        run = _tinyreg(
+            "--store",
+            store,
+            "deploy",
+            "--model",
+            NEW,
+            "--device",
+            "arduino-nano-33-ble-sense",
+            "--broker",
+            broker.url,
+            "--format",
+            "json",
+        )
+        fleet = _tinyreg(
+            "--store",
+            store,
+            "deploy",
+            "--model",
+            NEW,
+            "--fleet",
+            "--broker",
+            broker.url,
+            "--version",
+            "2",
+            "--format",
+            "json",
+        )
+        where = "SELECT ?device WHERE { ?device a tr:Device }"
+        selected = _tinyreg(
+            "--store",
+            store,
+            "deploy",
+            "--model",
+            NEW,
+            "--fleet",
+            "--where",
+            where,
+            "--broker",
+            broker.url,
+            "--version",
+            "3",
+            "--format",
+            "json",
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    assert run.returncode == 0, run.stderr
+    (record,) = json.loads(run.stdout)
+    assert record["outcome"] == "committed" and record["inference_ms"] > 0
+    assert "committed" in run.stderr and "verified" in run.stderr  # live progress
+    for answer in (fleet, selected):  # the matchmaker's pairs, then a SPARQL selection
+        assert answer.returncode == 0, answer.stderr
+        assert [r["device"] for r in json.loads(answer.stdout)] == [record["device"]]
+    where = _tinyreg("--store", store, "deployments", "--running", "--format", "json")
+    (running,) = json.loads(where.stdout)
+    assert running["device"] == "urn:tinyreg:device:arduino-nano-33-ble-sense"
+    assert running["model"] == NEW
+    assert running["model_version"] == "3"
+    # without a broker listening the command fails with the broker's exit code
+    down = _tinyreg(
+        "--store",
+        store,
+        "deploy",
+        "--model",
+        NEW,
+        "--device",
+        "arduino-nano-33-ble-sense",
+        "--broker",
+        "mqtt://127.0.0.1:9",
+    )
+    assert down.returncode == 3 and "MQTT broker" in down.stderr

@@ -1,0 +1,72 @@
+"""Typed settings of the REST service (environment variables prefixed ``TINYREG_``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_td_schema_path"]
+
+
+def default_td_schema_path() -> Path:
+    """Where ``scripts/setup.sh`` installs the W3C TD 1.1 JSON Schema (beside the venv)."""
+    return Path(sys.prefix) / "share" / "tinyreg" / "td-schema-1.1.json"
+
+
+class Settings(BaseSettings):
+    """What ``tinyreg serve`` and :func:`tinyreg.registry.rest.create_app` are configured with.
+
+    Every field can be set by an environment variable ``TINYREG_<NAME>`` (for example
+    ``TINYREG_TOKEN``, ``TINYREG_READ_ONLY=1``, ``TINYREG_CORS_ORIGINS='["https://a.example"]'``).
+
+    Attributes:
+        store: The graph store: a directory (embedded Oxigraph), an ``http(s)://`` SPARQL
+            endpoint, or ``None`` for the per-user default directory.
+        token: The bearer token writes need. Without one, every write is refused.
+        read_only: Refuse every write, token or not.
+        auth_reads: Reads need the token too (default: reads are open).
+        cors_origins: Origins allowed by CORS (none by default; ``["*"]`` for any).
+        max_body_bytes: Largest request body accepted, except model uploads.
+        max_upload_bytes: Largest ``POST /models`` body (the .tflite and its card).
+        sparql_timeout_s: Seconds ``/search/sparql`` waits for a query's answer.
+        sparql_workers: Queries ``/search/sparql`` runs at once; more wait their turn
+            within their own deadline.
+        td_schema: The TD 1.1 JSON Schema file; ``None`` for the one ``scripts/setup.sh``
+            installs.
+        validate_td_schema: Check TDs against the JSON Schema (the shapes are always
+            checked).
+        default_ttl_s: Seconds a TD registration lives when the TD asks for no ``ttl``;
+            ``None`` keeps it until deleted.
+        purge_interval_s: Seconds between purges of expired TDs.
+        event_log_size: Events kept for ``Last-Event-ID`` replay.
+        page_size: ``GET /things`` page size when the client gives no ``limit``.
+        public_url: The service's base URL as clients see it, for links and the
+            directory's own TD; default: taken from each request.
+
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TINYREG_", extra="ignore")
+
+    store: str | None = None
+    token: SecretStr | None = None
+    read_only: bool = False
+    auth_reads: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1 << 20, gt=0)
+    max_upload_bytes: int = Field(default=16 << 20, gt=0)
+    sparql_timeout_s: float = Field(default=10.0, gt=0)
+    sparql_workers: int = Field(default=2, ge=1)
+    td_schema: Path | None = None
+    validate_td_schema: bool = True
+    default_ttl_s: int | None = Field(default=None, gt=0)
+    purge_interval_s: float = Field(default=60.0, gt=0)
+    event_log_size: int = Field(default=1000, ge=1)
+    page_size: int = Field(default=100, ge=1, le=10_000)
+    public_url: str | None = None
+
+    def schema_path(self) -> Path:
+        """The TD JSON Schema file to use."""
+        return self.td_schema if self.td_schema is not None else default_td_schema_path()

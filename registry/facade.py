@@ -570,6 +570,7 @@ class Registry:
             if (
                 ":" in candidate
                 and not any(c in candidate for c in '<>"{}|^`\\ ')
+                and candidate.isprintable()  # no control characters: not an IRI
                 and self.store.ask("ASK { ?r a ?cls }", {"r": URIRef(candidate), "cls": cls})
             ):
                 return candidate

@@ -43,7 +43,12 @@ class TinyregServer:
 
 
 def start_server(
-    store: Path | str, log: Path, *, token: str | None = None, env: dict[str, str] | None = None
+    store: Path | str,
+    log: Path,
+    *,
+    token: str | None = None,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> TinyregServer:
     """Run ``python -m tinyreg.registry.cli --store STORE serve`` and wait until it answers."""
     port = free_port()
@@ -60,6 +65,7 @@ def start_server(
         str(port),
         "--log-level",
         "warning",
+        *args,
     ]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TINYREG_")}
     if "TINYREG_SEED_DIR" in os.environ:

@@ -420,6 +420,10 @@ def test_ids_never_alter_a_query(client: httpx.Client) -> None:
         assert_problem(client.get(f"/things/{hostile}"), 404)
         assert_problem(client.delete(f"/things/{hostile}", headers=AUTH), 404)
         assert_problem(client.get("/match/devices", params={"model": hostile}), 404)
+    # control characters cannot be in an IRI: not found, not a refused query (regression)
+    assert_problem(client.get("/models/%0A"), 404)
+    assert_problem(client.delete("/models/%0A", headers=AUTH), 404)
+    assert_problem(client.get("/match/models", params={"device": "a\tb"}), 404)
     assert [t["id"] for t in client.get("/things").json()] == [td["id"]]
 
 
@@ -490,3 +494,16 @@ def test_directory_describes_itself(
     assert td["properties"]["things"]["forms"][0]["href"] == f"{server.base_url}/things"
     assert not list(td_validator.iter_errors(td))
     assert_problem(client.get("/no/such/route"), 404)
+
+
+def test_serve_read_only_refuses_writes_with_the_token(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "store", tmp_path / "log", token=TOKEN, args=("--read-only",))
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=60) as http:
+            td = td_of("esp-eye")
+            answer = http.put(f"/things/{td['id']}", content=json.dumps(td), headers=TD_JSON)
+            body = assert_problem(answer, 403)
+            assert "read-only" in body["detail"]
+            assert http.get("/things").json() == []
+    finally:
+        server.stop()

@@ -80,6 +80,57 @@ _SPARQL_BODY: dict[str, Any] = {
 }
 
 
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "validationErrors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "description": {"type": "string"}},
+            },
+        },
+    },
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": text,
+        "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+    }
+    for code, text in (
+        (400, "Refused input (Problem Details, with validationErrors for a TD)"),
+        (401, "The bearer token is missing or wrong"),
+        (403, "Writes are off (read-only, or no token configured)"),
+        (404, "No such resource"),
+        (409, "An ambiguous name"),
+        (413, "The request body is over the limit"),
+        (415, "A request body of another media type"),
+        (422, "A description that violates the shapes"),
+        (503, "The graph store failed, or the query ran past its deadline"),
+    )
+}
+
+
+def _ok(*media: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """An answer's media types, for the OpenAPI document."""
+    return {status: {"description": "OK", "content": {m: {} for m in media}}}
+
+
+_SPARQL_OK = _ok(
+    "application/sparql-results+json",
+    "application/json",
+    "application/ld+json",
+    "text/turtle",
+    "application/n-triples",
+)
+
+
 class _State:
     """What the routes share: the registry, the directory, the event log, the settings."""
 
@@ -152,8 +203,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         summary="W3C WoT Thing Description Directory of TinyML devices, models and matching.",
         version="0.1.0",
         lifespan=lifespan,
+        responses=_ERRORS,
     )
     install_handlers(app)
+    _problems_only(app)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,
@@ -216,14 +269,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     # -------------------------------------------------------------- directory
 
-    @readable("/.well-known/wot", tags=["directory"])
+    @readable("/.well-known/wot", tags=["directory"], responses=_ok(TD_JSON))
     async def well_known(request: Request, s: Reader) -> Response:
         """The directory's own Thing Description."""
         return _json(
             directory_td(base(request), reads_need_token=settings.auth_reads), media=TD_JSON
         )
 
-    @readable("/things", tags=["directory"])
+    @readable("/things", tags=["directory"], responses=_ok("application/ld+json"))
     async def list_things(
         request: Request,
         s: Reader,
@@ -244,13 +297,19 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             ETag=f'"{page.etag}"',
         )
 
-    @readable("/things/{ident:path}", tags=["directory"])
+    @readable("/things/{ident:path}", tags=["directory"], responses=_ok(TD_JSON))
     async def get_thing(ident: str, s: Reader) -> Response:
         """One TD with its registration information."""
         thing: Thing = await call(s.directory.get, ident)
         return _json(thing.document(), media=TD_JSON)
 
-    @app.put("/things/{ident:path}", tags=["directory"], openapi_extra=_TD_BODY, status_code=201)
+    @app.put(
+        "/things/{ident:path}",
+        tags=["directory"],
+        openapi_extra=_TD_BODY,
+        status_code=201,
+        responses={204: {"description": "Replaced"}},
+    )
     async def put_thing(ident: str, request: Request, s: Writer) -> Response:
         """Create (201) or replace (204) a TD under its id."""
         td = await _json_body(request, TD_TYPES, ident)
@@ -335,14 +394,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         media = negotiate(request.headers.get("accept"), result.kind)
         return Response(render(result, media), media_type=media)
 
-    @readable("/search/sparql", tags=["search"])
+    @readable("/search/sparql", tags=["search"], responses=_SPARQL_OK)
     async def sparql_get(
         request: Request, s: Reader, query: Annotated[str, Query(min_length=1)]
     ) -> Response:
         """SPARQL 1.1 Protocol query (SELECT/ASK/CONSTRUCT/DESCRIBE); updates are refused."""
         return await _sparql(request, s, query)
 
-    @app.post("/search/sparql", tags=["search"], openapi_extra=_SPARQL_BODY)
+    @app.post("/search/sparql", tags=["search"], openapi_extra=_SPARQL_BODY, responses=_SPARQL_OK)
     async def sparql_post(request: Request, s: Reader) -> Response:
         """SPARQL 1.1 Protocol query by POST (``application/sparql-query`` or a form)."""
         media = _media(request)
@@ -487,6 +546,35 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return _json({**match.to_dict(), "text": match.explain()})
 
     return app
+
+
+def _problems_only(app: FastAPI) -> None:
+    """Drop FastAPI's own 422 schema from the OpenAPI document: request errors are 400.
+
+    A 422 stays documented where it is the shapes' answer (the app-wide responses).
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            for item in document.get("paths", {}).values():
+                for operation in item.values():
+                    answer = operation.get("responses", {}).get("422", {})
+                    content = answer.get("content", {})
+                    content.pop("application/json", None)
+            schemas = document.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _purge_loop(state: _State) -> None:

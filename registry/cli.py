@@ -593,7 +593,8 @@ def serve(
 ) -> None:
     """Serve the registry over HTTP (a W3C WoT Thing Description Directory and more).
 
-    Routes: /things, /search/sparql, /events, /.well-known/wot, /models, /match. Other
+    Routes: /things, /search/sparql, /events, /.well-known/wot, /models, /match,
+    /reports/latest. Other
     settings come from TINYREG_* environment variables.
     """
     import uvicorn

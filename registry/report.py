@@ -649,20 +649,28 @@ def write_report(
         files.plots.append(path)
         plots[name] = (png, caption)
 
-    plot("compatibility", _plot_matrix(data), "Compatibility matrix: models × boards.")
+    # plots need something to show: an empty registry gets the tables and notes only
+    pairs = bool(data.models and data.devices)
+    if pairs:
+        plot("compatibility", _plot_matrix(data), "Compatibility matrix: models × boards.")
     step("compatibility matrix")
-    plot("ram_use", _plot_memory_use(data, "ram", "RAM"), "RAM need against free RAM.")
-    plot("flash_use", _plot_memory_use(data, "flash", "flash"), "Flash need against free flash.")
+    if pairs:
+        plot("ram_use", _plot_memory_use(data, "ram", "RAM"), "RAM need against free RAM.")
+        plot(
+            "flash_use", _plot_memory_use(data, "flash", "flash"), "Flash need against free flash."
+        )
     step("memory against capacity")
-    plot("models", _plot_models(data), "Per model: arena, size, MACs, parameters.")
+    if data.models:
+        plot("models", _plot_models(data), "Per model: arena, size, MACs, parameters.")
     step("models")
     if data.benchmarks:
         plot("host_latency", _plot_host_latency(data), "Host latency (TFLite Micro runtime).")
-    plot(
-        "estimated_latency",
-        _plot_estimated_latency(data),
-        "Estimated inference latency per board.",
-    )
+    if pairs:
+        plot(
+            "estimated_latency",
+            _plot_estimated_latency(data),
+            "Estimated inference latency per board.",
+        )
     step("latency")
     if data.deployments:
         plot("deployments", _plot_deployments(data), "Deployment latency distributions.")

@@ -507,3 +507,36 @@ def test_serve_read_only_refuses_writes_with_the_token(tmp_path: Path) -> None:
             assert http.get("/things").json() == []
     finally:
         server.stop()
+
+
+def test_latest_report_follows_writes(client: httpx.Client) -> None:
+    clear(client)
+    for name in ("arduino-nano-33-ble-sense", "sparkfun-edge"):
+        td = td_of(name)
+        client.put(f"/things/{td['id']}", content=json.dumps(td), headers=TD_JSON)
+    model = KG_DATA / "models" / "gesture-cnn-int8.tflite"
+    files = {"file": (model.name, model.read_bytes(), "application/octet-stream")}
+    added = client.post("/models", files=files, headers=AUTH)
+    assert added.status_code == 201, added.text
+
+    page = client.get("/reports/latest")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count("data:image/png;base64,") >= 4  # plots embedded, nothing fetched
+    assert "<script" not in page.text and "http://" not in page.text.split("<body", 1)[1]
+    figures = client.get("/reports/latest", headers={"Accept": "application/json"}).json()
+    assert [m["id"] for m in figures["models"]] == [added.json()["id"]]
+    assert sorted(d["id"] for d in figures["devices"]) == sorted(
+        t["id"] for t in client.get("/things").json()
+    )
+    assert len(figures["pairs"]) == 2
+    markdown = client.get("/reports/latest", headers={"Accept": "text/markdown"})
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert "![" in markdown.text
+    assert client.head("/reports/latest").status_code == 200
+
+    # a write through the app makes the served report stale: the next one shows it
+    td = td_of("esp-eye")
+    client.put(f"/things/{td['id']}", content=json.dumps(td), headers=TD_JSON)
+    again = client.get("/reports/latest", headers={"Accept": "application/json"}).json()
+    assert len(again["devices"]) == 3 and len(again["pairs"]) == 3
+    assert client.delete(f"/models/{added.json()['id']}", headers=AUTH).status_code == 204

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import format_datetime
 from pathlib import PurePath
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
@@ -39,6 +40,7 @@ from tinyreg.registry.errors import (
 from tinyreg.registry.facade import Registry
 from tinyreg.registry.rest.events import EVENT_TYPES, EventLog
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
+from tinyreg.registry.rest.reports import ReportCache
 from tinyreg.registry.rest.settings import Settings
 from tinyreg.registry.rest.sparql import negotiate, render
 from tinyreg.registry.rest.wot import directory_td
@@ -141,6 +143,8 @@ class _State:
         self.matchmaker = Matchmaker(registry)
         self.events = EventLog(settings.event_log_size)
         self.sparql = ThreadPoolExecutor(settings.sparql_workers, thread_name_prefix="sparql")
+        self.reports = ReportCache(registry, settings.report_max_age_s)
+        self.writes = 0
 
 
 def _json(
@@ -256,7 +260,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             raise ForbiddenError("this directory has no write token configured; writes are off")
         if not _token_ok(request):
             raise AuthError("writes need the bearer token (Authorization: Bearer ...)")
-        return state()
+        current = state()
+        current.writes += 1  # the served report is stale from now on
+        return current
 
     Reader = Annotated[_State, Depends(reader)]
     Writer = Annotated[_State, Depends(writer)]
@@ -544,6 +550,28 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         """The verdict on one pair, constraint by constraint, with ``text`` as printed."""
         match = await call(s.matchmaker.explain, model, device)
         return _json({**match.to_dict(), "text": match.explain()})
+
+    # -------------------------------------------------------------- reports
+
+    @readable(
+        "/reports/latest",
+        tags=["reports"],
+        responses=_ok("text/html", "application/json", "text/markdown"),
+    )
+    async def latest_report(request: Request, s: Reader, refresh: bool = False) -> Response:
+        """The report of the graph: HTML, or by ``Accept`` its figures (JSON) or Markdown.
+
+        The report is written again after a write, after ``report_max_age_s``, or on
+        ``refresh``.
+        """
+        report = await call(s.reports.latest, s.writes, refresh=refresh)
+        accept = request.headers.get("accept", "")
+        headers = {"Last-Modified": format_datetime(report.generated_at, usegmt=True)}
+        if "text/html" not in accept and "application/json" in accept:
+            return Response(report.json, media_type="application/json", headers=headers)
+        if "text/html" not in accept and "text/markdown" in accept:
+            return Response(report.markdown, media_type="text/markdown", headers=headers)
+        return Response(report.html, media_type="text/html; charset=utf-8", headers=headers)
 
     return app
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
         page_size: ``GET /things`` page size when the client gives no ``limit``.
         public_url: The service's base URL as clients see it, for links and the
             directory's own TD; default: taken from each request.
+        report_max_age_s: Seconds ``/reports/latest`` serves a report before writing it
+            again (a write through the app makes it stale at once).
 
     """
 
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
     event_log_size: int = Field(default=1000, ge=1)
     page_size: int = Field(default=100, ge=1, le=10_000)
     public_url: str | None = None
+    report_max_age_s: float = Field(default=300.0, gt=0)
 
     def schema_path(self) -> Path:
         """The TD JSON Schema file to use."""

@@ -45,7 +45,7 @@ if [ ! -f "$td_schema" ] || ! echo "$TD_SCHEMA_SHA256  $td_schema" | sha256sum -
   work="$(mktemp -d)"
   (cd "$work" && npm pack --silent "$TD_SCHEMA_PACKAGE" >/dev/null 2>&1 && tar xzf ./*.tgz package/td-schema.json)
   echo "$TD_SCHEMA_SHA256  $work/package/td-schema.json" | sha256sum -c --status \
-    || { echo "the TD JSON Schema from $TD_SCHEMA_PACKAGE has an unexpected checksum" >&2; exit 1; }
+    || { echo "could not fetch the TD JSON Schema from $TD_SCHEMA_PACKAGE with npm, or it has an unexpected checksum" >&2; exit 1; }
   mkdir -p "$(dirname "$td_schema")"
   cp "$work/package/td-schema.json" "$td_schema"
   rm -rf "$work"

@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from _processes import free_port, stop_process
+
 DEBIAN_BINARY = "/usr/sbin/mosquitto"
 
 
@@ -25,12 +27,6 @@ def mosquitto_binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Mosquitto:
     """One broker process with a generated configuration (anonymous, no persistence).
 
@@ -42,7 +38,7 @@ class Mosquitto:
 
     def __init__(self, directory: Path, port: int | None = None) -> None:
         self.directory = directory
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self.config = directory / "mosquitto.conf"
@@ -83,13 +79,7 @@ class Mosquitto:
 
     def stop(self) -> None:
         """Stop the broker (its clients see the connection drop)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, timeout=5)
         self.process = None
 
     def restart(self) -> None:

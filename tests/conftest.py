@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _processes import free_port, stop_process
 
 from tinyreg.registry.stores import GraphStore, OxigraphStore, SparqlEndpointStore
 
@@ -55,13 +55,6 @@ def find_oxigraph_binary() -> str:
     )
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class OxigraphServer:
     """A running ``oxigraph serve`` process.
@@ -80,13 +73,7 @@ class OxigraphServer:
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def launch_oxigraph_server(location: Path) -> OxigraphServer:

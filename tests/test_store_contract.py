@@ -25,6 +25,7 @@ from typing import Protocol
 import pyoxigraph as ox
 import pytest
 import rdflib.namespace as ns
+from _processes import free_port
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node, Variable
 
@@ -80,11 +81,6 @@ class Server(Protocol):
 
     def stop(self) -> None: ...
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def graph_of(*triples: tuple[Node, Node, Node]) -> Graph:

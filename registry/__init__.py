@@ -32,7 +32,13 @@ from tinyreg.registry.errors import (
     ValidationError,
     Violation,
 )
-from tinyreg.registry.facade import DeviceRecord, ImportReport, ModelRecord, Registry
+from tinyreg.registry.facade import (
+    DeviceRecord,
+    ImportReport,
+    ModelRecord,
+    Registry,
+    ThingGraphs,
+)
 from tinyreg.registry.stores import GraphStore, QueryResult, open_store
 from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
 
@@ -64,6 +70,7 @@ __all__ = [
     "Registry",
     "StoreError",
     "ThingDescriptionError",
+    "ThingGraphs",
     "TinyregError",
     "ValidationError",
     "Violation",

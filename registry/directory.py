@@ -1,13 +1,17 @@
 """A W3C WoT Thing Description Directory over the registry.
 
-The directory keeps device Thing Descriptions (TD 1.1) with their registration
+The directory keeps Thing Descriptions (TD 1.1) with their registration
 information (created, modified, time to live, expiry), serves them back in id order a
-page at a time, and purges expired ones. Every TD written is checked twice: against the
-W3C TD 1.1 JSON Schema (when a schema is given) and against tinyreg's SHACL shapes for
-device terms; a refused TD raises :class:`~tinyreg.registry.errors.TDValidationError`
-naming each offending field, and leaves the store as it was.
+page at a time, and purges expired ones. Every TD written is checked against the W3C TD
+1.1 JSON Schema (when a schema is given) and against tinyreg's SHACL shapes. A TD that
+declares tinyreg's ``Device`` type or uses its device members (``mcu``, ``ram``,
+``flash``, ``runtime``, ``sensors``) is a device, and must pass the device shapes; any
+other TD (a lamp, a thermostat) is kept as a plain ``td:Thing``, served, paged and
+searched like a device but never matched as one. A refused TD raises
+:class:`~tinyreg.registry.errors.TDValidationError` naming each offending field, and leaves
+the store as it was.
 
-The registration information lives in the device's own named graph (W3C WoT Discovery
+The registration information lives in the Thing's own named graph (W3C WoT Discovery
 terms), so writing a TD and its registration is one transaction, and paging, counting and
 expiry are SPARQL queries run by the store (``registry/queries/directory_*.rq``).
 
@@ -384,6 +388,9 @@ class Directory:
     def validate(self, td: dict[str, Any]) -> tuple[str, dict[str, Graph]]:
         """Check a TD against the JSON Schema and the shapes, and build its graphs.
 
+        A device TD (see :meth:`~tinyreg.registry.Registry.describe_thing`) must also
+        pass the device shapes; any other TD is kept as a plain ``td:Thing``.
+
         Returns:
             The TD's id and the graphs to write.
 
@@ -397,7 +404,7 @@ class Directory:
             if errors:
                 raise TDValidationError(subject, errors)
         try:
-            return self.registry.describe_device(td)
+            described = self.registry.describe_thing(td)
         except ThingDescriptionError as exc:
             field = exc.field if exc.field else "/"
             pointer = field if field.startswith("/") else "/" + field
@@ -410,6 +417,7 @@ class Directory:
                 for v in exc.violations
             ]
             raise TDValidationError(subject, errors) from exc
+        return described.iri, described.graphs
 
     def _ttl(self, td: dict[str, Any]) -> int | None:
         registration = td.get("registration")

@@ -46,11 +46,18 @@ from tinyreg.registry.requirements import (
     requirements_graph,
 )
 from tinyreg.registry.stores import GraphStore, QueryResult, open_store
-from tinyreg.registry.td import load_td, td_from_graph, td_to_graph
+from tinyreg.registry.td import load_td, td_from_graph, td_to_graph, thing_to_graph
 from tinyreg.registry.tflite import parse_tflite, read_model_file
 from tinyreg.registry.validate import check, validate
 
-__all__ = ["DeviceRecord", "ImportReport", "ModelRecord", "Registry", "load_query"]
+__all__ = [
+    "DeviceRecord",
+    "ImportReport",
+    "ModelRecord",
+    "Registry",
+    "ThingGraphs",
+    "load_query",
+]
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 ONTOLOGY_IRI = "https://w3id.org/tinyreg"
@@ -177,6 +184,25 @@ class DeviceRecord:
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ThingGraphs:
+    """A validated Thing Description, as the graphs to write (see ``describe_thing``).
+
+    Attributes:
+        iri: The Thing's IRI (the TD's ``id``).
+        graphs: The graphs to write in one transaction, by graph name: the Thing's own
+            graph under its IRI and, for a device, its profile's graph.
+        device: Whether the TD describes a tinyreg device (typed ``tr:Device``, with a
+            profile, seen by ``list_devices`` and the matchmaker); otherwise it is a plain
+            ``td:Thing``.
+
+    """
+
+    iri: str
+    graphs: dict[str, Graph]
+    device: bool
 
 
 @dataclass
@@ -482,10 +508,36 @@ class Registry:
         label = str(source) if isinstance(source, Path) else "<document>"
         td = load_td(source, label)
         iri, graph = td_to_graph(td, label)
+        return str(iri), self._device_graphs(iri, graph)
+
+    def describe_thing(self, source: Path | str | bytes | dict[str, Any]) -> ThingGraphs:
+        """Validate any Thing Description and build its graphs, without writing them.
+
+        A TD that declares tinyreg's ``Device`` type or uses its device members (``mcu``,
+        ``ram``, ``flash``, ``runtime``, ``sensors``; see
+        :func:`tinyreg.registry.td.describes_device`) is a device and is handled exactly
+        as by :meth:`describe_device`, so a partial device is refused by the device
+        shapes. Any other TD is a plain ``td:Thing``: its JSON-LD expansion and the TD
+        itself in its own graph, with no profile; it is never listed as a device.
+
+        Raises:
+            ThingDescriptionError: If it is not JSON, not JSON-LD, or lacks ``id``/``title``.
+            ValidationError: If it violates the shapes (a device missing its RAM, ...).
+
+        """
+        label = str(source) if isinstance(source, Path) else "<document>"
+        td = load_td(source, label)
+        iri, graph, device = thing_to_graph(td, label)
+        if device:
+            return ThingGraphs(str(iri), self._device_graphs(iri, graph), True)
+        validate(graph, str(iri))
+        return ThingGraphs(str(iri), {str(iri): graph}, False)
+
+    def _device_graphs(self, iri: URIRef, graph: Graph) -> dict[str, Graph]:
         validate(graph, str(iri))
         profile, profile_rdf = profile_graph(profile_facts(graph, iri))
         graph.add((iri, TR.hasProfile, profile))
-        return str(iri), {str(iri): graph, str(profile): profile_rdf}
+        return {str(iri): graph, str(profile): profile_rdf}
 
     def get_device(self, ident: str) -> DeviceRecord:
         """Return one device by id, short id or (unambiguous) title."""

@@ -1,4 +1,4 @@
-"""W3C WoT Thing Descriptions (JSON-LD) of devices, to RDF and back.
+"""W3C WoT Thing Descriptions (JSON-LD) of devices and other Things, to RDF and back.
 
 A device is a TD 1.1 document whose ``@context`` adds tinyreg's extension
 (``https://w3id.org/tinyreg/td/v1``) for the MCU, memories, sensors and runtime::
@@ -18,6 +18,11 @@ A device is a TD 1.1 document whose ``@context`` adds tinyreg's extension
       "runtime": {"name": "tflite-micro", "version": "0.dev20261023182759"}
     }
 
+Any other TD (a lamp, a thermostat) is a plain Thing: :func:`thing_to_graph` keeps its
+expansion typed ``td:Thing`` and never ``tr:Device``. The rule is :func:`describes_device`:
+a TD describes a device when it declares the ``Device`` type or uses a device member
+(``mcu``, ``ram``, ``flash``, ``runtime``, ``sensors``) of tinyreg's context.
+
 Documents are expanded by a real JSON-LD processor (PyLD). Contexts are resolved offline
 from files shipped in :mod:`tinyreg.ontology`; any other remote context is refused with a
 clear error rather than fetched.
@@ -34,9 +39,18 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from tinyreg.ontology import context_document
 from tinyreg.registry.errors import ThingDescriptionError
-from tinyreg.registry.namespaces import TR
+from tinyreg.registry.namespaces import TD, TR
 
-__all__ = ["RDF_JSON", "load_td", "td_from_graph", "td_to_graph"]
+__all__ = [
+    "DEVICE_MEMBERS",
+    "RDF_JSON",
+    "describes_device",
+    "expand_td",
+    "load_td",
+    "td_from_graph",
+    "td_to_graph",
+    "thing_to_graph",
+]
 
 RDF_JSON = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON")
 
@@ -94,22 +108,27 @@ def load_td(
     return document
 
 
-def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, Graph]:
-    """Expand a device TD to RDF in tinyreg's ontology terms.
+DEVICE_MEMBERS = (TR.hasMCU, TR.hasRAM, TR.hasFlash, TR.hasRuntime, TR.hasSensor)
+"""The device members of tinyreg's TD context (``mcu``, ``ram``, ``flash``, ``runtime``,
+``sensors``), as the predicates they expand to."""
 
-    The graph also keeps the TD itself as an ``rdf:JSON`` literal (``tr:tdDocument``) so
-    it can be served back unchanged, and types the Thing as ``tr:Device``.
+
+def expand_td(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, Graph]:
+    """Expand any TD to RDF (its JSON-LD expansion) and keep the TD itself in it.
+
+    The graph holds the expansion as it is, typed by the TD's own ``@type`` only, plus the
+    TD as an ``rdf:JSON`` literal (``tr:tdDocument``) so it can be served back unchanged.
 
     Args:
         td: The parsed TD.
         label: Name used in error messages.
 
     Returns:
-        The device IRI (the TD's ``id``) and its graph.
+        The Thing's IRI (the TD's ``id``) and its graph.
 
     Raises:
-        ThingDescriptionError: If ``@context`` or ``id`` is missing or the JSON-LD
-            processor refuses the document.
+        ThingDescriptionError: If ``@context``, ``id`` or ``title`` is missing or the
+            JSON-LD processor refuses the document.
 
     """
     if "@context" not in td:
@@ -144,14 +163,78 @@ def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, 
     flat = Graph()
     if nquads:
         flat.parse(data=nquads, format="nt")
-    device = URIRef(ident)
+    thing = URIRef(ident)
+    flat.add((thing, TR.tdDocument, Literal(json.dumps(td, sort_keys=True), datatype=RDF_JSON)))
+    return thing, flat
+
+
+def describes_device(graph: Graph, thing: URIRef) -> bool:
+    """Whether an expanded TD describes a tinyreg device.
+
+    It does when it declares the ``Device`` type of tinyreg's TD context (``tr:Device``)
+    or uses any of that context's device members (``mcu``, ``ram``, ``flash``,
+    ``runtime``, ``sensors``). The test is on the expansion, so a member counts only when
+    the TD's ``@context`` maps it to tinyreg's term; a ``ram`` key under some other
+    context does not make a device.
+
+    >>> g = Graph(); t = URIRef("urn:x")
+    >>> describes_device(g, t)
+    False
+    >>> _ = g.add((t, TR.hasRAM, URIRef("urn:ram"))); describes_device(g, t)
+    True
+    """
+    if (thing, RDF.type, TR.Device) in graph:
+        return True
+    return any((thing, member, None) in graph for member in DEVICE_MEMBERS)
+
+
+def td_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, Graph]:
+    """Expand a device TD to RDF in tinyreg's ontology terms.
+
+    As :func:`expand_td`, and types the Thing as ``tr:Device`` (so the device shapes
+    apply to it whatever its ``@type`` says).
+
+    Args:
+        td: The parsed TD.
+        label: Name used in error messages.
+
+    Returns:
+        The device IRI (the TD's ``id``) and its graph.
+
+    Raises:
+        ThingDescriptionError: If ``@context`` or ``id`` is missing or the JSON-LD
+            processor refuses the document.
+
+    """
+    device, flat = expand_td(td, label)
     flat.add((device, RDF.type, TR.Device))
-    flat.add((device, TR.tdDocument, Literal(json.dumps(td, sort_keys=True), datatype=RDF_JSON)))
     return device, flat
 
 
+def thing_to_graph(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, Graph, bool]:
+    """Expand any TD: a device's as :func:`td_to_graph`, any other as a plain ``td:Thing``.
+
+    Args:
+        td: The parsed TD.
+        label: Name used in error messages.
+
+    Returns:
+        The Thing's IRI, its graph, and whether it describes a device
+        (:func:`describes_device`; its graph is then typed ``tr:Device``, otherwise
+        ``td:Thing`` and never ``tr:Device``).
+
+    Raises:
+        ThingDescriptionError: As :func:`expand_td`.
+
+    """
+    thing, flat = expand_td(td, label)
+    device = describes_device(flat, thing)
+    flat.add((thing, RDF.type, TR.Device if device else TD.Thing))
+    return thing, flat, device
+
+
 def td_from_graph(graph: Graph, device: URIRef) -> dict[str, Any] | None:
-    """Return the TD kept in a device graph, or ``None`` when the graph has none."""
+    """Return the TD kept in a Thing's graph, or ``None`` when the graph has none."""
     value = graph.value(device, TR.tdDocument)
     if value is None:
         return None

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from _paths import KG_DATA
+from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import ConfigError, Registry
 from tinyreg.registry.directory import Directory, TDSchema
 from tinyreg.registry.errors import NotFoundError, TDValidationError
@@ -34,6 +35,30 @@ def make_client(tmp_path: Path, **settings: Any) -> TestClient:
 def registry() -> Iterator[Registry]:
     with Registry.open(in_memory=True) as reg:
         yield reg
+
+
+TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
+TR_CONTEXT = "https://w3id.org/tinyreg/td/v1"
+
+
+def lamp_td() -> dict[str, Any]:
+    """A generic WoT Thing (no tinyreg device terms), valid against the TD 1.1 schema."""
+    return {
+        "@context": TD_CONTEXT,
+        "id": "urn:example:lamp:kitchen-1",
+        "title": "Kitchen lamp",
+        "securityDefinitions": {"basic_sc": {"scheme": "basic", "in": "header"}},
+        "security": "basic_sc",
+        "properties": {
+            "on": {
+                "type": "boolean",
+                "forms": [
+                    {"href": "https://lamp.example.com/on", "contentType": "application/json"}
+                ],
+            }
+        },
+        "actions": {"toggle": {"forms": [{"href": "https://lamp.example.com/toggle"}]}},
+    }
 
 
 def put(client: TestClient, td: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -193,3 +218,75 @@ def test_cli_registered_devices_are_served_without_registration(registry: Regist
         "urn:tinyreg:device:sparkfun-edge"
     ]
     assert not directory.page(limit=1, offset=1).more and directory.page(limit=1).more
+
+
+def test_any_td_is_a_thing_and_only_device_tds_are_devices(registry: Registry) -> None:
+    schema = TDSchema.load(default_td_schema_path())
+    directory = Directory(registry, schema)
+    lamp = lamp_td()
+    assert schema.errors(lamp) == []
+    thing, _ = directory.put(lamp)
+    assert thing.document()["registration"]["created"]
+    directory.put(td_of("esp-eye"))
+    assert [t.id for t in directory.page().things] == [lamp["id"], "urn:tinyreg:device:esp-eye"]
+    assert directory.get(lamp["id"]).td == lamp
+    # a plain Thing: typed td:Thing, no tr:Device, no profile, in its own graph only
+    assert registry.query(f"ASK {{ <{lamp['id']}> a td:Thing ; td:title ?t }}").boolean
+    assert not registry.query(f"ASK {{ <{lamp['id']}> a tr:Device }}").boolean
+    assert not registry.query(f"ASK {{ <{lamp['id']}> tr:hasProfile ?p }}").boolean
+    assert [d.id for d in registry.list_devices()] == ["urn:tinyreg:device:esp-eye"]
+    with pytest.raises(NotFoundError):
+        registry.get_device(lamp["id"])
+    registry.add_model(KG_DATA / "models" / "gesture-cnn-int8.tflite")
+    model = registry.list_models()[0].id
+    matched = {m.device for m in Matchmaker(registry).devices_for(model, all_verdicts=True)}
+    assert matched == {"urn:tinyreg:device:esp-eye"}
+
+    described = registry.describe_thing(lamp)
+    assert (described.iri, list(described.graphs), described.device) == (
+        lamp["id"],
+        [lamp["id"]],
+        False,
+    )
+    device = registry.describe_thing(td_of("esp-eye"))
+    assert device.device and len(device.graphs) == 2  # its graph and its profile's
+    # the rule reads the expansion: tinyreg's context alone (no device member) is no device
+    branded = {**lamp_td(), "@context": [TD_CONTEXT, TR_CONTEXT], "manufacturer": "Acme"}
+    assert not registry.describe_thing(branded).device
+
+    # a device's TD replaced by a plain Thing's: no longer a device, nor matched
+    directory.put({**lamp_td(), "id": "urn:tinyreg:device:esp-eye"})
+    assert registry.list_devices() == []
+    assert Matchmaker(registry).devices_for(model, all_verdicts=True) == []
+    assert len(directory.page().things) == 2
+
+
+def test_partial_device_tds_are_refused_by_the_device_shapes(registry: Registry) -> None:
+    directory = Directory(registry, TDSchema.load(default_td_schema_path()))
+    declared = {
+        **lamp_td(),
+        "@context": [TD_CONTEXT, TR_CONTEXT],
+        "@type": ["Thing", "Device"],
+        "mcu": {
+            "part": "nRF52840",
+            "core": "Cortex-M4F",
+            "clockHz": 64000000,
+            "fpu": True,
+            "dsp": True,
+        },
+        "flash": {"capacityBytes": 1048576},
+    }
+    with pytest.raises(TDValidationError) as refused:
+        directory.put(declared)
+    assert any("hasRAM" in e.field for e in refused.value.errors)
+    # a device member without the Device type makes a device too, refused the same way
+    member_only = {
+        **lamp_td(),
+        "@context": [TD_CONTEXT, TR_CONTEXT],
+        "ram": {"capacityBytes": 262144},
+    }
+    with pytest.raises(TDValidationError) as refused:
+        directory.put(member_only)
+    fields = {e.field for e in refused.value.errors}
+    assert any("hasMCU" in f for f in fields) and any("hasFlash" in f for f in fields)
+    assert directory.page().things == []

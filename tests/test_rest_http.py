@@ -30,6 +30,48 @@ def td_of(name: str) -> dict[str, Any]:
     return json.loads((KG_DATA / "devices" / f"{name}.td.jsonld").read_text())
 
 
+def lamp_td() -> dict[str, Any]:
+    """A generic WoT Thing with no tinyreg device terms, valid against the TD 1.1 schema."""
+    return {
+        "@context": "https://www.w3.org/2022/wot/td/v1.1",
+        "id": "urn:dev:ops:32473-WoTLamp-1234",
+        "title": "MyLampThing",
+        "description": "A dimmable lamp with an overheating alarm.",
+        "securityDefinitions": {"basic_sc": {"scheme": "basic", "in": "header"}},
+        "security": "basic_sc",
+        "properties": {
+            "status": {
+                "type": "string",
+                "enum": ["on", "off"],
+                "readOnly": True,
+                "forms": [
+                    {"href": "https://mylamp.example.com/status", "contentType": "application/json"}
+                ],
+            }
+        },
+        "actions": {
+            "toggle": {"forms": [{"href": "https://mylamp.example.com/toggle"}]},
+            "fade": {
+                "input": {
+                    "type": "object",
+                    "properties": {
+                        "level": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "durationMs": {"type": "integer", "minimum": 0},
+                    },
+                    "required": ["level"],
+                },
+                "forms": [{"href": "https://mylamp.example.com/fade"}],
+            },
+        },
+        "events": {
+            "overheating": {
+                "data": {"type": "string"},
+                "forms": [{"href": "https://mylamp.example.com/oh", "subprotocol": "longpoll"}],
+            }
+        },
+    }
+
+
 @pytest.fixture(scope="module")
 def td_validator() -> Draft7Validator:
     path = default_td_schema_path()
@@ -213,6 +255,82 @@ def test_refused_tds_are_problem_details_and_write_nothing(client: httpx.Client)
     assert body["validationErrors"][0]["field"] == "/id"
     assert client.get("/things").json() == []
     assert client.get("/things").headers["etag"] == etag
+
+
+def test_generic_things_are_served_paged_and_searched_but_are_no_devices(
+    server: TinyregServer, client: httpx.Client, td_validator: Draft7Validator
+) -> None:
+    clear(client)
+    events, stop = _listen(server, "/events?diff=true")
+    lamp = lamp_td()
+    ident = lamp["id"]
+    assert not list(td_validator.iter_errors(lamp))
+    created = client.put(f"/things/{ident}", content=json.dumps(lamp), headers=TD_JSON)
+    assert created.status_code == 201, created.text
+    got = client.get(f"/things/{ident}")
+    assert got.headers["content-type"].startswith("application/td+json")
+    served = got.json()
+    assert not list(td_validator.iter_errors(served))
+    registration = served.pop("registration")
+    assert served == lamp and registration["created"] == registration["modified"]
+    pico = td_of("raspberry-pi-pico")
+    assert client.put(f"/things/{pico['id']}", content=json.dumps(pico), headers=TD_JSON).is_success
+
+    # paged with the devices, in id order, one a page
+    first = client.get("/things", params={"limit": 1})
+    assert [td["id"] for td in first.json()] == [ident]
+    following = httpx.Response(200, headers=first.headers).links["next"]["url"]
+    assert [td["id"] for td in client.get(following).json()] == [pico["id"]]
+
+    patch = {"title": "Desk lamp", "events": None}
+    patched = client.patch(
+        f"/things/{ident}",
+        content=json.dumps(patch),
+        headers={"Content-Type": "application/merge-patch+json", **AUTH},
+    )
+    assert patched.status_code == 204, patched.text
+    assert client.get("/things", params={"limit": 1}).headers["etag"] != first.headers["etag"]
+    after = client.get(f"/things/{ident}").json()
+    assert not list(td_validator.iter_errors(after))
+    assert after["registration"]["created"] == registration["created"]
+    del after["registration"]
+    assert after == {k: v for k, v in {**lamp, "title": "Desk lamp"}.items() if k != "events"}
+
+    # not a device: the matchmaker does not know it, the search sees a td:Thing
+    assert_problem(client.get("/match/models", params={"device": ident}), 404)
+    assert client.get("/match/models", params={"device": pico["id"]}).status_code == 200
+    select = "SELECT ?t ?title WHERE { ?t a td:Thing ; td:title ?title } ORDER BY ?t"
+    rows = client.get("/search/sparql", params={"query": select}).json()["results"]["bindings"]
+    assert [(r["t"]["value"], r["title"]["value"]) for r in rows] == [
+        (ident, "Desk lamp"),
+        (pico["id"], pico["title"]),
+    ]
+    devices = "SELECT ?d WHERE { ?d a tr:Device }"
+    rows = client.get("/search/sparql", params={"query": devices}).json()["results"]["bindings"]
+    assert [r["d"]["value"] for r in rows] == [pico["id"]]
+
+    assert client.delete(f"/things/{ident}", headers=AUTH).status_code == 204
+    assert_problem(client.get(f"/things/{ident}"), 404)
+    assert [td["id"] for td in client.get("/things").json()] == [pico["id"]]
+    mine = [e for e in _collect(events, 4) if e["data"].get("id") == ident]
+    stop.set()
+    assert [e["type"] for e in mine] == ["thing_created", "thing_updated", "thing_deleted"]
+    assert mine[1]["data"] == {"id": ident, "title": "Desk lamp", "events": None}
+
+    # declaring the Device type makes it a device: refused without RAM, naming the field
+    half_device = {
+        **lamp_td(),
+        "@context": ["https://www.w3.org/2022/wot/td/v1.1", "https://w3id.org/tinyreg/td/v1"],
+        "@type": ["Thing", "Device"],
+        "mcu": {"part": "RP2040", "core": "Cortex-M0+", "clockHz": 133000000},
+        "flash": {"capacityBytes": 2097152},
+    }
+    assert not list(td_validator.iter_errors(half_device))
+    body = assert_problem(
+        client.put(f"/things/{ident}", content=json.dumps(half_device), headers=TD_JSON), 400
+    )
+    assert any("hasRAM" in e["field"] for e in body["validationErrors"])
+    assert_problem(client.get(f"/things/{ident}"), 404)
 
 
 def test_writes_need_the_token(client: httpx.Client) -> None:

@@ -37,7 +37,7 @@ def directory_td(base: str, *, reads_need_token: bool = False) -> dict[str, Any]
         "@type": "ThingDirectory",
         "id": f"{base}/.well-known/wot",
         "title": "tinyreg Thing Description Directory",
-        "description": "Device Thing Descriptions of TinyML boards, models and matchmaking.",
+        "description": "Thing Descriptions of TinyML boards and other Things, models, matching.",
         "version": {"instance": "1.0.0"},
         "securityDefinitions": {
             "nosec_sc": {"scheme": "nosec"},

@@ -15,8 +15,12 @@ moment) is real:
   update is that one rename.
 * ``transfer.json`` and ``transfer.log``: an unfinished transfer, so that a restarted
   device resumes it: the signed manifest and target slot (written once), then one line
-  ``<index> <CRC-32>`` appended per chunk written. On restart every logged chunk is read
-  back and checked against its CRC, so a chunk torn by the power loss is fetched again.
+  ``<index> <CRC-32>`` per chunk written, appended together before each acknowledgement
+  (every chunk acknowledged is logged; chunks written since the last acknowledgement are
+  fetched again after a power loss; the file is made at full size and mapped, its unused
+  end NUL bytes). On restart every logged chunk is
+  read back and checked against its CRC, so a chunk torn by the power loss is fetched
+  again.
 
 The device is transport-agnostic: it is given a ``publish(leaf, payload, qos, retain)``
 function and is fed messages with :meth:`VirtualDevice.handle`; the fleet
@@ -25,9 +29,11 @@ function and is fed messages with :meth:`VirtualDevice.handle`; the fleet
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 import statistics
 import tempfile
@@ -47,8 +53,8 @@ from rdflib import Graph, URIRef
 from tinyreg.firmware.protocol import (
     QOS_CONTROL,
     Manifest,
-    encode_bitmap,
-    unpack_chunk,
+    parse_chunk,
+    transfer_field,
     verify_manifest,
     version_key,
 )
@@ -67,6 +73,7 @@ Publish = Callable[[str, bytes, int, bool], None]
 """Send a message on one of the device's topics: (leaf, payload, QoS, retain)."""
 
 SELF_TEST_RUNS = 3
+_LOG_LINE_MAX = 22  # "<index> <CRC-32>\n" with two 32-bit numbers
 
 
 @cache
@@ -192,16 +199,52 @@ class _Transfer:
     started: float = field(default_factory=time.monotonic)
     since_ack: int = 0
     finishing: bool = False
-    fd: int | None = None  # the spare slot, open for writing while chunks arrive
-    log_fd: int | None = None  # the chunk log, open for appending
+    fd: int | None = None  # the spare slot, open while chunks arrive
+    # the spare slot mapped in memory: a chunk is one copy, without a system call
+    image: mmap.mmap | None = None
+    log: mmap.mmap | None = None  # the chunk log, mapped for appending
+    log_end: int = 0  # where the next log line goes
+    unlogged: list[str] = field(default_factory=list)  # log lines not yet written
+    # derived from the manifest once, for the per-chunk path
+    tid: bytes = b""  # the transfer id as chunk frames carry it
+    bits: bytearray = field(default_factory=bytearray)  # the acknowledgement bitmap
+    last_length: int = 0  # length of the last chunk (the others are chunk_size)
+    window: int = 1
+
+    def __post_init__(self) -> None:
+        m = self.manifest
+        self.tid = transfer_field(m.transfer)
+        self.bits = bytearray((m.chunks + 7) // 8)
+        self.last_length = m.size - (m.chunks - 1) * m.chunk_size if m.chunks else 0
+        self.window = max(1, m.window)
+
+    def hold(self, index: int, crc: int) -> None:
+        """Record a chunk as held (bitmap and CRC)."""
+        self.crcs[index] = crc
+        self.bits[index >> 3] |= 1 << (index & 7)
+
+    def open_image(self, path: Path) -> mmap.mmap:
+        """Map the spare slot (``manifest.size`` bytes) for writing chunks."""
+        size = self.manifest.size
+        self.fd = os.open(path, os.O_RDWR)
+        if os.fstat(self.fd).st_size < size:
+            os.ftruncate(self.fd, size)
+        self.image = mmap.mmap(self.fd, size)
+        return self.image
 
     def close(self) -> None:
-        """Close the slot file and the chunk log."""
-        for name in ("fd", "log_fd"):
-            fd = getattr(self, name)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, name, None)
+        """Unmap and close the slot file, close the chunk log.
+
+        The written pages stay in the page cache (a killed process loses none of them);
+        the commit ``fsync``s the slot before the state names it.
+        """
+        for mapping in (self.image, self.log):
+            if mapping is not None:
+                mapping.close()
+        self.image = self.log = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 class _Loaded:
@@ -235,6 +278,46 @@ def _details(get: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
         except (IndexError, RuntimeError, ValueError):
             break
     return found
+
+
+def _resource_variables(data: bytes) -> int:
+    """The resource variables an interpreter of the model must hold, as the runtime counts them.
+
+    The runtime counts the distinct shared names of ``VAR_HANDLE`` operators after
+    converting the whole model into Python objects, which takes longer than building the
+    interpreter itself (about 8 ms for a 500 kB model, holding the interpreter lock of a
+    process that serves a fleet). A model without a ``VAR_HANDLE`` operator code has none,
+    which its operator codes tell at once; only the others are counted the runtime's way.
+    """
+    from tflite_micro.python.tflite_micro import runtime
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(data, 0)
+    codes = {
+        runtime.get_builtin_code_from_operator_code(model.OperatorCodes(i))
+        for i in range(model.OperatorCodesLength())
+    }
+    if schema.BuiltinOperator.VAR_HANDLE in codes:
+        return int(runtime.count_resource_variables(data))
+    return 0
+
+
+def _interpreter(data: bytes, arena: int) -> Any:
+    """A TFLite Micro interpreter of the model in ``arena`` bytes of arena.
+
+    What ``runtime.Interpreter.from_bytes`` builds (same wrapper, same arguments), with the
+    resource variables counted by :func:`_resource_variables`.
+    """
+    from tflite_micro.python.tflite_micro import runtime
+
+    try:
+        wrapper = runtime._runtime.InterpreterWrapper
+        config = runtime._ENUM_TRANSLATOR[runtime.InterpreterConfig.kAllocationRecording]
+    except AttributeError:  # pragma: no cover - another runtime release
+        return runtime.Interpreter.from_bytes(data, arena_size=arena)
+    interpreter = object.__new__(runtime.Interpreter)
+    interpreter._interpreter = wrapper(data, [], arena, _resource_variables(data), config, 0)
+    return interpreter
 
 
 def _write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
@@ -363,7 +446,8 @@ class VirtualDevice:
                     image.seek(index * manifest.chunk_size)
                     data = image.read(self._chunk_length(manifest, index))
                     if zlib.crc32(data) == crc:  # a chunk torn by the power loss is dropped
-                        transfer.crcs[index] = crc
+                        transfer.hold(index, crc)
+        self._open_log(transfer)  # written again: the chunks that survived
         self._transfer = transfer
 
     @property
@@ -372,16 +456,44 @@ class VirtualDevice:
 
     def _start_record(self, t: _Transfer) -> None:
         """Record a new transfer: its manifest (once), and an empty chunk log."""
-        self._log_path.unlink(missing_ok=True)
         data = {"message": t.message.decode(), "slot": t.slot}
         # not fsync'ed: the record is a hint; chunks are checked against their CRCs on resume
         _write_atomic(self._transfer_path, json.dumps(data).encode(), durable=False)
+        self._open_log(t)
 
-    def _log_chunk(self, t: _Transfer, index: int, crc: int) -> None:
-        """Append one written chunk to the log (one write, no rename: cheap per chunk)."""
-        if t.log_fd is None:
-            t.log_fd = os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.write(t.log_fd, f"{index} {crc}\n".encode())
+    def _open_log(self, t: _Transfer) -> None:
+        """Create the chunk log, listing the chunks ``t`` holds, and map it for appending.
+
+        The file is made as large as the longest log can be (one line per chunk) and
+        mapped, so that appending is a copy into memory, not a system call that can wait
+        behind another device's ``fsync``. The unused tail holds NUL bytes, which no log
+        line accepts.
+        """
+        capacity = max(1, t.manifest.chunks) * _LOG_LINE_MAX
+        fd = os.open(self._log_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.ftruncate(fd, capacity)
+            t.log = mmap.mmap(fd, capacity)
+        finally:
+            os.close(fd)
+        t.log_end = 0
+        t.unlogged = [f"{index} {crc}\n" for index, crc in sorted(t.crcs.items())]
+        self._flush_log(t)
+
+    def _flush_log(self, t: _Transfer) -> None:
+        """Append the chunks written since the last flush to the log, in one copy.
+
+        Called before every acknowledgement, so that a chunk the deployer is told about
+        is in the log; a power loss in between costs only the chunks since then, which
+        the resumed transfer fetches again.
+        """
+        if not t.unlogged or t.log is None:
+            return
+        lines = "".join(t.unlogged).encode()
+        end = t.log_end + len(lines)
+        t.log[t.log_end : end] = lines
+        t.log_end = end
+        t.unlogged.clear()
 
     def _drop_transfer(self) -> None:
         """Forget the unfinished transfer, on disk too."""
@@ -417,9 +529,10 @@ class VirtualDevice:
         if t is None:
             return
         t.since_ack = 0
+        self._flush_log(t)
         body = {
             "transfer": t.manifest.transfer,
-            "have": encode_bitmap(t.crcs, t.manifest.chunks),
+            "have": base64.b64encode(t.bits).decode(),
             "count": len(t.crcs),
             "complete": complete,
             "sync": sync,
@@ -524,26 +637,28 @@ class VirtualDevice:
         """A chunk: check its CRC, write it to the spare slot, acknowledge now and then."""
         with self._lock:
             t = self._transfer
+            if t is None or t.finishing:
+                return
             try:
-                transfer, index, data = unpack_chunk(frame)
+                tid, index, crc, data = parse_chunk(frame)
             except InputError:
                 return  # a damaged frame is dropped; the bitmap makes the deployer resend it
-            if t is None or t.finishing or transfer != t.manifest.transfer:
-                return
             m = t.manifest
-            if index >= m.chunks or len(data) != self._chunk_length(m, index):
+            if tid != t.tid or index >= m.chunks:
                 return
-            if index not in t.crcs:
-                if t.fd is None:
-                    t.fd = os.open(self._slot_path(t.slot), os.O_WRONLY)
-                os.pwrite(t.fd, data, index * m.chunk_size)
-                t.crcs[index] = zlib.crc32(data)
-                self._log_chunk(t, index, t.crcs[index])
+            if len(data) != (m.chunk_size if index < m.chunks - 1 else t.last_length):
+                return
+            if not t.bits[index >> 3] >> (index & 7) & 1:
+                image = t.image if t.image is not None else t.open_image(self._slot_path(t.slot))
+                start = index * m.chunk_size
+                image[start : start + len(data)] = data
+                t.hold(index, crc)
+                t.unlogged.append(f"{index} {crc}\n")
             t.since_ack += 1
             if len(t.crcs) == m.chunks:
                 self._ack(complete=True)
                 self._finish()
-            elif t.since_ack >= max(1, m.window):
+            elif t.since_ack >= t.window:
                 self._ack()
 
     def on_command(self, payload: bytes) -> None:
@@ -585,8 +700,8 @@ class VirtualDevice:
     def _finish(self) -> None:
         t = self._transfer
         assert t is not None
-        t.close()
-        t.finishing = True
+        self._flush_log(t)
+        t.finishing = True  # no more chunks; the files are closed off the message thread
         self.status.state = "loading"
         if self.defer is None:
             self._verify_load_commit(t)
@@ -596,6 +711,8 @@ class VirtualDevice:
     def _verify_load_commit(self, t: _Transfer) -> None:
         m = t.manifest
         figures: dict[str, Any] = {}
+        with self._lock:
+            t.close()
         try:
             data = self._slot_path(t.slot).read_bytes()[: m.size]
             digest = hashlib.sha256(data).hexdigest()
@@ -680,20 +797,18 @@ class VirtualDevice:
 
     def _load(self, data: bytes, arena: int) -> tuple[_Loaded, float, float]:
         """Build the interpreter in ``arena`` bytes and run the self-test."""
-        from tflite_micro.python.tflite_micro import runtime
-
         device = self.limits.device
         if arena > self.limits.arena_budget:
             raise DeviceRefusedError(device, "fit", f"arena of {arena:,} B exceeds the RAM budget")
         # Building prints the runtime's reasons on file descriptor 2, which is redirected to
         # read them back; the redirection is process-wide, hence the lock. Inference runs
-        # outside it: the runtime releases the GIL while invoking, so several devices'
-        # self-tests run at once on separate interpreters.
+        # outside it, but the runtime keeps Python's interpreter lock while it invokes, so
+        # in one process inferences run one at a time and nothing else runs meanwhile.
         with RUNTIME_LOCK, tempfile.TemporaryFile() as log:
             try:
                 with _fd2_to(log.fileno()):
                     start = time.perf_counter()
-                    interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
+                    interpreter = _interpreter(data, arena)
                     load_ms = (time.perf_counter() - start) * 1000
                     inputs = _details(interpreter.get_input_details)
                     n_outputs = len(_details(interpreter.get_output_details))

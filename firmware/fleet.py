@@ -2,7 +2,8 @@
 
 Each device subscribes to its own ``manifest``, ``chunk`` and ``cmd`` topics; messages are
 dispatched by the topic's device level. Verifying, loading and self-testing an image run
-on a small worker pool, so the message thread keeps serving the other devices' chunks.
+on a small worker pool, and manifests (a signature to check, files to create) on a thread
+of their own, so the message thread keeps serving the other devices' chunks.
 
 Every device keeps its own interpreter of its running model (its arena included), as a
 real board does; ``benchmarks/deploy.py`` reports the memory that takes.
@@ -23,7 +24,6 @@ from tinyreg.firmware.protocol import (
     QOS_CONTROL,
     device_key,
     device_topic,
-    topic_device,
 )
 
 __all__ = ["Fleet", "replicate"]
@@ -63,7 +63,11 @@ class Fleet:
         self_test_runs: int = SELF_TEST_RUNS,
     ) -> None:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="device-load")
+        # one thread, so that a device's manifests are handled in the order they arrive
+        self.manifests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-manifest")
         self.devices: dict[str, VirtualDevice] = {}
+        # topic -> handler, so that a message costs one dictionary look-up to dispatch
+        self._routes: dict[str, Callable[[bytes], None]] = {}
         subscriptions: list[tuple[str, int]] = []
         for limits in devices:
             ident = limits.device
@@ -75,12 +79,18 @@ class Fleet:
                 defer=self._defer,
                 self_test_runs=self_test_runs,
             )
+            device = self.devices[ident]
             subscriptions += [
                 (device_topic(ident, "manifest"), QOS_CONTROL),
                 (device_topic(ident, "chunk"), QOS_CHUNK),
                 (device_topic(ident, "cmd"), QOS_CONTROL),
             ]
-        self.connection = Connection(broker, subscriptions, self._on_message, name="fleet")
+            self._routes[device_topic(ident, "manifest")] = self._later(device.on_manifest)
+            self._routes[device_topic(ident, "chunk")] = device.on_chunk
+            self._routes[device_topic(ident, "cmd")] = device.on_command
+        self.connection = Connection(
+            broker, subscriptions, self._on_message, name="fleet", fast=True
+        )
 
     def _publisher(self, ident: str) -> Callable[[str, bytes, int, bool], None]:
         def publish(leaf: str, payload: bytes, qos: int, retain: bool) -> None:
@@ -88,14 +98,19 @@ class Fleet:
 
         return publish
 
+    def _later(self, handler: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        def submit(payload: bytes) -> None:
+            self.manifests.submit(handler, payload)
+
+        return submit
+
     def _defer(self, work: Callable[[], None]) -> None:
         self.pool.submit(work)
 
     def _on_message(self, topic: str, payload: bytes) -> None:
-        ident, leaf = topic_device(topic)
-        device = self.devices.get(ident)
-        if device is not None:
-            device.handle(leaf, payload)
+        route = self._routes.get(topic)
+        if route is not None:
+            route(payload)
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect, then boot every device (each loads its committed model, if any).
@@ -110,6 +125,7 @@ class Fleet:
 
     def stop(self) -> None:
         """Finish pending loads and disconnect."""
+        self.manifests.shutdown(wait=True, cancel_futures=False)
         self.pool.shutdown(wait=True, cancel_futures=False)
         with contextlib.suppress(Exception):
             self.connection.stop()

@@ -9,8 +9,10 @@ from the device's acknowledgement bitmap, not from broker state).
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -45,6 +47,117 @@ def parse_broker(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
+_READ_BLOCK = 1 << 18
+
+
+class _Client(mqtt.Client):
+    """paho's client, reading the socket in blocks.
+
+    paho reads a packet with several small ``recv`` calls (the command byte, each byte of
+    the remaining length, then the rest) and goes back to ``select`` after each packet.
+    With thousands of 1 KiB chunk messages a second, those system calls are most of the
+    receiving thread's work. This client takes what the socket holds (up to 256 KiB) in one
+    call, serves paho's reads from it, and handles every whole packet it holds before
+    going back to ``select`` (which cannot see this buffer).
+
+    A message published from the network thread itself (an acknowledgement sent while a
+    chunk is handled) does not wake that thread through paho's socket pair: it is
+    running, and its next ``select`` waits for the socket to be writable since a packet
+    is queued. That saves a system call per message, and with it a release of the
+    interpreter lock that another thread could hold for milliseconds.
+
+    QoS 0 ``PUBLISH`` packets (the chunks) that the buffer holds whole are read here and
+    handed to ``direct_handler`` as (topic, payload), without paho's message object,
+    topic-filter matching and callback locks; every other packet goes through paho.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rbuf = b""
+        self._rpos = 0
+        self.direct_handler: Handler | None = None
+
+    def _packet_read(self) -> mqtt.MQTTErrorCode:
+        handler = self.direct_handler
+        if handler is None or self._in_packet["command"] != 0:
+            return super()._packet_read()
+        buf, pos, size = self._rbuf, self._rpos, len(self._rbuf)
+        handled = False
+        # MQTT 3.1.1 PUBLISH with QoS 0: 0x30 | DUP << 3 | RETAIN, remaining length
+        # (1-4 bytes, 7 bits each), topic length (2 bytes), topic, payload (no packet id)
+        while pos < size and buf[pos] & 0xF6 == 0x30:
+            start, length, shift = pos + 1, 0, 0
+            while start < size and shift < 28:
+                byte = buf[start]
+                start += 1
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+            else:
+                break  # the length is not all here (or is malformed: paho says so)
+            end = start + length
+            if end > size or length < 2:
+                break
+            topic_end = start + 2 + (buf[start] << 8 | buf[start + 1])
+            if topic_end > end:
+                break  # malformed: paho reports it
+            try:
+                topic = buf[start + 2 : topic_end].decode()
+            except UnicodeDecodeError:
+                break
+            pos = self._rpos = end
+            handled = True
+            handler(topic, buf[topic_end:end])
+        if not handled:
+            return super()._packet_read()
+        with self._msgtime_mutex:
+            self._last_bytes_received = time.monotonic()
+        return mqtt.MQTT_ERR_SUCCESS
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        pos = self._rpos
+        if pos >= len(self._rbuf):
+            block = super()._sock_recv(_READ_BLOCK)  # raises BlockingIOError when empty
+            if not block:
+                return block  # the broker closed the connection
+            self._rbuf, pos = block, 0
+        end = min(pos + bufsize, len(self._rbuf))
+        self._rpos = end
+        return self._rbuf[pos:end]
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while rc == mqtt.MQTT_ERR_SUCCESS and self._sock is not None:
+            if self._rpos >= len(self._rbuf):
+                break
+            rc = super().loop_read(1)
+        return rc
+
+    def _packet_queue(self, *args: Any, **kwargs: Any) -> mqtt.MQTTErrorCode:
+        if self._thread is None or threading.current_thread() is not self._thread:
+            return super()._packet_queue(*args, **kwargs)
+        # on the network thread: no wake-up needed, by this call or by another thread's
+        # while this one runs (the loop writes whatever is queued when it goes on)
+        wake, self._sockpairW = self._sockpairW, None
+        try:
+            return super()._packet_queue(*args, **kwargs)
+        finally:
+            self._sockpairW = wake
+
+    def _forget_buffer(self) -> None:
+        self._rbuf = b""
+        self._rpos = 0
+
+    def _create_socket(self) -> Any:
+        self._forget_buffer()  # bytes of an earlier connection are not this one's
+        return super()._create_socket()
+
+    def _sock_close(self) -> None:
+        self._forget_buffer()
+        super()._sock_close()
+
+
 class Connection:
     """One MQTT client with its subscriptions, reconnecting by itself.
 
@@ -53,6 +166,8 @@ class Connection:
         subscriptions: ``(topic filter, QoS)`` pairs, subscribed on every connection.
         on_message: Called with (topic, payload) on the network thread.
         name: A prefix for the client id.
+        fast: Use the client that reads the socket in blocks and hands QoS 0 messages
+            to ``on_message`` directly (:class:`_Client`); otherwise paho's own client.
 
     """
 
@@ -63,6 +178,7 @@ class Connection:
         on_message: Handler,
         *,
         name: str = "tinyreg",
+        fast: bool = False,
     ) -> None:
         self.broker = broker
         self.host, self.port = parse_broker(broker)
@@ -72,7 +188,7 @@ class Connection:
         self.connections = 0
         self._subscribed = threading.Event()
         self._pending_sub: int | None = None
-        self.client = mqtt.Client(
+        self.client = (_Client if fast else mqtt.Client)(
             CallbackAPIVersion.VERSION2,
             client_id=f"{name}-{uuid.uuid4().hex[:12]}",
             clean_session=True,
@@ -85,6 +201,8 @@ class Connection:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        if isinstance(self.client, _Client):
+            self.client.direct_handler = on_message
 
     def _on_connect(
         self,

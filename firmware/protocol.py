@@ -53,9 +53,11 @@ __all__ = [
     "load_or_create_key",
     "load_public_key",
     "pack_chunk",
+    "parse_chunk",
     "public_key_bytes",
     "sign_manifest",
     "topic_device",
+    "transfer_field",
     "unpack_chunk",
     "verify_manifest",
     "version_key",
@@ -268,16 +270,30 @@ def load_public_key(path: Path) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _transfer_bytes(transfer: str) -> bytes:
+def transfer_field(transfer: str) -> bytes:
+    """The transfer id as it appears in a chunk frame (16 bytes, NUL-padded).
+
+    Raises:
+        InputError: If the id is longer than 16 bytes.
+
+    """
     raw = transfer.encode()
     if len(raw) > 16:
         raise InputError("transfer id longer than 16 bytes")
     return raw.ljust(16, b"\0")
 
 
-def pack_chunk(transfer: str, index: int, data: bytes) -> bytes:
-    """One chunk frame: magic, transfer id, index, CRC-32 (big-endian), then the data."""
-    header = _CHUNK_HEADER.pack(_CHUNK_MAGIC, _transfer_bytes(transfer), index, zlib.crc32(data))
+def pack_chunk(transfer: str | bytes, index: int, data: bytes, crc: int | None = None) -> bytes:
+    """One chunk frame: magic, transfer id, index, CRC-32 (big-endian), then the data.
+
+    ``transfer`` may be given as :func:`transfer_field` bytes, and ``crc`` as the data's
+    CRC-32 when the sender already knows it (an image sent to many devices is checksummed
+    once).
+    """
+    field = transfer if isinstance(transfer, bytes) else transfer_field(transfer)
+    header = _CHUNK_HEADER.pack(
+        _CHUNK_MAGIC, field, index, zlib.crc32(data) if crc is None else crc
+    )
     return header + data
 
 
@@ -297,6 +313,33 @@ def unpack_chunk(frame: bytes) -> tuple[str, int, bytes]:
     if zlib.crc32(data) != crc:
         raise InputError(f"chunk {index}: CRC mismatch")
     return transfer.rstrip(b"\0").decode(errors="replace"), index, data
+
+
+def parse_chunk(frame: bytes) -> tuple[bytes, int, int, memoryview]:
+    """Read and check a chunk frame without copying its data.
+
+    >>> field, index, crc, data = parse_chunk(pack_chunk("t1", 2, b"data"))
+    >>> field == transfer_field("t1"), index, crc == zlib.crc32(b"data"), bytes(data)
+    (True, 2, True, b'data')
+
+    Returns:
+        The transfer field (16 bytes, see :func:`transfer_field`), the index, the CRC-32
+        and a view of the data (whose CRC matched).
+
+    Raises:
+        InputError: If the frame is short, has the wrong magic, or its CRC does not match.
+
+    """
+    try:
+        magic, transfer, index, crc = _CHUNK_HEADER.unpack_from(frame)
+    except struct.error as exc:
+        raise InputError("chunk frame shorter than its header") from exc
+    if magic != _CHUNK_MAGIC:
+        raise InputError("not a chunk frame")
+    data = memoryview(frame)[_CHUNK_HEADER.size :]
+    if zlib.crc32(data) != crc:
+        raise InputError(f"chunk {index}: CRC mismatch")
+    return transfer, index, crc, data
 
 
 def encode_bitmap(indices: Iterable[int], count: int) -> str:

@@ -22,6 +22,7 @@ import queue
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,7 @@ from tinyreg.firmware.protocol import (
     pack_chunk,
     sign_manifest,
     topic_device,
+    transfer_field,
     write_public_key,
 )
 from tinyreg.matchmaker import Matchmaker
@@ -74,6 +76,9 @@ __all__ = [
 KEY_ENV = "TINYREG_SIGNING_KEY"
 MODEL_PATH_ENV = "TINYREG_MODEL_PATH"
 KEY_FILE = "signing-key.pem"
+#: Windows of chunks the deployer keeps in flight per device: enough that the device's
+#: receiving thread always has chunks queued while acknowledgements travel back.
+IN_FLIGHT_WINDOWS = 4
 
 
 def signing_key_path(registry: Registry) -> Path:
@@ -162,8 +167,8 @@ class Deployer:
         key: The signing key; default: :func:`signing_key_path`, created on first use.
         agent: Who deploys (recorded); default: the user name.
         chunk_size: Bytes per chunk.
-        window: The device acknowledges every ``window`` chunks; up to two windows are in
-            flight.
+        window: The device acknowledges every ``window`` chunks; up to
+            :data:`IN_FLIGHT_WINDOWS` windows are in flight.
         parallel: Devices served at the same time.
         timeout: Seconds without progress after which a device counts as not answering.
         ack_wait: Seconds to wait for an acknowledgement before asking for one.
@@ -197,7 +202,7 @@ class Deployer:
         self._inboxes: dict[str, queue.Queue[tuple[str, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         subs = [(f"{TOPIC_ROOT}/+/ack", QOS_CONTROL), (f"{TOPIC_ROOT}/+/result", QOS_CONTROL)]
-        self.connection = Connection(broker, subs, self._on_message, name="deployer")
+        self.connection = Connection(broker, subs, self._on_message, name="deployer", fast=True)
         self._started = False
         #: Called with each chunk frame before it is published; may return changed bytes
         #: or ``None`` to drop it (used to inject faults in tests and benchmarks).
@@ -321,6 +326,10 @@ class Deployer:
                 if progress:
                     progress(Progress(device, "refused", 0, 0, 0, exc.reason))
 
+        # the image's chunks and their CRCs, cut once for every device
+        chunks = [data[i : i + self.chunk_size] for i in range(0, len(data), self.chunk_size)]
+        crcs = [zlib.crc32(chunk) for chunk in chunks]
+
         def one(device: str) -> DeploymentRecord:
             started = datetime.now(UTC)
             out = refused.get(device)
@@ -328,7 +337,7 @@ class Deployer:
                 manifest = self._manifest(
                     info, device, data, version, runtime_name, runtime_version, force
                 )
-                out = self._transfer(device, manifest, data, progress)
+                out = self._transfer(device, manifest, (chunks, crcs), progress)
             out.started = out.started or started
             out.ended = out.ended or datetime.now(UTC)
             return DeploymentRecord(
@@ -382,13 +391,17 @@ class Deployer:
         )
 
     def _transfer(
-        self, device: str, manifest: Manifest, data: bytes, progress: ProgressFn | None
+        self,
+        device: str,
+        manifest: Manifest,
+        image: tuple[list[bytes], list[int]],
+        progress: ProgressFn | None,
     ) -> _Outcome:
         inbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         with self._lock:
             self._inboxes[device] = inbox
         try:
-            return _Session(self, device, manifest, data, inbox, progress).run()
+            return _Session(self, device, manifest, image, inbox, progress).run()
         finally:
             with self._lock:
                 self._inboxes.pop(device, None)
@@ -402,19 +415,22 @@ class _Session:
         deployer: Deployer,
         device: str,
         manifest: Manifest,
-        data: bytes,
+        image: tuple[list[bytes], list[int]],
         inbox: queue.Queue[tuple[str, dict[str, Any]]],
         progress: ProgressFn | None,
     ) -> None:
         self.d = deployer
         self.device = device
         self.m = manifest
-        self.data = data
+        self.chunks, self.crcs = image  # the image cut in chunks, and their CRC-32s
+        self.tid = transfer_field(manifest.transfer)
+        self.chunk_topic = device_topic(device, "chunk")
         self.inbox = inbox
         self.progress = progress
         self.signed = sign_manifest(manifest, deployer.key)
         self.have: set[int] = set()
-        self.sent: set[int] = set()
+        self.sent: dict[int, int] = {}  # chunk index -> order of its latest sending
+        self.sends = 0
         self.resent = 0
         self.last_progress = time.monotonic()
         self._reported = -1
@@ -428,17 +444,17 @@ class _Session:
         self.d.connection.publish(device_topic(self.device, "manifest"), self.signed, QOS_CONTROL)
 
     def _send_chunk(self, index: int) -> None:
-        start = index * self.m.chunk_size
-        frame = pack_chunk(self.m.transfer, index, self.data[start : start + self.m.chunk_size])
+        frame = pack_chunk(self.tid, index, self.chunks[index], self.crcs[index])
         if index in self.sent:
             self.resent += 1
-        self.sent.add(index)
+        self.sends += 1
+        self.sent[index] = self.sends
         if self.d.chunk_filter is not None:
             changed = self.d.chunk_filter(self.device, index, frame)
             if changed is None:
                 return
             frame = changed
-        self.d.connection.publish(device_topic(self.device, "chunk"), frame, QOS_CHUNK)
+        self.d.connection.publish(self.chunk_topic, frame, QOS_CHUNK)
 
     def _sync(self) -> None:
         body = json.dumps({"op": "sync", "transfer": self.m.transfer}).encode()
@@ -468,12 +484,13 @@ class _Session:
                 break
         pending = deque(i for i in range(self.m.chunks) if i not in self.have)
         in_flight: set[int] = set()
+        arrived = 0  # the latest sending known to have reached the device
         window = self.m.window
         deploy_ms: float | None = None
         self._tell("transfer")
         # 2. chunks until the device holds them all and has verified the image
         while deploy_ms is None:
-            while pending and len(in_flight) < 2 * window:
+            while pending and len(in_flight) < IN_FLIGHT_WINDOWS * window:
                 index = pending.popleft()
                 self._send_chunk(index)
                 in_flight.add(index)
@@ -501,12 +518,15 @@ class _Session:
             if len(have - self.have) > 0:
                 self.last_progress = time.monotonic()
             self.have |= have
-            in_flight -= self.have
-            # chunks arrive in order: whatever was sent before the highest one held and is
-            # still missing was lost (or damaged) on the way; an answer to a sync means
-            # everything still in flight was lost
-            top = max(self.have) if self.have else -1
-            lost = {i for i in in_flight if i < top or body.get("sync")}
+            landed = in_flight & self.have
+            if landed:
+                arrived = max(arrived, max(self.sent[i] for i in landed))
+                in_flight -= landed
+            # chunks arrive in the order they were sent: whatever was sent before one the
+            # device holds and is still missing was lost (or damaged) on the way; an
+            # answer to a sync means everything still in flight was lost
+            sync = body.get("sync")
+            lost = {i for i in in_flight if sync or self.sent[i] < arrived}
             if lost:
                 in_flight -= lost
                 pending.extendleft(sorted(lost, reverse=True))

@@ -30,7 +30,7 @@ from tinyreg.firmware.protocol import (
 )
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
-from tinyreg.registry.deployer import Deployer, Progress
+from tinyreg.registry.deployer import IN_FLIGHT_WINDOWS, Deployer, Progress
 from tinyreg.registry.deployments import load_deployment_query
 
 OLD = "gesture-cnn-int8"  # what the devices run before each fault
@@ -409,8 +409,12 @@ def test_power_loss_mid_write_comes_back_on_the_previous_model(
         try:
             assert dep.deploy(OLD, [dev], force=True)[0].outcome == "committed"
 
+            # this chunk leaves once the device has acknowledged (and logged) at least 13
+            # chunks, i.e. after its acknowledgement of 16 (window 8)
+            plug = IN_FLIGHT_WINDOWS * 8 + 13
+
             def pull_the_plug(device: str, index: int, frame: bytes) -> bytes | None:
-                if index == 30 and proc.poll() is None:
+                if index == plug and proc.poll() is None:
                     os.kill(proc.pid, signal.SIGKILL)
                     proc.wait()
                 return frame

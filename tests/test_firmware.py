@@ -19,6 +19,7 @@ from tinyreg.firmware.device import DeviceLimits, VirtualDevice
 from tinyreg.firmware.fleet import replicate
 from tinyreg.firmware.protocol import (
     Manifest,
+    decode_bitmap,
     generate_key,
     pack_chunk,
     public_key_bytes,
@@ -130,17 +131,21 @@ def test_resume_drops_chunks_torn_by_a_power_loss(tmp_path: Path) -> None:
     device, _ = _device(tmp_path)
     manifest = _manifest(KWS, "kws", chunk=1024)
     _send(device, KWS, manifest, upto=9)
-    log = (tmp_path / "dev" / "transfer.log").read_text().splitlines()
-    assert [int(line.split()[0]) for line in log] == list(range(9))
-    with (tmp_path / "dev" / "transfer.log").open("a") as torn:  # a line cut by the power loss
-        torn.write("9 12")
+    text = (tmp_path / "dev" / "transfer.log").read_bytes()
+    lines = text.rstrip(b"\0").decode().splitlines()  # the log is preallocated, NUL-padded
+    # logged up to the last acknowledgement (window 4): chunk 8 is written but not logged
+    assert [int(line.split()[0]) for line in lines] == list(range(8))
+    with (tmp_path / "dev" / "transfer.log").open("r+b") as torn:  # a line cut by the power loss
+        torn.seek(len(text.rstrip(b"\0")))
+        torn.write(b"8 12")
     with (tmp_path / "dev" / "slot-a.bin").open("r+b") as image:  # chunk 2 half written
         image.seek(2 * 1024 + 10)
         image.write(b"\0" * 100)
     again, twin = _device(tmp_path)
     again.handle("manifest", sign_manifest(manifest, KEY))
     ack = twin.last("ack")
-    assert ack["count"] == 8  # 0..8 without the torn chunk 2
+    assert ack["count"] == 7  # 0..7 without the torn chunk 2; 8 was never logged
+    assert 2 not in decode_bitmap(ack["have"], manifest.chunks)
     for i in range(manifest.chunks):
         chunk = KWS[i * 1024 : (i + 1) * 1024]
         again.handle("chunk", pack_chunk(manifest.transfer, i, chunk))
@@ -177,3 +182,12 @@ def test_crc_of_a_chunk_frame_covers_the_data() -> None:
         from tinyreg.firmware.protocol import unpack_chunk
 
         unpack_chunk(bytes(frame))
+
+
+def test_the_resource_variable_count_is_the_runtimes() -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    from tinyreg.firmware.device import _resource_variables
+
+    for image in (KWS, GESTURE):
+        assert _resource_variables(image) == runtime.count_resource_variables(image)

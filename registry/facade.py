@@ -27,6 +27,7 @@ from rdflib.term import Node
 
 from tinyreg.ontology import ontology_graph, read_text
 from tinyreg.registry.arena import measure_arena
+from tinyreg.registry.bench import benchmark_iri
 from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
 from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
 from tinyreg.registry.errors import (
@@ -416,8 +417,9 @@ class Registry:
         return self._models(None)
 
     def delete_model(self, ident: str) -> str:
-        """Delete a model and everything said of it; returns its id."""
+        """Delete a model and everything said of it (its host benchmark too); returns its id."""
         iri = self.resolve("model", ident)
+        self.store.delete_graph(benchmark_iri(iri))
         self.store.delete_graph(iri)
         return iri[len(MODEL_PREFIX) :]
 

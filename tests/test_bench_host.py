@@ -81,6 +81,17 @@ def test_measuring_again_replaces_the_previous_benchmark(registry: Registry):
     assert ("https://w3id.org/tinyreg#runs" in predicates) and second.input_seed == 2
 
 
+def test_deleting_a_model_deletes_its_benchmark(registry: Registry):
+    kws = registry.add_model(KWS)
+    hello = registry.add_model(seed_model("Hello_World"))
+    bench_registered(registry.store, kws.iri, KWS.read_bytes(), runs=2)
+    kept = bench_registered(registry.store, hello.iri, HELLO.read_bytes(), runs=2)
+    registry.delete_model(kws.id)
+    assert not registry.store.has_graph(benchmark_iri(kws.iri))
+    assert list_benchmarks(registry.store) == [kept]
+    assert {g for g, _, _ in _benchmark_triples(registry)} == {benchmark_iri(hello.iri)}
+
+
 def test_bytes_other_than_the_registered_ones_are_refused(registry: Registry):
     model = registry.add_model(KWS)
     with pytest.raises(BenchmarkError) as refused:

@@ -67,10 +67,24 @@ from tinyreg.registry.profile import ProfileFacts, profile_facts
 from tinyreg.registry.td import load_td, td_to_graph
 from tinyreg.registry.tflite import ModelInfo, parse_tflite
 
-__all__ = ["DeviceLimits", "DeviceStatus", "Publish", "VirtualDevice", "runtime_ram_overhead"]
+__all__ = [
+    "Check",
+    "DeviceLimits",
+    "DeviceStatus",
+    "Publish",
+    "VirtualDevice",
+    "check_image",
+    "runtime_ram_overhead",
+]
 
 Publish = Callable[[str, bytes, int, bool], None]
 """Send a message on one of the device's topics: (leaf, payload, QoS, retain)."""
+
+Check = Callable[[Path, int, str, int, int, str], tuple[float, float]]
+"""Load and self-test an image elsewhere: (slot file, size, SHA-256, arena, self-test runs,
+device id) -> (load ms, median inference ms); raises :class:`DeviceRefusedError` with the
+stage and reason when the image fails. The fleet's checker runs :func:`check_image` in a
+worker process."""
 
 SELF_TEST_RUNS = 3
 _LOG_LINE_MAX = 22  # "<index> <CRC-32>\n" with two 32-bit numbers
@@ -347,6 +361,9 @@ class VirtualDevice:
         defer: How it runs the load and self-test off the message thread (called with a
             function of no arguments); ``None`` runs them at once.
         self_test_runs: Inferences of the self-test (their median is the reported latency).
+        check: How it loads and self-tests a received image somewhere else (a worker
+            process); ``None`` does it in this process. Either way the commit happens here;
+            with ``check``, the interpreter that answers ``infer`` is built on first use.
 
     """
 
@@ -359,8 +376,10 @@ class VirtualDevice:
         *,
         defer: Callable[[Callable[[], None]], None] | None = None,
         self_test_runs: int = SELF_TEST_RUNS,
+        check: Check | None = None,
     ) -> None:
         self.limits = limits
+        self.check = check
         self.directory = directory
         self.public_key = public_key
         self.publish = publish
@@ -688,10 +707,14 @@ class VirtualDevice:
     def _infer(self, body: dict[str, Any]) -> None:
         reply: dict[str, Any] = {"id": body.get("id"), "model": self.status.model}
         reply["version"] = self.status.version
-        if self._loaded is None:
-            reply["error"] = "no model running"
+        try:
+            loaded = self._interpreter_of_committed()
+        except DeviceRefusedError as exc:
+            loaded, reply["error"] = None, f"the running model does not load: {exc.detail}"
+        if loaded is None:
+            reply.setdefault("error", "no model running")
         else:
-            ms, outputs = self._loaded.invoke()
+            ms, outputs = loaded.invoke()
             reply.update(latency_ms=round(ms, 4), outputs=outputs)
         self._send("inference", reply)
 
@@ -726,7 +749,24 @@ class VirtualDevice:
                 self._send("ack", {"transfer": m.transfer, "verified": True, "count": m.chunks})
             if self.limits.operators:  # a firmware with a fixed operator set
                 self._check_operators(self._parse(data))
-            loaded, load_ms, inference_ms = self._load(data, m.arena_bytes)
+            loaded: _Loaded | None = None
+            if self.check is None:
+                loaded, load_ms, inference_ms = self._load(data, m.arena_bytes)
+            else:
+                if m.arena_bytes > self.limits.arena_budget:
+                    raise DeviceRefusedError(
+                        self.limits.device,
+                        "fit",
+                        f"arena of {m.arena_bytes:,} B exceeds the RAM budget",
+                    )
+                load_ms, inference_ms = self.check(
+                    self._slot_path(t.slot),
+                    m.size,
+                    m.sha256,
+                    m.arena_bytes,
+                    self.self_test_runs,
+                    self.limits.device,
+                )
             figures.update(
                 load_ms=round(load_ms, 4),
                 inference_ms=round(inference_ms, 4),
@@ -753,7 +793,7 @@ class VirtualDevice:
                 os.fsync(image.fileno())  # the image is on disk before the state names it
             _write_atomic(self._state_path, json.dumps(committed).encode())  # the commit
             self._committed = committed
-            self._loaded = loaded
+            self._loaded = loaded  # None after a worker's check: built on first ``infer``
             self._drop_transfer()
             self.status.last_error = None
             self._set_running(committed, figures["load_ms"], figures["inference_ms"])
@@ -796,35 +836,105 @@ class VirtualDevice:
                 )
 
     def _load(self, data: bytes, arena: int) -> tuple[_Loaded, float, float]:
-        """Build the interpreter in ``arena`` bytes and run the self-test."""
+        """Build the interpreter in ``arena`` bytes and run the self-test, in this process."""
         device = self.limits.device
         if arena > self.limits.arena_budget:
             raise DeviceRefusedError(device, "fit", f"arena of {arena:,} B exceeds the RAM budget")
-        # Building prints the runtime's reasons on file descriptor 2, which is redirected to
-        # read them back; the redirection is process-wide, hence the lock. Inference runs
-        # outside it, but the runtime keeps Python's interpreter lock while it invokes, so
-        # in one process inferences run one at a time and nothing else runs meanwhile.
-        with RUNTIME_LOCK, tempfile.TemporaryFile() as log:
-            try:
-                with _fd2_to(log.fileno()):
-                    start = time.perf_counter()
-                    interpreter = _interpreter(data, arena)
-                    load_ms = (time.perf_counter() - start) * 1000
-                    inputs = _details(interpreter.get_input_details)
-                    n_outputs = len(_details(interpreter.get_output_details))
-            except Exception as exc:
-                log.seek(0)
-                text = log.read().decode("utf-8", errors="replace")
-                raise DeviceRefusedError(device, "load", _reason(text, str(exc))) from exc
-        loaded = _Loaded(interpreter, inputs, n_outputs)
-        times: list[float] = []
-        outputs: list[list[float]] = []
+        with RUNTIME_LOCK:
+            loaded, load_ms = _build(data, arena, device)
+        return loaded, load_ms, _self_test(loaded, self.self_test_runs, device)
+
+    def _interpreter_of_committed(self) -> _Loaded | None:
+        """The running model's interpreter, built on first use when a worker tested it."""
+        c = self._committed
+        if self._loaded is None and c is not None:
+            data = self._slot_path(c["slot"]).read_bytes()[: c["size"]]
+            if hashlib.sha256(data).hexdigest() != c["sha256"]:
+                raise DeviceRefusedError(self.limits.device, "load", "active slot corrupt")
+            with RUNTIME_LOCK:
+                self._loaded, _ = _build(data, c["arena_bytes"], self.limits.device)
+        return self._loaded
+
+
+def _build(data: bytes, arena: int, device: str) -> tuple[_Loaded, float]:
+    """Build the interpreter of ``data`` in ``arena`` bytes; returns it and the milliseconds.
+
+    Building prints the runtime's reasons on file descriptor 2, which is redirected to read
+    them back; the redirection is process-wide, so a caller sharing its process with other
+    threads holds ``RUNTIME_LOCK``.
+
+    Raises:
+        DeviceRefusedError: Stage ``load``, with the runtime's reason.
+
+    """
+    with tempfile.TemporaryFile() as log:
         try:
-            for _ in range(self.self_test_runs):
-                ms, outputs = loaded.invoke()
-                times.append(ms)
+            with _fd2_to(log.fileno()):
+                start = time.perf_counter()
+                interpreter = _interpreter(data, arena)
+                load_ms = (time.perf_counter() - start) * 1000
+                inputs = _details(interpreter.get_input_details)
+                n_outputs = len(_details(interpreter.get_output_details))
         except Exception as exc:
-            raise DeviceRefusedError(device, "self-test", _reason(str(exc))) from exc
-        if not all(np.isfinite(v) for out in outputs for v in out):
-            raise DeviceRefusedError(device, "self-test", "the output is not finite")
-        return loaded, load_ms, statistics.median(times)
+            log.seek(0)
+            text = log.read().decode("utf-8", errors="replace")
+            raise DeviceRefusedError(device, "load", _reason(text, str(exc))) from exc
+    return _Loaded(interpreter, inputs, n_outputs), load_ms
+
+
+def _self_test(loaded: _Loaded, runs: int, device: str) -> float:
+    """Run ``runs`` inferences on zero inputs; returns their median milliseconds.
+
+    The runtime keeps Python's interpreter lock while it invokes, so in one process
+    inferences run one at a time and nothing else runs meanwhile; the fleet therefore runs
+    self-tests in worker processes (:func:`check_image`).
+
+    Raises:
+        DeviceRefusedError: Stage ``self-test``, when an inference fails or an output is
+            not finite.
+
+    """
+    times: list[float] = []
+    outputs: list[list[float]] = []
+    try:
+        for _ in range(max(1, runs)):
+            ms, outputs = loaded.invoke()
+            times.append(ms)
+    except Exception as exc:
+        raise DeviceRefusedError(device, "self-test", _reason(str(exc))) from exc
+    if not all(np.isfinite(v) for out in outputs for v in out):
+        raise DeviceRefusedError(device, "self-test", "the output is not finite")
+    return statistics.median(times)
+
+
+def check_image(
+    path: str, size: int, sha256: str, arena: int, runs: int, device: str
+) -> tuple[str, Any, Any]:
+    """Load and self-test the image in a slot file; what a fleet's worker process runs.
+
+    The slot is read again and checked against ``sha256``, so the bytes tested are the
+    bytes the device commits. Only plain values cross the process boundary.
+
+    Args:
+        path: The slot file.
+        size: The image's size (the slot may be longer).
+        sha256: The image's digest.
+        arena: The arena to build the interpreter in (already checked against the budget).
+        runs: Inferences of the self-test.
+        device: The device id, for the reasons.
+
+    Returns:
+        ``("ok", load_ms, inference_ms)``, or ``("refused", stage, reason)``.
+
+    """
+    try:
+        data = Path(path).read_bytes()[:size]
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return "refused", "verify", "the slot changed after it was verified"
+        # a worker runs one task at a time and no other thread writes on descriptor 2
+        loaded, load_ms = _build(data, arena, device)
+        return "ok", load_ms, _self_test(loaded, runs, device)
+    except DeviceRefusedError as exc:
+        return "refused", exc.stage, exc.detail
+    except OSError as exc:
+        return "refused", "load", f"the slot cannot be read: {exc.strerror or exc}"

@@ -653,10 +653,13 @@ def device_group() -> None:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=0),
     default=2,
     show_default=True,
-    help="Threads that verify, load and self-test images.",
+    help="Worker processes that load and self-test received images (the devices are "
+    "hosted in one process; its interpreter lock would stall them during inferences). "
+    "0 self-tests in the devices' process (also the fallback where processes cannot be "
+    "forked); workers end with the devices' process.",
 )
 @click.option(
     "--self-test-runs",
@@ -677,7 +680,9 @@ def device_run(
     """Run virtual devices until interrupted (Ctrl-C or SIGTERM).
 
     Each device enforces its TD's limits and runs models on the real TFLite Micro
-    interpreter; a restarted device comes back on its last committed model.
+    interpreter; a restarted device comes back on its last committed model. All devices
+    live in one process; received images are loaded and self-tested in --workers worker
+    processes before the device commits them.
     """
     import signal
     import threading

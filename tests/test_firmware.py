@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _paths import KG_DATA
-from tinyreg.firmware.device import DeviceLimits, VirtualDevice
-from tinyreg.firmware.fleet import replicate
+from _paths import KG_DATA, REPO
+from tinyreg.firmware.device import DeviceLimits, VirtualDevice, check_image
+from tinyreg.firmware.fleet import ImageChecker, image_checker, replicate
 from tinyreg.firmware.protocol import (
     Manifest,
     decode_bitmap,
@@ -66,9 +72,13 @@ def _manifest(data: bytes, model: str, version: str = "1", chunk: int = 512) -> 
     )
 
 
-def _device(tmp_path: Path, td: Path | dict[str, Any] = NANO) -> tuple[VirtualDevice, Twin]:
+def _device(
+    tmp_path: Path, td: Path | dict[str, Any] = NANO, check: ImageChecker | None = None
+) -> tuple[VirtualDevice, Twin]:
     twin = Twin()
-    device = VirtualDevice(DeviceLimits.from_td(td), tmp_path / "dev", public_key_bytes(KEY), twin)
+    device = VirtualDevice(
+        DeviceLimits.from_td(td), tmp_path / "dev", public_key_bytes(KEY), twin, check=check
+    )
     device.boot()
     return device, twin
 
@@ -191,3 +201,110 @@ def test_the_resource_variable_count_is_the_runtimes() -> None:
 
     for image in (KWS, GESTURE):
         assert _resource_variables(image) == runtime.count_resource_variables(image)
+
+
+# ------------------------------------------------------------------------ worker processes
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[ImageChecker]:
+    made = ImageChecker(1)
+    yield made
+    made.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_worker_process_self_tests_and_the_device_commits_and_answers(
+    tmp_path: Path, checker: ImageChecker
+) -> None:
+    device, twin = _device(tmp_path, check=checker)
+    _send(device, GESTURE, _manifest(GESTURE, "gesture"))
+    result = twin.last("result")
+    assert result["outcome"] == "committed", result
+    assert result["load_ms"] > 0 and result["inference_ms"] > 0
+    assert json.loads((tmp_path / "dev" / "state.json").read_text())["model"] == "gesture"
+    # the interpreter that answers is built in this process on the first inference
+    device.handle("cmd", b'{"op": "infer", "id": 1}')
+    answer = twin.last("inference")
+    assert answer["model"] == "gesture" and answer["latency_ms"] > 0 and answer["outputs"]
+    _send(device, KWS, _manifest(KWS, "kws", version="2"))
+    assert twin.last("result")["outcome"] == "committed"
+    device.handle("cmd", b'{"op": "infer", "id": 2}')
+    assert twin.last("inference")["model"] == "kws"  # the previous interpreter is gone
+    again, _ = _device(tmp_path)  # a reboot loads the committed model in its own process
+    assert again.status.model == "kws"
+
+
+def test_a_worker_refusal_keeps_the_previous_model(tmp_path: Path, checker: ImageChecker) -> None:
+    device, twin = _device(tmp_path, check=checker)
+    _send(device, GESTURE, _manifest(GESTURE, "gesture"))
+    lying = _manifest(KWS, "kws")
+    lying = Manifest(**{**lying.__dict__, "arena_bytes": 2000, "transfer": "lying"})
+    _send(device, KWS, lying)
+    result = twin.last("result")
+    assert result["outcome"] == "rolled_back" and result["stage"] == "load", result
+    assert result["reason"] and result["running"] == "gesture"
+    assert json.loads((tmp_path / "dev" / "state.json").read_text())["model"] == "gesture"
+    device.handle("cmd", b'{"op": "infer", "id": 1}')
+    assert twin.last("inference")["model"] == "gesture"
+
+
+def test_check_image_tests_the_bytes_it_reads(tmp_path: Path) -> None:
+    slot = tmp_path / "slot-a.bin"
+    slot.write_bytes(GESTURE + b"\0" * 100)  # a slot is longer than its image
+    arena = _manifest(GESTURE, "g").arena_bytes
+    digest = hashlib.sha256(GESTURE).hexdigest()
+    outcome, load_ms, inference_ms = check_image(str(slot), len(GESTURE), digest, arena, 2, "d")
+    assert outcome == "ok" and load_ms > 0 and inference_ms > 0
+    changed = check_image(str(slot), len(GESTURE), "0" * 64, arena, 2, "d")
+    assert changed[:2] == ("refused", "verify")
+    assert check_image(str(tmp_path / "none"), 1, digest, arena, 2, "d")[:2] == ("refused", "load")
+
+
+def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+    made = ImageChecker(1)
+    try:
+        (first,) = made.pids
+        os.kill(first, signal.SIGKILL)
+        device, twin = _device(tmp_path, check=made)
+        _send(device, GESTURE, _manifest(GESTURE, "gesture"))
+        assert twin.last("result")["outcome"] == "committed"
+        assert made.pids and first not in made.pids
+    finally:
+        made.close()
+
+
+def test_no_workers_checks_in_the_fleet_process() -> None:
+    assert image_checker(0) is None
+    started = image_checker(1)
+    assert started is not None and len(started.pids) == 1
+    started.close()
+
+
+def test_worker_processes_die_with_the_fleet_process() -> None:
+    code = (
+        "import sys, time\n"
+        "from tinyreg.firmware.fleet import ImageChecker\n"
+        "checker = ImageChecker(2)\n"
+        "print(*checker.pids, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    os.kill(proc.pid, signal.SIGKILL)  # a power loss: no shutdown code runs
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pids)

@@ -290,13 +290,18 @@ def _heatmap_size(rows: int, cols: int) -> tuple[float, float]:
     return (max(6.0, 3.2 + 0.6 * cols), max(3.5, 2.0 + 0.3 * rows))
 
 
-def _plot_matrix(data: ReportData) -> bytes:
+def _heatmap(data: ReportData) -> tuple[list[str], list[str], Any, Figure, Any]:
+    """Model IRIs (rows), device ids (columns), an empty grid, and a figure sized for them."""
     models = [m.iri for m in data.models]
     devices = [d.id for d in data.devices]
-    categories = list(_CATEGORY_COLOURS)
     grid = np.full((len(models), len(devices)), np.nan)
     fig = Figure(figsize=_heatmap_size(len(models), len(devices)))
-    ax = fig.add_subplot()
+    return models, devices, grid, fig, fig.add_subplot()
+
+
+def _plot_matrix(data: ReportData) -> bytes:
+    models, devices, grid, fig, ax = _heatmap(data)
+    categories = list(_CATEGORY_COLOURS)
     texts: list[tuple[int, int, str, str]] = []
     for i, model in enumerate(models):
         for j, device in enumerate(devices):
@@ -346,11 +351,7 @@ def _grid_axes(ax: Any, rows: Sequence[str], cols: Sequence[str]) -> None:
 
 def _plot_memory_use(data: ReportData, name: str, what: str) -> bytes:
     """Heatmap of need ÷ free memory (%) per pair, from the matchmaker's constraint figures."""
-    models = [m.iri for m in data.models]
-    devices = [d.id for d in data.devices]
-    grid = np.full((len(models), len(devices)), np.nan)
-    fig = Figure(figsize=_heatmap_size(len(models), len(devices)))
-    ax = fig.add_subplot()
+    models, devices, grid, fig, ax = _heatmap(data)
     for i, model in enumerate(models):
         for j, device in enumerate(devices):
             match = data.match(model, device)
@@ -466,11 +467,7 @@ def _plot_host_latency(data: ReportData) -> bytes:
 
 
 def _plot_estimated_latency(data: ReportData) -> bytes:
-    models = [m.iri for m in data.models]
-    devices = [d.id for d in data.devices]
-    grid = np.full((len(models), len(devices)), np.nan)
-    fig = Figure(figsize=_heatmap_size(len(models), len(devices)))
-    ax = fig.add_subplot()
+    models, devices, grid, fig, ax = _heatmap(data)
     for i, model in enumerate(models):
         for j, device in enumerate(devices):
             match = data.match(model, device)

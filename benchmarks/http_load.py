@@ -45,7 +45,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from _servers import start_server
 from fleet import FleetInfo, device_iri, model_iri, write_fleet
 
 from tinyreg.matchmaker import Matchmaker
@@ -254,51 +256,6 @@ def client_main(argv: list[str]) -> None:
 # ------------------------------------------------------------------ the run
 
 
-def _start_server(store_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINYREG_")}
-    env["TINYREG_TOKEN"] = TOKEN
-    command = [
-        sys.executable,
-        "-m",
-        "tinyreg.registry.cli",
-        "--store",
-        str(store_dir),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"tinyreg serve exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/.well-known/wot", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"tinyreg serve did not start:\n{log.read_text()}")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 LABELS = {
     "thing": "GET /things/{id}",
     "page": "GET /things?limit=100",
@@ -325,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         _log("2. baseline: the same calls through the Python API, in process")
         base_times = baseline(root / "store", args.devices, args.models, args.baseline_calls)
         _log("3. tinyreg serve + load client in a second process")
-        process, base = _start_server(root / "store", root / "server.log")
+        server = start_server(root / "store", root / "server.log", token=TOKEN, timeout=120)
+        base = server.base_url
         http: dict[str, dict[str, Any]] = {}
         try:
             for kind in LABELS:
@@ -348,8 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 http[kind] = json.loads(out.stdout.strip().splitlines()[-1])
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            server.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

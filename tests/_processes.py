@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -23,3 +26,16 @@ def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 10.0)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def run_cli(store: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``tinyreg ARGS`` in a new process on the store ``store``; output as text."""
+    env = {**os.environ, "TINYREG_STORE": str(store)}
+    return subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )

@@ -37,6 +37,7 @@ def start_server(
     token: str | None = None,
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
+    timeout: float = START_TIMEOUT,
 ) -> TinyregServer:
     """Run ``python -m tinyreg.registry.cli --store STORE serve`` and wait until it answers."""
     port = free_port()
@@ -64,7 +65,7 @@ def start_server(
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment)
     server = TinyregServer(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"tinyreg serve exited:\n{server.output()}")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _processes import run_cli as run
 
 from _paths import KG_DATA, SEED_MODELS, seed_model
 from tinyreg.matchmaker import Matchmaker
@@ -154,16 +152,6 @@ def test_find_model_file_by_sha256(registry: Registry):
 # --------------------------------------------------------------------------- CLI
 
 
-def run(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TINYREG_STORE": str(store)}
-    return subprocess.run(
-        [sys.executable, "-m", "tinyreg.registry.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_cli_bench_stores_and_reports(tmp_path: Path):

@@ -9,22 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from _processes import run_cli as run
 
 from _paths import KG_DATA, SEED_MODELS
 
 NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
-def run(store: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TINYREG_STORE": str(store)}
-    return subprocess.run(
-        [sys.executable, "-m", "tinyreg.registry.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,6 @@ import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,7 @@ from tinyreg.firmware.protocol import (
 from tinyreg.registry.arena import _LOCK as RUNTIME_LOCK
 from tinyreg.registry.arena import _fd2_to, _reason
 from tinyreg.registry.errors import DeviceRefusedError, InputError, TinyregError
+from tinyreg.registry.facade import REFERENCE_PREFIX, reference_texts
 from tinyreg.registry.model_rdf import runtime_iri
 from tinyreg.registry.namespaces import TR
 from tinyreg.registry.profile import ProfileFacts, profile_facts
@@ -93,10 +93,9 @@ _LOG_LINE_MAX = 22  # "<index> <CRC-32>\n" with two 32-bit numbers
 @cache
 def _runtime_tables() -> Graph:
     graph = Graph()
-    folder = resources.files("tinyreg.kg_data").joinpath("runtimes")
-    for entry in folder.iterdir():
-        if entry.name.endswith(".ttl"):
-            graph.parse(data=entry.read_text("utf-8"), format="turtle")
+    for name, text in reference_texts().items():
+        if name.startswith(REFERENCE_PREFIX):  # the runtime and core tables
+            graph.parse(data=text, format="turtle")
     return graph
 
 

@@ -1,10 +1,17 @@
 """The matchmaker: compatible model–device pairs, ranked and explained with numbers.
 
-Every constraint is a pattern of one SPARQL query (``matchmaker/queries/verdicts.rq``) run
+Every constraint is a pattern of one SPARQL query (``registry/queries/verdicts.rq``) run
 by the store: RAM, flash, sensors, operators, whether the runtime runs the model, and the
 user's own limits. The query works on device *profiles* (devices with identical figures
 share one, see :mod:`tinyreg.registry.profile`), so it touches hundreds of profiles rather
 than every device of a fleet; a second query expands the fitting profiles to devices.
+
+The registry keeps the query's fitting pairs as they register (the fit index,
+:mod:`tinyreg.registry.fits`). ``devices_for`` and ``models_for`` read their ranked answer
+from it, as a :class:`Matches` sequence that runs the verdict query only for the matches
+a caller reads (a page of 100 costs one query, a full list of 20,000 devices a few);
+``all_verdicts=True``, and an index that does not cover every model and profile, run the
+verdict query over every pair instead.
 
 >>> from tinyreg.registry import Registry
 >>> with Registry.open(in_memory=True) as reg:
@@ -14,11 +21,14 @@ than every device of a fleet; a second query expands the fitting profiles to dev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from itertools import accumulate
+from typing import Any, overload
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -31,17 +41,25 @@ from tinyreg.registry.model_rdf import TASK_IRIS
 from tinyreg.registry.namespaces import TR_IRI
 from tinyreg.registry.stores.base import inline_bindings, normalise_bindings
 
-__all__ = ["Constraint", "Match", "Matchmaker", "Verdict", "load_query"]
+__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Verdict", "load_query"]
 
 _INTEGER_KINDS = ("int8", "uint8", "int16x8")
+_CHUNK = 256  # matches turned into objects per verdict query while iterating
+
+log = logging.getLogger(__name__)
 
 
 @cache
 def load_query(name: str) -> str:
-    """Return the text of a packaged matchmaker query (``matchmaker/queries/NAME.rq``)."""
-    return (
-        resources.files("tinyreg.matchmaker").joinpath("queries", f"{name}.rq").read_text("utf-8")
-    )
+    """Return the text of a packaged query (``matchmaker/queries/NAME.rq``).
+
+    Queries the registry shares (the verdict query) come from ``registry/queries``.
+    """
+    for package in ("tinyreg.matchmaker", "tinyreg.registry"):
+        entry = resources.files(package).joinpath("queries", f"{name}.rq")
+        if entry.is_file():
+            return entry.read_text("utf-8")
+    raise FileNotFoundError(f"no packaged query {name}.rq")
 
 
 def _value(row: Mapping[str, Any], key: str) -> Any:
@@ -182,6 +200,123 @@ class Match:
             "metric": self.verdict.metric,
             "constraints": [c.to_dict() for c in self.verdict.constraints],
         }
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One ranked line of an index answer: a model on a profile, and how many devices."""
+
+    model: str
+    profile: str
+    size: int
+    device: str | None = None  # the one device (models_for); else the profile's devices
+
+
+def _rank_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The verdict query's order, for rows of the fit index.
+
+    That is ``ORDER BY ?softFloat ?latencyMs DESC(?metric) ?model ?profile``, with unbound
+    values first in ascending order and last in descending order.
+    """
+    latency, metric = row.get("latencyMs"), row.get("metric")
+    return (
+        bool(row.get("softFloat")),
+        latency is not None,
+        latency or 0.0,
+        metric is None,
+        -(metric or 0.0),
+        str(row["model"]),
+        str(row["profile"]),
+    )
+
+
+class Matches(Sequence[Match]):
+    """A ranked answer read from the fit index, turned into matches as they are read.
+
+    The ranking and the number of matches are known at once; the devices of a profile
+    and the verdicts with their constraint figures are read from the store for the
+    matches a caller looks at (an index, a slice, or iteration in chunks), and kept.
+
+    Args:
+        matchmaker: The matchmaker that answers the verdict queries.
+        entries: The ranked (model, profile, number of devices) lines.
+        max_latency_ms: The latency limit the answer was asked with, if any.
+
+    """
+
+    def __init__(
+        self, matchmaker: Matchmaker, entries: list[_Entry], max_latency_ms: float | None
+    ) -> None:
+        self._mm = matchmaker
+        self._entries = entries
+        self._starts = list(accumulate((e.size for e in entries), initial=0))
+        self._max_latency = max_latency_ms
+        self._devices: dict[str, list[str]] = {}
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> Match: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Match]: ...
+
+    def __getitem__(self, index: int | slice) -> Match | list[Match]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return self._range(start, stop)
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("match index out of range")
+        return self._range(position, position + 1)[0]
+
+    def __iter__(self) -> Iterator[Match]:
+        for start in range(0, len(self), _CHUNK):
+            yield from self._range(start, min(start + _CHUNK, len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Matches | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Matches: {len(self):,} ranked matches>"
+
+    def _range(self, start: int, stop: int) -> list[Match]:
+        if start >= stop:
+            return []
+        first = bisect_right(self._starts, start) - 1
+        last = bisect_left(self._starts, stop)
+        entries = self._entries[first:last]
+        self._load(entries)
+        matches: list[Match] = []
+        for number, entry in enumerate(entries, first):
+            base = self._starts[number]
+            devices = [entry.device] if entry.device else self._devices[entry.profile]
+            verdict = self._verdicts[(entry.model, entry.profile)]
+            for offset in range(max(start, base) - base, min(stop, base + entry.size) - base):
+                matches.append(Match(entry.model, devices[offset], verdict, base + offset + 1))
+        return matches
+
+    def _load(self, entries: list[_Entry]) -> None:
+        profiles = sorted(
+            {e.profile for e in entries if e.device is None and e.profile not in self._devices}
+        )
+        if profiles:
+            self._devices.update(self._mm._profile_devices(profiles))
+        pairs = sorted({(e.model, e.profile) for e in entries} - self._verdicts.keys())
+        if pairs:
+            for verdict in self._mm._pair_verdicts(pairs, self._max_latency):
+                self._verdicts[(verdict.model, verdict.profile)] = verdict
+            for pair in pairs:
+                if pair not in self._verdicts:
+                    raise NotFoundError("model", pair[0])
 
 
 @dataclass(frozen=True)
@@ -428,11 +563,15 @@ class Matchmaker:
 
     Args:
         registry: The registry whose models and devices are matched.
+        use_index: Read ranked answers from the fit index when it is complete; with
+            ``False`` every answer comes from the verdict query over every pair (the
+            same verdicts, slower at scale; benchmarks compare the two).
 
     """
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, use_index: bool = True) -> None:
         self.registry = registry
+        self.use_index = use_index
 
     # ------------------------------------------------------------------ queries
 
@@ -447,9 +586,36 @@ class Matchmaker:
         text: str | None = None,
         dataset: str | None = None,
     ) -> list[Verdict]:
-        # The user's constraints are tested with BOUND() in FILTERs, so they are written
-        # into the query as a VALUES block (engine-side substitution does not reach
-        # FILTERs); the pair keys stay bindings.
+        filters = self._filters(
+            only_fits=only_fits,
+            task=task,
+            min_metric=min_metric,
+            max_latency_ms=max_latency_ms,
+            text=text,
+            dataset=dataset,
+        )
+        query = load_query("verdicts")
+        if filters:
+            query = inline_bindings(query, normalise_bindings(filters))
+        rows = self.registry.store.select_values(query, bindings)
+        return [_verdict(row, max_latency_ms) for row in rows]
+
+    @staticmethod
+    def _filters(
+        *,
+        only_fits: bool,
+        task: str | None = None,
+        min_metric: float | None = None,
+        max_latency_ms: float | None = None,
+        text: str | None = None,
+        dataset: str | None = None,
+    ) -> dict[str, Node]:
+        """The user's constraints as values for the queries' FILTERs.
+
+        They are tested with BOUND() in FILTERs, so they are written into a query as a
+        VALUES block (engine-side substitution does not reach FILTERs); the pair keys
+        stay bindings.
+        """
         filters: dict[str, Node] = {}
         if only_fits:
             filters["onlyFits"] = Literal(True)
@@ -465,11 +631,7 @@ class Matchmaker:
             filters["text"] = Literal(text)
         if dataset:
             filters["datasetText"] = Literal(dataset)
-        query = load_query("verdicts")
-        if filters:
-            query = inline_bindings(query, normalise_bindings(filters))
-        rows = self.registry.store.select_values(query, bindings)
-        return [_verdict(row, max_latency_ms) for row in rows]
+        return filters
 
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
         if not profiles:
@@ -485,17 +647,107 @@ class Matchmaker:
             members.sort()
         return devices
 
-    def _device_profile(self, device: str) -> dict[str, Node]:
+    def _device_row(self, device: str) -> dict[str, Any]:
         iri = self.registry.resolve("device", device)
         rows = self.registry.store.select_values(
             load_query("device_profile"), {"device": URIRef(iri)}
         )
         if not rows:
             raise NotFoundError("device profile", device)
-        row = rows[0]
+        return rows[0]
+
+    @staticmethod
+    def _profile_keys(row: Mapping[str, Any]) -> dict[str, Node]:
         keys: dict[str, Node] = {key: URIRef(row[key]) for key in ("profile", "runtime", "release")}
         keys["family"] = Literal(row["family"])
         return keys
+
+    def _device_profile(self, device: str) -> dict[str, Node]:
+        return self._profile_keys(self._device_row(device))
+
+    # ------------------------------------------------------------------ fit index
+
+    def _index_ready(self) -> bool:
+        """Whether the fit index covers every model and profile (else: verdict query)."""
+        if not self.use_index:
+            return False
+        models, profiles = self.registry.fits.missing()
+        if models or profiles:
+            log.warning(
+                "the fit index does not cover %d model(s) and %d profile(s): answering "
+                "from the verdict query over every pair (`tinyreg reindex` brings the "
+                "index up to date)",
+                models,
+                profiles,
+            )
+            return False
+        return True
+
+    def _pair_verdicts(
+        self, pairs: Sequence[tuple[str, str]], max_latency_ms: float | None
+    ) -> list[Verdict]:
+        """The verdicts of some (model, profile) pairs, from one verdict query."""
+        values = " ".join(f"({URIRef(m).n3()} {URIRef(p).n3()})" for m, p in pairs)
+        query = load_query("verdicts").replace(
+            "WHERE {", f"WHERE {{ VALUES (?model ?profile) {{ {values} }}", 1
+        )
+        if max_latency_ms is not None:
+            latency = Literal(float(max_latency_ms), datatype=XSD.double)
+            query = inline_bindings(query, normalise_bindings({"maxLatency": latency}))
+        rows = self.registry.store.select_values(query)
+        return [_verdict(row, max_latency_ms) for row in rows]
+
+    def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
+        if not profiles:
+            return {}
+        values = " ".join(URIRef(p).n3() for p in profiles)
+        query = load_query("profile_counts").replace(
+            "WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1
+        )
+        return {
+            str(row["profile"]): int(row["devices"])
+            for row in self.registry.store.select_values(query)
+        }
+
+    def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
+        filters: dict[str, Node] = {}
+        if max_latency_ms is not None:
+            filters["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
+        query = load_query("fits_profiles")
+        if filters:
+            query = inline_bindings(query, normalise_bindings(filters))
+        rows = self.registry.store.select_values(query, {"model": URIRef(model)})
+        rows.sort(key=_rank_key)
+        counts = self._profile_counts([str(row["profile"]) for row in rows])
+        entries = [
+            _Entry(model, str(row["profile"]), counts[str(row["profile"])])
+            for row in rows
+            if counts.get(str(row["profile"]))
+        ]
+        return Matches(self, entries, max_latency_ms)
+
+    def _indexed_models_for(
+        self,
+        device: str,
+        row: Mapping[str, Any],
+        filters: dict[str, Node],
+        order: str,
+        max_latency_ms: float | None,
+    ) -> Matches:
+        bound = dict(filters)
+        bound.pop("onlyFits", None)
+        for key in ("clock", "cpmInt", "cpmFloat"):
+            if row.get(key) is not None:
+                bound[key] = Literal(row[key])
+        bound["fpu"] = Literal(bool(row["fpu"]))
+        query = inline_bindings(load_query("fits_models"), normalise_bindings(bound))
+        rows = self.registry.store.select_values(query, {"profile": URIRef(row["profile"])})
+        rows.sort(key=_rank_key)
+        if order == "metric":
+            rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
+        profile = str(row["profile"])
+        entries = [_Entry(str(r["model"]), profile, 1, device) for r in rows]
+        return Matches(self, entries, max_latency_ms)
 
     @staticmethod
     def _expand(
@@ -555,7 +807,7 @@ class Matchmaker:
         all_verdicts: bool = False,
         max_latency_ms: float | None = None,
         limit: int | None = None,
-    ) -> list[Match]:
+    ) -> Sequence[Match]:
         """Devices that can run a model, best first.
 
         Ranking: fitting pairs first, then float32-without-FPU last among equals, then by
@@ -568,13 +820,18 @@ class Matchmaker:
             limit: Return at most this many matches.
 
         Returns:
-            The ranked matches, one per device.
+            The ranked matches, one per device: a :class:`Matches` read from the fit
+            index (devices and constraint figures fetched as they are read), or a list
+            with ``limit``, with ``all_verdicts`` or when the index is incomplete.
 
         Raises:
             NotFoundError: If the model is unknown.
 
         """
         iri = self.registry.resolve("model", model)
+        if not all_verdicts and self._index_ready():
+            found = self._indexed_devices_for(iri, max_latency_ms)
+            return found[:limit] if limit is not None else found
         verdicts = self._verdicts(
             {"model": URIRef(iri)}, only_fits=not all_verdicts, max_latency_ms=max_latency_ms
         )
@@ -608,7 +865,7 @@ class Matchmaker:
         all_verdicts: bool = False,
         limit: int | None = None,
         order: str = "rank",
-    ) -> list[Match]:
+    ) -> Sequence[Match]:
         """Models that fit a device, best first.
 
         Ranking: fitting pairs first, float32 models on a core without FPU after the
@@ -627,7 +884,9 @@ class Matchmaker:
                 metric value, higher first; models without one last).
 
         Returns:
-            The ranked matches, one per model.
+            The ranked matches, one per model: a :class:`Matches` read from the fit index
+            (constraint figures fetched as they are read), or a list with ``limit``,
+            with ``all_verdicts`` or when the index is incomplete.
 
         Raises:
             NotFoundError: If the device is unknown.
@@ -637,7 +896,19 @@ class Matchmaker:
         if order not in ("rank", "metric"):
             raise InputError(f"unknown order {order!r}; use 'rank' or 'metric'")
         iri = self.registry.resolve("device", device)
-        keys = self._device_profile(iri)
+        row = self._device_row(iri)
+        if not all_verdicts and self._index_ready():
+            filters = self._filters(
+                only_fits=True,
+                task=task,
+                min_metric=min_metric,
+                max_latency_ms=max_latency_ms,
+                text=text,
+                dataset=dataset,
+            )
+            found = self._indexed_models_for(iri, row, filters, order, max_latency_ms)
+            return found[:limit] if limit is not None else found
+        keys = self._profile_keys(row)
         verdicts = self._verdicts(
             dict(keys),
             only_fits=not all_verdicts,

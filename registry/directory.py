@@ -474,7 +474,7 @@ class Directory:
             expires=now + timedelta(seconds=ttl) if ttl is not None else None,
         )
         _add_registration(graphs[iri], URIRef(iri), registration)
-        self.registry.store.replace_graphs({**graphs, STATE_GRAPH: _state_graph(now)})
+        self.registry.write_device_graphs({**graphs, STATE_GRAPH: _state_graph(now)})
         return Thing(iri, td, registration), previous
 
     def create(self, td: dict[str, Any]) -> Thing:

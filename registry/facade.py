@@ -36,9 +36,10 @@ from tinyreg.registry.errors import (
     NotFoundError,
     ThingDescriptionError,
 )
+from tinyreg.registry.fits import FitIndex, fits_graph_name
 from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
 from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
-from tinyreg.registry.profile import profile_facts, profile_graph
+from tinyreg.registry.profile import PROFILE_PREFIX, profile_facts, profile_graph
 from tinyreg.registry.requirements import (
     TABLES_QUERY,
     OperatorUse,
@@ -231,6 +232,7 @@ class Registry:
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
+        self.fits = FitIndex(store)
         self._tables: list[ReleaseTable] | None = None
         self._ensure_ontology()
 
@@ -271,7 +273,8 @@ class Registry:
     def refresh_requirements(self) -> int:
         """Derive again what every model needs from the runtime tables.
 
-        Run when the reference tables change (opening a registry does it by itself).
+        Run when the reference tables change (opening a registry does it by itself). The
+        fit index is built again afterwards, since every verdict may have changed.
 
         Returns:
             The number of models updated.
@@ -302,6 +305,7 @@ class Registry:
                 graph.remove((URIRef(model), predicate, None))
             graph += requirements_graph(model, ops, tables)
             self.store.replace_graph(model, graph)
+        self.fits.build(everything=True)
         return len(uses)
 
     @classmethod
@@ -395,7 +399,11 @@ class Registry:
         ]
         graph += requirements_graph(str(iri), uses, self.release_tables())
         runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
-        self.store.replace_graphs({str(iri): graph, str(runtime): runtime_graph})
+        # the model's old fitting profiles go in the same transaction; new ones follow
+        self.store.replace_graphs(
+            {str(iri): graph, str(runtime): runtime_graph, fits_graph_name(str(iri)): Graph()}
+        )
+        self.fits.index_models([str(iri)])
         return self.get_model(ident)
 
     def get_model(self, ident: str) -> ModelRecord:
@@ -420,6 +428,7 @@ class Registry:
         """Delete a model and everything said of it (its host benchmark too); returns its id."""
         iri = self.resolve("model", ident)
         self.store.delete_graph(benchmark_iri(iri))
+        self.fits.drop_model(iri)
         self.store.delete_graph(iri)
         return iri[len(MODEL_PREFIX) :]
 
@@ -490,8 +499,34 @@ class Registry:
 
         """
         iri, graphs = self.describe_device(source)
-        self.store.replace_graphs(graphs)
+        self.write_device_graphs(graphs)
         return self.get_device(iri)
+
+    def write_device_graphs(self, graphs: Mapping[str, Graph]) -> None:
+        """Write a device's graphs (from :meth:`describe_device`) in one transaction.
+
+        A profile never seen before is then added to the fit index.
+        """
+        self.store.replace_graphs(graphs)
+        self.fits.index_new_profiles(name for name in graphs if name.startswith(PROFILE_PREFIX))
+
+    def index_fits(
+        self, *, everything: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Bring the fit index up to date (after a bulk load), or rebuild it.
+
+        See :class:`tinyreg.registry.fits.FitIndex`. Registering models and devices
+        keeps the index up to date by itself.
+
+        Args:
+            everything: Drop the index and build it again.
+            progress: Called with (models done, models to do).
+
+        Returns:
+            The number of models indexed.
+
+        """
+        return self.fits.build(everything=everything, progress=progress)
 
     def describe_device(
         self, source: Path | str | bytes | dict[str, Any]
@@ -802,6 +837,7 @@ class Registry:
     def delete(self, ident: str) -> str:
         """Delete a model or device (by id or name); returns its IRI."""
         iri = self.locate(ident)
+        self.fits.drop_model(iri)
         self.store.delete_graph(iri)
         return iri
 

@@ -169,6 +169,9 @@ class TR(DefinedNamespace):
     operatorsOfferedBy: URIRef
     customOperator: URIRef
     kernelCodeTable: URIRef
+    fitsProfile: URIRef
+    indexedModel: URIRef
+    indexedProfile: URIRef
     runtime: URIRef
     runtimeRelease: URIRef
     # deployments
@@ -236,6 +239,7 @@ class DISCOVERY(DefinedNamespace):
     dateModified: URIRef
     expires: URIRef
     ttl: URIRef
+
 
 MODEL_PREFIX = "https://w3id.org/tinyreg/model/"
 DEVICE_PREFIX = "urn:tinyreg:device:"

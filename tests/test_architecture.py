@@ -22,6 +22,7 @@ LAYERS = {
     "reasoning": 2,
     "stores": 2,
     "profile": 3,
+    "fits": 3,
     "deployments": 3,
     "bench": 3,
     "requirements": 1,

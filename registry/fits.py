@@ -1,0 +1,220 @@
+"""The fit index: which device profiles each model fits, kept as models and devices register.
+
+The matchmaker's verdict query (``registry/queries/verdicts.rq``) decides whether a model
+fits a device profile. Answering "which models fit this board" with it means evaluating
+every model of the catalogue: over a second at 10,000 models. The fit index keeps its
+answers instead: when a model registers, the store runs the verdict query for that model
+against every profile and the fitting pairs are written as ``<model> tr:fitsProfile
+<profile>``, in the model's own graph ``urn:tinyreg:fits:<digest>``; when a device brings
+a profile never seen before, the query runs for that profile against every model. The
+store computes every verdict; Python only carries the fitting pairs into the index.
+
+Markers say what the index covers: ``<urn:tinyreg:fits> tr:indexedModel <model>`` (in the
+model's fits graph, so replacing it is atomic) and ``<urn:tinyreg:fits>
+tr:indexedProfile <profile>`` (in ``urn:tinyreg:fits:profiles``). The matchmaker reads
+the index only when every model and every profile is covered (:meth:`FitIndex.missing`,
+two counts, a few milliseconds at 10,000 models); otherwise it evaluates the verdict query
+as before. Profiles are named by a digest of their figures, so a profile never changes
+under its name; a change of the runtime tables re-derives every model's requirements and
+rebuilds the index (``Registry.refresh_requirements``). Data bulk-loaded around the
+registry (``GraphStore.bulk_load``) is covered by :meth:`FitIndex.build`
+(``tinyreg reindex``).
+
+>>> fits_graph_name("https://w3id.org/tinyreg/model/kws").startswith(FITS_PREFIX)
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from importlib import resources
+
+from rdflib import Graph, Literal, URIRef
+
+from tinyreg.registry.namespaces import TR
+from tinyreg.registry.stores.base import GraphStore, inline_bindings, normalise_bindings
+
+__all__ = ["FITS_PREFIX", "FITS_STATE", "PROFILE_MARKERS", "FitIndex", "fits_graph_name"]
+
+FITS_PREFIX = "urn:tinyreg:fits:"
+FITS_STATE = "urn:tinyreg:fits"
+PROFILE_MARKERS = "urn:tinyreg:fits:profiles"
+_BATCH = 200  # model fits graphs written per transaction by build()
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _query(name: str) -> str:
+    return resources.files("tinyreg.registry").joinpath("queries", f"{name}.rq").read_text("utf-8")
+
+
+@cache
+def _fits_query() -> str:
+    """``verdicts.rq`` restricted to fitting pairs (the only-fits filter inlined)."""
+    return inline_bindings(_query("verdicts"), normalise_bindings({"onlyFits": Literal(True)}))
+
+
+def fits_graph_name(model: str) -> str:
+    """The name of the graph that holds a model's fitting profiles and its marker."""
+    return FITS_PREFIX + hashlib.sha256(model.encode()).hexdigest()[:32]
+
+
+class FitIndex:
+    """Build and maintain the fit index of a store.
+
+    Args:
+        store: The registry's store.
+
+    """
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    # ------------------------------------------------------------------ reads
+
+    def missing(self) -> tuple[int, int]:
+        """How many models and profiles the index does not cover (``(0, 0)``: complete)."""
+        row = self.store.select_values(_query("fits_missing"))[0]
+        return int(row.get("models", 0)), int(row.get("profiles", 0))
+
+    def complete(self) -> bool:
+        """Whether every model and every profile of the store is indexed."""
+        return self.missing() == (0, 0)
+
+    def _fitting_profiles(self, model: str) -> list[str]:
+        rows = self.store.select_values(_fits_query(), {"model": URIRef(model)})
+        return sorted({str(row["profile"]) for row in rows})
+
+    def _fitting_models(self, profile: str) -> list[str]:
+        rows = self.store.select_values(_fits_query(), {"profile": URIRef(profile)})
+        return sorted({str(row["model"]) for row in rows})
+
+    def _unindexed(self, kind: str) -> list[str]:
+        return sorted(str(row["item"]) for row in self.store.select_values(_query(f"fits_{kind}")))
+
+    # ------------------------------------------------------------------ writes
+
+    @staticmethod
+    def _model_graph(model: str, profiles: Iterable[str]) -> Graph:
+        graph = Graph()
+        subject = URIRef(model)
+        for profile in profiles:
+            graph.add((subject, TR.fitsProfile, URIRef(profile)))
+        graph.add((URIRef(FITS_STATE), TR.indexedModel, subject))
+        return graph
+
+    def index_models(self, models: Iterable[str]) -> None:
+        """Compute and store the fitting profiles of some models (replacing what was kept)."""
+        for model in models:
+            self.store.replace_graphs(
+                {fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))}
+            )
+
+    def index_profiles(self, profiles: Iterable[str]) -> None:
+        """Add the models that fit some new profiles to the index, one update per profile.
+
+        Only models the index already covers get the new pairs: a model not yet indexed
+        gets every pair when it is (its own verdicts cover every profile).
+        """
+        for profile in profiles:
+            models = set(self._fitting_models(profile))
+            indexed = {
+                str(row["item"]) for row in self.store.select_values(_query("fits_indexed_models"))
+            }
+            triples = "\n".join(
+                f"GRAPH <{fits_graph_name(m)}> {{ <{m}> <{TR.fitsProfile}> <{profile}> }}"
+                for m in sorted(models & indexed)
+            )
+            self.store.update(
+                f"INSERT DATA {{ {triples}\n GRAPH <{PROFILE_MARKERS}> "
+                f"{{ <{FITS_STATE}> <{TR.indexedProfile}> <{profile}> }} }}"
+            )
+
+    def index_new_profiles(self, profiles: Iterable[str]) -> None:
+        """Index those of ``profiles`` the index does not cover yet."""
+        todo = [p for p in profiles if not self.has_profile(p)]
+        if todo:
+            self.index_profiles(todo)
+
+    def has_profile(self, profile: str) -> bool:
+        """Whether a profile is covered by the index."""
+        return self.store.ask(
+            f"ASK {{ <{FITS_STATE}> <{TR.indexedProfile}> ?profile }}", {"profile": URIRef(profile)}
+        )
+
+    def build(
+        self,
+        *,
+        everything: bool = False,
+        workers: int = 2,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Index what the index does not cover (or, with ``everything``, all again).
+
+        Each model's verdicts against every profile are computed by the store (in
+        ``workers`` threads: the embedded store evaluates queries without holding
+        Python's interpreter lock); fits graphs are written ``200`` per transaction,
+        then the profiles are marked. Without ``everything``, profiles not yet covered
+        are indexed against the models already covered first, then the models not yet
+        covered against every profile.
+
+        Args:
+            everything: Drop the index and build it from scratch.
+            workers: Threads that run verdict queries.
+            progress: Called with (models done, models to do) as the work goes.
+
+        Returns:
+            The number of models indexed.
+
+        """
+        if everything:
+            self.clear()
+        profiles = self._unindexed("unindexed_profiles")
+        models = self._unindexed("unindexed_models")
+        if profiles and len(profiles) * 4 < len(models) + len(profiles) and not everything:
+            # few new profiles: cheaper to add them to the indexed models
+            self.index_profiles(profiles)
+            profiles = []
+        self._index_many(models, workers, progress)
+        if profiles:
+            markers = Graph()
+            for profile in profiles:
+                markers.add((URIRef(FITS_STATE), TR.indexedProfile, URIRef(profile)))
+            known = self.store.get_graph(PROFILE_MARKERS)
+            self.store.replace_graphs({PROFILE_MARKERS: known + markers})
+        return len(models)
+
+    def _index_many(
+        self, models: Sequence[str], workers: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        done = 0
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for start in range(0, len(models), _BATCH):
+                batch = models[start : start + _BATCH]
+                fits = pool.map(self._fitting_profiles, batch)
+                self.store.replace_graphs(
+                    {
+                        fits_graph_name(m): self._model_graph(m, profiles)
+                        for m, profiles in zip(batch, fits, strict=True)
+                    }
+                )
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(models))
+
+    def drop_model(self, model: str) -> None:
+        """Remove a model from the index (when the model is deleted or replaced)."""
+        self.store.delete_graph(fits_graph_name(model))
+
+    def clear(self) -> None:
+        """Drop the whole index."""
+        self.store.update(
+            f"DELETE WHERE {{ GRAPH ?g {{ <{FITS_STATE}> <{TR.indexedModel}> ?m }} }} ;\n"
+            f"DROP SILENT GRAPH <{PROFILE_MARKERS}>"
+        )
+        self.store.update(f"DELETE WHERE {{ GRAPH ?g {{ ?m <{TR.fitsProfile}> ?p }} }}")

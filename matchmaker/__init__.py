@@ -5,6 +5,6 @@
 'Matchmaker'
 """
 
-from tinyreg.matchmaker.engine import Constraint, Match, Matchmaker, Verdict, load_query
+from tinyreg.matchmaker.engine import Constraint, Match, Matches, Matchmaker, Verdict, load_query
 
-__all__ = ["Constraint", "Match", "Matchmaker", "Verdict", "load_query"]
+__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Verdict", "load_query"]

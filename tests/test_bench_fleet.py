@@ -7,14 +7,13 @@ query needs, and the matchmaker's answers are consistent with the devices' profi
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from _fleet import load_fleet_module
 from rdflib import URIRef
 
 from _paths import REPO
@@ -27,19 +26,7 @@ MODELS = 50
 TR = "https://w3id.org/tinyreg#"
 
 
-def _load_fleet_module() -> ModuleType:
-    name = "tinyreg_bench_fleet"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "fleet.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-fleet = _load_fleet_module()
+fleet = load_fleet_module()
 
 
 @pytest.fixture(scope="module")

@@ -479,3 +479,17 @@ def test_cli_match_and_explain(tmp_path: Path):
     assert missing.returncode == 1 and "no-such-model" in missing.stderr
     usage = _cli(store, "match")
     assert usage.returncode == 2 and "exactly one" in usage.stderr
+
+
+def test_fit_index_gives_the_verdict_query_answers(matchmaker: Matchmaker) -> None:
+    """Every ranked answer read from the fit index equals the verdict query's, match by match."""
+    reg = matchmaker.registry
+    assert reg.fits.missing() == (0, 0)
+    scan = Matchmaker(reg, use_index=False)
+    for model in reg.list_models():
+        assert list(matchmaker.devices_for(model.id)) == scan.devices_for(model.id), model.id
+    for device in reg.list_devices():
+        assert list(matchmaker.models_for(device.id)) == scan.models_for(device.id), device.id
+        assert list(matchmaker.models_for(device.id, task="classification")) == (
+            scan.models_for(device.id, task="classification")
+        )

@@ -1,0 +1,220 @@
+"""The fit index: kept up to date by registration, and giving the verdict query's answers.
+
+Answers read from the index (``Matchmaker(reg)``) are compared, match by match (device,
+rank, verdict with every constraint figure), with the answers of the verdict query over
+every pair (``Matchmaker(reg, use_index=False)``) on a bulk-loaded synthetic fleet and on a
+registry filled through the API.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _fleet import load_fleet_module
+from rdflib import URIRef
+
+from _paths import KG_DATA
+from tinyreg.matchmaker import Matches, Matchmaker
+from tinyreg.registry import Registry
+from tinyreg.registry.fits import FITS_STATE, fits_graph_name
+from tinyreg.registry.namespaces import TR
+from tinyreg.registry.stores import OxigraphStore
+
+fleet = load_fleet_module()
+DEVICES = 600
+MODELS = 60
+
+
+@pytest.fixture(scope="module")
+def indexed_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Any]]:
+    root = tmp_path_factory.mktemp("fits")
+    nq = root / "fleet.nq"
+    info = fleet.write_fleet(nq, DEVICES, MODELS, board_type_count=40)
+    reg = Registry(OxigraphStore(root / "store"))
+    reg.store.bulk_load(nq, rdf_format="nq")
+    try:
+        yield reg, info
+    finally:
+        reg.close()
+
+
+def test_bulk_load_leaves_the_index_incomplete_and_the_answers_right(
+    indexed_fleet: tuple[Registry, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    reg, info = indexed_fleet
+    assert reg.fits.missing() == (MODELS, info.profiles)
+    mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
+    model = fleet.model_iri(3)
+    with caplog.at_level(logging.WARNING, logger="tinyreg.matchmaker.engine"):
+        fallback = mm.devices_for(model)
+    assert "tinyreg reindex" in caplog.text
+    assert isinstance(fallback, list) and fallback == scan.devices_for(model)
+
+    done: list[tuple[int, int]] = []
+    assert reg.index_fits(progress=lambda n, total: done.append((n, total))) == MODELS
+    assert done[-1] == (MODELS, MODELS)
+    assert reg.fits.missing() == (0, 0)
+    assert reg.index_fits() == 0  # nothing left to do
+
+
+def test_index_answers_equal_the_verdict_query_on_a_fleet(
+    indexed_fleet: tuple[Registry, Any],
+) -> None:
+    reg, info = indexed_fleet
+    if reg.fits.missing() != (0, 0):
+        reg.index_fits()
+    mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
+    fitting = 0
+    for i in range(MODELS):
+        model = fleet.model_iri(i)
+        indexed = mm.devices_for(model)
+        assert isinstance(indexed, Matches)
+        expected = scan.devices_for(model)
+        assert len(indexed) == len(expected)
+        assert list(indexed) == expected, model
+        fitting += len(expected)
+        limited = mm.devices_for(model, max_latency_ms=5.0)
+        assert list(limited) == scan.devices_for(model, max_latency_ms=5.0)
+    assert 0 < fitting < MODELS * DEVICES  # some pairs fit, some do not
+    for i in range(0, DEVICES, 15):
+        device = fleet.device_iri(i)
+        assert list(mm.models_for(device)) == scan.models_for(device), device
+        for options in (
+            {"task": "classification"},
+            {"min_metric": 0.8},
+            {"max_latency_ms": 20.0},
+            {"text": "synthetic-1"},
+            {"order": "metric"},
+            {"limit": 5},
+        ):
+            assert list(mm.models_for(device, **options)) == scan.models_for(
+                device, **options
+            ), (device, options)
+
+
+def test_matches_is_a_ranked_sequence_read_as_needed(
+    indexed_fleet: tuple[Registry, Any],
+) -> None:
+    reg, _ = indexed_fleet
+    if reg.fits.missing() != (0, 0):
+        reg.index_fits()
+    mm = Matchmaker(reg)
+    model = max(
+        (fleet.model_iri(i) for i in range(MODELS)), key=lambda m: len(mm.devices_for(m))
+    )
+    found = mm.devices_for(model)
+    assert isinstance(found, Matches) and len(found) > 20
+    everything = list(found)
+    assert [m.rank for m in everything] == list(range(1, len(found) + 1))
+    assert len({m.device for m in everything}) == len(found)
+    assert all(m.fits for m in everything)
+    assert found[0] == everything[0] and found[-1] == everything[-1]
+    assert found[5:17] == everything[5:17]
+    assert found[::7] == everything[::7]
+    assert found[len(found) :] == []
+    assert mm.devices_for(model, limit=10) == everything[:10]
+    with pytest.raises(IndexError):
+        found[len(found)]
+    assert found == everything and found != everything[:-1]
+    assert "ranked matches" in repr(found)
+    # a page reads the devices of its profiles only
+    fresh = mm.devices_for(model)
+    assert fresh[:3] == everything[:3]
+    assert len(fresh._devices) <= 3
+
+
+def _td(name: str, ram: int) -> dict[str, Any]:
+    td = json.loads((KG_DATA / "devices" / f"{name}.td.jsonld").read_text())
+    td["id"] = f"{td['id']}-variant-{ram}"
+    td["title"] = f"{td['title']} ({ram} B RAM)"
+    td["ram"]["capacityBytes"] = ram
+    return td
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = Registry(OxigraphStore(tmp_path_factory.mktemp("fits-api") / "store"))
+    report = reg.import_path(KG_DATA)
+    assert report.refused == []
+    try:
+        yield reg
+    finally:
+        reg.close()
+
+
+def _fits(reg: Registry, model: str) -> set[str]:
+    rows = reg.store.select_values(
+        f"SELECT ?p WHERE {{ ?m <{TR.fitsProfile}> ?p }}", {"m": URIRef(model)}
+    )
+    return {str(r["p"]) for r in rows}
+
+
+def test_registration_keeps_the_index_complete(registry: Registry, tmp_path: Path) -> None:
+    reg = registry
+    mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
+    assert reg.fits.missing() == (0, 0)
+    models = [m.iri for m in reg.list_models()]
+    devices = [d.id for d in reg.list_devices()]
+    for model in models:
+        assert list(mm.devices_for(model)) == scan.devices_for(model)
+    for device in devices:
+        assert list(mm.models_for(device)) == scan.models_for(device)
+
+    # a device with a profile never seen before: the profile is indexed at once
+    td = _td("arduino-nano-33-ble-sense", 300_000)
+    path = tmp_path / "variant.td.jsonld"
+    path.write_text(json.dumps(td))
+    device = reg.add_device(path).id
+    assert reg.fits.missing() == (0, 0)
+    assert list(mm.models_for(device)) == scan.models_for(device)
+    assert len(mm.models_for(device)) > 0
+    kws = reg.resolve("model", "kws-dscnn-int8")
+    assert device in {m.device for m in mm.devices_for(kws)}
+
+    # registering a model again replaces its pairs; deleting it removes them
+    before = _fits(reg, kws)
+    assert before
+    reg.add_model(KG_DATA / "models" / "kws-dscnn-int8.tflite")
+    assert _fits(reg, kws) == before and reg.fits.missing() == (0, 0)
+    reg.delete_model(kws)
+    assert _fits(reg, kws) == set()
+    assert not reg.store.has_graph(fits_graph_name(kws))
+    assert reg.fits.missing() == (0, 0)
+    assert all(m.model != kws for m in mm.models_for(device))
+    reg.add_model(KG_DATA / "models" / "kws-dscnn-int8.tflite")
+    assert _fits(reg, kws) == before
+    assert list(mm.devices_for(kws)) == scan.devices_for(kws)
+
+    # the generic delete drops the model's pairs too
+    reg.delete("kws-dscnn-int8")
+    assert _fits(reg, kws) == set() and reg.fits.missing() == (0, 0)
+    reg.add_model(KG_DATA / "models" / "kws-dscnn-int8.tflite")
+
+
+def _profile(reg: Registry, device: str) -> str:
+    rows = reg.store.select_values(
+        f"SELECT ?p WHERE {{ ?d <{TR.hasProfile}> ?p }}", {"d": URIRef(device)}
+    )
+    return str(rows[0]["p"])
+
+
+def test_an_unindexed_profile_is_noticed_and_rebuilding_restores_it(registry: Registry) -> None:
+    reg = registry
+    profile = _profile(reg, reg.list_devices()[0].id)
+    reg.store.update(
+        f"DELETE WHERE {{ GRAPH ?g {{ <{FITS_STATE}> <{TR.indexedProfile}> <{profile}> }} }}"
+    )
+    assert reg.fits.missing() == (0, 1)
+    assert reg.index_fits() == 0
+    assert reg.fits.missing() == (0, 0)
+    counts = len(reg.store.select_values(f"SELECT ?m ?p WHERE {{ ?m <{TR.fitsProfile}> ?p }}"))
+    assert reg.index_fits(everything=True) == len(reg.list_models())
+    after = len(reg.store.select_values(f"SELECT ?m ?p WHERE {{ ?m <{TR.fitsProfile}> ?p }}"))
+    assert after == counts and reg.fits.missing() == (0, 0)
+    assert reg.refresh_requirements() > 0
+    assert reg.fits.missing() == (0, 0)

@@ -521,6 +521,34 @@ def match_cmd(
     _emit_records(fmt, MATCH_COLUMNS, [_match_row(m) for m in matches])
 
 
+@cli.command("reindex")
+@click.option("--all", "everything", is_flag=True, help="Drop the fit index and build it again.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@pass_ctx
+def reindex_cmd(state: _Context, everything: bool, quiet: bool) -> None:
+    """Bring the matchmaker's fit index up to date (after a bulk load), or rebuild it.
+
+    Registering models and devices keeps the index up to date by itself; data loaded
+    into the store around the registry is not in it until this runs. Until then the
+    matchmaker answers from its verdict query over every pair (the same answers, slower).
+    """
+    registry = state.registry
+    models, profiles = registry.fits.missing()
+    if not everything and not (models or profiles):
+        _echo("fit index: up to date")
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc="index", unit="model", disable=quiet, file=sys.stderr) as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        indexed = registry.index_fits(everything=everything, progress=step)
+    _echo(f"fit index: {indexed} model(s) indexed; every model and profile covered")
+
+
 @cli.command("explain")
 @click.argument("model")
 @click.argument("device")

@@ -127,3 +127,13 @@ def test_killed_import_leaves_whole_resources_only(tmp_path: Path):
             assert model["runnable"] is (model["arena_bytes"] is not None)
         checked = run(store, "check", "--no-owl")
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_reindex(store: Path):
+    up_to_date = run(store, "reindex")
+    assert up_to_date.returncode == 0, up_to_date.stderr
+    assert "up to date" in up_to_date.stdout
+    rebuilt = run(store, "reindex", "--all", "--quiet")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "model(s) indexed" in rebuilt.stdout
+    assert "reindex" in run(store, "--help").stdout

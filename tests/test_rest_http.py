@@ -578,6 +578,13 @@ def test_models_and_matching_match_the_python_api(
     explain = client.get(
         "/match/explain", params={"model": ident, "device": "sparkfun-edge"}
     ).json()
+    fitting = client.get("/match/models", params={"device": "arduino-nano-33-ble-sense"})
+    assert fitting.headers["x-total-count"] == str(len(fitting.json()))
+    page = client.get(
+        "/match/devices", params={"model": ident, "all_verdicts": True, "offset": 1, "limit": 1}
+    )
+    assert page.headers["x-total-count"] == str(len(devices)) and len(devices) >= 2
+    assert page.json() == devices[1:2]
 
     # the same calls through the Python API on the same data give the same JSON (the
     # server's embedded store is locked by its process, so the data is registered again)
@@ -590,6 +597,7 @@ def test_models_and_matching_match_the_python_api(
         assert models == [
             m.to_dict() for m in mm.models_for("arduino-nano-33-ble-sense", all_verdicts=True)
         ]
+        assert fitting.json() == [m.to_dict() for m in mm.models_for("arduino-nano-33-ble-sense")]
         expected = mm.explain(ident, "sparkfun-edge")
         assert explain == {**expected.to_dict(), "text": expected.explain()}
 

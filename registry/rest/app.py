@@ -12,7 +12,7 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import format_datetime
 from pathlib import PurePath
@@ -25,7 +25,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from tinyreg.matchmaker import Matchmaker
+from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry.cards import ModelCard, card_from_mapping, slugify
 from tinyreg.registry.directory import Directory, Page, TDSchema, Thing, merge_diff
 from tinyreg.registry.errors import (
@@ -153,6 +153,22 @@ def _json(
     return Response(json.dumps(data), status_code=status, media_type=media, headers=headers)
 
 
+async def _match_page(found: Sequence[Match], offset: int, limit: int | None) -> Response:
+    """A page of a ranked answer as JSON, with the answer's size in ``X-Total-Count``.
+
+    A ranked answer read from the fit index fetches the page's devices and verdicts
+    only, in a worker thread like every store call.
+    """
+
+    def page() -> list[dict[str, Any]]:
+        stop = len(found) if limit is None else offset + limit
+        return [m.to_dict() for m in found[offset:stop]]
+
+    body = json.dumps(await run_in_threadpool(page))
+    headers = {"X-Total-Count": str(len(found))}
+    return Response(body, media_type="application/json", headers=headers)
+
+
 def _media(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -223,7 +239,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
-            expose_headers=["Location", "Link", "ETag"],
+            expose_headers=["Location", "Link", "ETag", "X-Total-Count"],
         )
 
     def readable(path: str, **options: Any) -> Callable[[F], F]:
@@ -502,16 +518,20 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         all_verdicts: bool = False,
         max_latency_ms: Annotated[float | None, Query(gt=0)] = None,
         limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Response:
-        """Devices that can run a model, best first (``Match.to_dict()`` objects)."""
-        matches = await call(
+        """Devices that can run a model, best first (``Match.to_dict()`` objects).
+
+        ``offset`` and ``limit`` choose a page of the ranking; ``X-Total-Count`` gives the
+        number of matches.
+        """
+        found = await call(
             s.matchmaker.devices_for,
             model,
             all_verdicts=all_verdicts,
             max_latency_ms=max_latency_ms,
-            limit=limit,
         )
-        return _json([m.to_dict() for m in matches])
+        return await _match_page(found, offset, limit)
 
     @readable("/match/models", tags=["match"])
     async def match_models(
@@ -525,9 +545,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         all_verdicts: bool = False,
         limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
         order: Annotated[str, Query(pattern="^(rank|metric)$")] = "rank",
+        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Response:
-        """Models that fit a device, best first (``Match.to_dict()`` objects)."""
-        matches = await call(
+        """Models that fit a device, best first (``Match.to_dict()`` objects).
+
+        ``offset`` and ``limit`` choose a page of the ranking; ``X-Total-Count`` gives the
+        number of matches.
+        """
+        found = await call(
             s.matchmaker.models_for,
             device,
             task=task,
@@ -536,10 +561,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             text=text,
             dataset=dataset,
             all_verdicts=all_verdicts,
-            limit=limit,
             order=order,
         )
-        return _json([m.to_dict() for m in matches])
+        return await _match_page(found, offset, limit)
 
     @readable("/match/explain", tags=["match"])
     async def match_explain(

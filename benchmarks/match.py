@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet import FleetInfo, device_iri, model_iri, write_fleet
 
-from tinyreg.matchmaker import Matchmaker, load_query
+from tinyreg.matchmaker import Matches, Matchmaker, load_query
 from tinyreg.matchmaker.engine import Match, Verdict, _verdict
 from tinyreg.registry import Registry
 from tinyreg.registry.facade import reference_texts
@@ -135,6 +135,11 @@ def _time_calls(fn: Callable[[T], Any], warmup: T, items: list[T]
 def _summary(name: str, times: list[float], extra: str = "") -> str:
     return (f"   {name:<34} p50 {_pct(times, 50) * 1000:9.1f} ms   "
             f"p95 {_pct(times, 95) * 1000:9.1f} ms   {len(times):>2} calls{extra}")
+
+
+def _index_progress(done: int, total: int) -> None:
+    if done == total or done % max(1, total // 10) < 200:
+        _log(f"   {done:,} of {total:,} models indexed")
 
 
 def _count_fits(reg: Registry) -> int:
@@ -260,18 +265,29 @@ def _print_parts(title: str, parts: dict[str, float]) -> None:
 # ------------------------------------------------------------------------------ models_for
 
 
-def ranked_page(matches: Sequence[Match], size: int = PAGE) -> int:
-    """What a ranked answer costs a caller: its count and its first page of full matches."""
-    total = len(matches)
+def ranked_answer(matches: Sequence[Match], size: int = PAGE) -> int:
+    """A ranked answer as a caller first reads it; returns the answer's size.
+
+    That is its count and its first page's rank, model, device and estimated latency.
+    """
+    # the verdict query's answer (no index) is a list: already every match
+    page = matches.ranked(0, size) if isinstance(matches, Matches) else matches[:size]
+    assert len(page) == min(size, len(matches))
+    return len(matches)
+
+
+def full_page(matches: Sequence[Match], size: int = PAGE) -> int:
+    """Count and first page of matches with every constraint figure; the answer's size."""
     page = matches[:size]
     assert all(m.verdict.constraints for m in page)
-    return total
+    return len(matches)
 
 
 def _matchmaker_worker(conn: Connection, store_dir: str, job: str, items: list[str]) -> None:
     """Open a copy of the store; time ``models_for`` on each device, or ``iter_pairs``.
 
-    Jobs: ``models_for`` (count and first page), ``models_for_all`` (every match
+    Jobs: ``models_for`` (count and ranking of the first page), ``models_for_page``
+    (count and first page with constraint figures), ``models_for_all`` (every match
     built), ``models_for_scan`` (the verdict query over every model, no index), ``pairs``.
     """
     reg = Registry(OxigraphStore(store_dir))
@@ -284,7 +300,9 @@ def _matchmaker_worker(conn: Connection, store_dir: str, job: str, items: list[s
         for device in items:
             t0 = time.perf_counter()
             if job == "models_for":
-                found = ranked_page(mm.models_for(device))
+                found = ranked_answer(mm.models_for(device))
+            elif job == "models_for_page":
+                found = full_page(mm.models_for(device))
             else:
                 found = len(list(mm.models_for(device)))
             conn.send((time.perf_counter() - t0, found))
@@ -505,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         assert _count(reg, "DeviceProfile") == info.profiles, "not every profile was loaded"
         _log(f"== fit index: {n_models:,} models x {info.profiles} profiles")
         t0 = time.perf_counter()
-        reg.index_fits()
+        reg.index_fits(progress=_index_progress)
         index_s = time.perf_counter() - t0
         fits = _count_fits(reg)
         _log(f"   {fits:,} fitting (model, profile) pairs in {index_s:.1f} s")
@@ -543,12 +561,16 @@ def main(argv: list[str] | None = None) -> int:
 
         # 1. devices_for -----------------------------------------------------------------
         _log(f"== devices_for x {len(sample_models)}")
-        df_times, df_results = _time_calls(lambda m: ranked_page(mm.devices_for(m)),
+        df_times, df_results = _time_calls(lambda m: ranked_answer(mm.devices_for(m)),
                                            warm_model, sample_models)
         matches = list(df_results)
         fitting_fraction = statistics.mean(matches) / n_devices
-        print(_summary(f"devices_for(model), count + {PAGE}", df_times,
+        print(_summary(f"devices_for(model), count + ranking of {PAGE}", df_times,
                        f"   ({statistics.mean(matches):,.0f} devices on average)"))
+        _log(f"== devices_for, first page with constraint figures x {len(sample_models)}")
+        page_times, _ = _time_calls(lambda m: full_page(mm.devices_for(m)), warm_model,
+                                    sample_models)
+        print(_summary(f"devices_for(model), count + {PAGE} explained", page_times))
         _log(f"== devices_for, every match x {len(sample_models)}")
         all_times, _ = _time_calls(lambda m: len(list(mm.devices_for(m))), warm_model,
                                    sample_models)
@@ -569,6 +591,8 @@ def main(argv: list[str] | None = None) -> int:
         reg.store._db.backup(str(copy_dir))  # type: ignore[attr-defined]
         mf_times, mf_found = _time_models_for(copy_dir, warm_device, sample_devices,
                                               args.call_limit)
+        mf_page_times, _ = _time_models_for(copy_dir, warm_device, sample_devices,
+                                            args.call_limit, "models_for_page")
         mf_all_times, _ = _time_models_for(copy_dir, warm_device, sample_devices,
                                            args.call_limit, "models_for_all")
         mf_scan_times, _ = _time_models_for(copy_dir, warm_device, sample_devices,
@@ -576,10 +600,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(copy_dir)
         mf_stopped = None in mf_found
         counted = [n for n in mf_found if n is not None]
-        print(_summary(f"models_for(device), count + {PAGE}", mf_times,
+        print(_summary(f"models_for(device), count + ranking of {PAGE}", mf_times,
                        f"   ({statistics.mean(counted) if counted else 0:,.0f} models on "
                        "average)" + (f"; calls over {args.call_limit:.0f} s stopped, counted "
                                      "at the limit: LOWER BOUND" if mf_stopped else "")))
+        print(_summary(f"models_for(device), count + {PAGE} explained", mf_page_times))
         print(_summary("models_for(device), every match", mf_all_times))
         print(_summary("  verdict query, every match", mf_scan_times))
         by_kind: dict[str, list[float]] = {}
@@ -602,6 +627,8 @@ def main(argv: list[str] | None = None) -> int:
             "devices_for_p50_ms": _ms(_pct(df_times, 50)),
             "devices_for_p95_ms": _ms(_pct(df_times, 95)),
             "devices_for_mean_matches": round(statistics.mean(matches)),
+            "devices_for_page_p50_ms": _ms(_pct(page_times, 50)),
+            "devices_for_page_p95_ms": _ms(_pct(page_times, 95)),
             "devices_for_all_p50_ms": _ms(_pct(all_times, 50)),
             "devices_for_all_p95_ms": _ms(_pct(all_times, 95)),
             "devices_for_scan_p50_ms": _ms(_pct(scan_times, 50)),
@@ -610,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
             "devices_for_limit100_p95_ms": _ms(_pct(lim_times, 95)),
             "models_for_p50_ms": _ms(_pct(mf_times, 50)),
             "models_for_p95_ms": _ms(_pct(mf_times, 95)),
+            "models_for_page_p50_ms": _ms(_pct(mf_page_times, 50)),
+            "models_for_page_p95_ms": _ms(_pct(mf_page_times, 95)),
             "models_for_all_p50_ms": _ms(_pct(mf_all_times, 50)),
             "models_for_all_p95_ms": _ms(_pct(mf_all_times, 95)),
             "models_for_scan_p50_ms": _ms(_pct(mf_scan_times, 50)),

@@ -5,6 +5,14 @@
 'Matchmaker'
 """
 
-from tinyreg.matchmaker.engine import Constraint, Match, Matches, Matchmaker, Verdict, load_query
+from tinyreg.matchmaker.engine import (
+    Constraint,
+    Match,
+    Matches,
+    Matchmaker,
+    Ranked,
+    Verdict,
+    load_query,
+)
 
-__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Verdict", "load_query"]
+__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict", "load_query"]

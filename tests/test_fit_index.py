@@ -122,6 +122,21 @@ def test_matches_is_a_ranked_sequence_read_as_needed(
         found[len(found)]
     assert found == everything and found != everything[:-1]
     assert "ranked matches" in repr(found)
+    # the ranking alone, without constraint figures, says the same
+    ranking = mm.devices_for(model).ranked()
+    assert [(r.rank, r.model, r.device) for r in ranking] == [
+        (m.rank, m.model, m.device) for m in everything
+    ]
+    assert [r.estimated_latency_ms for r in ranking] == pytest.approx(
+        [m.verdict.estimated_latency_ms for m in everything]
+    )
+    assert mm.devices_for(model).ranked(3, 9) == ranking[3:9]
+    device = everything[0].device
+    models = mm.models_for(device)
+    assert isinstance(models, Matches)
+    assert [(r.model, r.metric) for r in models.ranked(0, 10)] == [
+        (m.model, m.verdict.metric) for m in models[:10]
+    ]
     # a page reads the devices of its profiles only
     fresh = mm.devices_for(model)
     assert fresh[:3] == everything[:3]

@@ -65,7 +65,7 @@ def test_bulk_load_leaves_the_index_incomplete_and_the_answers_right(
 def test_index_answers_equal_the_verdict_query_on_a_fleet(
     indexed_fleet: tuple[Registry, Any],
 ) -> None:
-    reg, info = indexed_fleet
+    reg, _ = indexed_fleet
     if reg.fits.missing() != (0, 0):
         reg.index_fits()
     mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)

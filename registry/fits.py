@@ -94,8 +94,15 @@ class FitIndex:
         rows = self.store.select_values(_fits_query(), {"profile": URIRef(profile)})
         return sorted({str(row["model"]) for row in rows})
 
-    def _unindexed(self, kind: str) -> list[str]:
+    def _items(self, kind: str) -> list[str]:
         return sorted(str(row["item"]) for row in self.store.select_values(_query(f"fits_{kind}")))
+
+    def _profile_count(self) -> int:
+        """Profiles the index covers."""
+        rows = self.store.select_values(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ <{FITS_STATE}> <{TR.indexedProfile}> ?p }}"
+        )
+        return int(rows[0]["n"])
 
     # ------------------------------------------------------------------ writes
 
@@ -123,9 +130,7 @@ class FitIndex:
         """
         for profile in profiles:
             models = set(self._fitting_models(profile))
-            indexed = {
-                str(row["item"]) for row in self.store.select_values(_query("fits_indexed_models"))
-            }
+            indexed = set(self._items("indexed_models"))
             triples = "\n".join(
                 f"GRAPH <{fits_graph_name(m)}> {{ <{m}> <{TR.fitsProfile}> <{profile}> }}"
                 for m in sorted(models & indexed)
@@ -160,8 +165,9 @@ class FitIndex:
         ``workers`` threads: the embedded store evaluates queries without holding
         Python's interpreter lock); fits graphs are written ``200`` per transaction,
         then the profiles are marked. Without ``everything``, profiles not yet covered
-        are indexed against the models already covered first, then the models not yet
-        covered against every profile.
+        are added to the models already covered (or those models are indexed again, if
+        that evaluates fewer pairs), then the models not yet covered are indexed against
+        every profile.
 
         Args:
             everything: Drop the index and build it from scratch.
@@ -174,12 +180,19 @@ class FitIndex:
         """
         if everything:
             self.clear()
-        profiles = self._unindexed("unindexed_profiles")
-        models = self._unindexed("unindexed_models")
-        if profiles and len(profiles) * 4 < len(models) + len(profiles) and not everything:
-            # few new profiles: cheaper to add them to the indexed models
-            self.index_profiles(profiles)
-            profiles = []
+        profiles = self._items("unindexed_profiles")
+        models = self._items("unindexed_models")
+        indexed = self._items("indexed_models")
+        if profiles and indexed:
+            # New profiles must reach the models already indexed: add them to those models
+            # (a verdict query per new profile over every model), or index those models
+            # again (one per model, over every profile), whichever evaluates fewer pairs.
+            every_profile = len(profiles) + self._profile_count()
+            if len(profiles) * (len(indexed) + len(models)) <= len(indexed) * every_profile:
+                self.index_profiles(profiles)
+                profiles = []
+            else:
+                models = sorted(set(models) | set(indexed))
         self._index_many(models, workers, progress)
         if profiles:
             markers = Graph()

@@ -92,9 +92,10 @@ def test_index_answers_equal_the_verdict_query_on_a_fleet(
             {"order": "metric"},
             {"limit": 5},
         ):
-            assert list(mm.models_for(device, **options)) == scan.models_for(
-                device, **options
-            ), (device, options)
+            assert list(mm.models_for(device, **options)) == scan.models_for(device, **options), (
+                device,
+                options,
+            )
 
 
 def test_matches_is_a_ranked_sequence_read_as_needed(
@@ -104,9 +105,7 @@ def test_matches_is_a_ranked_sequence_read_as_needed(
     if reg.fits.missing() != (0, 0):
         reg.index_fits()
     mm = Matchmaker(reg)
-    model = max(
-        (fleet.model_iri(i) for i in range(MODELS)), key=lambda m: len(mm.devices_for(m))
-    )
+    model = max((fleet.model_iri(i) for i in range(MODELS)), key=lambda m: len(mm.devices_for(m)))
     found = mm.devices_for(model)
     assert isinstance(found, Matches) and len(found) > 20
     everything = list(found)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any, overload
 
 from rdflib import Literal, URIRef
@@ -45,6 +45,7 @@ __all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict", 
 
 _INTEGER_KINDS = ("int8", "uint8", "int16x8")
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
+_PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,9 @@ class Ranked:
         model: The model IRI.
         device: The device IRI.
         estimated_latency_ms: Estimated latency on the device's core, or ``None``.
-        metric: The model's metric value, if any (read by ``models_for`` only).
+        metric: The model's metric value, when ``models_for`` read it (ranking or
+            filtering by metric, or to order models whose estimated latency ties);
+            else ``None``: the match's verdict has it.
 
     """
 
@@ -232,6 +235,21 @@ class Ranked:
     device: str
     estimated_latency_ms: float | None
     metric: float | None
+
+
+def _without_block(query: str, name: str) -> str:
+    """A query without the lines from ``# begin NAME`` to ``# end NAME``."""
+    kept: list[str] = []
+    skipping = False
+    for line in query.splitlines():
+        mark = line.strip()
+        if mark == f"# begin {name}":
+            skipping = True
+        elif mark == f"# end {name}":
+            skipping = False
+        elif not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def _rank_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -263,14 +281,22 @@ class Matches(Sequence[Match]):
         matchmaker: The matchmaker that answers the verdict queries.
         entries: The ranked (model, profile, number of devices) lines.
         max_latency_ms: The latency limit the answer was asked with, if any.
+        every_verdict: Reads the verdicts of every entry at once, used when more than
+            ``_PREFETCH`` are wanted (``models_for``: the verdict query over the device's
+            profile costs less than one query per model beyond that).
 
     """
 
     def __init__(
-        self, matchmaker: Matchmaker, entries: list[_Entry], max_latency_ms: float | None
+        self,
+        matchmaker: Matchmaker,
+        entries: list[_Entry],
+        max_latency_ms: float | None,
+        every_verdict: Callable[[], list[Verdict]] | None = None,
     ) -> None:
         self._mm = matchmaker
         self._entries = entries
+        self._every_verdict = every_verdict
         self._starts = list(accumulate((e.size for e in entries), initial=0))
         self._max_latency = max_latency_ms
         self._devices: dict[str, list[str]] = {}
@@ -297,6 +323,8 @@ class Matches(Sequence[Match]):
         return self._range(position, position + 1)[0]
 
     def __iter__(self) -> Iterator[Match]:
+        if len(self) > _PREFETCH and self._every_verdict is not None:
+            self._load_verdicts(set(self._entries))
         for start in range(0, len(self), _CHUNK):
             yield from self._range(start, min(start + _CHUNK, len(self)))
 
@@ -317,43 +345,34 @@ class Matches(Sequence[Match]):
         constraint figures are not: index or iterate the matches for those.
         """
         start, stop, _ = slice(start, stop).indices(len(self))
+        return [
+            Ranked(rank, entry.model, device, entry.latency_ms, entry.metric)
+            for entry, device, rank in self._walk(start, stop)
+        ]
+
+    def _walk(self, start: int, stop: int) -> list[tuple[_Entry, str, int]]:
+        """Entry, device and rank of each position from ``start`` to ``stop``."""
         if start >= stop:
             return []
         first = bisect_right(self._starts, start) - 1
-        last = bisect_left(self._starts, stop)
-        entries = self._entries[first:last]
+        entries = self._entries[first : bisect_left(self._starts, stop)]
         self._load_devices(entries)
-        found: list[Ranked] = []
+        walked: list[tuple[_Entry, str, int]] = []
         for number, entry in enumerate(entries, first):
             base = self._starts[number]
             devices = [entry.device] if entry.device else self._devices[entry.profile]
             for offset in range(max(start, base) - base, min(stop, base + entry.size) - base):
-                found.append(
-                    Ranked(
-                        base + offset + 1,
-                        entry.model,
-                        devices[offset],
-                        entry.latency_ms,
-                        entry.metric,
-                    )
-                )
-        return found
+                if offset < len(devices):  # a device deleted since the answer was counted
+                    walked.append((entry, devices[offset], base + offset + 1))
+        return walked
 
     def _range(self, start: int, stop: int) -> list[Match]:
-        if start >= stop:
-            return []
-        first = bisect_right(self._starts, start) - 1
-        last = bisect_left(self._starts, stop)
-        entries = self._entries[first:last]
-        self._load(entries)
-        matches: list[Match] = []
-        for number, entry in enumerate(entries, first):
-            base = self._starts[number]
-            devices = [entry.device] if entry.device else self._devices[entry.profile]
-            verdict = self._verdicts[(entry.model, entry.profile)]
-            for offset in range(max(start, base) - base, min(stop, base + entry.size) - base):
-                matches.append(Match(entry.model, devices[offset], verdict, base + offset + 1))
-        return matches
+        walked = self._walk(start, stop)
+        self._load_verdicts({entry for entry, _, _ in walked})
+        return [
+            Match(entry.model, device, self._verdicts[(entry.model, entry.profile)], rank)
+            for entry, device, rank in walked
+        ]
 
     def _load_devices(self, entries: list[_Entry]) -> None:
         profiles = sorted(
@@ -362,9 +381,13 @@ class Matches(Sequence[Match]):
         if profiles:
             self._devices.update(self._mm._profile_devices(profiles))
 
-    def _load(self, entries: list[_Entry]) -> None:
-        self._load_devices(entries)
+    def _load_verdicts(self, entries: set[_Entry]) -> None:
         pairs = sorted({(e.model, e.profile) for e in entries} - self._verdicts.keys())
+        if len(pairs) > _PREFETCH and self._every_verdict is not None:
+            for verdict in self._every_verdict():
+                self._verdicts.setdefault((verdict.model, verdict.profile), verdict)
+            self._every_verdict = None
+            pairs = [pair for pair in pairs if pair not in self._verdicts]
         if pairs:
             for verdict in self._mm._pair_verdicts(pairs, self._max_latency):
                 self._verdicts[(verdict.model, verdict.profile)] = verdict
@@ -766,6 +789,31 @@ class Matchmaker:
             rows.extend(self.registry.store.select_values(text, bindings))
         return [_verdict(row, max_latency_ms) for row in rows]
 
+    def _break_ties(self, rows: list[dict[str, Any]]) -> None:
+        """Read the metric of models whose place in ``rows`` (sorted) ties, and sort again.
+
+        Ranking by metric comes after the estimated latency, so only models with the
+        same latency (and the same soft-float flag) need it.
+        """
+        tied: set[str] = set()
+        for before, after in pairwise(rows):
+            if (before.get("softFloat"), before.get("latencyMs")) == (
+                after.get("softFloat"),
+                after.get("latencyMs"),
+            ):
+                tied.update((str(before["model"]), str(after["model"])))
+        if not tied:
+            return
+        values = " ".join(URIRef(m).n3() for m in sorted(tied))
+        query = load_query("model_metrics").replace(
+            "WHERE {", f"WHERE {{ VALUES ?model {{ {values} }}", 1
+        )
+        metrics = {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
+        for row in rows:
+            if str(row["model"]) in metrics:
+                row["metric"] = metrics[str(row["model"])]
+        rows.sort(key=_rank_key)
+
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
         if not profiles:
             return {}
@@ -809,9 +857,17 @@ class Matchmaker:
             if row.get(key) is not None:
                 bound[key] = Literal(row[key])
         bound["fpu"] = Literal(bool(row["fpu"]))
-        query = inline_bindings(load_query("fits_models"), normalise_bindings(bound))
+        query = load_query("fits_models")
+        with_metric = order == "metric" or "minMetric" in filters
+        if not with_metric:
+            query = _without_block(query, "metric")
+        if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
+            query = _without_block(query, "filters")
+        query = inline_bindings(query, normalise_bindings(bound))
         rows = self.registry.store.select_values(query, {"profile": URIRef(row["profile"])})
         rows.sort(key=_rank_key)
+        if not with_metric:
+            self._break_ties(rows)
         if order == "metric":
             rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
         profile = str(row["profile"])
@@ -819,7 +875,12 @@ class Matchmaker:
             _Entry(str(r["model"]), profile, 1, device, r.get("latencyMs"), r.get("metric"))
             for r in rows
         ]
-        return Matches(self, entries, max_latency_ms)
+        keys = self._profile_keys(row)
+
+        def every_verdict() -> list[Verdict]:
+            return self._verdicts(keys, only_fits=True, max_latency_ms=max_latency_ms)
+
+        return Matches(self, entries, max_latency_ms, every_verdict)
 
     @staticmethod
     def _expand(

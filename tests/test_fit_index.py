@@ -19,7 +19,7 @@ from _fleet import load_fleet_module
 from rdflib import URIRef
 
 from _paths import KG_DATA
-from tinyreg.matchmaker import Matches, Matchmaker
+from tinyreg.matchmaker import Matches, Matchmaker, engine
 from tinyreg.registry import Registry
 from tinyreg.registry.fits import FITS_STATE, fits_graph_name
 from tinyreg.registry.namespaces import TR
@@ -133,8 +133,11 @@ def test_matches_is_a_ranked_sequence_read_as_needed(
     device = everything[0].device
     models = mm.models_for(device)
     assert isinstance(models, Matches)
-    assert [(r.model, r.metric) for r in models.ranked(0, 10)] == [
-        (m.model, m.verdict.metric) for m in models[:10]
+    assert [r.model for r in models.ranked(0, 10)] == [m.model for m in models[:10]]
+    by_metric = mm.models_for(device, order="metric")
+    assert isinstance(by_metric, Matches)
+    assert [(r.model, r.metric) for r in by_metric.ranked(0, 10)] == [
+        (m.model, m.verdict.metric) for m in by_metric[:10]
     ]
     # a page reads the devices of its profiles only
     fresh = mm.devices_for(model)
@@ -232,3 +235,30 @@ def test_an_unindexed_profile_is_noticed_and_rebuilding_restores_it(registry: Re
     assert after == counts and reg.fits.missing() == (0, 0)
     assert reg.refresh_requirements() > 0
     assert reg.fits.missing() == (0, 0)
+
+
+def test_a_long_answer_reads_its_verdicts_in_one_query(
+    indexed_fleet: tuple[Registry, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a threshold (400 pairs) ``models_for`` reads every verdict of the profile at
+    once instead of one query per model; the answer is the same."""
+    reg, _ = indexed_fleet
+    if reg.fits.missing() != (0, 0):
+        reg.index_fits()
+    monkeypatch.setattr(engine, "_PREFETCH", 3)
+    mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
+    asked: list[int] = []
+    original = mm._pair_verdicts
+
+    def counting(pairs: Any, max_latency_ms: float | None) -> Any:
+        asked.append(len(pairs))
+        return original(pairs, max_latency_ms)
+
+    monkeypatch.setattr(mm, "_pair_verdicts", counting)
+    for i in range(0, DEVICES, 50):
+        device = fleet.device_iri(i)
+        found = mm.models_for(device, max_latency_ms=50.0)
+        assert list(found) == scan.models_for(device, max_latency_ms=50.0)
+        if len(found) > 3:
+            assert found[:2] == scan.models_for(device, max_latency_ms=50.0)[:2]
+    assert all(n <= 3 for n in asked)  # longer answers: the profile's verdict query

@@ -857,6 +857,7 @@ class Matchmaker:
             if row.get(key) is not None:
                 bound[key] = Literal(row[key])
         bound["fpu"] = Literal(bool(row["fpu"]))
+        bound["profile"] = URIRef(row["profile"])
         query = load_query("fits_models")
         with_metric = order == "metric" or "minMetric" in filters
         if not with_metric:
@@ -864,13 +865,15 @@ class Matchmaker:
         if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
             query = _without_block(query, "filters")
         query = inline_bindings(query, normalise_bindings(bound))
-        rows = self.registry.store.select_values(query, {"profile": URIRef(row["profile"])})
+        rows = self.registry.store.select_values(query)
+        profile = str(row["profile"])
+        for found in rows:
+            found["profile"] = profile
         rows.sort(key=_rank_key)
         if not with_metric:
             self._break_ties(rows)
         if order == "metric":
             rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
-        profile = str(row["profile"])
         entries = [
             _Entry(str(r["model"]), profile, 1, device, r.get("latencyMs"), r.get("metric"))
             for r in rows

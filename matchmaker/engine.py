@@ -323,7 +323,8 @@ class Matches(Sequence[Match]):
         return self._range(position, position + 1)[0]
 
     def __iter__(self) -> Iterator[Match]:
-        if len(self) > _PREFETCH and self._every_verdict is not None:
+        if len(self) > _CHUNK:  # reading everything: every device and verdict at once
+            self._load_devices(self._entries)
             self._load_verdicts(set(self._entries))
         for start in range(0, len(self), _CHUNK):
             yield from self._range(start, min(start + _CHUNK, len(self)))

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fleet import load_fleet_module
+from _fleet import bulk_loaded, load_fleet_module
 from rdflib import URIRef
 
 from _paths import REPO
 from tinyreg.matchmaker import Matchmaker, load_query
 from tinyreg.registry import Registry
-from tinyreg.registry.stores import OxigraphStore
 
 DEVICES = 300
 MODELS = 50
@@ -31,13 +30,7 @@ fleet = load_fleet_module()
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Any]]:
-    root = tmp_path_factory.mktemp("fleet")
-    nq = root / "fleet.nq"
-    info = fleet.write_fleet(nq, DEVICES, MODELS)
-    # open first (reference graphs), then load: the fleet's models already hold the
-    # requirements Registry.add_model derives, so opening must not derive them again
-    reg = Registry(OxigraphStore(root / "store"))
-    reg.store.bulk_load(nq, rdf_format="nq")
+    reg, info = bulk_loaded(tmp_path_factory.mktemp("fleet"), DEVICES, MODELS)
     try:
         yield reg, info
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fleet import load_fleet_module
+from _fleet import bulk_loaded, load_fleet_module
 from rdflib import URIRef
 
 from _paths import KG_DATA
@@ -31,22 +31,28 @@ MODELS = 60
 
 
 @pytest.fixture(scope="module")
-def indexed_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Any]]:
-    root = tmp_path_factory.mktemp("fits")
-    nq = root / "fleet.nq"
-    info = fleet.write_fleet(nq, DEVICES, MODELS, board_type_count=40)
-    reg = Registry(OxigraphStore(root / "store"))
-    reg.store.bulk_load(nq, rdf_format="nq")
+def loaded_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Any]]:
+    """The fleet bulk loaded: nothing in the fit index until a test builds it."""
+    reg, info = bulk_loaded(tmp_path_factory.mktemp("fits"), DEVICES, MODELS, board_type_count=40)
     try:
         yield reg, info
     finally:
         reg.close()
 
 
+@pytest.fixture
+def indexed_fleet(loaded_fleet: tuple[Registry, Any]) -> tuple[Registry, Any]:
+    """The same fleet with a complete fit index."""
+    reg, _ = loaded_fleet
+    if reg.fits.missing() != (0, 0):
+        reg.index_fits()
+    return loaded_fleet
+
+
 def test_bulk_load_leaves_the_index_incomplete_and_the_answers_right(
-    indexed_fleet: tuple[Registry, Any], caplog: pytest.LogCaptureFixture
+    loaded_fleet: tuple[Registry, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    reg, info = indexed_fleet
+    reg, info = loaded_fleet
     assert reg.fits.missing() == (MODELS, info.profiles)
     mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
     model = fleet.model_iri(3)
@@ -66,8 +72,6 @@ def test_index_answers_equal_the_verdict_query_on_a_fleet(
     indexed_fleet: tuple[Registry, Any],
 ) -> None:
     reg, _ = indexed_fleet
-    if reg.fits.missing() != (0, 0):
-        reg.index_fits()
     mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
     fitting = 0
     for i in range(MODELS):
@@ -102,8 +106,6 @@ def test_matches_is_a_ranked_sequence_read_as_needed(
     indexed_fleet: tuple[Registry, Any],
 ) -> None:
     reg, _ = indexed_fleet
-    if reg.fits.missing() != (0, 0):
-        reg.index_fits()
     mm = Matchmaker(reg)
     model = max((fleet.model_iri(i) for i in range(MODELS)), key=lambda m: len(mm.devices_for(m)))
     found = mm.devices_for(model)
@@ -243,8 +245,6 @@ def test_a_long_answer_reads_its_verdicts_in_one_query(
     """Past a threshold (400 pairs) ``models_for`` reads every verdict of the profile at
     once instead of one query per model; the answer is the same."""
     reg, _ = indexed_fleet
-    if reg.fits.missing() != (0, 0):
-        reg.index_fits()
     monkeypatch.setattr(engine, "_PREFETCH", 3)
     mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
     asked: list[int] = []

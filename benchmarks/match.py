@@ -6,9 +6,12 @@ loaded into a fresh on-disk Oxigraph store, which is then opened as a ``Registry
 ontology and the runtime/core reference tables are loaded). Measured, each as p50/p95 over
 ``--repeat`` calls on random models/devices of the fleet, after one warm-up call:
 
-1. ``Matchmaker.devices_for(model)`` (every fitting device, ranked), and the same with
-   ``limit=100``;
-2. ``Matchmaker.models_for(device)``, in a worker process on a backup of the store (same
+0. building the fit index after the bulk load (``Registry.index_fits``);
+1. ``Matchmaker.devices_for(model)`` three ways: the ranked answer (count and
+   ``Matches.ranked(0, 100)``), the first 100 matches with constraint figures, every match
+   built; the same full answer without the index (``use_index=False``); ``limit=100``;
+2. ``Matchmaker.models_for(device)`` the same three ways and without the index, each in a
+   worker process on a backup of the store (same
    engine and data) so that a call past ``--call-limit`` seconds (default 120) can be
    stopped and counted at the limit (a lower bound), also by the runtime of the device;
 3. ``Matchmaker.explain(model, device)`` (p50);

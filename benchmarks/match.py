@@ -66,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fleet import FleetInfo, device_iri, model_iri, write_fleet
 
 from tinyreg.matchmaker import Matches, Matchmaker, load_query
-from tinyreg.matchmaker.engine import Match, Verdict, _verdict
+from tinyreg.matchmaker.engine import Match, Verdict, _verdict, with_values
 from tinyreg.registry import Registry
 from tinyreg.registry.facade import reference_texts
 from tinyreg.registry.stores import OxigraphStore
@@ -177,10 +177,7 @@ def _verdicts_query(only_fits: bool) -> str:
 
 def _expansion_query(profiles: list[str]) -> str:
     """``profile_devices.rq`` with the ``VALUES`` block the matchmaker adds."""
-    values = " ".join(URIRef(p).n3() for p in profiles)
-    return load_query("profile_devices").replace(
-        "WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1
-    )
+    return with_values(load_query("profile_devices"), "profile", profiles)
 
 
 # ------------------------------------------------------------------------------ breakdown

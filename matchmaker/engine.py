@@ -63,6 +63,16 @@ def load_query(name: str) -> str:
     raise FileNotFoundError(f"no packaged query {name}.rq")
 
 
+def with_values(query: str, variable: str, iris: Iterable[str]) -> str:
+    """A query whose ``WHERE`` group starts with a ``VALUES`` block of IRIs for a variable.
+
+    Oxigraph joins a leading ``VALUES`` block of one variable first, so the query starts
+    from those resources (the matchmaker's way to ask about a set of profiles or models).
+    """
+    values = " ".join(URIRef(iri).n3() for iri in iris)
+    return query.replace("WHERE {", f"WHERE {{ VALUES ?{variable} {{ {values} }}", 1)
+
+
 def _value(row: Mapping[str, Any], key: str) -> Any:
     return row.get(key)
 
@@ -656,22 +666,13 @@ class Matchmaker:
     def _verdicts(
         self,
         bindings: dict[str, Node],
-        *,
-        only_fits: bool,
-        task: str | None = None,
-        min_metric: float | None = None,
-        max_latency_ms: float | None = None,
-        text: str | None = None,
-        dataset: str | None = None,
+        filters: dict[str, Node],
+        max_latency_ms: float | None,
     ) -> list[Verdict]:
-        filters = self._filters(
-            only_fits=only_fits,
-            task=task,
-            min_metric=min_metric,
-            max_latency_ms=max_latency_ms,
-            text=text,
-            dataset=dataset,
-        )
+        """Verdicts of the pairs that ``bindings`` leave open, under the user's filters.
+
+        ``filters`` come from :meth:`_filters`, built with the same ``max_latency_ms``.
+        """
         query = load_query("verdicts")
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
@@ -714,10 +715,7 @@ class Matchmaker:
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
         if not profiles:
             return {}
-        values = " ".join(URIRef(p).n3() for p in profiles)
-        query = load_query("profile_devices").replace(
-            "WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1
-        )
+        query = with_values(load_query("profile_devices"), "profile", profiles)
         devices: dict[str, list[str]] = {}
         for row in self.registry.store.select_values(query):
             devices.setdefault(str(row["profile"]), []).append(str(row["device"]))
@@ -785,8 +783,7 @@ class Matchmaker:
             if len(profiles) == 1:
                 bindings["profile"] = URIRef(profiles[0])
             else:
-                values = " ".join(URIRef(p).n3() for p in profiles)
-                text = query.replace("WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1)
+                text = with_values(query, "profile", profiles)
             rows.extend(self.registry.store.select_values(text, bindings))
         return [_verdict(row, max_latency_ms) for row in rows]
 
@@ -805,10 +802,7 @@ class Matchmaker:
                 tied.update((str(before["model"]), str(after["model"])))
         if not tied:
             return
-        values = " ".join(URIRef(m).n3() for m in sorted(tied))
-        query = load_query("model_metrics").replace(
-            "WHERE {", f"WHERE {{ VALUES ?model {{ {values} }}", 1
-        )
+        query = with_values(load_query("model_metrics"), "model", sorted(tied))
         metrics = {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
         for row in rows:
             if str(row["model"]) in metrics:
@@ -818,10 +812,7 @@ class Matchmaker:
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
         if not profiles:
             return {}
-        values = " ".join(URIRef(p).n3() for p in profiles)
-        query = load_query("profile_counts").replace(
-            "WHERE {", f"WHERE {{ VALUES ?profile {{ {values} }}", 1
-        )
+        query = with_values(load_query("profile_counts"), "profile", profiles)
         return {
             str(row["profile"]): int(row["devices"])
             for row in self.registry.store.select_values(query)
@@ -882,7 +873,7 @@ class Matchmaker:
         keys = self._profile_keys(row)
 
         def every_verdict() -> list[Verdict]:
-            return self._verdicts(keys, only_fits=True, max_latency_ms=max_latency_ms)
+            return self._verdicts(keys, filters, max_latency_ms)
 
         return Matches(self, entries, max_latency_ms, every_verdict)
 
@@ -969,9 +960,8 @@ class Matchmaker:
         if not all_verdicts and self._index_ready():
             found = self._indexed_devices_for(iri, max_latency_ms)
             return found[:limit] if limit is not None else found
-        verdicts = self._verdicts(
-            {"model": URIRef(iri)}, only_fits=not all_verdicts, max_latency_ms=max_latency_ms
-        )
+        filters = self._filters(only_fits=not all_verdicts, max_latency_ms=max_latency_ms)
+        verdicts = self._verdicts({"model": URIRef(iri)}, filters, max_latency_ms)
         if limit is None:
             devices = self._profile_devices(sorted({v.profile for v in verdicts}))
             return list(self._expand(verdicts, devices))
@@ -1034,20 +1024,7 @@ class Matchmaker:
             raise InputError(f"unknown order {order!r}; use 'rank' or 'metric'")
         iri = self.registry.resolve("device", device)
         row = self._device_row(iri)
-        if not all_verdicts and self._index_ready():
-            filters = self._filters(
-                only_fits=True,
-                task=task,
-                min_metric=min_metric,
-                max_latency_ms=max_latency_ms,
-                text=text,
-                dataset=dataset,
-            )
-            found = self._indexed_models_for(iri, row, filters, order, max_latency_ms)
-            return found[:limit] if limit is not None else found
-        keys = self._profile_keys(row)
-        verdicts = self._verdicts(
-            dict(keys),
+        filters = self._filters(
             only_fits=not all_verdicts,
             task=task,
             min_metric=min_metric,
@@ -1055,6 +1032,10 @@ class Matchmaker:
             text=text,
             dataset=dataset,
         )
+        if not all_verdicts and self._index_ready():
+            found = self._indexed_models_for(iri, row, filters, order, max_latency_ms)
+            return found[:limit] if limit is not None else found
+        verdicts = self._verdicts(self._profile_keys(row), filters, max_latency_ms)
         if order == "metric":
             verdicts.sort(key=lambda v: (not v.fits, v.metric is None, -(v.metric or 0.0)))
         matches = [Match(v.model, iri, v, i + 1) for i, v in enumerate(verdicts)]
@@ -1138,13 +1119,13 @@ class Matchmaker:
         max_latency_ms: float | None = None,
     ) -> Iterator[Match]:
         """Like :meth:`pairs`, yielding matches one at a time (for large fleets)."""
-        verdicts = self._verdicts(
-            {},
+        filters = self._filters(
             only_fits=not all_verdicts,
             task=task,
             min_metric=min_metric,
             max_latency_ms=max_latency_ms,
         )
+        verdicts = self._verdicts({}, filters, max_latency_ms)
         devices = self._profile_devices(sorted({v.profile for v in verdicts}))
         yield from self._expand(verdicts, devices)
 

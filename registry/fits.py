@@ -27,7 +27,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -44,8 +43,6 @@ FITS_PREFIX = "urn:tinyreg:fits:"
 FITS_STATE = "urn:tinyreg:fits"
 PROFILE_MARKERS = "urn:tinyreg:fits:profiles"
 _BATCH = 200  # model fits graphs written per transaction by build()
-
-log = logging.getLogger(__name__)
 
 
 @cache
@@ -90,10 +87,6 @@ class FitIndex:
         # more markers than resources: something was deleted around the registry
         return (models if models >= 0 else -models), (profiles if profiles >= 0 else -profiles)
 
-    def complete(self) -> bool:
-        """Whether every model and every profile of the store is indexed."""
-        return self.missing() == (0, 0)
-
     def _fitting_profiles(self, model: str) -> list[str]:
         rows = self.store.select_values(_fits_query(), {"model": URIRef(model)})
         return sorted({str(row["profile"]) for row in rows})
@@ -136,9 +129,9 @@ class FitIndex:
         Only models the index already covers get the new pairs: a model not yet indexed
         gets every pair when it is (its own verdicts cover every profile).
         """
+        indexed = set(self._items("indexed_models"))
         for profile in profiles:
             models = set(self._fitting_models(profile))
-            indexed = set(self._items("indexed_models"))
             triples = "\n".join(
                 f"GRAPH <{fits_graph_name(m)}> {{ <{m}> <{TR.fitsProfile}> <{profile}> }}"
                 for m in sorted(models & indexed)

@@ -26,6 +26,15 @@ TD_JSON = {"Content-Type": "application/td+json", **AUTH}
 DEVICES = sorted((KG_DATA / "devices").glob("*.td.jsonld"))
 
 
+def merge_patch(client: httpx.Client, ident: str, patch: dict[str, Any]) -> httpx.Response:
+    """PATCH a TD with a JSON Merge Patch, with the write token."""
+    return client.patch(
+        f"/things/{ident}",
+        content=json.dumps(patch),
+        headers={"Content-Type": "application/merge-patch+json", **AUTH},
+    )
+
+
 def td_of(name: str) -> dict[str, Any]:
     return json.loads((KG_DATA / "devices" / f"{name}.td.jsonld").read_text())
 
@@ -137,11 +146,7 @@ def test_crud_cycle(client: httpx.Client, td_validator: Draft7Validator) -> None
     assert again["registration"]["modified"] > registration["modified"]
 
     patch = {"description": "patched", "model": None}
-    patched = client.patch(
-        f"/things/{ident}",
-        content=json.dumps(patch),
-        headers={"Content-Type": "application/merge-patch+json", **AUTH},
-    )
+    patched = merge_patch(client, ident, patch)
     assert patched.status_code == 204, patched.text
     after = client.get(f"/things/{ident}").json()
     assert after["description"] == "patched" and "model" not in after
@@ -283,11 +288,7 @@ def test_generic_things_are_served_paged_and_searched_but_are_no_devices(
     assert [td["id"] for td in client.get(following).json()] == [pico["id"]]
 
     patch = {"title": "Desk lamp", "events": None}
-    patched = client.patch(
-        f"/things/{ident}",
-        content=json.dumps(patch),
-        headers={"Content-Type": "application/merge-patch+json", **AUTH},
-    )
+    patched = merge_patch(client, ident, patch)
     assert patched.status_code == 204, patched.text
     assert client.get("/things", params={"limit": 1}).headers["etag"] != first.headers["etag"]
     after = client.get(f"/things/{ident}").json()

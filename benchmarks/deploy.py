@@ -44,8 +44,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from _mosquitto import Mosquitto  # noqa: E402
 
-from tinyreg.firmware.mqtt import Connection  # noqa: E402
-from tinyreg.firmware.protocol import DEFAULT_CHUNK_SIZE, QOS_CHUNK, QOS_CONTROL, TOPIC_ROOT  # noqa: E402
+from tinyreg.core.mqtt import Connection  # noqa: E402
+from tinyreg.core.protocol import DEFAULT_CHUNK_SIZE, QOS_CHUNK, QOS_CONTROL, TOPIC_ROOT  # noqa: E402
 from tinyreg.registry import Registry  # noqa: E402
 from tinyreg.registry.deployer import Deployer  # noqa: E402
 
@@ -120,7 +120,7 @@ def register(registry: Registry, model: Path, devices: int) -> list[str]:
 def statuses(broker: str, devices: list[str], wait: float = 3.0) -> dict[str, dict[str, Any]]:
     """Every device's retained status, read from the broker."""
     seen: dict[str, dict[str, Any]] = {}
-    from tinyreg.firmware.protocol import topic_device
+    from tinyreg.core.protocol import topic_device
 
     def on_message(topic: str, payload: bytes) -> None:
         seen[topic_device(topic)[0]] = json.loads(payload)
@@ -241,9 +241,7 @@ def main() -> None:
         with deployer:
             assert broker.process is not None
             pids = {"host": os.getpid(), "fleet": fleet_proc.pid, "broker": broker.process.pid}
-            pids.update(
-                {f"worker{k}": child for k, child in enumerate(child_pids(fleet_proc.pid))}
-            )
+            pids.update({f"worker{k}": child for k, child in enumerate(child_pids(fleet_proc.pid))})
             cpu_before = {k: cpu_s(v) for k, v in pids.items()}
             t = time.perf_counter()
             began = time.time()

@@ -53,8 +53,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
+from tinyreg.core.namespaces import runtime_iri
 from tinyreg.registry import Registry
-from tinyreg.registry.model_rdf import runtime_iri, runtime_to_graph
+from tinyreg.registry.model_rdf import runtime_to_graph
 from tinyreg.registry.profile import ProfileFacts, profile_graph
 from tinyreg.registry.requirements import OperatorUse, ReleaseTable, requirements_graph
 
@@ -96,11 +97,23 @@ ZIPF_EXPONENT = 1.1
 
 # sensor classes of the ontology, with how often a board carries one
 SENSOR_CLASSES: list[tuple[str, int]] = [
-    ("IMU", 14), ("IMU9DoF", 8), ("Accelerometer", 10), ("Gyroscope", 3),
-    ("Magnetometer", 3), ("PDMMicrophone", 10), ("I2SMicrophone", 6),
-    ("AnalogMicrophone", 3), ("Camera", 8), ("Thermometer", 10), ("HumiditySensor", 8),
-    ("Barometer", 6), ("GasSensor", 4), ("LightSensor", 4), ("ColorSensor", 3),
-    ("ProximitySensor", 3), ("GestureSensor", 2),
+    ("IMU", 14),
+    ("IMU9DoF", 8),
+    ("Accelerometer", 10),
+    ("Gyroscope", 3),
+    ("Magnetometer", 3),
+    ("PDMMicrophone", 10),
+    ("I2SMicrophone", 6),
+    ("AnalogMicrophone", 3),
+    ("Camera", 8),
+    ("Thermometer", 10),
+    ("HumiditySensor", 8),
+    ("Barometer", 6),
+    ("GasSensor", 4),
+    ("LightSensor", 4),
+    ("ColorSensor", 3),
+    ("ProximitySensor", 3),
+    ("GestureSensor", 2),
 ]
 SENSOR_COUNTS = ([1, 2, 3, 4], [30, 35, 20, 15])
 
@@ -108,10 +121,30 @@ SENSOR_COUNTS = ([1, 2, 3, 4], [30, 35, 20, 15])
 FIRMWARE_OPERATOR_SETS: list[tuple[str, ...]] = [
     ("AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX"),
     ("DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"),
-    ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
-     "MAX_POOL_2D", "MEAN", "PAD", "QUANTIZE", "RESHAPE", "SOFTMAX"),
-    ("FULLY_CONNECTED", "LOGISTIC", "QUANTIZE", "DEQUANTIZE", "RELU", "RESHAPE", "SOFTMAX",
-     "TANH", "UNIDIRECTIONAL_SEQUENCE_LSTM"),
+    (
+        "ADD",
+        "AVERAGE_POOL_2D",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "FULLY_CONNECTED",
+        "MAX_POOL_2D",
+        "MEAN",
+        "PAD",
+        "QUANTIZE",
+        "RESHAPE",
+        "SOFTMAX",
+    ),
+    (
+        "FULLY_CONNECTED",
+        "LOGISTIC",
+        "QUANTIZE",
+        "DEQUANTIZE",
+        "RELU",
+        "RESHAPE",
+        "SOFTMAX",
+        "TANH",
+        "UNIDIRECTIONAL_SEQUENCE_LSTM",
+    ),
 ]
 # runtime kind of a board type: release with a table / firmware build / release without one.
 # The most popular board types run the release; the others are dealt in shuffled blocks of
@@ -121,13 +154,33 @@ KIND_BLOCK = ["release"] * 14 + ["build"] * 3 + ["no-table"] * 3
 
 # common TFLite Micro kernels: (operator, relative frequency, version in integer models)
 OPERATORS: list[tuple[str, int, int]] = [
-    ("FULLY_CONNECTED", 35, 4), ("CONV_2D", 30, 3), ("SOFTMAX", 28, 2), ("RESHAPE", 25, 1),
-    ("DEPTHWISE_CONV_2D", 22, 3), ("ADD", 14, 2), ("AVERAGE_POOL_2D", 12, 2),
-    ("MAX_POOL_2D", 12, 2), ("QUANTIZE", 10, 1), ("MUL", 8, 2), ("DEQUANTIZE", 8, 2),
-    ("MEAN", 8, 2), ("PAD", 6, 2), ("CONCATENATION", 6, 2), ("LOGISTIC", 6, 2),
-    ("RELU", 5, 2), ("RELU6", 4, 2), ("STRIDED_SLICE", 4, 2), ("TANH", 3, 2), ("SUB", 3, 2),
-    ("TRANSPOSE", 3, 2), ("HARD_SWISH", 2, 1), ("LEAKY_RELU", 2, 2), ("EXPAND_DIMS", 2, 1),
-    ("SQUEEZE", 2, 1), ("UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 1), ("RESIZE_NEAREST_NEIGHBOR", 1, 3),
+    ("FULLY_CONNECTED", 35, 4),
+    ("CONV_2D", 30, 3),
+    ("SOFTMAX", 28, 2),
+    ("RESHAPE", 25, 1),
+    ("DEPTHWISE_CONV_2D", 22, 3),
+    ("ADD", 14, 2),
+    ("AVERAGE_POOL_2D", 12, 2),
+    ("MAX_POOL_2D", 12, 2),
+    ("QUANTIZE", 10, 1),
+    ("MUL", 8, 2),
+    ("DEQUANTIZE", 8, 2),
+    ("MEAN", 8, 2),
+    ("PAD", 6, 2),
+    ("CONCATENATION", 6, 2),
+    ("LOGISTIC", 6, 2),
+    ("RELU", 5, 2),
+    ("RELU6", 4, 2),
+    ("STRIDED_SLICE", 4, 2),
+    ("TANH", 3, 2),
+    ("SUB", 3, 2),
+    ("TRANSPOSE", 3, 2),
+    ("HARD_SWISH", 2, 1),
+    ("LEAKY_RELU", 2, 2),
+    ("EXPAND_DIMS", 2, 1),
+    ("SQUEEZE", 2, 1),
+    ("UNIDIRECTIONAL_SEQUENCE_LSTM", 2, 1),
+    ("RESIZE_NEAREST_NEIGHBOR", 1, 3),
     ("SVDF", 1, 2),
 ]
 OPERATOR_COUNTS = ([3, 4, 5, 6, 7], [15, 25, 25, 20, 15])
@@ -144,9 +197,18 @@ TASKS: list[tuple[str, str, str, tuple[float, float], int]] = [
 ]
 # sensor classes a model may require, with relative frequency
 REQUIRED_SENSORS: list[tuple[str, int]] = [
-    ("Microphone", 25), ("Accelerometer", 20), ("Camera", 15), ("IMU", 8), ("Gyroscope", 6),
-    ("Thermometer", 8), ("HumiditySensor", 5), ("Barometer", 4), ("GasSensor", 4),
-    ("LightSensor", 3), ("Magnetometer", 2), ("ProximitySensor", 2),
+    ("Microphone", 25),
+    ("Accelerometer", 20),
+    ("Camera", 15),
+    ("IMU", 8),
+    ("Gyroscope", 6),
+    ("Thermometer", 8),
+    ("HumiditySensor", 5),
+    ("Barometer", 4),
+    ("GasSensor", 4),
+    ("LightSensor", 3),
+    ("Magnetometer", 2),
+    ("ProximitySensor", 2),
 ]
 SENSOR_NEEDS = ([0, 1, 2], [45, 45, 10])
 REFUSALS = [
@@ -266,8 +328,9 @@ def templates() -> list[Template]:
     return found
 
 
-def _scaled(rng: random.Random, base: int, factors: tuple[list[float], list[int]],
-            bounds: tuple[int, int]) -> int:
+def _scaled(
+    rng: random.Random, base: int, factors: tuple[list[float], list[int]], bounds: tuple[int, int]
+) -> int:
     factor = rng.choices(factors[0], weights=factors[1])[0]
     value = int(base * factor) // KIB * KIB
     return max(bounds[0], min(bounds[1], value))
@@ -317,8 +380,9 @@ def board_types(count: int = 300, seed: int = 42) -> list[BoardType]:
             flash_share = template.flash_reserved / template.flash
         else:
             ram_share, flash_share = rng.uniform(0.1, 0.65), rng.uniform(0.1, 0.6)
-        clock = template.clock_hz if rng.random() < 0.7 else rng.choice(
-            clocks[template.core_family])
+        clock = (
+            template.clock_hz if rng.random() < 0.7 else rng.choice(clocks[template.core_family])
+        )
         if len(kinds) < POPULAR_ON_RELEASE:
             kind = "release"
         else:
@@ -408,7 +472,8 @@ def _model_lines(i: int, rng: random.Random, tables: list[ReleaseTable]) -> list
     m = _iri(model)
     quant = str(_weighted(rng, QUANTIZATIONS))
     task, task_class, metric_name, (low, high), _ = rng.choices(
-        TASKS, weights=[t[4] for t in TASKS])[0]
+        TASKS, weights=[t[4] for t in TASKS]
+    )[0]
     macs = int(_log_uniform(rng, 1e4, 5e7))
     # weights: about one parameter byte per 5–50 MACs, x4 for float32, x2 for int16x8
     width = {"float32": 4, "int16x8": 2}.get(quant, 1)
@@ -467,8 +532,11 @@ def _model_lines(i: int, rng: random.Random, tables: list[ReleaseTable]) -> list
     triples += [
         (m, _iri(TR + "hasRuntimeAssessment"), assessment),
         (assessment, _iri(RDF_TYPE), _iri(TR + "RuntimeAssessment")),
-        (assessment, _iri(TR + "assessedRuntime"),
-         _iri(str(runtime_iri(RUNTIME_NAME, RELEASE_VERSION)))),
+        (
+            assessment,
+            _iri(TR + "assessedRuntime"),
+            _iri(str(runtime_iri(RUNTIME_NAME, RELEASE_VERSION))),
+        ),
         (assessment, _iri(TR + "runnable"), _bool(runnable)),
         (assessment, _iri(TR + "pointerBits"), _int(64)),
     ]
@@ -512,14 +580,16 @@ class FleetInfo:
 
 
 def _zipf_picks(n: int, kinds: int, rng: random.Random) -> list[int]:
-    cumulative = list(itertools.accumulate(1 / (rank + 1) ** ZIPF_EXPONENT
-                                           for rank in range(kinds)))
+    cumulative = list(
+        itertools.accumulate(1 / (rank + 1) ** ZIPF_EXPONENT for rank in range(kinds))
+    )
     total = cumulative[-1]
     return [bisect.bisect_left(cumulative, rng.random() * total) for _ in range(n)]
 
 
-def write_fleet(path: Path, devices: int, models: int, *, seed: int = 42,
-                board_type_count: int = 300) -> FleetInfo:
+def write_fleet(
+    path: Path, devices: int, models: int, *, seed: int = 42, board_type_count: int = 300
+) -> FleetInfo:
     """Write a synthetic fleet and model catalogue as N-Quads.
 
     Args:
@@ -572,11 +642,16 @@ if __name__ == "__main__":  # pragma: no cover - a quick look at the generated s
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        summary = write_fleet(Path(tmp) / "fleet.nq", int(sys.argv[1]) if sys.argv[1:] else 1000,
-                              int(sys.argv[2]) if sys.argv[2:] else 100)
+        summary = write_fleet(
+            Path(tmp) / "fleet.nq",
+            int(sys.argv[1]) if sys.argv[1:] else 1000,
+            int(sys.argv[2]) if sys.argv[2:] else 100,
+        )
         shares: dict[str, int] = {}
         for profile in summary.device_profiles:
             kind = summary.board_types[profile].runtime_kind
             shares[kind] = shares.get(kind, 0) + 1
-        print(f"{summary.devices} devices, {summary.models} models, {summary.profiles} profiles,"
-              f" {summary.quads} quads; devices per runtime kind: {shares}")
+        print(
+            f"{summary.devices} devices, {summary.models} models, {summary.profiles} profiles,"
+            f" {summary.quads} quads; devices per runtime kind: {shares}"
+        )

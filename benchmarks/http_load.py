@@ -50,10 +50,10 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 from _servers import start_server
 from fleet import FleetInfo, device_iri, model_iri, write_fleet
 
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import Directory
-from tinyreg.registry.stores import OxigraphStore
 
 DISCOVERY = "https://www.w3.org/2021/wot/discovery#"
 TR = "https://w3id.org/tinyreg#"

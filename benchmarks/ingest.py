@@ -40,11 +40,11 @@ from typing import Any
 from fleet import _bool, _int, _iri, _str  # N-Triples term writers shared by the benchmarks
 from rdflib import Graph
 
+from tinyreg.core.arena import measure_arena
+from tinyreg.core.tflite import parse_tflite
 from tinyreg.registry import Registry
-from tinyreg.registry.arena import measure_arena
 from tinyreg.registry.cards import ModelCard, seed_cards, slugify
 from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
-from tinyreg.registry.tflite import parse_tflite
 from tinyreg.registry.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,19 +76,39 @@ MCUS: list[tuple[str, str, tuple[int, ...], bool, bool, int]] = [
 
 # (sensor class local name, relative frequency)
 SENSORS: list[tuple[str, int]] = [
-    ("IMU", 14), ("IMU9DoF", 8), ("Accelerometer", 10), ("Gyroscope", 3),
-    ("Magnetometer", 3), ("PDMMicrophone", 10), ("I2SMicrophone", 6),
-    ("AnalogMicrophone", 3), ("Camera", 8), ("Thermometer", 10), ("HumiditySensor", 8),
-    ("Barometer", 6), ("GasSensor", 4), ("LightSensor", 4), ("ColorSensor", 3),
-    ("ProximitySensor", 3), ("GestureSensor", 2),
+    ("IMU", 14),
+    ("IMU9DoF", 8),
+    ("Accelerometer", 10),
+    ("Gyroscope", 3),
+    ("Magnetometer", 3),
+    ("PDMMicrophone", 10),
+    ("I2SMicrophone", 6),
+    ("AnalogMicrophone", 3),
+    ("Camera", 8),
+    ("Thermometer", 10),
+    ("HumiditySensor", 8),
+    ("Barometer", 6),
+    ("GasSensor", 4),
+    ("LightSensor", 4),
+    ("ColorSensor", 3),
+    ("ProximitySensor", 3),
+    ("GestureSensor", 2),
 ]
 SENSOR_COUNTS = [1, 2, 3, 4]
 SENSOR_COUNT_WEIGHTS = [30, 35, 20, 15]
 
 RUNTIMES: list[tuple[str, str]] = [
-    ("tflite-micro", v) for v in (
-        "2023.06", "2023.12", "2024.03", "2024.06", "2024.09", "2024.12",
-        "2025.03", "2025.06", "2025.10",
+    ("tflite-micro", v)
+    for v in (
+        "2023.06",
+        "2023.12",
+        "2024.03",
+        "2024.06",
+        "2024.09",
+        "2024.12",
+        "2025.03",
+        "2025.06",
+        "2025.10",
     )
 ] + [("esp-tflite-micro", "1.3.2"), ("esp-tflite-micro", "1.3.4"), ("cmsis-nn", "6.0.0")]
 
@@ -258,13 +278,25 @@ def _per_model_ms(seconds: float, models: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--devices", type=int, default=DEFAULT_DEVICES,
-                        help=f"synthetic devices to bulk load (default {DEFAULT_DEVICES})")
-    parser.add_argument("--seed-dir", type=Path, default=None,
-                        help="seed catalogue (default $TINYREG_SEED_DIR or ../shared/seed)")
-    parser.add_argument("--baseline-devices", type=int, default=DEFAULT_BASELINE_DEVICES,
-                        help="devices written transactionally for the baseline "
-                             f"(default {DEFAULT_BASELINE_DEVICES})")
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=DEFAULT_DEVICES,
+        help=f"synthetic devices to bulk load (default {DEFAULT_DEVICES})",
+    )
+    parser.add_argument(
+        "--seed-dir",
+        type=Path,
+        default=None,
+        help="seed catalogue (default $TINYREG_SEED_DIR or ../shared/seed)",
+    )
+    parser.add_argument(
+        "--baseline-devices",
+        type=int,
+        default=DEFAULT_BASELINE_DEVICES,
+        help="devices written transactionally for the baseline "
+        f"(default {DEFAULT_BASELINE_DEVICES})",
+    )
     args = parser.parse_args(argv)
     seed_dir: Path = args.seed_dir or _default_seed_dir()
     models_dir = seed_dir / "models"
@@ -283,26 +315,35 @@ def main(argv: list[str] | None = None) -> int:
         total_s, n_models, refused = _timed_import(models_dir, tmpdir / "models-import")
         for file, reason in refused:
             print(f"   refused {file}: {reason}")
-        print(f"   import_path: {n_models} models in {total_s:.2f} s "
-              f"= {n_models / total_s:.2f} models/s")
+        print(
+            f"   import_path: {n_models} models in {total_s:.2f} s "
+            f"= {n_models / total_s:.2f} models/s"
+        )
         stages = _staged_import(models_dir, seed_dir, tmpdir / "models-staged")
         print(f"   stage by stage ({stages.models} models, {stages.total:.2f} s):")
-        for name, secs in (("parse", stages.parse), ("measure (TFLM arena)", stages.measure),
-                           ("describe + SHACL validate", stages.validate),
-                           ("store", stages.store)):
+        for name, secs in (
+            ("parse", stages.parse),
+            ("measure (TFLM arena)", stages.measure),
+            ("describe + SHACL validate", stages.validate),
+            ("store", stages.store),
+        ):
             share = 100 * secs / stages.total if stages.total else 0.0
-            print(f"     {name:<26} {_per_model_ms(secs, stages.models):>9.2f} ms/model "
-                  f"{share:5.1f} %")
-        figures.update({
-            "seed_models": n_models,
-            "models_refused": len(refused),
-            "ingest_total_s": round(total_s, 3),
-            "models_per_s": round(n_models / total_s, 3),
-            "parse_ms_per_model": _per_model_ms(stages.parse, stages.models),
-            "measure_ms_per_model": _per_model_ms(stages.measure, stages.models),
-            "validate_ms_per_model": _per_model_ms(stages.validate, stages.models),
-            "store_ms_per_model": _per_model_ms(stages.store, stages.models),
-        })
+            print(
+                f"     {name:<26} {_per_model_ms(secs, stages.models):>9.2f} ms/model "
+                f"{share:5.1f} %"
+            )
+        figures.update(
+            {
+                "seed_models": n_models,
+                "models_refused": len(refused),
+                "ingest_total_s": round(total_s, 3),
+                "models_per_s": round(n_models / total_s, 3),
+                "parse_ms_per_model": _per_model_ms(stages.parse, stages.models),
+                "measure_ms_per_model": _per_model_ms(stages.measure, stages.models),
+                "validate_ms_per_model": _per_model_ms(stages.validate, stages.models),
+                "store_ms_per_model": _per_model_ms(stages.store, stages.models),
+            }
+        )
 
         # 2. device bulk load --------------------------------------------------------
         print(f"== device bulk load: {n_devices} synthetic devices")
@@ -310,16 +351,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         triples = write_nquads(nq, n_devices)
         gen_s = time.perf_counter() - t0
-        print(f"   generated {triples} quads ({nq.stat().st_size / 1e6:.1f} MB) "
-              f"in {gen_s:.2f} s")
+        print(f"   generated {triples} quads ({nq.stat().st_size / 1e6:.1f} MB) in {gen_s:.2f} s")
         reg = Registry.open(tmpdir / "fleet")
         try:
             t0 = time.perf_counter()
             reg.store.bulk_load(nq, rdf_format="nq")
             bulk_s = time.perf_counter() - t0
             bulk_rate = triples / bulk_s
-            print(f"   bulk_load: {triples} triples in {bulk_s:.2f} s "
-                  f"= {bulk_rate:,.0f} triples/s")
+            print(f"   bulk_load: {triples} triples in {bulk_s:.2f} s = {bulk_rate:,.0f} triples/s")
             t0 = time.perf_counter()
             counted = _count_devices(reg)
             count_s = time.perf_counter() - t0
@@ -343,23 +382,27 @@ def main(argv: list[str] | None = None) -> int:
             base.close()
         tx_rate = base_triples / tx_s if tx_s else 0.0
         ratio = bulk_rate / tx_rate if tx_rate else 0.0
-        print(f"   baseline {baseline_name}: {base_triples} triples in {tx_s:.2f} s "
-              f"= {tx_rate:,.0f} triples/s")
+        print(
+            f"   baseline {baseline_name}: {base_triples} triples in {tx_s:.2f} s "
+            f"= {tx_rate:,.0f} triples/s"
+        )
         print(f"   bulk_load vs baseline: {ratio:.1f}x")
-        figures.update({
-            "devices": n_devices,
-            "triples": triples,
-            "generate_s": round(gen_s, 3),
-            "bulk_load_s": round(bulk_s, 3),
-            "bulk_triples_per_s": round(bulk_rate),
-            "count_query_ms": round(count_s * 1000, 1),
-            "transactional_baseline": "replace_graphs, one transaction per device",
-            "transactional_devices": n_baseline,
-            "transactional_triples": base_triples,
-            "transactional_s": round(tx_s, 3),
-            "transactional_triples_per_s": round(tx_rate),
-            "bulk_vs_transactional_ratio": round(ratio, 1),
-        })
+        figures.update(
+            {
+                "devices": n_devices,
+                "triples": triples,
+                "generate_s": round(gen_s, 3),
+                "bulk_load_s": round(bulk_s, 3),
+                "bulk_triples_per_s": round(bulk_rate),
+                "count_query_ms": round(count_s * 1000, 1),
+                "transactional_baseline": "replace_graphs, one transaction per device",
+                "transactional_devices": n_baseline,
+                "transactional_triples": base_triples,
+                "transactional_s": round(tx_s, 3),
+                "transactional_triples_per_s": round(tx_rate),
+                "bulk_vs_transactional_ratio": round(ratio, 1),
+            }
+        )
 
     print(json.dumps(figures))
     return 0

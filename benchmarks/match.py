@@ -65,12 +65,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet import FleetInfo, device_iri, model_iri, write_fleet
 
-from tinyreg.matchmaker import Matches, Matchmaker, load_query
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores import OxigraphStore
+from tinyreg.core.stores.base import inline_bindings, normalise_bindings
+from tinyreg.matchmaker import Matches, Matchmaker
 from tinyreg.matchmaker.engine import Match, Verdict, _verdict, with_values
 from tinyreg.registry import Registry
-from tinyreg.registry.facade import reference_texts
-from tinyreg.registry.stores import OxigraphStore
-from tinyreg.registry.stores.base import inline_bindings, normalise_bindings
+from tinyreg.registry.reference import reference_texts
 
 DEFAULT_DEVICES = 100_000
 DEFAULT_MODELS = 10_000
@@ -113,8 +114,7 @@ def _ms(seconds: float) -> float:
     return round(1000 * seconds, 2)
 
 
-def _time_calls(fn: Callable[[T], Any], warmup: T, items: list[T]
-                ) -> tuple[list[float], list[Any]]:
+def _time_calls(fn: Callable[[T], Any], warmup: T, items: list[T]) -> tuple[list[float], list[Any]]:
     """Call ``fn`` once on ``warmup`` (not timed), then on each item; seconds and results.
 
     When the warm-up call takes more than ``SLOW_CALL_S``, only the first
@@ -123,8 +123,10 @@ def _time_calls(fn: Callable[[T], Any], warmup: T, items: list[T]
     t0 = time.perf_counter()
     fn(warmup)
     if time.perf_counter() - t0 > SLOW_CALL_S:
-        _log(f"   slow warm-up call ({time.perf_counter() - t0:.1f} s): timing "
-             f"{min(SLOW_REPEAT, len(items))} calls only")
+        _log(
+            f"   slow warm-up call ({time.perf_counter() - t0:.1f} s): timing "
+            f"{min(SLOW_REPEAT, len(items))} calls only"
+        )
         items = items[:SLOW_REPEAT]
     times, results = [], []
     for item in items:
@@ -136,8 +138,10 @@ def _time_calls(fn: Callable[[T], Any], warmup: T, items: list[T]
 
 
 def _summary(name: str, times: list[float], extra: str = "") -> str:
-    return (f"   {name:<34} p50 {_pct(times, 50) * 1000:9.1f} ms   "
-            f"p95 {_pct(times, 95) * 1000:9.1f} ms   {len(times):>2} calls{extra}")
+    return (
+        f"   {name:<34} p50 {_pct(times, 50) * 1000:9.1f} ms   "
+        f"p95 {_pct(times, 95) * 1000:9.1f} ms   {len(times):>2} calls{extra}"
+    )
 
 
 def _index_progress(done: int, total: int) -> None:
@@ -169,7 +173,7 @@ def _load(nq: Path, root: Path) -> tuple[Registry, float]:
 
 def _verdicts_query(only_fits: bool) -> str:
     """``verdicts.rq`` as the matchmaker sends it: user filters inlined as a ``VALUES`` block."""
-    query = load_query("verdicts")
+    query = load_query("tinyreg.matchmaker", "verdicts")
     if only_fits:
         query = inline_bindings(query, normalise_bindings({"onlyFits": Literal(True)}))
     return query
@@ -177,7 +181,7 @@ def _verdicts_query(only_fits: bool) -> str:
 
 def _expansion_query(profiles: list[str]) -> str:
     """``profile_devices.rq`` with the ``VALUES`` block the matchmaker adds."""
-    return with_values(load_query("profile_devices"), "profile", profiles)
+    return with_values(load_query("tinyreg.matchmaker", "profile_devices"), "profile", profiles)
 
 
 # ------------------------------------------------------------------------------ breakdown
@@ -205,8 +209,9 @@ def _raw_query(reg: Registry, sparql: str, bindings: dict[str, Node] | None = No
     return rows
 
 
-def _parts(reg: Registry, mm: Matchmaker, *, model: str | None = None,
-           device: str | None = None) -> dict[str, float]:
+def _parts(
+    reg: Registry, mm: Matchmaker, *, model: str | None = None, device: str | None = None
+) -> dict[str, float]:
     """Time each part of ``devices_for(model)`` or ``models_for(device)`` (seconds)."""
     verdicts_q = _verdicts_query(only_fits=True)
     parts: dict[str, float] = {}
@@ -321,8 +326,9 @@ class MatchmakerWorker:
     def __init__(self, store_dir: Path, job: str, items: list[str]) -> None:
         ctx: Any = multiprocessing.get_context(WORKER_START)
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_matchmaker_worker,
-                                 args=(child, str(store_dir), job, items), daemon=True)
+        self._proc = ctx.Process(
+            target=_matchmaker_worker, args=(child, str(store_dir), job, items), daemon=True
+        )
         self._proc.start()
         child.close()
 
@@ -341,8 +347,9 @@ class MatchmakerWorker:
         self._proc.join()
 
 
-def _time_models_for(copy_dir: Path, warmup: str, devices: list[str], limit_s: float,
-                     job: str = "models_for") -> tuple[list[float], list[int | None]]:
+def _time_models_for(
+    copy_dir: Path, warmup: str, devices: list[str], limit_s: float, job: str = "models_for"
+) -> tuple[list[float], list[int | None]]:
     """Time ``models_for`` on each device in a worker, first call on ``warmup`` untimed.
 
     When the warm-up takes more than ``SLOW_CALL_S`` only ``SLOW_REPEAT`` calls are timed.
@@ -432,8 +439,9 @@ class RdflibBaseline:
             raise TimeoutError("rdflib did not load the data in time")
         _, self.load_s, self.triples = self._conn.recv()
 
-    def devices_for(self, model: str, only_fits: bool = True
-                    ) -> tuple[float, float, list[tuple[str, str, bool]], int] | None:
+    def devices_for(
+        self, model: str, only_fits: bool = True
+    ) -> tuple[float, float, list[tuple[str, str, bool]], int] | None:
         """Verdict seconds, expansion seconds, verdicts, devices; ``None`` past the limit."""
         self._conn.send((model, only_fits))
         if not self._conn.poll(RDFLIB_CALL_TIMEOUT_S):
@@ -454,7 +462,7 @@ class RdflibBaseline:
 
 
 def _verdict_set(reg: Registry, model: str) -> set[tuple[str, str, bool]]:
-    rows = reg.store.select(load_query("verdicts"), {"model": URIRef(model)})
+    rows = reg.store.select(load_query("tinyreg.matchmaker", "verdicts"), {"model": URIRef(model)})
     return {(str(r["model"]), str(r["profile"]), r["fits"] == Literal(True)) for r in rows}
 
 
@@ -471,28 +479,68 @@ def _fleet_shape(info: FleetInfo) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--devices", type=int, default=DEFAULT_DEVICES,
-                        help=f"devices in the fleet (default {DEFAULT_DEVICES})")
-    parser.add_argument("--models", type=int, default=DEFAULT_MODELS,
-                        help=f"models in the catalogue (default {DEFAULT_MODELS})")
-    parser.add_argument("--pairs-models", type=int, default=DEFAULT_PAIRS_MODELS,
-                        help=f"models of the all-pairs run (default {DEFAULT_PAIRS_MODELS})")
-    parser.add_argument("--pairs-devices", type=int, default=DEFAULT_PAIRS_DEVICES,
-                        help=f"devices of the all-pairs run (default {DEFAULT_PAIRS_DEVICES})")
-    parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
-                        help=f"timed calls per measurement (default {DEFAULT_REPEAT})")
-    parser.add_argument("--rdflib-repeat", type=int, default=DEFAULT_RDFLIB_REPEAT,
-                        help=f"timed rdflib calls (default {DEFAULT_RDFLIB_REPEAT})")
-    parser.add_argument("--rdflib", action=argparse.BooleanOptionalAction, default=True,
-                        help="run the rdflib baseline (default: yes)")
-    parser.add_argument("--call-limit", type=float, default=DEFAULT_CALL_LIMIT_S,
-                        help="seconds after which a models_for call is stopped and reported "
-                             f"as a lower bound (default {DEFAULT_CALL_LIMIT_S:.0f})")
-    parser.add_argument("--pairs-limit", type=float, default=DEFAULT_PAIRS_LIMIT_S,
-                        help="seconds after which the all-pairs run is stopped and reported "
-                             f"as a lower bound (default {DEFAULT_PAIRS_LIMIT_S:.0f})")
-    parser.add_argument("--board-types", type=int, default=300,
-                        help="board types (device profiles) of the fleet (default 300)")
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=DEFAULT_DEVICES,
+        help=f"devices in the fleet (default {DEFAULT_DEVICES})",
+    )
+    parser.add_argument(
+        "--models",
+        type=int,
+        default=DEFAULT_MODELS,
+        help=f"models in the catalogue (default {DEFAULT_MODELS})",
+    )
+    parser.add_argument(
+        "--pairs-models",
+        type=int,
+        default=DEFAULT_PAIRS_MODELS,
+        help=f"models of the all-pairs run (default {DEFAULT_PAIRS_MODELS})",
+    )
+    parser.add_argument(
+        "--pairs-devices",
+        type=int,
+        default=DEFAULT_PAIRS_DEVICES,
+        help=f"devices of the all-pairs run (default {DEFAULT_PAIRS_DEVICES})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=DEFAULT_REPEAT,
+        help=f"timed calls per measurement (default {DEFAULT_REPEAT})",
+    )
+    parser.add_argument(
+        "--rdflib-repeat",
+        type=int,
+        default=DEFAULT_RDFLIB_REPEAT,
+        help=f"timed rdflib calls (default {DEFAULT_RDFLIB_REPEAT})",
+    )
+    parser.add_argument(
+        "--rdflib",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the rdflib baseline (default: yes)",
+    )
+    parser.add_argument(
+        "--call-limit",
+        type=float,
+        default=DEFAULT_CALL_LIMIT_S,
+        help="seconds after which a models_for call is stopped and reported "
+        f"as a lower bound (default {DEFAULT_CALL_LIMIT_S:.0f})",
+    )
+    parser.add_argument(
+        "--pairs-limit",
+        type=float,
+        default=DEFAULT_PAIRS_LIMIT_S,
+        help="seconds after which the all-pairs run is stopped and reported "
+        f"as a lower bound (default {DEFAULT_PAIRS_LIMIT_S:.0f})",
+    )
+    parser.add_argument(
+        "--board-types",
+        type=int,
+        default=300,
+        help="board types (device profiles) of the fleet (default 300)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -512,8 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"== generating {n_devices} devices and {n_models} models")
         nq = tmpdir / "fleet.nq"
         t0 = time.perf_counter()
-        info = write_fleet(nq, n_devices, n_models, seed=args.seed,
-                           board_type_count=args.board_types)
+        info = write_fleet(
+            nq, n_devices, n_models, seed=args.seed, board_type_count=args.board_types
+        )
         gen_s = time.perf_counter() - t0
         _log(f"   {info.quads:,} quads ({nq.stat().st_size / 1e6:.0f} MB) in {gen_s:.1f} s")
         reg, load_s = _load(nq, tmpdir / "fleet")
@@ -529,28 +578,38 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"   {fits:,} fitting (model, profile) pairs in {index_s:.1f} s")
         shares = _fleet_shape(info)
         print("== fleet")
-        print(f"   devices {n_devices:,}, models {n_models:,}, distinct profiles "
-              f"{info.profiles}, quads {info.quads:,}")
-        print("   devices by runtime: " + ", ".join(
-            f"{kind} {count:,} ({100 * count / n_devices:.1f} %)"
-            for kind, count in sorted(shares.items())))
+        print(
+            f"   devices {n_devices:,}, models {n_models:,}, distinct profiles "
+            f"{info.profiles}, quads {info.quads:,}"
+        )
+        print(
+            "   devices by runtime: "
+            + ", ".join(
+                f"{kind} {count:,} ({100 * count / n_devices:.1f} %)"
+                for kind, count in sorted(shares.items())
+            )
+        )
         print(f"   generated in {gen_s:.1f} s, bulk loaded in {load_s:.1f} s")
-        print(f"   fit index: {fits:,} fitting (model, profile) pairs of "
-              f"{n_models * info.profiles:,}, built in {index_s:.1f} s "
-              f"({1000 * index_s / max(1, n_models):.1f} ms a model)")
-        figures.update({
-            "devices": n_devices,
-            "models": n_models,
-            "profiles": info.profiles,
-            "quads": info.quads,
-            "no_table_devices": shares.get("no-table", 0),
-            "firmware_build_devices": shares.get("build", 0),
-            "generate_s": round(gen_s, 2),
-            "bulk_load_s": round(load_s, 2),
-            "index_build_s": round(index_s, 1),
-            "index_fitting_pairs": fits,
-            "repeat": repeat,
-        })
+        print(
+            f"   fit index: {fits:,} fitting (model, profile) pairs of "
+            f"{n_models * info.profiles:,}, built in {index_s:.1f} s "
+            f"({1000 * index_s / max(1, n_models):.1f} ms a model)"
+        )
+        figures.update(
+            {
+                "devices": n_devices,
+                "models": n_models,
+                "profiles": info.profiles,
+                "quads": info.quads,
+                "no_table_devices": shares.get("no-table", 0),
+                "firmware_build_devices": shares.get("build", 0),
+                "generate_s": round(gen_s, 2),
+                "bulk_load_s": round(load_s, 2),
+                "index_build_s": round(index_s, 1),
+                "index_fitting_pairs": fits,
+                "repeat": repeat,
+            }
+        )
 
         mm = Matchmaker(reg)
         models = [model_iri(i) for i in pick.sample(range(n_models), min(repeat + 1, n_models))]
@@ -561,49 +620,71 @@ def main(argv: list[str] | None = None) -> int:
 
         # 1. devices_for -----------------------------------------------------------------
         _log(f"== devices_for x {len(sample_models)}")
-        df_times, df_results = _time_calls(lambda m: ranked_answer(mm.devices_for(m)),
-                                           warm_model, sample_models)
+        df_times, df_results = _time_calls(
+            lambda m: ranked_answer(mm.devices_for(m)), warm_model, sample_models
+        )
         matches = list(df_results)
         fitting_fraction = statistics.mean(matches) / n_devices
-        print(_summary(f"devices_for(model), count + ranking of {PAGE}", df_times,
-                       f"   ({statistics.mean(matches):,.0f} devices on average)"))
+        print(
+            _summary(
+                f"devices_for(model), count + ranking of {PAGE}",
+                df_times,
+                f"   ({statistics.mean(matches):,.0f} devices on average)",
+            )
+        )
         _log(f"== devices_for, first page with constraint figures x {len(sample_models)}")
-        page_times, _ = _time_calls(lambda m: full_page(mm.devices_for(m)), warm_model,
-                                    sample_models)
+        page_times, _ = _time_calls(
+            lambda m: full_page(mm.devices_for(m)), warm_model, sample_models
+        )
         print(_summary(f"devices_for(model), count + {PAGE} explained", page_times))
         _log(f"== devices_for, every match x {len(sample_models)}")
-        all_times, _ = _time_calls(lambda m: len(list(mm.devices_for(m))), warm_model,
-                                   sample_models)
+        all_times, _ = _time_calls(
+            lambda m: len(list(mm.devices_for(m))), warm_model, sample_models
+        )
         print(_summary("devices_for(model), every match", all_times))
         scan = Matchmaker(reg, use_index=False)
         _log(f"== devices_for without the index x {len(sample_models)}")
-        scan_times, _ = _time_calls(lambda m: len(scan.devices_for(m)), warm_model,
-                                    sample_models)
+        scan_times, _ = _time_calls(lambda m: len(scan.devices_for(m)), warm_model, sample_models)
         print(_summary("  verdict query, every match", scan_times))
         _log(f"== devices_for(limit=100) x {len(sample_models)}")
-        lim_times, _ = _time_calls(lambda m: mm.devices_for(m, limit=100), warm_model,
-                                   sample_models)
+        lim_times, _ = _time_calls(
+            lambda m: mm.devices_for(m, limit=100), warm_model, sample_models
+        )
         print(_summary("devices_for(model, limit=100)", lim_times))
 
         # 2. models_for ------------------------------------------------------------------
         _log(f"== models_for x {len(sample_devices)}")
         copy_dir = tmpdir / "fleet-copy"
         reg.store._db.backup(str(copy_dir))  # type: ignore[attr-defined]
-        mf_times, mf_found = _time_models_for(copy_dir, warm_device, sample_devices,
-                                              args.call_limit)
-        mf_page_times, _ = _time_models_for(copy_dir, warm_device, sample_devices,
-                                            args.call_limit, "models_for_page")
-        mf_all_times, _ = _time_models_for(copy_dir, warm_device, sample_devices,
-                                           args.call_limit, "models_for_all")
-        mf_scan_times, _ = _time_models_for(copy_dir, warm_device, sample_devices,
-                                            args.call_limit, "models_for_scan")
+        mf_times, mf_found = _time_models_for(
+            copy_dir, warm_device, sample_devices, args.call_limit
+        )
+        mf_page_times, _ = _time_models_for(
+            copy_dir, warm_device, sample_devices, args.call_limit, "models_for_page"
+        )
+        mf_all_times, _ = _time_models_for(
+            copy_dir, warm_device, sample_devices, args.call_limit, "models_for_all"
+        )
+        mf_scan_times, _ = _time_models_for(
+            copy_dir, warm_device, sample_devices, args.call_limit, "models_for_scan"
+        )
         shutil.rmtree(copy_dir)
         mf_stopped = None in mf_found
         counted = [n for n in mf_found if n is not None]
-        print(_summary(f"models_for(device), count + ranking of {PAGE}", mf_times,
-                       f"   ({statistics.mean(counted) if counted else 0:,.0f} models on "
-                       "average)" + (f"; calls over {args.call_limit:.0f} s stopped, counted "
-                                     "at the limit: LOWER BOUND" if mf_stopped else "")))
+        print(
+            _summary(
+                f"models_for(device), count + ranking of {PAGE}",
+                mf_times,
+                f"   ({statistics.mean(counted) if counted else 0:,.0f} models on "
+                "average)"
+                + (
+                    f"; calls over {args.call_limit:.0f} s stopped, counted "
+                    "at the limit: LOWER BOUND"
+                    if mf_stopped
+                    else ""
+                ),
+            )
+        )
         print(_summary(f"models_for(device), count + {PAGE} explained", mf_page_times))
         print(_summary("models_for(device), every match", mf_all_times))
         print(_summary("  verdict query, every match", mf_scan_times))
@@ -614,41 +695,43 @@ def main(argv: list[str] | None = None) -> int:
         for kind, kind_times in sorted(by_kind.items()):
             print(_summary(f"  on {kind} devices", kind_times))
         figures["models_for_p50_ms_by_runtime"] = {
-            kind: _ms(_pct(kind_times, 50)) for kind, kind_times in sorted(by_kind.items())}
+            kind: _ms(_pct(kind_times, 50)) for kind, kind_times in sorted(by_kind.items())
+        }
 
         # 3. explain ---------------------------------------------------------------------
         _log(f"== explain x {len(sample_models)}")
         pairs = list(zip(sample_models, sample_devices, strict=False))
-        ex_times, _ = _time_calls(lambda p: mm.explain(*p), (warm_model, warm_device),
-                                  pairs)
+        ex_times, _ = _time_calls(lambda p: mm.explain(*p), (warm_model, warm_device), pairs)
         print(_summary("explain(model, device)", ex_times))
         print(f"   fitting fraction (sampled models): {100 * fitting_fraction:.1f} % of devices")
-        figures.update({
-            "devices_for_p50_ms": _ms(_pct(df_times, 50)),
-            "devices_for_p95_ms": _ms(_pct(df_times, 95)),
-            "devices_for_mean_matches": round(statistics.mean(matches)),
-            "devices_for_page_p50_ms": _ms(_pct(page_times, 50)),
-            "devices_for_page_p95_ms": _ms(_pct(page_times, 95)),
-            "devices_for_all_p50_ms": _ms(_pct(all_times, 50)),
-            "devices_for_all_p95_ms": _ms(_pct(all_times, 95)),
-            "devices_for_scan_p50_ms": _ms(_pct(scan_times, 50)),
-            "index_speedup_devices_for": round(_pct(scan_times, 50) / _pct(df_times, 50), 1),
-            "devices_for_limit100_p50_ms": _ms(_pct(lim_times, 50)),
-            "devices_for_limit100_p95_ms": _ms(_pct(lim_times, 95)),
-            "models_for_p50_ms": _ms(_pct(mf_times, 50)),
-            "models_for_p95_ms": _ms(_pct(mf_times, 95)),
-            "models_for_page_p50_ms": _ms(_pct(mf_page_times, 50)),
-            "models_for_page_p95_ms": _ms(_pct(mf_page_times, 95)),
-            "models_for_all_p50_ms": _ms(_pct(mf_all_times, 50)),
-            "models_for_all_p95_ms": _ms(_pct(mf_all_times, 95)),
-            "models_for_scan_p50_ms": _ms(_pct(mf_scan_times, 50)),
-            "index_speedup_models_for": round(_pct(mf_scan_times, 50) / _pct(mf_times, 50), 1),
-            "devices_for_calls": len(df_times),
-            "models_for_calls": len(mf_times),
-            "models_for_lower_bound": mf_stopped,
-            "explain_p50_ms": _ms(_pct(ex_times, 50)),
-            "fitting_fraction": round(fitting_fraction, 4),
-        })
+        figures.update(
+            {
+                "devices_for_p50_ms": _ms(_pct(df_times, 50)),
+                "devices_for_p95_ms": _ms(_pct(df_times, 95)),
+                "devices_for_mean_matches": round(statistics.mean(matches)),
+                "devices_for_page_p50_ms": _ms(_pct(page_times, 50)),
+                "devices_for_page_p95_ms": _ms(_pct(page_times, 95)),
+                "devices_for_all_p50_ms": _ms(_pct(all_times, 50)),
+                "devices_for_all_p95_ms": _ms(_pct(all_times, 95)),
+                "devices_for_scan_p50_ms": _ms(_pct(scan_times, 50)),
+                "index_speedup_devices_for": round(_pct(scan_times, 50) / _pct(df_times, 50), 1),
+                "devices_for_limit100_p50_ms": _ms(_pct(lim_times, 50)),
+                "devices_for_limit100_p95_ms": _ms(_pct(lim_times, 95)),
+                "models_for_p50_ms": _ms(_pct(mf_times, 50)),
+                "models_for_p95_ms": _ms(_pct(mf_times, 95)),
+                "models_for_page_p50_ms": _ms(_pct(mf_page_times, 50)),
+                "models_for_page_p95_ms": _ms(_pct(mf_page_times, 95)),
+                "models_for_all_p50_ms": _ms(_pct(mf_all_times, 50)),
+                "models_for_all_p95_ms": _ms(_pct(mf_all_times, 95)),
+                "models_for_scan_p50_ms": _ms(_pct(mf_scan_times, 50)),
+                "index_speedup_models_for": round(_pct(mf_scan_times, 50) / _pct(mf_times, 50), 1),
+                "devices_for_calls": len(df_times),
+                "models_for_calls": len(mf_times),
+                "models_for_lower_bound": mf_stopped,
+                "explain_p50_ms": _ms(_pct(ex_times, 50)),
+                "fitting_fraction": round(fitting_fraction, 4),
+            }
+        )
 
         # 4. where the time goes ---------------------------------------------------------
         # (as many samples as timed calls, at most 10; one when a call is slow)
@@ -657,8 +740,9 @@ def main(argv: list[str] | None = None) -> int:
         if _pct(mf_times, 50) > SLOW_CALL_S:
             n_mf = 1
         # only devices whose call was not slow (a slow call would take as long again)
-        fast_devices = [d for d, t in zip(sample_devices, mf_times, strict=False)
-                        if t <= BREAKDOWN_SKIP_S]
+        fast_devices = [
+            d for d, t in zip(sample_devices, mf_times, strict=False) if t <= BREAKDOWN_SKIP_S
+        ]
         _log(f"== breakdown x {n_df} (devices_for), x {n_mf} (models_for)")
         df_parts = _median_parts([_parts(reg, mm, model=m) for m in sample_models[:n_df]])
         mf_samples = [_parts(reg, mm, device=d) for d in fast_devices[:n_mf]]
@@ -681,8 +765,9 @@ def main(argv: list[str] | None = None) -> int:
         # 5. all pairs -------------------------------------------------------------------
         _log(f"== all pairs: {pairs_models} models x {pairs_devices} devices")
         pairs_nq = tmpdir / "pairs.nq"
-        pairs_info = write_fleet(pairs_nq, pairs_devices, pairs_models, seed=args.seed,
-                                 board_type_count=args.board_types)
+        pairs_info = write_fleet(
+            pairs_nq, pairs_devices, pairs_models, seed=args.seed, board_type_count=args.board_types
+        )
         preg, _ = _load(pairs_nq, tmpdir / "pairs")
         pairs_nq.unlink()
         t0 = time.perf_counter()
@@ -697,37 +782,47 @@ def main(argv: list[str] | None = None) -> int:
         pairs_stopped = pairs_result is None
         pairs_s, fitting_pairs = pairs_result or (args.pairs_limit, None)
         total_pairs = pairs_models * pairs_devices
-        print(f"== all pairs: {pairs_models:,} models x {pairs_devices:,} devices "
-              f"({pairs_info.profiles} profiles)")
+        print(
+            f"== all pairs: {pairs_models:,} models x {pairs_devices:,} devices "
+            f"({pairs_info.profiles} profiles)"
+        )
         if fitting_pairs is None:
             print(f"   iter_pairs: stopped after {pairs_s:.0f} s: LOWER BOUND")
         else:
-            print(f"   iter_pairs: {fitting_pairs:,} fitting pairs of {total_pairs:,} "
-                  f"({100 * fitting_pairs / total_pairs:.1f} %) in {pairs_s:.2f} s")
-        figures.update({
-            "all_pairs_s": round(pairs_s, 3),
-            "all_pairs_index_build_s": round(pairs_index_s, 1),
-            "all_pairs_models": pairs_models,
-            "all_pairs_devices": pairs_devices,
-            "all_pairs_profiles": pairs_info.profiles,
-            "all_pairs_fitting": fitting_pairs,
-            "all_pairs_lower_bound": pairs_stopped,
-        })
+            print(
+                f"   iter_pairs: {fitting_pairs:,} fitting pairs of {total_pairs:,} "
+                f"({100 * fitting_pairs / total_pairs:.1f} %) in {pairs_s:.2f} s"
+            )
+        figures.update(
+            {
+                "all_pairs_s": round(pairs_s, 3),
+                "all_pairs_index_build_s": round(pairs_index_s, 1),
+                "all_pairs_models": pairs_models,
+                "all_pairs_devices": pairs_devices,
+                "all_pairs_profiles": pairs_info.profiles,
+                "all_pairs_fitting": fitting_pairs,
+                "all_pairs_lower_bound": pairs_stopped,
+            }
+        )
 
         # 6. rdflib baseline -------------------------------------------------------------
-        figures.update({
-            "rdflib_devices_for_p50_ms": None,
-            "speedup_vs_rdflib": None,
-            "rdflib_agrees": None,
-            "rdflib_lower_bound": False,
-        })
+        figures.update(
+            {
+                "rdflib_devices_for_p50_ms": None,
+                "speedup_vs_rdflib": None,
+                "rdflib_agrees": None,
+                "rdflib_lower_bound": False,
+            }
+        )
         if args.rdflib:
             _log(f"== rdflib: loading {info.quads:,} quads into an rdflib Dataset")
             baseline = RdflibBaseline(nq)
             try:
-                print(f"== baseline: rdflib {__import__('rdflib').__version__} SPARQL, same "
-                      f"query text and data ({baseline.triples:,} triples, loaded in "
-                      f"{baseline.load_s:.0f} s)")
+                print(
+                    f"== baseline: rdflib {__import__('rdflib').__version__} SPARQL, same "
+                    f"query text and data ({baseline.triples:,} triples, loaded in "
+                    f"{baseline.load_s:.0f} s)"
+                )
                 figures["rdflib_load_s"] = round(baseline.load_s, 1)
                 _log("== rdflib: all verdicts of one model (also the warm-up)")
                 first = baseline.devices_for(check_model, only_fits=False)
@@ -735,9 +830,11 @@ def main(argv: list[str] | None = None) -> int:
                 lower_bound = first is None
                 if first is not None:
                     agrees = set(first[2]) == oxigraph_verdicts
-                    print(f"   verdicts of {check_model.rsplit('/', 1)[1]} "
-                          f"({len(oxigraph_verdicts)} profiles): rdflib and Oxigraph "
-                          f"{'agree' if agrees else 'DISAGREE'}")
+                    print(
+                        f"   verdicts of {check_model.rsplit('/', 1)[1]} "
+                        f"({len(oxigraph_verdicts)} profiles): rdflib and Oxigraph "
+                        f"{'agree' if agrees else 'DISAGREE'}"
+                    )
                     if not agrees:
                         only_rd = set(first[2]) - oxigraph_verdicts
                         only_ox = oxigraph_verdicts - set(first[2])
@@ -752,26 +849,34 @@ def main(argv: list[str] | None = None) -> int:
                             break
                         rd_times.append(result[0] + result[1])
                         if result[3] != df_results[sample_models.index(m)]:
-                            print(f"   note: rdflib finds {result[3]} devices for {m}, "
-                                  f"Oxigraph {df_results[sample_models.index(m)]}")
+                            print(
+                                f"   note: rdflib finds {result[3]} devices for {m}, "
+                                f"Oxigraph {df_results[sample_models.index(m)]}"
+                            )
                 if lower_bound:
                     rd_times.append(RDFLIB_CALL_TIMEOUT_S)
-                    print(f"   a call took more than {RDFLIB_CALL_TIMEOUT_S:.0f} s and was "
-                          "stopped: the rdflib figure is a LOWER BOUND")
+                    print(
+                        f"   a call took more than {RDFLIB_CALL_TIMEOUT_S:.0f} s and was "
+                        "stopped: the rdflib figure is a LOWER BOUND"
+                    )
                 rd_p50 = _pct(rd_times, 50)
                 # against every match built (the same answer as rdflib's), not a page
                 speedup = rd_p50 / _pct(all_times, 50)
                 print(_summary("rdflib devices_for(model)", rd_times))
-                print(f"   speed-up (rdflib / devices_for every match): "
-                      f"{'at least ' if lower_bound else ''}{speedup:,.0f}x; against the "
-                      f"ranked page: {rd_p50 / _pct(df_times, 50):,.0f}x")
-                figures.update({
-                    "rdflib_devices_for_p50_ms": _ms(rd_p50),
-                    "rdflib_calls": len(rd_times),
-                    "rdflib_lower_bound": lower_bound,
-                    "speedup_vs_rdflib": round(speedup, 1),
-                    "speedup_vs_rdflib_page": round(rd_p50 / _pct(df_times, 50), 1),
-                })
+                print(
+                    f"   speed-up (rdflib / devices_for every match): "
+                    f"{'at least ' if lower_bound else ''}{speedup:,.0f}x; against the "
+                    f"ranked page: {rd_p50 / _pct(df_times, 50):,.0f}x"
+                )
+                figures.update(
+                    {
+                        "rdflib_devices_for_p50_ms": _ms(rd_p50),
+                        "rdflib_calls": len(rd_times),
+                        "rdflib_lower_bound": lower_bound,
+                        "speedup_vs_rdflib": round(speedup, 1),
+                        "speedup_vs_rdflib_page": round(rd_p50 / _pct(df_times, 50), 1),
+                    }
+                )
             finally:
                 baseline.stop()
 

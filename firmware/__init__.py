@@ -1,6 +1,6 @@
 """The device side of over-the-air deployment: the protocol and a virtual microcontroller.
 
-* :mod:`tinyreg.firmware.protocol`: topics, the signed manifest, chunk frames and
+* :mod:`tinyreg.core.protocol`: topics, the signed manifest, chunk frames and
   acknowledgement bitmaps, Ed25519 keys (shared with the deployer).
 * :mod:`tinyreg.firmware.device`: :class:`~tinyreg.firmware.device.VirtualDevice`, limits
   from a Thing Description, flash slots and state on disk, the real TFLite Micro

@@ -42,14 +42,14 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rdflib import Graph, URIRef
 
-from tinyreg.firmware.protocol import (
+from tinyreg.core.arena import RUNTIME_LOCK, runtime_reason, stderr_to
+from tinyreg.core.errors import DeviceRefusedError, InputError, TinyregError
+from tinyreg.core.protocol import (
     QOS_CONTROL,
     Manifest,
     parse_chunk,
@@ -57,15 +57,7 @@ from tinyreg.firmware.protocol import (
     verify_manifest,
     version_key,
 )
-from tinyreg.registry.arena import _LOCK as RUNTIME_LOCK
-from tinyreg.registry.arena import _fd2_to, _reason
-from tinyreg.registry.errors import DeviceRefusedError, InputError, TinyregError
-from tinyreg.registry.facade import REFERENCE_PREFIX, reference_texts
-from tinyreg.registry.model_rdf import runtime_iri
-from tinyreg.registry.namespaces import TR
-from tinyreg.registry.profile import ProfileFacts, profile_facts
-from tinyreg.registry.td import load_td, td_to_graph
-from tinyreg.registry.tflite import ModelInfo, parse_tflite
+from tinyreg.core.tflite import ModelInfo, parse_tflite
 
 __all__ = [
     "Check",
@@ -74,7 +66,6 @@ __all__ = [
     "Publish",
     "VirtualDevice",
     "check_image",
-    "runtime_ram_overhead",
 ]
 
 Publish = Callable[[str, bytes, int, bool], None]
@@ -88,25 +79,6 @@ worker process."""
 
 SELF_TEST_RUNS = 3
 _LOG_LINE_MAX = 22  # "<index> <CRC-32>\n" with two 32-bit numbers
-
-
-@cache
-def _runtime_tables() -> Graph:
-    graph = Graph()
-    for name, text in reference_texts().items():
-        if name.startswith(REFERENCE_PREFIX):  # the runtime and core tables
-            graph.parse(data=text, format="turtle")
-    return graph
-
-
-def runtime_ram_overhead(name: str, version: str) -> int:
-    """RAM the runtime takes outside the tensor arena (``kg_data/runtimes``), or 0 if unknown.
-
-    >>> runtime_ram_overhead("no-such-runtime", "1")
-    0
-    """
-    value = _runtime_tables().value(runtime_iri(name, version), TR.ramOverheadBytes)
-    return int(value.toPython()) if value is not None else 0  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -142,36 +114,6 @@ class DeviceLimits:
     def arena_budget(self) -> int:
         """The largest tensor arena the device can allocate."""
         return self.ram_bytes - self.ram_reserved - self.runtime_ram_overhead
-
-    @classmethod
-    def from_facts(cls, device: str, facts: ProfileFacts) -> DeviceLimits:
-        """Limits from the figures the registry derives for matchmaking."""
-        return cls(
-            device=device,
-            ram_bytes=facts.ram_capacity,
-            ram_reserved=facts.ram_reserved,
-            flash_bytes=facts.flash_capacity,
-            flash_reserved=facts.flash_reserved,
-            runtime=facts.runtime_name,
-            runtime_version=facts.runtime_version,
-            operators=facts.operators,
-            runtime_ram_overhead=runtime_ram_overhead(facts.runtime_name, facts.runtime_version),
-            slot_bytes=max(facts.flash_capacity - facts.flash_reserved, 0) // 2,
-        )
-
-    @classmethod
-    def from_td(cls, td: Path | str | dict[str, Any]) -> DeviceLimits:
-        """Limits from a Thing Description (file, JSON text or parsed).
-
-        Raises:
-            ThingDescriptionError: If the TD cannot be read.
-            ValidationError: If it lacks a figure the device needs (RAM, flash, runtime).
-
-        """
-        label = str(td) if isinstance(td, Path) else "<document>"
-        document = load_td(td, label)
-        iri, graph = td_to_graph(document, label)
-        return cls.from_facts(str(iri), profile_facts(graph, URIRef(iri)))
 
 
 @dataclass
@@ -868,7 +810,7 @@ def _build(data: bytes, arena: int, device: str) -> tuple[_Loaded, float]:
     """
     with tempfile.TemporaryFile() as log:
         try:
-            with _fd2_to(log.fileno()):
+            with stderr_to(log.fileno()):
                 start = time.perf_counter()
                 interpreter = _interpreter(data, arena)
                 load_ms = (time.perf_counter() - start) * 1000
@@ -877,7 +819,7 @@ def _build(data: bytes, arena: int, device: str) -> tuple[_Loaded, float]:
         except Exception as exc:
             log.seek(0)
             text = log.read().decode("utf-8", errors="replace")
-            raise DeviceRefusedError(device, "load", _reason(text, str(exc))) from exc
+            raise DeviceRefusedError(device, "load", runtime_reason(text, str(exc))) from exc
     return _Loaded(interpreter, inputs, n_outputs), load_ms
 
 
@@ -900,7 +842,7 @@ def _self_test(loaded: _Loaded, runs: int, device: str) -> float:
             ms, outputs = loaded.invoke()
             times.append(ms)
     except Exception as exc:
-        raise DeviceRefusedError(device, "self-test", _reason(str(exc))) from exc
+        raise DeviceRefusedError(device, "self-test", runtime_reason(str(exc))) from exc
     if not all(np.isfinite(v) for out in outputs for v in out):
         raise DeviceRefusedError(device, "self-test", "the output is not finite")
     return statistics.median(times)

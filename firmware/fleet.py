@@ -32,20 +32,20 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
+from tinyreg.core.errors import DeviceRefusedError
+from tinyreg.core.mqtt import Connection
+from tinyreg.core.protocol import (
+    QOS_CHUNK,
+    QOS_CONTROL,
+    device_key,
+    device_topic,
+)
 from tinyreg.firmware.device import (
     SELF_TEST_RUNS,
     DeviceLimits,
     VirtualDevice,
     check_image,
 )
-from tinyreg.firmware.mqtt import Connection
-from tinyreg.firmware.protocol import (
-    QOS_CHUNK,
-    QOS_CONTROL,
-    device_key,
-    device_topic,
-)
-from tinyreg.registry.errors import DeviceRefusedError
 
 __all__ = ["Fleet", "ImageChecker", "replicate"]
 

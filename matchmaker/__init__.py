@@ -12,7 +12,6 @@ from tinyreg.matchmaker.engine import (
     Matchmaker,
     Ranked,
     Verdict,
-    load_query,
 )
 
-__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict", "load_query"]
+__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]

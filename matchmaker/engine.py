@@ -1,13 +1,13 @@
 """The matchmaker: compatible model–device pairs, ranked and explained with numbers.
 
-Every constraint is a pattern of one SPARQL query (``registry/queries/verdicts.rq``) run
+Every constraint is a pattern of one SPARQL query (``matchmaker/queries/verdicts.rq``) run
 by the store: RAM, flash, sensors, operators, whether the runtime runs the model, and the
 user's own limits. The query works on device *profiles* (devices with identical figures
 share one, see :mod:`tinyreg.registry.profile`), so it touches hundreds of profiles rather
 than every device of a fleet; a second query expands the fitting profiles to devices.
 
 The registry keeps the query's fitting pairs as they register (the fit index,
-:mod:`tinyreg.registry.fits`). ``devices_for`` and ``models_for`` read their ranked answer
+:mod:`tinyreg.matchmaker.fits`). ``devices_for`` and ``models_for`` read their ranked answer
 from it, as a :class:`Matches` sequence that runs the verdict query only for the matches
 a caller reads (a page of 100 costs one query, a full list of 20,000 devices a few);
 ``all_verdicts=True``, and an index that does not cover every model and profile, run the
@@ -25,42 +25,27 @@ import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from itertools import accumulate, pairwise
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from tinyreg.registry import Registry
-from tinyreg.registry.cards import SENSOR_TYPES, TASKS
-from tinyreg.registry.errors import InputError, NotFoundError
-from tinyreg.registry.model_rdf import TASK_IRIS
-from tinyreg.registry.namespaces import TR_IRI
-from tinyreg.registry.stores.base import inline_bindings, normalise_bindings
+from tinyreg.core.errors import InputError, NotFoundError
+from tinyreg.core.namespaces import TR_IRI
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
+from tinyreg.core.vocabulary import SENSOR_TYPES, TASK_IRIS, TASKS
+from tinyreg.matchmaker.fits import FitIndex
 
-__all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict", "load_query"]
+__all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]
 
 _INTEGER_KINDS = ("int8", "uint8", "int16x8")
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
 _PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
 
 log = logging.getLogger(__name__)
-
-
-@cache
-def load_query(name: str) -> str:
-    """Return the text of a packaged query (``matchmaker/queries/NAME.rq``).
-
-    Queries the registry shares (the verdict query) come from ``registry/queries``.
-    """
-    for package in ("tinyreg.matchmaker", "tinyreg.registry"):
-        entry = resources.files(package).joinpath("queries", f"{name}.rq")
-        if entry.is_file():
-            return entry.read_text("utf-8")
-    raise FileNotFoundError(f"no packaged query {name}.rq")
 
 
 def with_values(query: str, variable: str, iris: Iterable[str]) -> str:
@@ -646,6 +631,23 @@ def _verdict(
     )
 
 
+class Catalogue(Protocol):
+    """What the matchmaker reads from a registry (:class:`tinyreg.registry.Registry` is one).
+
+    Attributes:
+        store: The graph store holding models, devices and the runtime tables.
+        fits: The fit index kept as models and devices register.
+
+    """
+
+    store: GraphStore
+    fits: FitIndex
+
+    def resolve(self, kind: str, ident: str) -> str:
+        """Turn an id, short id, IRI or name of a ``model`` or ``device`` into its IRI."""
+        ...
+
+
 class Matchmaker:
     """Find, rank and explain compatible model–device pairs in a registry.
 
@@ -657,7 +659,7 @@ class Matchmaker:
 
     """
 
-    def __init__(self, registry: Registry, *, use_index: bool = True) -> None:
+    def __init__(self, registry: Catalogue, *, use_index: bool = True) -> None:
         self.registry = registry
         self.use_index = use_index
 
@@ -673,7 +675,7 @@ class Matchmaker:
 
         ``filters`` come from :meth:`_filters`, built with the same ``max_latency_ms``.
         """
-        query = load_query("verdicts")
+        query = load_query("tinyreg.matchmaker", "verdicts")
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
         rows = self.registry.store.select_values(query, bindings)
@@ -715,7 +717,9 @@ class Matchmaker:
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
         if not profiles:
             return {}
-        query = with_values(load_query("profile_devices"), "profile", profiles)
+        query = with_values(
+            load_query("tinyreg.matchmaker", "profile_devices"), "profile", profiles
+        )
         devices: dict[str, list[str]] = {}
         for row in self.registry.store.select_values(query):
             devices.setdefault(str(row["profile"]), []).append(str(row["device"]))
@@ -726,7 +730,7 @@ class Matchmaker:
     def _device_row(self, device: str) -> dict[str, Any]:
         iri = self.registry.resolve("device", device)
         rows = self.registry.store.select_values(
-            load_query("device_profile"), {"device": URIRef(iri)}
+            load_query("tinyreg.matchmaker", "device_profile"), {"device": URIRef(iri)}
         )
         if not rows:
             raise NotFoundError("device profile", device)
@@ -769,7 +773,7 @@ class Matchmaker:
         not joined first by Oxigraph (0.5–6 s for 100 pairs), so one model's pair is
         asked alone (3 ms).
         """
-        query = load_query("verdicts")
+        query = load_query("tinyreg.matchmaker", "verdicts")
         if max_latency_ms is not None:
             latency = Literal(float(max_latency_ms), datatype=XSD.double)
             query = inline_bindings(query, normalise_bindings({"maxLatency": latency}))
@@ -802,7 +806,9 @@ class Matchmaker:
                 tied.update((str(before["model"]), str(after["model"])))
         if not tied:
             return
-        query = with_values(load_query("model_metrics"), "model", sorted(tied))
+        query = with_values(
+            load_query("tinyreg.matchmaker", "model_metrics"), "model", sorted(tied)
+        )
         metrics = {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
         for row in rows:
             if str(row["model"]) in metrics:
@@ -812,7 +818,7 @@ class Matchmaker:
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
         if not profiles:
             return {}
-        query = with_values(load_query("profile_counts"), "profile", profiles)
+        query = with_values(load_query("tinyreg.matchmaker", "profile_counts"), "profile", profiles)
         return {
             str(row["profile"]): int(row["devices"])
             for row in self.registry.store.select_values(query)
@@ -822,7 +828,7 @@ class Matchmaker:
         filters: dict[str, Node] = {}
         if max_latency_ms is not None:
             filters["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
-        query = load_query("fits_profiles")
+        query = load_query("tinyreg.matchmaker", "fits_profiles")
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
         rows = self.registry.store.select_values(query, {"model": URIRef(model)})
@@ -850,7 +856,7 @@ class Matchmaker:
                 bound[key] = Literal(row[key])
         bound["fpu"] = Literal(bool(row["fpu"]))
         bound["profile"] = URIRef(row["profile"])
-        query = load_query("fits_models")
+        query = load_query("tinyreg.matchmaker", "fits_models")
         with_metric = order == "metric" or "minMetric" in filters
         if not with_metric:
             query = _without_block(query, "metric")
@@ -889,7 +895,9 @@ class Matchmaker:
                 rank += 1
 
     def _offers(self, runtime: URIRef) -> dict[str, int | None]:
-        rows = self.registry.store.select_values(load_query("details_offers"), {"runtime": runtime})
+        rows = self.registry.store.select_values(
+            load_query("tinyreg.matchmaker", "details_offers"), {"runtime": runtime}
+        )
         offers: dict[str, int | None] = {}
         for row in rows:
             cap = row.get("maxVersion")
@@ -903,12 +911,14 @@ class Matchmaker:
         store = self.registry.store
         needs = [
             (row["item"], bool(row["ok"]))
-            for row in store.select_values(load_query("details_needs"), bindings)
+            for row in store.select_values(
+                load_query("tinyreg.matchmaker", "details_needs"), bindings
+            )
         ]
         hosted = [
             row["item"]
             for row in store.select_values(
-                load_query("details_hosted"), {"profile": bindings["profile"]}
+                load_query("tinyreg.matchmaker", "details_hosted"), {"profile": bindings["profile"]}
             )
         ]
         offered = self._offers(runtime)
@@ -919,7 +929,7 @@ class Matchmaker:
 
         operators = []
         for row in store.select_values(
-            load_query("details_operators"), {"model": bindings["model"]}
+            load_query("tinyreg.matchmaker", "details_operators"), {"model": bindings["model"]}
         ):
             item, version, custom = row["item"], int(row["version"]), bool(row["custom"])
             ok = offers(offered, item, version) and (custom or offers(released, item, version))
@@ -1070,7 +1080,7 @@ class Matchmaker:
             if name not in SENSOR_TYPES:
                 raise InputError(f"unknown sensor type {name!r}; known: {', '.join(SENSOR_TYPES)}")
             needs.append(URIRef(f"{TR_IRI}{name}").n3())
-        query = load_query("devices_with").replace(
+        query = load_query("tinyreg.matchmaker", "devices_with").replace(
             "#NEED#", f"VALUES ?need {{ {' '.join(needs)} }}", 1
         )
         rows = self.registry.store.select_values(
@@ -1147,7 +1157,9 @@ class Matchmaker:
         device_iri = self.registry.resolve("device", device)
         profile = self._device_profile(device_iri)["profile"]
         bindings: dict[str, Node] = {"model": URIRef(model_iri), "profile": profile}
-        rows = self.registry.store.select_values(load_query("verdicts"), bindings)
+        rows = self.registry.store.select_values(
+            load_query("tinyreg.matchmaker", "verdicts"), bindings
+        )
         if not rows:
             raise NotFoundError("model", model)
         details = self._details(bindings, URIRef(rows[0]["runtime"]), URIRef(rows[0]["release"]))

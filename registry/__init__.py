@@ -8,11 +8,8 @@ The public Python API. Everything else in this package is internal.
 []
 """
 
-from tinyreg.registry.arena import ArenaMeasurement, measure_arena
-from tinyreg.registry.bench import HostBenchmark
-from tinyreg.registry.cards import Metric, ModelCard, load_card, seed_cards
-from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.errors import (
+from tinyreg.core.arena import ArenaMeasurement, measure_arena
+from tinyreg.core.errors import (
     AmbiguousIdError,
     BenchmarkError,
     BrokerError,
@@ -32,6 +29,11 @@ from tinyreg.registry.errors import (
     ValidationError,
     Violation,
 )
+from tinyreg.core.stores import GraphStore, QueryResult, open_store
+from tinyreg.core.tflite import ModelInfo, parse_tflite, parse_tflite_file
+from tinyreg.registry.bench import HostBenchmark
+from tinyreg.registry.cards import Metric, ModelCard, load_card, seed_cards
+from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.facade import (
     DeviceRecord,
     ImportReport,
@@ -39,8 +41,6 @@ from tinyreg.registry.facade import (
     Registry,
     ThingGraphs,
 )
-from tinyreg.registry.stores import GraphStore, QueryResult, open_store
-from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
 
 __all__ = [
     "AmbiguousIdError",

@@ -3,7 +3,7 @@
 :func:`measure_host` measures one ``.tflite`` with the interpreter of the installed
 ``tflite-micro`` wheel, the runtime that measured the registered arena:
 
-1. The minimal arena, found by :func:`tinyreg.registry.arena.measure_arena` (each attempt
+1. The minimal arena, found by :func:`tinyreg.core.arena.measure_arena` (each attempt
    in a forked child). A model the runtime refuses raises :class:`BenchmarkError` with the
    runtime's own reason.
 2. Load time: building the interpreter at exactly that arena
@@ -25,7 +25,7 @@ whose ``tr:benchmarkOf`` is the model) into its own named graph,
 that graph in one transaction. The benchmark carries the SHA-256 of the bytes measured, and
 :func:`list_benchmarks` returns only measurements of the bytes registered now.
 
->>> from tinyreg.registry.stores import OxigraphStore
+>>> from tinyreg.core.stores import OxigraphStore
 >>> with OxigraphStore(None) as store:
 ...     list_benchmarks(store)
 []
@@ -42,19 +42,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
-from tinyreg.registry.arena import measure_arena
-from tinyreg.registry.errors import BenchmarkError, NotFoundError
-from tinyreg.registry.namespaces import BENCHMARK_PREFIX, MODEL_PREFIX, TR
-from tinyreg.registry.stores import GraphStore
-from tinyreg.registry.tflite import ModelInfo, parse_tflite
+from tinyreg.core.arena import measure_arena
+from tinyreg.core.errors import BenchmarkError, NotFoundError
+from tinyreg.core.namespaces import BENCHMARK_PREFIX, MODEL_PREFIX, TR
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores import GraphStore
+from tinyreg.core.tflite import ModelInfo, parse_tflite
 
 __all__ = [
     "DEFAULT_LOAD_RUNS",
@@ -78,11 +77,6 @@ DEFAULT_LOAD_RUNS = 5
 """Interpreter builds per measurement."""
 
 _MS_DIGITS = 6  # milliseconds rounded to the nanosecond
-
-
-@cache
-def _query(name: str) -> str:
-    return resources.files("tinyreg.registry").joinpath("queries", f"{name}.rq").read_text("utf-8")
 
 
 @dataclass(frozen=True)
@@ -301,7 +295,9 @@ def registered_sha256(store: GraphStore, model_iri: str) -> str:
         NotFoundError: If no model has that IRI.
 
     """
-    rows = store.select_values(_query("model_sha256"), {"model": URIRef(model_iri)})
+    rows = store.select_values(
+        load_query("tinyreg.registry", "model_sha256"), {"model": URIRef(model_iri)}
+    )
     if not rows:
         raise NotFoundError("model", model_iri)
     return str(rows[0]["sha256"])
@@ -357,7 +353,7 @@ def list_benchmarks(store: GraphStore, model_iri: str | None = None) -> list[Hos
 
     """
     bindings = {"model": URIRef(model_iri)} if model_iri else None
-    rows = store.select_values(_query("host_benchmarks"), bindings)
+    rows = store.select_values(load_query("tinyreg.registry", "host_benchmarks"), bindings)
     out = []
     for row in rows:
         measured = datetime.fromisoformat(str(row["measuredAt"]))

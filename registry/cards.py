@@ -27,7 +27,8 @@ from typing import Any
 
 import yaml
 
-from tinyreg.registry.errors import CardError
+from tinyreg.core.errors import CardError
+from tinyreg.core.vocabulary import MODALITIES, SENSOR_TYPES, TASKS
 
 __all__ = [
     "MODALITIES",
@@ -41,37 +42,6 @@ __all__ = [
     "slugify",
 ]
 
-TASKS = (
-    "classification",
-    "object-detection",
-    "feature-extraction",
-    "anomaly-detection",
-    "regression",
-    "unsupervised",
-    "other",
-)
-MODALITIES = ("audio", "image", "motion", "vibration", "environmental", "time-series", "other")
-SENSOR_TYPES = (
-    "Accelerometer",
-    "Gyroscope",
-    "Magnetometer",
-    "IMU",
-    "IMU9DoF",
-    "Microphone",
-    "PDMMicrophone",
-    "I2SMicrophone",
-    "AnalogMicrophone",
-    "Camera",
-    "Thermometer",
-    "HumiditySensor",
-    "Barometer",
-    "GasSensor",
-    "LightSensor",
-    "ColorSensor",
-    "ProximitySensor",
-    "GestureSensor",
-    "OtherSensor",
-)
 _FIELDS = (
     "id",
     "name",

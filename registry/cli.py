@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 
 import click
 
+from tinyreg.core.errors import TinyregError
+from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX
+from tinyreg.core.stores import QueryResult
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry.cards import TASKS
-from tinyreg.registry.errors import TinyregError
 from tinyreg.registry.facade import Registry
-from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX
-from tinyreg.registry.stores import QueryResult
+from tinyreg.registry.limits import device_limits
 
 __all__ = ["main"]
 
@@ -176,7 +177,7 @@ def add_device(state: _Context, td: Path) -> None:
 
 
 def _builtin_dir() -> Path:
-    return Path(str(resources.files("tinyreg.kg_data")))
+    return Path(str(resources.files("tinyreg.kg_data"))).resolve()
 
 
 @cli.command("import")
@@ -715,11 +716,10 @@ def device_run(
     import signal
     import threading
 
-    from tinyreg.firmware.device import DeviceLimits
+    from tinyreg.core.protocol import load_public_key
     from tinyreg.firmware.fleet import Fleet, replicate
-    from tinyreg.firmware.protocol import load_public_key
 
-    limits = [d for td in tds for d in replicate(DeviceLimits.from_td(td), replicas)]
+    limits = [d for td in tds for d in replicate(device_limits(td), replicas)]
     fleet = Fleet(
         broker,
         limits,
@@ -855,14 +855,14 @@ def deploy_cmd(
     the same deployment again resumes unfinished transfers. Every outcome is recorded in
     the graph (see `tinyreg deployments`). Exit 4 if a device did not commit.
     """
-    from tinyreg.firmware.protocol import load_or_create_key
+    from tinyreg.core.errors import DeploymentError
+    from tinyreg.core.protocol import load_or_create_key
     from tinyreg.registry.deployer import Deployer, signing_key_path
-    from tinyreg.registry.errors import DeploymentError
 
     registry = state.registry
     signing = load_or_create_key(key or signing_key_path(registry))
     if export_public_key is not None:
-        from tinyreg.firmware.protocol import write_public_key
+        from tinyreg.core.protocol import write_public_key
 
         write_public_key(signing, export_public_key)
         _echo(f"wrote public key {export_public_key}")
@@ -956,8 +956,8 @@ def _model_bytes(
     registry: Registry, iri: str, file: Path | None, search: Sequence[Path]
 ) -> tuple[bytes, Path]:
     """The registered model's .tflite bytes: FILE, else a file with its SHA-256 under SEARCH."""
+    from tinyreg.core.errors import BenchmarkError
     from tinyreg.registry.bench import find_model_file, registered_sha256
-    from tinyreg.registry.errors import BenchmarkError
 
     if file is not None:
         return file.read_bytes(), file
@@ -1020,8 +1020,8 @@ def bench_cmd(
     """
     from tqdm import tqdm
 
+    from tinyreg.core.errors import BenchmarkError
     from tinyreg.registry.bench import bench_registered
-    from tinyreg.registry.errors import BenchmarkError
 
     registry = state.registry
     if every and models:

@@ -35,8 +35,16 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rdflib import URIRef
 
-from tinyreg.firmware.mqtt import Connection
-from tinyreg.firmware.protocol import (
+from tinyreg.core.errors import (
+    DeviceRefusedError,
+    DeviceTimeoutError,
+    InputError,
+    NotFoundError,
+    PairRefusedError,
+)
+from tinyreg.core.mqtt import Connection
+from tinyreg.core.namespaces import RUNTIME
+from tinyreg.core.protocol import (
     DEFAULT_CHUNK_SIZE,
     QOS_CHUNK,
     QOS_CONTROL,
@@ -51,18 +59,11 @@ from tinyreg.firmware.protocol import (
     transfer_field,
     write_public_key,
 )
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores import default_store_path
 from tinyreg.matchmaker import Matchmaker
-from tinyreg.registry.deployments import DeploymentRecord, load_deployment_query
-from tinyreg.registry.errors import (
-    DeviceRefusedError,
-    DeviceTimeoutError,
-    InputError,
-    NotFoundError,
-    PairRefusedError,
-)
+from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.facade import ModelRecord, Registry
-from tinyreg.registry.namespaces import RUNTIME
-from tinyreg.registry.stores import default_store_path
 
 __all__ = [
     "KEY_ENV",
@@ -251,7 +252,8 @@ class Deployer:
     def model_version(self, model: ModelRecord) -> str:
         """The model's version: its card's, else ``sha256:`` and 12 hex digits."""
         rows = self.registry.store.select(
-            load_deployment_query("deployments_model_version"), {"model": URIRef(model.iri)}
+            load_query("tinyreg.registry", "deployments_model_version"),
+            {"model": URIRef(model.iri)},
         )
         if rows:
             return str(rows[0]["version"])

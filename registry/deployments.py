@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -31,9 +30,10 @@ from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDFS, XSD
 from rdflib.term import Node
 
-from tinyreg.registry.errors import InputError
-from tinyreg.registry.namespaces import MODEL_PREFIX, TR
-from tinyreg.registry.stores import GraphStore
+from tinyreg.core.errors import InputError
+from tinyreg.core.namespaces import MODEL_PREFIX, TR
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores import GraphStore
 
 __all__ = [
     "AGENT_PREFIX",
@@ -159,17 +159,12 @@ def deployment_graph(record: DeploymentRecord) -> tuple[URIRef, Graph]:
     return iri, g
 
 
-def load_deployment_query(name: str) -> str:
-    """The text of ``registry/queries/NAME.rq``."""
-    return resources.files("tinyreg.registry").joinpath("queries", f"{name}.rq").read_text("utf-8")
-
-
 def graph_rows(iri: URIRef, graph: Graph) -> list[dict[str, Node]]:
     """Rows of the deployments query over one deployment's graph (for checks and doctests)."""
     dataset = Dataset()
     named = dataset.graph(iri)
     named += graph
-    result = dataset.query(load_deployment_query("deployments"))
+    result = dataset.query(load_query("tinyreg.registry", "deployments"))
     return [
         {str(k): v for k, v in row.asdict().items() if v is not None}  # type: ignore[union-attr]
         for row in result
@@ -237,13 +232,13 @@ def list_deployments(
         bindings["model"] = _model_iri(model)
     if device is not None:
         bindings["device"] = URIRef(device)
-    rows = store.select(load_deployment_query("deployments"), bindings or None)
+    rows = store.select(load_query("tinyreg.registry", "deployments"), bindings or None)
     return [record_from_row(row) for row in rows]
 
 
 def running(store: GraphStore) -> dict[str, tuple[str, str]]:
     """What runs where: device id -> (model id, version) of its latest committed deployment."""
-    rows = store.select(load_deployment_query("deployments_running"))
+    rows = store.select(load_query("tinyreg.registry", "deployments_running"))
     return {
         str(row["device"]): (str(row["model"]).removeprefix(MODEL_PREFIX), str(row["version"]))
         for row in rows

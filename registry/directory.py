@@ -8,7 +8,7 @@ declares tinyreg's ``Device`` type or uses its device members (``mcu``, ``ram``,
 ``flash``, ``runtime``, ``sensors``) is a device, and must pass the device shapes; any
 other TD (a lamp, a thermostat) is kept as a plain ``td:Thing``, served, paged and
 searched like a device but never matched as one. A refused TD raises
-:class:`~tinyreg.registry.errors.TDValidationError` naming each offending field, and leaves
+:class:`~tinyreg.core.errors.TDValidationError` naming each offending field, and leaves
 the store as it was.
 
 The registration information lives in the Thing's own named graph (W3C WoT Discovery
@@ -36,7 +36,7 @@ from typing import Any
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from tinyreg.registry.errors import (
+from tinyreg.core.errors import (
     ConfigError,
     FieldError,
     InputError,
@@ -45,8 +45,9 @@ from tinyreg.registry.errors import (
     ThingDescriptionError,
     ValidationError,
 )
-from tinyreg.registry.facade import Registry, load_query
-from tinyreg.registry.namespaces import DISCOVERY
+from tinyreg.core.namespaces import DISCOVERY
+from tinyreg.core.queries import load_query
+from tinyreg.registry.facade import Registry
 
 __all__ = [
     "Directory",
@@ -293,7 +294,7 @@ class Directory:
         if not _is_iri(ident):
             return None
         rows = self.registry.store.select_values(
-            load_query("directory_thing"), {"device": URIRef(ident)}
+            load_query("tinyreg.registry", "directory_thing"), {"device": URIRef(ident)}
         )
         if not rows:
             return None
@@ -333,7 +334,9 @@ class Directory:
         etag, expired = self._state()
         order = self._order
         if order is None or order[0] != etag:
-            rows = self.registry.store.select_values(load_query("directory_ids"))
+            rows = self.registry.store.select_values(
+                load_query("tinyreg.registry", "directory_ids")
+            )
             ids = sorted({str(row["device"]) for row in rows} - set(expired))
             order = (etag, ids)
             self._order = order
@@ -341,7 +344,7 @@ class Directory:
         things: list[Thing] = []
         if chosen:
             values = "VALUES ?device { " + " ".join(URIRef(i).n3() for i in chosen) + " }"
-            sparql = load_query("directory_page").replace("#PAGE#", values, 1)
+            sparql = load_query("tinyreg.registry", "directory_page").replace("#PAGE#", values, 1)
             found: dict[str, dict[str, Any]] = {}
             fields = {
                 str(DISCOVERY.dateCreated): "created",
@@ -360,12 +363,13 @@ class Directory:
 
     def _state(self) -> tuple[str, list[str]]:
         rows = self.registry.store.select_values(
-            load_query("directory_state"), {"directory": URIRef(STATE_GRAPH)}
+            load_query("tinyreg.registry", "directory_state"), {"directory": URIRef(STATE_GRAPH)}
         )
         expired = [
             str(row["device"])
             for row in self.registry.store.select_values(
-                load_query("directory_expired"), {"now": _date_literal(self.clock())}
+                load_query("tinyreg.registry", "directory_expired"),
+                {"now": _date_literal(self.clock())},
             )
         ]
         row = rows[0] if rows else {}
@@ -533,7 +537,8 @@ class Directory:
     def purge_expired(self) -> list[str]:
         """Delete every TD whose registration has expired; returns their ids."""
         rows = self.registry.store.select_values(
-            load_query("directory_expired"), {"now": _date_literal(self.clock())}
+            load_query("tinyreg.registry", "directory_expired"),
+            {"now": _date_literal(self.clock())},
         )
         purged = [str(row["device"]) for row in rows]
         if purged:

@@ -17,29 +17,31 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from tinyreg.ontology import ontology_graph, read_text
-from tinyreg.registry.arena import measure_arena
-from tinyreg.registry.bench import benchmark_iri
-from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
-from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
-from tinyreg.registry.errors import (
+from tinyreg.core.arena import measure_arena
+from tinyreg.core.errors import (
     AmbiguousIdError,
     InputError,
     NotFoundError,
     ThingDescriptionError,
 )
-from tinyreg.registry.fits import FitIndex, fits_graph_name
+from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores import GraphStore, QueryResult, open_store
+from tinyreg.core.tflite import parse_tflite, read_model_file
+from tinyreg.matchmaker.fits import FitIndex, fits_graph_name
+from tinyreg.ontology import ontology_graph
+from tinyreg.registry.bench import benchmark_iri
+from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
+from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
 from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
-from tinyreg.registry.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
 from tinyreg.registry.profile import PROFILE_PREFIX, profile_facts, profile_graph
+from tinyreg.registry.reference import ONTOLOGY_IRI, REFERENCE_FOLDER, reference_texts
 from tinyreg.registry.requirements import (
     TABLES_QUERY,
     OperatorUse,
@@ -47,9 +49,7 @@ from tinyreg.registry.requirements import (
     release_tables,
     requirements_graph,
 )
-from tinyreg.registry.stores import GraphStore, QueryResult, open_store
 from tinyreg.registry.td import load_td, td_from_graph, td_to_graph, thing_to_graph
-from tinyreg.registry.tflite import parse_tflite, read_model_file
 from tinyreg.registry.validate import check, validate
 
 __all__ = [
@@ -58,36 +58,11 @@ __all__ = [
     "ModelRecord",
     "Registry",
     "ThingGraphs",
-    "load_query",
 ]
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
-ONTOLOGY_IRI = "https://w3id.org/tinyreg"
-REFERENCE_PREFIX = "https://w3id.org/tinyreg/reference/"
-REFERENCE_FOLDER = "runtimes"
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
-
-
-def reference_texts() -> dict[str, str]:
-    """Return the reference graphs every registry holds, by graph name.
-
-    They are the ontology, and the runtime and core tables of ``kg_data/runtimes``
-    (named ``REFERENCE_PREFIX`` + file stem).
-    """
-    texts = {ONTOLOGY_IRI: read_text("tinyreg.ttl")}
-    folder = resources.files("tinyreg.kg_data").joinpath(REFERENCE_FOLDER)
-    if folder.is_dir():
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(".ttl"):
-                texts[REFERENCE_PREFIX + entry.name.removesuffix(".ttl")] = entry.read_text("utf-8")
-    return texts
-
-
-@cache
-def load_query(name: str) -> str:
-    """Return the text of a packaged SPARQL query (``registry/queries/NAME.rq``)."""
-    return resources.files("tinyreg.registry").joinpath("queries", f"{name}.rq").read_text("utf-8")
 
 
 def _py(term: Node | None) -> Any:
@@ -226,7 +201,7 @@ class Registry:
     """The tinyreg registry of models and devices over one graph store.
 
     Args:
-        store: An open graph store (see :func:`tinyreg.registry.stores.open_store`).
+        store: An open graph store (see :func:`tinyreg.core.stores.open_store`).
 
     """
 
@@ -319,7 +294,7 @@ class Registry:
 
         """
         if in_memory:
-            from tinyreg.registry.stores import OxigraphStore
+            from tinyreg.core.stores import OxigraphStore
 
             return cls(OxigraphStore(None))
         return cls(open_store(location))
@@ -433,8 +408,8 @@ class Registry:
         return iri[len(MODEL_PREFIX) :]
 
     def _models(self, bindings: Mapping[str, Node] | None) -> list[ModelRecord]:
-        rows = self.store.select(load_query("models"), bindings)
-        lists = self.store.select(load_query("model_lists"), bindings)
+        rows = self.store.select(load_query("tinyreg.registry", "models"), bindings)
+        lists = self.store.select(load_query("tinyreg.registry", "model_lists"), bindings)
         sensors: dict[str, list[str]] = {}
         operators: dict[str, list[dict[str, Any]]] = {}
         for row in lists:
@@ -515,7 +490,7 @@ class Registry:
     ) -> int:
         """Bring the fit index up to date (after a bulk load), or rebuild it.
 
-        See :class:`tinyreg.registry.fits.FitIndex`. Registering models and devices
+        See :class:`tinyreg.matchmaker.fits.FitIndex`. Registering models and devices
         keeps the index up to date by itself.
 
         Args:
@@ -603,8 +578,8 @@ class Registry:
         return td
 
     def _devices(self, bindings: Mapping[str, Node] | None) -> list[DeviceRecord]:
-        rows = self.store.select(load_query("devices"), bindings)
-        sensor_rows = self.store.select(load_query("device_sensors"), bindings)
+        rows = self.store.select(load_query("tinyreg.registry", "devices"), bindings)
+        sensor_rows = self.store.select(load_query("tinyreg.registry", "device_sensors"), bindings)
         sensors: dict[str, list[tuple[str, str | None]]] = {}
         for row in sensor_rows:
             sensors.setdefault(str(row["device"]), []).append(
@@ -664,7 +639,8 @@ class Registry:
             ):
                 return candidate
         rows = self.store.select(
-            load_query("resources"), {"cls": cls, "wanted": Literal(ident.strip())}
+            load_query("tinyreg.registry", "resources"),
+            {"cls": cls, "wanted": Literal(ident.strip())},
         )
         named = sorted({str(r["resource"]) for r in rows})
         if len(named) == 1:

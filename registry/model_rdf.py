@@ -10,46 +10,13 @@ from __future__ import annotations
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
-from tinyreg.registry.arena import ArenaMeasurement
+from tinyreg.core.arena import ArenaMeasurement
+from tinyreg.core.namespaces import OP, SCHEMA, TR, model_iri, runtime_iri
+from tinyreg.core.tflite import ModelInfo, TensorInfo
+from tinyreg.core.vocabulary import MODALITY_IRIS, TASK_IRIS
 from tinyreg.registry.cards import ModelCard
-from tinyreg.registry.namespaces import MODEL_PREFIX, OP, RUNTIME, SCHEMA, TR
-from tinyreg.registry.tflite import ModelInfo, TensorInfo
 
-__all__ = ["TASK_IRIS", "model_iri", "model_to_graph", "runtime_iri", "runtime_to_graph"]
-
-TASK_IRIS = {
-    "classification": TR.Classification,
-    "object-detection": TR.ObjectDetection,
-    "feature-extraction": TR.FeatureExtraction,
-    "anomaly-detection": TR.AnomalyDetection,
-    "regression": TR.Regression,
-    "unsupervised": TR.Unsupervised,
-    "other": TR.OtherTask,
-}
-"""The ontology's task individual for each card task name."""
-_MODALITIES = {
-    "audio": TR.Audio,
-    "image": TR.Image,
-    "motion": TR.Motion,
-    "vibration": TR.Vibration,
-    "environmental": TR.Environmental,
-    "time-series": TR.TimeSeries,
-    "other": TR.OtherModality,
-}
-
-
-def model_iri(ident: str) -> URIRef:
-    """The IRI of the model with this id.
-
-    >>> str(model_iri("hello-world"))
-    'https://w3id.org/tinyreg/model/hello-world'
-    """
-    return URIRef(MODEL_PREFIX + ident)
-
-
-def runtime_iri(name: str, version: str) -> URIRef:
-    """The IRI of a runtime release, e.g. ``.../runtime/tflite-micro/0.dev2026``."""
-    return URIRef(f"{RUNTIME}{name}/{version}")
+__all__ = ["model_to_graph", "runtime_to_graph"]
 
 
 def runtime_to_graph(name: str, version: str) -> tuple[URIRef, Graph]:
@@ -134,7 +101,7 @@ def model_to_graph(
     if card.task:
         g.add((model, TR.task, TASK_IRIS[card.task]))
     if card.input_modality:
-        g.add((model, TR.inputModality, _MODALITIES[card.input_modality]))
+        g.add((model, TR.inputModality, MODALITY_IRIS[card.input_modality]))
     for sensor in card.required_sensors:
         g.add((model, TR.requiresSensorType, TR[sensor]))
     for label in card.labels:

@@ -29,10 +29,9 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 from rdflib.term import Node
 
+from tinyreg.core.errors import ValidationError, Violation
+from tinyreg.core.namespaces import OP, TR, runtime_iri
 from tinyreg.ontology import ontology_graph
-from tinyreg.registry.errors import ValidationError
-from tinyreg.registry.model_rdf import runtime_iri
-from tinyreg.registry.namespaces import OP, TR
 
 __all__ = [
     "BUILD_PREFIX",
@@ -110,7 +109,9 @@ class ProfileFacts:
 def _one(graph: Graph, subject: Node | None, predicate: URIRef, what: str, device: str) -> Node:
     value = graph.value(subject, predicate) if subject is not None else None
     if value is None:
-        raise ValidationError(device, [f"{what} is missing; the matchmaker needs it"])
+        raise ValidationError(
+            device, [Violation(device, None, f"{what} is missing; the matchmaker needs it")]
+        )
     return value
 
 

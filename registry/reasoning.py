@@ -16,8 +16,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
+from tinyreg.core.namespaces import TR
 from tinyreg.ontology import ontology_graph
-from tinyreg.registry.namespaces import TR
 
 __all__ = ["OwlOutcome", "owl_consistency"]
 

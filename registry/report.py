@@ -42,11 +42,12 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from tinyreg.core.namespaces import DEVICE_PREFIX
+from tinyreg.core.queries import load_query
 from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry.bench import HostBenchmark, list_benchmarks
 from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.facade import DeviceRecord, ModelRecord, Registry, load_query
-from tinyreg.registry.namespaces import DEVICE_PREFIX
+from tinyreg.registry.facade import DeviceRecord, ModelRecord, Registry
 
 __all__ = [
     "REPORT_STEPS",
@@ -168,7 +169,7 @@ class ReportFiles:
 def collect(registry: Registry) -> ReportData:
     """Read every figure a report shows from the registry."""
     operators: dict[str, list[dict[str, Any]]] = {}
-    for row in registry.store.select_values(load_query("report_operators")):
+    for row in registry.store.select_values(load_query("tinyreg.registry", "report_operators")):
         operators.setdefault(str(row["model"]), []).append(
             {
                 "operator": str(row["operator"]),
@@ -393,7 +394,7 @@ def _plot_models(data: ReportData) -> bytes:
     names = [m.id for m in models]
     y = np.arange(len(models))
     fig = Figure(figsize=(14.0, max(3.0, 2.0 + 0.28 * len(models))), layout="constrained")
-    panels = (
+    panels: tuple[tuple[str, list[int | None]], ...] = (
         ("tensor arena (RAM), bytes", [m.arena_bytes for m in models]),
         ("model size (flash), bytes", [m.model_bytes for m in models]),
         ("MACs per inference", [m.macs for m in models]),

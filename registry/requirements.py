@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
 
-from tinyreg.registry.namespaces import OP, TR
+from tinyreg.core.namespaces import OP, TR
 
 __all__ = [
     "OperatorUse",

@@ -40,8 +40,8 @@ from typing import Any
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from tinyreg.registry.errors import ThingDescriptionError
-from tinyreg.registry.namespaces import DEVICE_PREFIX
+from tinyreg.core.errors import ThingDescriptionError
+from tinyreg.core.namespaces import DEVICE_PREFIX
 
 __all__ = [
     "DEFAULT_RUNTIME",

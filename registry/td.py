@@ -37,9 +37,9 @@ from typing import Any
 from pyld import jsonld
 from rdflib import RDF, Graph, Literal, URIRef
 
+from tinyreg.core.errors import ThingDescriptionError
+from tinyreg.core.namespaces import TD, TR
 from tinyreg.ontology import context_document
-from tinyreg.registry.errors import ThingDescriptionError
-from tinyreg.registry.namespaces import TD, TR
 
 __all__ = [
     "DEVICE_MEMBERS",

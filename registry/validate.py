@@ -3,7 +3,7 @@
 Every description is checked against ``ontology/shapes.ttl`` with the ontology mixed in
 (so that sensor classes resolve through ``rdfs:subClassOf``) before it reaches a store.
 A violation refuses the description: :func:`validate` raises
-:class:`~tinyreg.registry.errors.ValidationError` whose violations name the focus node,
+:class:`~tinyreg.core.errors.ValidationError` whose violations name the focus node,
 the property path and the reason.
 """
 
@@ -13,9 +13,9 @@ from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Namespace
 from rdflib.term import BNode, Node
 
+from tinyreg.core.errors import ValidationError, Violation
+from tinyreg.core.namespaces import PREFIXES
 from tinyreg.ontology import ontology_graph, shapes_graph
-from tinyreg.registry.errors import ValidationError, Violation
-from tinyreg.registry.namespaces import PREFIXES
 
 __all__ = ["check", "validate"]
 

@@ -9,8 +9,8 @@ from types import ModuleType
 from typing import Any
 
 from _paths import REPO
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.registry import Registry
-from tinyreg.registry.stores import OxigraphStore
 
 
 def load_fleet_module() -> ModuleType:

@@ -15,10 +15,10 @@ import pytest
 import requests
 from _processes import free_port, stop_process
 
-from tinyreg.registry.stores import GraphStore, OxigraphStore, SparqlEndpointStore
+from tinyreg.core.stores import GraphStore, OxigraphStore, SparqlEndpointStore
 
 # =============================================================================
-# Graph stores (tinyreg.registry.stores)
+# Graph stores (tinyreg.core.stores)
 #
 # * ``oxigraph_server``          session-wide real ``oxigraph serve`` (base URL)
 # * ``start_oxigraph_server``    starts extra servers, stopped after the test

@@ -1,38 +1,163 @@
-"""The public surface is explicit and data flows one way."""
+"""The public surface is explicit and imports only go down.
+
+Every module of every package is ranked in ``TIERS`` (lowest first). A module may import
+modules of its own group (the same ``TIERS`` entry) or of a lower tier, never a higher one;
+imports inside functions count as much as those at the top. No two top-level packages
+import each other, and no module imports another package's private names.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 import tinyreg.registry as api
 from _paths import REPO
 
-# lower layers must not import higher ones
-LAYERS = {
-    "errors": 0,
-    "namespaces": 0,
-    "tflite": 1,
-    "arena": 1,
-    "cards": 1,
-    "td": 1,
-    "seed_import": 1,
-    "model_rdf": 2,
-    "validate": 2,
-    "reasoning": 2,
-    "stores": 2,
-    "profile": 3,
-    "fits": 3,
-    "deployments": 3,
-    "bench": 3,
-    "requirements": 1,
-    "facade": 4,
-    "directory": 4,
-    "deployer": 5,
-    "report": 5,
-    "cli": 6,
-    "rest": 6,
-}
+PACKAGES = ("ontology", "kg_data", "core", "matchmaker", "firmware", "registry")
+
+# lowest first; a module's group is the longest entry its dotted name starts with
+TIERS: tuple[tuple[str, ...], ...] = (
+    ("ontology", "kg_data"),
+    ("core.errors", "core.namespaces"),
+    ("core.vocabulary", "core.queries"),
+    ("core.stores", "core.tflite"),
+    ("core.arena", "core.protocol", "core.mqtt"),
+    ("core",),
+    ("matchmaker.fits", "firmware.device"),
+    ("matchmaker.engine", "firmware.fleet"),
+    ("matchmaker", "firmware"),
+    (
+        "registry.cards",
+        "registry.td",
+        "registry.seed_import",
+        "registry.requirements",
+        "registry.reference",
+        "registry.reasoning",
+        "registry.validate",
+        "registry.profile",
+    ),
+    ("registry.model_rdf",),
+    ("registry.bench", "registry.deployments"),
+    ("registry.facade", "registry.limits"),
+    ("registry.directory", "registry.deployer", "registry.report"),
+    ("registry",),
+    ("registry.rest.settings", "registry.rest.problems", "registry.rest.events"),
+    ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
+    ("registry.rest.app",),
+    ("registry.rest",),
+    ("registry.cli",),
+)
+RANK = {group: rank for rank, groups in enumerate(TIERS) for group in groups}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _group(module: str) -> str:
+    best = ""
+    for group in RANK:
+        if (module == group or module.startswith(group + ".")) and len(group) > len(best):
+            best = group
+    if not best:
+        raise AssertionError(f"{module} has no tier in TIERS: add it")
+    return best
+
+
+def _modules() -> Iterator[tuple[str, Path]]:
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            yield _module_name(path), path
+
+
+def _imports(path: Path) -> Iterator[tuple[str, list[str]]]:
+    """(module, imported names) for every first-party import, wherever it is written."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "tinyreg" or node.module.startswith("tinyreg."):
+                yield node.module.removeprefix("tinyreg").lstrip("."), [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            raise AssertionError(f"{path}: relative import; write tinyreg.… in full")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("tinyreg."):
+                    yield alias.name.removeprefix("tinyreg."), []
+
+
+def _targets(module: str, names: list[str]) -> Iterator[str]:
+    """The modules an import reaches: ``from a import b`` reaches ``a.b`` when b is one."""
+    known = {name for name, _ in _modules()}
+    yield module
+    for name in names:
+        if f"{module}.{name}" in known:
+            yield f"{module}.{name}"
+
+
+def test_every_module_has_a_tier():
+    for module, _ in _modules():
+        _group(module)
+
+
+def test_imports_only_go_down():
+    wrong = []
+    for module, path in _modules():
+        own = _group(module)
+        for target, names in _imports(path):
+            if not target:
+                continue  # the bare ``tinyreg`` package holds only the version
+            for reached in _targets(target, names):
+                group = _group(reached)
+                if group != own and RANK[group] >= RANK[own]:
+                    wrong.append(f"{module} ({own}) imports {reached} ({group})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_two_packages_import_each_other():
+    edges: set[tuple[str, str]] = set()
+    for module, path in _modules():
+        for target, _ in _imports(path):
+            if target and target.split(".")[0] != module.split(".")[0]:
+                edges.add((module.split(".")[0], target.split(".")[0]))
+    # a cycle of any length shows as a package reaching itself
+    reach = {p: {b for a, b in edges if a == p} for p in PACKAGES}
+    for _ in PACKAGES:
+        for p in PACKAGES:
+            reach[p] |= {c for b in reach[p] for c in reach.get(b, set())}
+    assert [p for p in PACKAGES if p in reach[p]] == []
+
+
+def test_no_private_names_across_packages():
+    wrong = []
+    for module, path in _modules():
+        for target, names in _imports(path):
+            if not target or target.split(".")[0] == module.split(".")[0]:
+                continue
+            private = [n for n in names if n.startswith("_")]
+            if private or any(part.startswith("_") for part in target.split(".")):
+                wrong.append(f"{module} imports {target} {private}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tinyreg.registry.facade import Registry",  # firmware reaching up
+        "def f():\n    from tinyreg.registry import cli",  # inside a function
+    ],
+)
+def test_the_check_sees_upward_imports(source: str, tmp_path: Path) -> None:
+    path = tmp_path / "probe.py"
+    path.write_text(source)
+    target, names = next(_imports(path))
+    reached = list(_targets(target, names))
+    assert any(RANK[_group(r)] > RANK[_group("firmware.device")] for r in reached)
 
 
 def test_public_names_are_exported_and_exist():
@@ -41,25 +166,8 @@ def test_public_names_are_exported_and_exist():
         assert hasattr(api, name), name
 
 
-def test_no_upward_imports_in_registry():
-    for path in (REPO / "registry").rglob("*.py"):
-        rel = path.relative_to(REPO / "registry")
-        module = rel.parts[0].removesuffix(".py")
-        if module == "__init__":
-            continue
-        level = LAYERS[module]
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.startswith("tinyreg.registry.")
-            ):
-                target = node.module.split(".")[2]
-                assert LAYERS[target] <= level, f"{rel} imports {node.module}"
-
-
 def test_no_print_in_library_code():
-    for folder in ("registry", "ontology", "matchmaker", "firmware"):
+    for folder in ("core", "registry", "ontology", "matchmaker", "firmware"):
         for path in (REPO / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
@@ -70,3 +178,9 @@ def test_ontology_and_shapes_ship_as_package_data():
     text = (REPO / "pyproject.toml").read_text()
     assert '"tinyreg.ontology" = ["*.ttl", "*.jsonld"]' in text
     assert Path(REPO / "ontology" / "__init__.py").is_file()
+
+
+def test_the_link_package_names_every_folder():
+    for package in PACKAGES:
+        link = REPO / "tinyreg" / package
+        assert link.is_symlink() and link.resolve() == (REPO / package).resolve(), package

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from _paths import SEED_MODELS, requires_files, seed_model
-from tinyreg.registry import arena
-from tinyreg.registry.arena import (
+from tinyreg.core import arena
+from tinyreg.core.arena import (
     ArenaMeasurement,
     RecordedAllocation,
     estimate_32bit_arena,
@@ -22,8 +22,8 @@ from tinyreg.registry.arena import (
     measure_arena_file,
     parse_allocation_report,
 )
-from tinyreg.registry.errors import ModelFileError
-from tinyreg.registry.tflite import parse_tflite
+from tinyreg.core.errors import ModelFileError
+from tinyreg.core.tflite import parse_tflite
 
 # --------------------------------------------------------------------------- seed data
 

@@ -17,7 +17,8 @@ from _fleet import bulk_loaded, load_fleet_module
 from rdflib import URIRef
 
 from _paths import REPO
-from tinyreg.matchmaker import Matchmaker, load_query
+from tinyreg.core.queries import load_query
+from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
 
 DEVICES = 300
@@ -38,9 +39,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry,
 
 
 def _profile_of(reg: Registry, device: str) -> str:
-    rows = reg.store.select(
-        f"SELECT ?p WHERE {{ ?d <{TR}hasProfile> ?p }}", {"d": URIRef(device)}
-    )
+    rows = reg.store.select(f"SELECT ?p WHERE {{ ?d <{TR}hasProfile> ?p }}", {"d": URIRef(device)})
     assert len(rows) == 1, f"{device} links to {len(rows)} profiles"
     return str(rows[0]["p"])
 
@@ -80,7 +79,7 @@ def test_fleet_shape(loaded: tuple[Registry, Any]) -> None:
 
 def test_every_model_has_what_the_verdict_query_needs(loaded: tuple[Registry, Any]) -> None:
     reg, info = loaded
-    rows = reg.store.select(load_query("verdicts"))
+    rows = reg.store.select(load_query("tinyreg.matchmaker", "verdicts"))
     pairs = {(str(r["model"]), str(r["profile"])) for r in rows}
     models = {model for model, _ in pairs}
     assert models == {fleet.model_iri(i) for i in range(MODELS)}
@@ -141,12 +140,8 @@ def test_firmware_build_refuses_operators_it_does_not_register(
     mm = Matchmaker(reg)
     index = next(info.devices_of("build"))
     registered = info.board_types[info.device_profiles[index]].facts.operators
-    rows = reg.store.select(
-        f"SELECT DISTINCT ?m ?op WHERE {{ ?m <{TR}usesOperatorType> ?op }}"
-    )
-    outside = sorted(
-        str(r["m"]) for r in rows if str(r["op"]).rsplit("/", 1)[1] not in registered
-    )
+    rows = reg.store.select(f"SELECT DISTINCT ?m ?op WHERE {{ ?m <{TR}usesOperatorType> ?op }}")
+    outside = sorted(str(r["m"]) for r in rows if str(r["op"]).rsplit("/", 1)[1] not in registered)
     match = mm.explain(outside[0], fleet.device_iri(index))
     assert "operators" in match.verdict.failed, match.explain()
 
@@ -161,8 +156,18 @@ def test_match_benchmark_runs_end_to_end_at_a_tiny_size() -> None:
         [
             sys.executable,
             str(REPO / "benchmarks" / "match.py"),
-            "--devices", "300", "--models", "30", "--board-types", "20",
-            "--pairs-models", "10", "--pairs-devices", "100", "--repeat", "2",
+            "--devices",
+            "300",
+            "--models",
+            "30",
+            "--board-types",
+            "20",
+            "--pairs-models",
+            "10",
+            "--pairs-devices",
+            "100",
+            "--repeat",
+            "2",
         ],
         capture_output=True,
         text=True,
@@ -171,8 +176,13 @@ def test_match_benchmark_runs_end_to_end_at_a_tiny_size() -> None:
     ).stdout
     figures = json.loads(out.strip().splitlines()[-1])
     for key in (
-        "devices", "models", "devices_for_p50_ms", "models_for_p50_ms", "all_pairs_s",
-        "rdflib_devices_for_p50_ms", "speedup_vs_rdflib",
+        "devices",
+        "models",
+        "devices_for_p50_ms",
+        "models_for_p50_ms",
+        "all_pairs_s",
+        "rdflib_devices_for_p50_ms",
+        "speedup_vs_rdflib",
     ):
         assert key in figures, key
     assert (figures["devices"], figures["models"]) == (300, 30)

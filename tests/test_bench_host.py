@@ -11,6 +11,7 @@ import pytest
 from _processes import run_cli as run
 
 from _paths import KG_DATA, SEED_MODELS, seed_model
+from tinyreg.core.errors import BenchmarkError, NotFoundError
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
 from tinyreg.registry.bench import (
@@ -21,7 +22,6 @@ from tinyreg.registry.bench import (
     measure_host,
     random_input,
 )
-from tinyreg.registry.errors import BenchmarkError, NotFoundError
 
 HELLO = SEED_MODELS / "Hello_World.tflite"
 KWS = KG_DATA / "models" / "kws-dscnn-int8.tflite"
@@ -150,8 +150,6 @@ def test_find_model_file_by_sha256(registry: Registry):
 
 
 # --------------------------------------------------------------------------- CLI
-
-
 
 
 def test_cli_bench_stores_and_reports(tmp_path: Path):

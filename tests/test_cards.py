@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from _paths import SEED_CSV
+from tinyreg.core.errors import CardError
 from tinyreg.registry.cards import card_from_mapping, load_card, seed_cards
-from tinyreg.registry.errors import CardError
 
 
 def test_seed_csv_gives_a_card_per_model_with_fractions_and_sensors():

@@ -16,8 +16,6 @@ from _paths import KG_DATA, SEED_MODELS
 NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "store"

@@ -17,10 +17,8 @@ import pytest
 from _mosquitto import Mosquitto
 
 from _paths import KG_DATA, REPO
-from tinyreg.firmware.device import DeviceLimits
-from tinyreg.firmware.fleet import Fleet
-from tinyreg.firmware.mqtt import Connection
-from tinyreg.firmware.protocol import (
+from tinyreg.core.mqtt import Connection
+from tinyreg.core.protocol import (
     QOS_CONTROL,
     device_topic,
     generate_key,
@@ -28,10 +26,12 @@ from tinyreg.firmware.protocol import (
     public_key_bytes,
     unpack_chunk,
 )
+from tinyreg.core.queries import load_query
+from tinyreg.firmware.fleet import Fleet
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
 from tinyreg.registry.deployer import IN_FLIGHT_WINDOWS, Deployer, Progress
-from tinyreg.registry.deployments import load_deployment_query
+from tinyreg.registry.limits import device_limits
 
 OLD = "gesture-cnn-int8"  # what the devices run before each fault
 NEW = "kws-dscnn-int8"
@@ -87,7 +87,7 @@ class Bench:
 
     def devices(self, *tds: dict[str, Any]) -> list[str]:
         ids = [self.registry.add_device(td).id for td in tds]
-        limits = [DeviceLimits.from_td(td) for td in tds]
+        limits = [device_limits(td) for td in tds]
         self.fleet = Fleet(
             self.broker.url, limits, self.directory / "devices", public_key_bytes(self.key)
         )
@@ -170,7 +170,7 @@ def test_register_match_deploy_infer_record(bench: Bench, registry: Registry) ->
         assert reply["model"] == NEW and reply["latency_ms"] >= 0
         assert reply["outputs"] and len(reply["outputs"][0]) > 0
     # the graph answers "what runs where"
-    rows = registry.query(load_deployment_query("deployments_running")).rows
+    rows = registry.query(load_query("tinyreg.registry", "deployments_running")).rows
     where = {str(r["device"]): str(r["model"]).rsplit("/", 1)[1] for r in rows}
     assert all(where[d] == NEW for d in targets)
     listed = registry.list_deployments(model=NEW, device=targets[0])

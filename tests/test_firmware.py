@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 
 from _paths import KG_DATA, REPO
-from tinyreg.firmware.device import DeviceLimits, VirtualDevice, check_image
-from tinyreg.firmware.fleet import ImageChecker, image_checker, replicate
-from tinyreg.firmware.protocol import (
+from tinyreg.core.errors import InputError
+from tinyreg.core.protocol import (
     Manifest,
     decode_bitmap,
     generate_key,
@@ -32,8 +31,10 @@ from tinyreg.firmware.protocol import (
     sign_manifest,
     verify_manifest,
 )
+from tinyreg.firmware.device import VirtualDevice, check_image
+from tinyreg.firmware.fleet import ImageChecker, image_checker, replicate
 from tinyreg.registry import measure_arena
-from tinyreg.registry.errors import InputError
+from tinyreg.registry.limits import device_limits
 
 NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 KWS = (KG_DATA / "models" / "kws-dscnn-int8.tflite").read_bytes()
@@ -77,7 +78,7 @@ def _device(
 ) -> tuple[VirtualDevice, Twin]:
     twin = Twin()
     device = VirtualDevice(
-        DeviceLimits.from_td(td), tmp_path / "dev", public_key_bytes(KEY), twin, check=check
+        device_limits(td), tmp_path / "dev", public_key_bytes(KEY), twin, check=check
     )
     device.boot()
     return device, twin
@@ -91,7 +92,7 @@ def _send(device: VirtualDevice, data: bytes, manifest: Manifest, upto: int | No
 
 
 def test_limits_come_from_the_thing_description() -> None:
-    limits = DeviceLimits.from_td(NANO)
+    limits = device_limits(NANO)
     assert limits.device == "urn:tinyreg:device:arduino-nano-33-ble-sense"
     assert limits.runtime == "tflite-micro" and limits.runtime_ram_overhead == 3492
     assert limits.arena_budget == 262_144 - 65_536 - 3_492
@@ -189,7 +190,7 @@ def test_crc_of_a_chunk_frame_covers_the_data() -> None:
     assert zlib.crc32(b"abc") == int.from_bytes(frame[24:28], "big")
     frame[-1] ^= 1
     with pytest.raises(InputError, match="CRC"):
-        from tinyreg.firmware.protocol import unpack_chunk
+        from tinyreg.core.protocol import unpack_chunk
 
         unpack_chunk(bytes(frame))
 

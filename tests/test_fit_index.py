@@ -19,11 +19,11 @@ from _fleet import bulk_loaded, load_fleet_module
 from rdflib import URIRef
 
 from _paths import KG_DATA
+from tinyreg.core.namespaces import TR
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matches, Matchmaker, engine
+from tinyreg.matchmaker.fits import FITS_STATE, fits_graph_name
 from tinyreg.registry import Registry
-from tinyreg.registry.fits import FITS_STATE, fits_graph_name
-from tinyreg.registry.namespaces import TR
-from tinyreg.registry.stores import OxigraphStore
 
 fleet = load_fleet_module()
 DEVICES = 600

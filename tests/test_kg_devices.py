@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rdflib import URIRef
 
-from tinyreg.registry.errors import ThingDescriptionError, Violation
-from tinyreg.registry.namespaces import DEVICE_PREFIX, TR
+from tinyreg.core.errors import ThingDescriptionError, Violation
+from tinyreg.core.namespaces import DEVICE_PREFIX, TR
 from tinyreg.registry.td import load_td, td_to_graph
 from tinyreg.registry.validate import check
 

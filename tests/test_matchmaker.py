@@ -20,11 +20,11 @@ from conftest import launch_oxigraph_server
 from rdflib import RDF, Graph, Literal, URIRef
 
 from _paths import KG_DATA, SEED_DIR
+from tinyreg.core.errors import InputError, NotFoundError
+from tinyreg.core.namespaces import OP, TR
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry import Registry
-from tinyreg.registry.errors import InputError, NotFoundError
-from tinyreg.registry.namespaces import OP, TR
-from tinyreg.registry.stores import OxigraphStore
 
 RUNTIMES = KG_DATA / "runtimes"
 QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"

@@ -2,9 +2,9 @@
 
 from rdflib import OWL, RDF, RDFS, URIRef
 
+from tinyreg.core.namespaces import SOSA, TR, TR_IRI
 from tinyreg.ontology import context_document, ontology_graph, shapes_graph
 from tinyreg.registry.cards import SENSOR_TYPES
-from tinyreg.registry.namespaces import SOSA, TR, TR_IRI
 
 
 def _declared() -> set[str]:

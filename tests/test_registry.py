@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from _paths import KG_DATA, SEED_DIR, SEED_MODELS, seed_models
+from tinyreg.core.arena import measure_arena
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.registry import (
     ModelFileError,
     NotFoundError,
@@ -16,8 +18,6 @@ from tinyreg.registry import (
     ThingDescriptionError,
     ValidationError,
 )
-from tinyreg.registry.arena import measure_arena
-from tinyreg.registry.stores import OxigraphStore
 
 NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 

@@ -25,12 +25,12 @@ from typing import Any
 import pytest
 
 from _paths import KG_DATA, SEED_DIR, SEED_MODELS
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
 from tinyreg.registry.bench import HostBenchmark, bench_registered
 from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.report import ReportFiles, device_label, write_report
-from tinyreg.registry.stores import OxigraphStore
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 BENCHED = {

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from _paths import KG_DATA
+from tinyreg.core.errors import NotFoundError, TDValidationError
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import ConfigError, Registry
 from tinyreg.registry.directory import Directory, TDSchema
-from tinyreg.registry.errors import NotFoundError, TDValidationError
 from tinyreg.registry.rest import Settings, create_app, default_td_schema_path
 
 TOKEN = "in-process-token"

@@ -16,8 +16,8 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SH
 
 from _paths import KG_DATA, SEED_MODELS, requires_files
+from tinyreg.core.tflite import parse_tflite_file
 from tinyreg.ontology import read_text
-from tinyreg.registry.tflite import parse_tflite_file
 
 TR = Namespace("https://w3id.org/tinyreg#")
 OP = "https://w3id.org/tinyreg/op/"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from _paths import SEED_DEVICES, requires_files
-from tinyreg.registry.errors import ThingDescriptionError
+from tinyreg.core.errors import ThingDescriptionError
 from tinyreg.registry.seed_import import (
     SeedConversion,
     convert_seed_device,

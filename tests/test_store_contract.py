@@ -29,15 +29,15 @@ from _processes import free_port
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node, Variable
 
-from tinyreg.registry.errors import ConfigError, InputError, QueryError, StoreError
-from tinyreg.registry.stores import (
+from tinyreg.core.errors import ConfigError, InputError, QueryError, StoreError
+from tinyreg.core.stores import (
     GraphStore,
     OxigraphStore,
     QueryResult,
     SparqlEndpointStore,
     open_store,
 )
-from tinyreg.registry.stores.base import inject_values, replace_update
+from tinyreg.core.stores.base import inject_values, replace_update
 
 EX = Namespace("http://example.org/")
 G1, G2, G3 = str(EX.g1), str(EX.g2), str(EX.g3)
@@ -80,7 +80,6 @@ class Server(Protocol):
     base_url: str
 
     def stop(self) -> None: ...
-
 
 
 def graph_of(*triples: tuple[Node, Node, Node]) -> Graph:
@@ -755,7 +754,7 @@ CRASH_WRITER = textwrap.dedent(
     """
     import sys
     from rdflib import Graph, Literal, URIRef
-    from tinyreg.registry.stores import OxigraphStore
+    from tinyreg.core.stores import OxigraphStore
 
     path, graph_name, size, first = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     subjects = [URIRef(f"http://example.org/s{i}") for i in range(size)]

@@ -14,9 +14,9 @@ import pytest
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from _paths import SEED_MODELS, requires_files, seed_model
-from tinyreg.registry import tflite
-from tinyreg.registry.errors import ModelFileError
-from tinyreg.registry.tflite import ModelInfo, parse_tflite, parse_tflite_file
+from tinyreg.core import tflite
+from tinyreg.core.errors import ModelFileError
+from tinyreg.core.tflite import ModelInfo, parse_tflite, parse_tflite_file
 
 # --------------------------------------------------------------------------- seed data
 

@@ -25,10 +25,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from tinyreg.matchmaker import Match, Matchmaker
-from tinyreg.registry.cards import ModelCard, card_from_mapping, slugify
-from tinyreg.registry.directory import Directory, Page, TDSchema, Thing, merge_diff
-from tinyreg.registry.errors import (
+from tinyreg.core.errors import (
     AuthError,
     CardError,
     ForbiddenError,
@@ -37,6 +34,9 @@ from tinyreg.registry.errors import (
     QueryTimeoutError,
     ThingDescriptionError,
 )
+from tinyreg.matchmaker import Match, Matchmaker
+from tinyreg.registry.cards import ModelCard, card_from_mapping, slugify
+from tinyreg.registry.directory import Directory, Page, TDSchema, Thing, merge_diff
 from tinyreg.registry.facade import Registry
 from tinyreg.registry.rest.events import EVENT_TYPES, EventLog
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers

@@ -1,7 +1,7 @@
 """Every error as RFC 9457 Problem Details (``application/problem+json``), mapped once.
 
 The status and title come from the exception class (``status``, ``title`` of
-:mod:`tinyreg.registry.errors`); the data an error carries becomes extension members
+:mod:`tinyreg.core.errors`); the data an error carries becomes extension members
 (``validationErrors`` for refused TDs, ``violations`` for SHACL, ...). Anything else is a
 500 Problem whose body says nothing of the cause; the traceback is logged server-side.
 """
@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tinyreg.registry.errors import (
+from tinyreg.core.errors import (
     AuthError,
     CardError,
     MediaTypeError,

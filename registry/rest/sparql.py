@@ -8,8 +8,8 @@ from typing import Any
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from tinyreg.registry.namespaces import PREFIXES
-from tinyreg.registry.stores import QueryResult
+from tinyreg.core.namespaces import PREFIXES
+from tinyreg.core.stores import QueryResult
 
 __all__ = ["GRAPH_TYPES", "RESULT_TYPES", "negotiate", "render"]
 

@@ -23,7 +23,7 @@ never appear in messages.
 **Bindings.** An endpoint cannot substitute variables: the query is first
 parsed locally by Oxigraph (so syntax errors read the same as with the
 embedded store), then the bound values are written into its outermost
-``WHERE`` group as a ``VALUES`` block; see :mod:`tinyreg.registry.stores.base`
+``WHERE`` group as a ``VALUES`` block; see :mod:`tinyreg.core.stores.base`
 for why this is equivalent to the embedded store's substitution.
 """
 
@@ -42,8 +42,8 @@ from rdflib import Graph
 from rdflib.term import Node
 from requests.auth import AuthBase
 
-from tinyreg.registry.errors import ConfigError, InputError, QueryError, StoreError
-from tinyreg.registry.stores.base import (
+from tinyreg.core.errors import ConfigError, InputError, QueryError, StoreError
+from tinyreg.core.stores.base import (
     BaseGraphStore,
     BulkFormat,
     BulkSource,
@@ -92,7 +92,7 @@ GRAPH_NAMES_QUERY = (
 
 
 class SparqlEndpointStore(BaseGraphStore):
-    """A :class:`~tinyreg.registry.stores.base.GraphStore` on a remote SPARQL 1.1 endpoint.
+    """A :class:`~tinyreg.core.stores.base.GraphStore` on a remote SPARQL 1.1 endpoint.
 
     The store holds a keep-alive HTTP session; it is safe to share between
     threads for the read and write calls of this class.

@@ -4,9 +4,9 @@ Every store keeps tinyreg's data as a set of *named graphs* (one per model,
 device or vocabulary) and answers SPARQL 1.1 over them. Two implementations
 exist and behave the same way:
 
-* :class:`~tinyreg.registry.stores.oxigraph_store.OxigraphStore`, an embedded
+* :class:`~tinyreg.core.stores.oxigraph_store.OxigraphStore`, an embedded
   store in a local directory (or in memory), and
-* :class:`~tinyreg.registry.stores.sparql_store.SparqlEndpointStore`, any
+* :class:`~tinyreg.core.stores.sparql_store.SparqlEndpointStore`, any
   SPARQL 1.1 endpoint over HTTP, such as ``oxigraph serve``.
 
 Conventions shared by all stores:
@@ -44,7 +44,7 @@ whole group (patterns, ``OPTIONAL``, ``FILTER``) before grouping, ordering and
 (bound variables used in triple patterns and filters) both forms give the same
 solutions, and a projected bound variable carries its bound value in every row.
 Differences remain only for unusual shapes: a ``BIND`` that assigns a bound
-variable is refused inline (:class:`~tinyreg.registry.errors.QueryError`), and
+variable is refused inline (:class:`~tinyreg.core.errors.QueryError`), and
 ``DESCRIBE`` without a ``WHERE`` group takes bindings only natively. Blank
 nodes cannot be bound, since their labels do not identify nodes across
 requests.
@@ -67,7 +67,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from tinyreg.registry.errors import InputError, QueryError
+from tinyreg.core.errors import InputError, QueryError
 
 __all__ = [
     "BaseGraphStore",
@@ -165,7 +165,7 @@ class GraphStore(Protocol):
 
     Implementations must behave identically: the same calls give the same
     rdflib terms. Graph names are absolute IRIs; an invalid one raises
-    :class:`~tinyreg.registry.errors.InputError`.
+    :class:`~tinyreg.core.errors.InputError`.
 
     Attributes:
         label: The store's path or URL, for messages.

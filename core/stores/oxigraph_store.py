@@ -3,10 +3,10 @@
 An on-disk store directory is locked exclusively by the process that opens it
 (RocksDB's ``LOCK`` file): a second :class:`OxigraphStore` on the same
 directory, in this process or another one, fails with
-:class:`~tinyreg.registry.errors.StoreError` until the first is closed. To share
+:class:`~tinyreg.core.errors.StoreError` until the first is closed. To share
 one store between several processes, serve it with
 ``oxigraph serve --location DIR --union-default-graph`` and use
-:class:`~tinyreg.registry.stores.sparql_store.SparqlEndpointStore`.
+:class:`~tinyreg.core.stores.sparql_store.SparqlEndpointStore`.
 
 Every SPARQL Update runs in one RocksDB transaction, so a replacement is either
 fully applied or not at all, even if the process is killed half-way.
@@ -24,8 +24,8 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
-from tinyreg.registry.errors import InputError, QueryError, StoreError
-from tinyreg.registry.stores.base import (
+from tinyreg.core.errors import InputError, QueryError, StoreError
+from tinyreg.core.stores.base import (
     BaseGraphStore,
     BulkFormat,
     BulkSource,
@@ -46,12 +46,12 @@ MEMORY_LABEL = ":memory:"
 
 
 class OxigraphStore(BaseGraphStore):
-    """A :class:`~tinyreg.registry.stores.base.GraphStore` on an embedded ``pyoxigraph.Store``.
+    """A :class:`~tinyreg.core.stores.base.GraphStore` on an embedded ``pyoxigraph.Store``.
 
     Queries run with ``use_default_graph_as_union=True`` and bindings are
     passed as pyoxigraph ``substitutions``; queries that do not project a bound
     variable, which Oxigraph refuses to substitute, take the values inline as a
-    ``VALUES`` block (see :mod:`tinyreg.registry.stores.base`).
+    ``VALUES`` block (see :mod:`tinyreg.core.stores.base`).
 
     Attributes:
         path: The store directory, or ``None`` for an in-memory store.

@@ -9,7 +9,7 @@ parameter counts, a quantization summary and multiply-accumulate counts.
 
 Robustness:
     Every input that is not a well-formed TFLite flatbuffer raises
-    :class:`~tinyreg.registry.errors.ModelFileError`, never ``IndexError``,
+    :class:`~tinyreg.core.errors.ModelFileError`, never ``IndexError``,
     ``struct.error`` or a crash. The checks are, in order: the data is not
     empty and holds at least the 8-byte header; bytes 4 to 8 are the ``TFL3``
     file identifier; the root offset lies inside the data; every table, vector
@@ -108,7 +108,7 @@ from typing import Any, SupportsIndex
 
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as _fb
 
-from tinyreg.registry.errors import ModelFileError
+from tinyreg.core.errors import ModelFileError
 
 __all__ = [
     "FILE_IDENTIFIER",

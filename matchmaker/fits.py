@@ -1,6 +1,6 @@
 """The fit index: which device profiles each model fits, kept as models and devices register.
 
-The matchmaker's verdict query (``registry/queries/verdicts.rq``) decides whether a model
+The matchmaker's verdict query (``matchmaker/queries/verdicts.rq``) decides whether a model
 fits a device profile. Answering "which models fit this board" with it means evaluating
 every model of the catalogue: over a second at 10,000 models. The fit index keeps its
 answers instead: when a model registers, the store runs the verdict query for that model
@@ -30,12 +30,12 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from importlib import resources
 
 from rdflib import Graph, Literal, URIRef
 
-from tinyreg.registry.namespaces import TR
-from tinyreg.registry.stores.base import GraphStore, inline_bindings, normalise_bindings
+from tinyreg.core.namespaces import TR
+from tinyreg.core.queries import load_query
+from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
 
 __all__ = ["FITS_PREFIX", "FITS_STATE", "PROFILE_MARKERS", "FitIndex", "fits_graph_name"]
 
@@ -46,14 +46,12 @@ _BATCH = 200  # model fits graphs written per transaction by build()
 
 
 @cache
-def _query(name: str) -> str:
-    return resources.files("tinyreg.registry").joinpath("queries", f"{name}.rq").read_text("utf-8")
-
-
-@cache
 def _fits_query() -> str:
     """``verdicts.rq`` restricted to fitting pairs (the only-fits filter inlined)."""
-    return inline_bindings(_query("verdicts"), normalise_bindings({"onlyFits": Literal(True)}))
+    return inline_bindings(
+        load_query("tinyreg.matchmaker", "verdicts"),
+        normalise_bindings({"onlyFits": Literal(True)}),
+    )
 
 
 def fits_graph_name(model: str) -> str:
@@ -81,7 +79,7 @@ class FitIndex:
         markers): 3–5 ms at 10,000 models. A model graph deleted around the registry
         leaves a marker behind and shows up as a difference too.
         """
-        row = self.store.select_values(_query("fits_missing"))[0]
+        row = self.store.select_values(load_query("tinyreg.matchmaker", "fits_missing"))[0]
         models = int(row.get("models", 0)) - int(row.get("indexedModels", 0))
         profiles = int(row.get("profiles", 0)) - int(row.get("indexedProfiles", 0))
         # more markers than resources: something was deleted around the registry
@@ -96,7 +94,10 @@ class FitIndex:
         return sorted({str(row["model"]) for row in rows})
 
     def _items(self, kind: str) -> list[str]:
-        return sorted(str(row["item"]) for row in self.store.select_values(_query(f"fits_{kind}")))
+        return sorted(
+            str(row["item"])
+            for row in self.store.select_values(load_query("tinyreg.matchmaker", f"fits_{kind}"))
+        )
 
     def _profile_count(self) -> int:
         """Profiles the index covers."""

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tinyreg.registry.errors import BrokerError, ConfigError
+from tinyreg.core.errors import BrokerError, ConfigError
 
 __all__ = ["Connection", "parse_broker"]
 

@@ -8,7 +8,7 @@ command line or in the configuration)::
         rows = store.select("SELECT ?m WHERE { ?m a ?type }", {"type": MODEL_CLASS})
 
 Both stores implement :class:`GraphStore` and behave the same way; see
-:mod:`tinyreg.registry.stores.base` for the shared conventions.
+:mod:`tinyreg.core.stores.base` for the shared conventions.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import os
 import re
 from pathlib import Path
 
-from tinyreg.registry.errors import ConfigError
-from tinyreg.registry.stores.base import GraphStore, QueryResult, StoreCapabilities
-from tinyreg.registry.stores.oxigraph_store import OxigraphStore
-from tinyreg.registry.stores.sparql_store import Auth, SparqlEndpointStore
+from tinyreg.core.errors import ConfigError
+from tinyreg.core.stores.base import GraphStore, QueryResult, StoreCapabilities
+from tinyreg.core.stores.oxigraph_store import OxigraphStore
+from tinyreg.core.stores.sparql_store import Auth, SparqlEndpointStore
 
 __all__ = [
     "GraphStore",

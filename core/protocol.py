@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from tinyreg.registry.errors import ConfigError, InputError
+from tinyreg.core.errors import ConfigError, InputError
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

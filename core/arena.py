@@ -113,7 +113,7 @@ Observed facts (tflite-micro 0.dev20261023182759, x86-64 Linux):
     exact figure for this runtime is :attr:`ArenaMeasurement.arena_bytes`.
 
 Example:
-    >>> from tinyreg.registry.errors import ModelFileError
+    >>> from tinyreg.core.errors import ModelFileError
     >>> try:
     ...     measure_arena(b"")
     ... except ModelFileError as refused:
@@ -144,7 +144,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyreg.registry.tflite import ModelInfo, parse_tflite, read_model_file
+from tinyreg.core.tflite import ModelInfo, parse_tflite, read_model_file
 
 try:
     import resource
@@ -205,7 +205,7 @@ _CATEGORY = re.compile(
     r"\(requested (?P<requested>\d+) bytes for (?P<count>\d+) "
 )
 
-_LOCK = threading.Lock()
+RUNTIME_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -361,7 +361,7 @@ def _flush_c_streams() -> None:
 
 
 @contextlib.contextmanager
-def _fd2_to(fd: int) -> Iterator[None]:
+def stderr_to(fd: int) -> Iterator[None]:
     """Point file descriptor 2 at ``fd`` for the duration of the block."""
     _flush_c_streams()
     saved = os.dup(2)
@@ -405,7 +405,7 @@ def _attempt_here(
     from tflite_micro.python.tflite_micro import runtime
 
     out: dict[str, Any] = {"accepted": False, "error": "", "invoke_error": None}
-    with _fd2_to(log_fd):
+    with stderr_to(log_fd):
         try:
             interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
         except Exception as exc:  # the wrapper raises RuntimeError; be safe about others
@@ -422,7 +422,7 @@ def _attempt_here(
             except Exception as exc:
                 out["invoke_error"] = str(exc) or type(exc).__name__
     if report:
-        with _fd2_to(report_fd):
+        with stderr_to(report_fd):
             interpreter.print_allocations()
     return out
 
@@ -495,7 +495,7 @@ def _runtime_version() -> str:
         return "unknown"
 
 
-def _reason(*texts: str) -> str:
+def runtime_reason(*texts: str) -> str:
     lines: list[str] = []
     for text in texts:
         for raw in text.splitlines():
@@ -573,7 +573,7 @@ def measure_arena(
 ) -> ArenaMeasurement:
     """Find the minimal tensor arena of a model with the TFLite Micro runtime.
 
-    The bytes are first parsed with :func:`~tinyreg.registry.tflite.parse_tflite`
+    The bytes are first parsed with :func:`~tinyreg.core.tflite.parse_tflite`
     (unless ``info`` is given), so malformed data is refused before it reaches
     the C++ runtime.
 
@@ -598,7 +598,7 @@ def measure_arena(
     if info is None:
         info = parse_tflite(data, source=source)
     search = _Search(bytes(data), isolate=isolate and CAN_ISOLATE)
-    with _LOCK:
+    with RUNTIME_LOCK:
         return _measure(search, len(info.inputs), max_arena)
 
 
@@ -631,7 +631,7 @@ def _measure(search: _Search, n_inputs: int, max_arena: int) -> ArenaMeasurement
             break
         shortage = _SHORTAGE.search(first.log) is not None
         if size >= max_arena or not shortage:
-            reason = _reason(first.log, first.error)
+            reason = runtime_reason(first.log, first.error)
             if shortage:
                 reason = f"does not fit in {max_arena} bytes of arena: {reason}"
             return result(reason=reason)
@@ -648,7 +648,7 @@ def _measure(search: _Search, n_inputs: int, max_arena: int) -> ArenaMeasurement
     # 3. Build at the minimum, run once with zero inputs, keep the report.
     final = search.attempt(arena, report=True, n_inputs=n_inputs)
     if not final.accepted:  # pragma: no cover - the runtime accepted this size a moment ago
-        return result(reason=_reason(final.log, final.error))
+        return result(reason=runtime_reason(final.log, final.error))
     total, head, tail, categories = parse_allocation_report(final.report)
     estimate = estimate_32bit_arena(arena, categories) if pointer_bits == 64 else arena
     runnable = final.invoke_error is None
@@ -662,6 +662,6 @@ def _measure(search: _Search, n_inputs: int, max_arena: int) -> ArenaMeasurement
         allocations=categories,
         reason=None
         if runnable
-        else f"inference failed: {_reason(final.log, final.invoke_error or '')}",
+        else f"inference failed: {runtime_reason(final.log, final.invoke_error or '')}",
         attempts=search.attempts,
     )

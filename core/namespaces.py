@@ -30,6 +30,8 @@ __all__ = [
     "TD",
     "TR",
     "TR_IRI",
+    "model_iri",
+    "runtime_iri",
 ]
 
 TR_IRI = "https://w3id.org/tinyreg#"
@@ -261,3 +263,17 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "dcterms": "http://purl.org/dc/terms/",
 }
+
+
+def model_iri(ident: str) -> URIRef:
+    """The IRI of the model with this id.
+
+    >>> str(model_iri("hello-world"))
+    'https://w3id.org/tinyreg/model/hello-world'
+    """
+    return URIRef(MODEL_PREFIX + ident)
+
+
+def runtime_iri(name: str, version: str) -> URIRef:
+    """The IRI of a runtime release, e.g. ``.../runtime/tflite-micro/0.dev2026``."""
+    return URIRef(f"{RUNTIME}{name}/{version}")

@@ -1,0 +1,10 @@
+"""The bottom layer every other package builds on.
+
+Errors (:mod:`~tinyreg.core.errors`), vocabulary (:mod:`~tinyreg.core.namespaces`,
+:mod:`~tinyreg.core.vocabulary`), the packaged-query loader (:mod:`~tinyreg.core.queries`),
+graph stores (:mod:`~tinyreg.core.stores`), the .tflite parser (:mod:`~tinyreg.core.tflite`),
+the TensorFlow Lite Micro wrapper (:mod:`~tinyreg.core.arena`) and the over-the-air
+protocol shared by the deployer and devices (:mod:`~tinyreg.core.protocol`,
+:mod:`~tinyreg.core.mqtt`). Nothing here imports another tinyreg package but the
+ontology's data.
+"""

@@ -109,9 +109,12 @@ from typing import Any, SupportsIndex
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as _fb
 
 from tinyreg.core.errors import ModelFileError
+from tinyreg.core.literals import xml_safe
 
 __all__ = [
     "FILE_IDENTIFIER",
+    "MAX_MACS",
+    "MAX_TENSOR_BYTES",
     "ModelInfo",
     "OperatorCode",
     "OperatorInfo",
@@ -147,6 +150,12 @@ _ACTIVATION_NAMES = _enum_names(_fb.ActivationFunctionType)
 _CUSTOM_CODE = _fb.BuiltinOperator.CUSTOM
 
 # Bits per element; None where the size is not a function of the shape.
+MAX_TENSOR_BYTES = 2**31 - 1
+"""The largest tensor a model may declare: a 32-bit core addresses no more."""
+MAX_MACS = 2**53
+"""The most multiply-accumulates a model may declare per inference (exact as a double and an
+``xsd:long``, so every consumer of the graph can hold the figure)."""
+
 _DTYPE_BITS: dict[str, int | None] = {
     "float32": 32,
     "float16": 16,
@@ -568,9 +577,10 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def _decode(raw: bytes | None) -> str:
+    """A name from the file as text every consumer of the graph accepts (see ``xml_safe``)."""
     if raw is None:
         return ""
-    return raw.decode("utf-8", errors="replace")
+    return xml_safe(raw.decode("utf-8", errors="replace"))
 
 
 def _as_ints(values: Any) -> tuple[int, ...]:
@@ -623,6 +633,12 @@ class _Parser:
         subgraphs = [self._subgraph(i, m.Subgraphs(i), codes) for i in range(n_subgraphs)]
         metadata_names, min_runtime = self._metadata()
 
+        macs = sum(sg.macs for sg in subgraphs)
+        if macs > MAX_MACS:
+            raise self.fail(
+                f"the declared shapes give {macs:,} multiply-accumulates per inference, more than "
+                f"{MAX_MACS:,} (no microcontroller model is near this; the shapes are wrong)"
+            )
         main = subgraphs[0]
         inputs = [main.tensors[i] for i in main.inputs]
         outputs = [main.tensors[i] for i in main.outputs]
@@ -652,7 +668,7 @@ class _Parser:
             operator_codes=codes,
             inputs=inputs,
             outputs=outputs,
-            macs=sum(sg.macs for sg in subgraphs),
+            macs=macs,
             parameter_count=parameter_count,
             parameter_bytes=parameter_bytes,
             quantization=_quantization_summary(subgraphs),
@@ -767,8 +783,20 @@ class _Parser:
             )
         buffer_bytes = self.buffer_sizes[buffer]
         external = int(t.ExternalBuffer()) if hasattr(t, "ExternalBuffer") else 0
+        if any(d < -1 for d in shape):
+            raise self.fail(f"subgraph {subgraph} tensor {index} has a negative dimension {shape}")
         bits = _DTYPE_BITS.get(dtype)
         size_bytes = buffer_bytes if bits is None else (_num_elements(shape) * bits + 7) // 8
+        if bits is not None and buffer_bytes and size_bytes != buffer_bytes:
+            raise self.fail(
+                f"subgraph {subgraph} tensor {index} declares shape {list(shape)} of {dtype} "
+                f"({size_bytes:,} B) but its buffer {buffer} holds {buffer_bytes:,} B"
+            )
+        if size_bytes > MAX_TENSOR_BYTES:
+            raise self.fail(
+                f"subgraph {subgraph} tensor {index} declares {size_bytes:,} B (shape "
+                f"{list(shape)}), more than a 32-bit microcontroller can address"
+            )
         return TensorInfo(
             index=index,
             name=_decode(t.Name()),

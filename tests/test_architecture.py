@@ -22,7 +22,7 @@ PACKAGES = ("ontology", "kg_data", "core", "matchmaker", "firmware", "registry")
 # lowest first; a module's group is the longest entry its dotted name starts with
 TIERS: tuple[tuple[str, ...], ...] = (
     ("ontology", "kg_data"),
-    ("core.errors", "core.namespaces"),
+    ("core.errors", "core.namespaces", "core.literals"),
     ("core.vocabulary", "core.queries"),
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),

@@ -452,9 +452,8 @@ def build_model(
         t.shape, t.type, t.name = list(shape), _DTYPES[dtype], f"t{i}"
         if constant:
             buffer = fb.BufferT()
-            buffer.data = (
-                [1] * max(math.prod(shape), 1) * (4 if dtype in ("float32", "int32") else 1)
-            )
+            width = {"float32": 4, "int32": 4, "int16": 2, "float16": 2}.get(dtype, 1)
+            buffer.data = [1] * max(math.prod(shape), 1) * width
             model.buffers.append(buffer)
             t.buffer = len(model.buffers) - 1
         graph.tensors.append(t)
@@ -624,3 +623,63 @@ def test_float16_weights_and_mixed_models() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(tflite, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------------ declared shapes are checked
+
+
+@needs_seed
+def test_a_constant_declaring_more_elements_than_its_buffer_holds_is_refused() -> None:
+    """A 2.4 KB model whose weights declare 2^31 elements: never registered as runnable."""
+    model = _hello_model()
+    weights = next(
+        t
+        for t in model.subgraphs[0].tensors
+        if t.buffer
+        and model.buffers[t.buffer].data is not None
+        and len(model.buffers[t.buffer].data) > 4
+    )
+    weights.shape = [65536, 32768]  # 2^31 elements
+    data = _repack(model)
+    with pytest.raises(ModelFileError) as info:
+        parse_tflite(data)
+    assert "declares shape [65536, 32768]" in info.value.detail
+    assert "but its buffer" in info.value.detail
+
+
+def test_a_tensor_larger_than_a_32_bit_core_can_address_is_refused() -> None:
+    data = build_model(
+        [((1, 65536, 65536, 1), "int8", False), ((1, 65536, 65536, 1), "int8", False)],
+        [("RELU", [0], [1], None)],
+        [0],
+        [1],
+    )
+    with pytest.raises(ModelFileError) as info:
+        parse_tflite(data)
+    assert "more than a 32-bit microcontroller can address" in info.value.detail
+
+
+def test_declared_shapes_whose_macs_exceed_the_bound_are_refused() -> None:
+    # every tensor under 2 GiB, but 2^30 outputs x a 1024x1024x1024 kernel: 2^60 MACs
+    data = build_model(
+        [
+            ((1, 32, 32, 1024), "int8", False),
+            ((1, 1024, 1024, 1024), "int8", False),
+            ((1, 32768, 32768, 1), "int8", False),
+        ],
+        [("CONV_2D", [0, 1], [2], None)],
+        [0, 1],
+        [2],
+    )
+    with pytest.raises(ModelFileError) as info:
+        parse_tflite(data)
+    assert "multiply-accumulates per inference" in info.value.detail
+    assert tflite.MAX_MACS < 2**63
+
+
+def test_a_negative_dimension_other_than_dynamic_is_refused() -> None:
+    data = build_model(
+        [((1, -5), "int8", False), ((1, 4), "int8", False)], [("RELU", [0], [1], None)], [0], [1]
+    )
+    with pytest.raises(ModelFileError, match="negative dimension"):
+        parse_tflite(data)

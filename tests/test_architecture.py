@@ -184,3 +184,26 @@ def test_the_link_package_names_every_folder():
     for package in PACKAGES:
         link = REPO / "tinyreg" / package
         assert link.is_symlink() and link.resolve() == (REPO / package).resolve(), package
+
+
+def test_the_wheel_ships_every_data_file_without_warnings(tmp_path: Path) -> None:
+    """A regular (non-editable) build follows the links and packs the data folders."""
+    import subprocess
+    import sys
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert "Warning" not in built.stderr, built.stderr
+    (wheel,) = tmp_path.glob("tinyreg-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    suffixes = (".rq", ".ttl", ".tflite", ".jsonld", ".yaml", ".py")
+    for package in PACKAGES:
+        for path in (REPO / package).rglob("*"):
+            if path.suffix in suffixes and "__pycache__" not in path.parts:
+                assert f"tinyreg/{path.relative_to(REPO)}" in names, path

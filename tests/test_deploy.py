@@ -490,6 +490,13 @@ def test_command_line_deploy_and_what_runs_where(broker: Mosquitto, tmp_path: Pa
             "--format",
             "json",
         )
+        board_id = "arduino-nano-33-ble-sense"
+        common = ("--store", store, "deploy", "--device", board_id, "--broker", broker.url)
+        rolled = _tinyreg(*common, "--rollback", "--format", "json")
+        new_key = tmp_path / "next-key.pem"
+        rotated = _tinyreg(*common, "--rotate-key", str(new_key), "--format", "json")
+        refused = _tinyreg(*common, "--model", NEW, "--version", "5")  # the old key: revoked
+        accepted = _tinyreg(*common, "--model", NEW, "--version", "5", "--key", str(new_key))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
@@ -504,7 +511,13 @@ def test_command_line_deploy_and_what_runs_where(broker: Mosquitto, tmp_path: Pa
     (running,) = json.loads(where.stdout)
     assert running["device"] == "urn:tinyreg:device:arduino-nano-33-ble-sense"
     assert running["model"] == NEW
-    assert running["model_version"] == "3"
+    assert running["model_version"] == "5"
+    assert rolled.returncode == 0, rolled.stderr
+    (back,) = json.loads(rolled.stdout)
+    assert back["outcome"] == "committed" and back["model_version"] == "2"  # before "3"
+    assert rotated.returncode == 0 and json.loads(rotated.stdout)[0]["outcome"] == "done"
+    assert refused.returncode == 4 and "signature" in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
     # without a broker listening the command fails with the broker's exit code
     down = _tinyreg(
         "--store",

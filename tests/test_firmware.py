@@ -33,6 +33,7 @@ from tinyreg.firmware.protocol import (
     public_key_bytes,
     sign_command,
     sign_manifest,
+    verify_command,
     verify_manifest,
 )
 from tinyreg.registry import measure_arena
@@ -524,3 +525,19 @@ def test_a_recovery_key_takes_a_device_back(tmp_path: Path) -> None:
     assert twin.last("result")["outcome"] == "done"
     device.handle("cmd", sign_command(Command("infer", NANO_ID, next(SEQ)), attacker))
     assert "signature" in twin.last("result")["reason"]
+
+
+def test_the_protocol_vectors_hold() -> None:
+    """The vectors a device agent in another language tests against (PROTOCOL.md)."""
+    vectors = json.loads((REPO / "firmware" / "protocol-v2-vectors.json").read_text())
+    public = bytes.fromhex(vectors["public_key"])
+    assert len(bytes.fromhex(vectors["manifest"]["message"])) == 440
+    manifest = verify_manifest(bytes.fromhex(vectors["manifest"]["message"]), public)
+    assert manifest == Manifest(**vectors["manifest"]["fields"])
+    for entry in vectors["commands"]:
+        fields = {**entry["fields"], "argument": bytes.fromhex(entry["fields"]["argument"])}
+        assert verify_command(bytes.fromhex(entry["message"]), public) == Command(**fields)
+    for entry in vectors["refused"]:
+        check = verify_manifest if entry["topic"] == "manifest" else verify_command
+        with pytest.raises(InputError):
+            check(bytes.fromhex(entry["message"]), public)

@@ -4,47 +4,127 @@ One client per process side: the fleet holds one client for all its devices, the
 one for all its transfers. The client reconnects by itself after the broker goes away and
 subscribes again on every connection (sessions are clean: the protocol resumes transfers
 from the device's acknowledgement bitmap, not from broker state).
+
+No message stops the network thread: an error a handler lets through is logged and
+counted (:attr:`Connection.handler_errors`). Credentials come from the environment or a
+file, never the command line (``TINYREG_MQTT_USERNAME``, ``TINYREG_MQTT_PASSWORD`` or
+``TINYREG_MQTT_PASSWORD_FILE``; the user name may also be in the URL), and ``mqtts://``
+connects over TLS (CA file ``TINYREG_MQTT_CA_FILE``, else the system's CAs).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tinyreg.core.errors import BrokerError, ConfigError
 
-__all__ = ["Connection", "parse_broker"]
+__all__ = [
+    "CA_FILE_ENV",
+    "PASSWORD_ENV",
+    "PASSWORD_FILE_ENV",
+    "USERNAME_ENV",
+    "BrokerSettings",
+    "Connection",
+    "broker_settings",
+    "parse_broker",
+]
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes], None]
 
+USERNAME_ENV = "TINYREG_MQTT_USERNAME"
+PASSWORD_ENV = "TINYREG_MQTT_PASSWORD"
+PASSWORD_FILE_ENV = "TINYREG_MQTT_PASSWORD_FILE"
+CA_FILE_ENV = "TINYREG_MQTT_CA_FILE"
+
 
 def parse_broker(url: str) -> tuple[str, int]:
-    """Host and port of a broker URL (``mqtt://host:port``, ``tcp://…`` or ``host:port``).
+    """Host and port of a broker URL (``mqtt://host:port``, ``mqtts://…``, ``host:port``).
 
     >>> parse_broker("mqtt://127.0.0.1:18830")
     ('127.0.0.1', 18830)
     >>> parse_broker("localhost")
     ('localhost', 1883)
+    >>> parse_broker("mqtts://deployer@broker.example")
+    ('broker.example', 8883)
 
     Raises:
         ConfigError: If it is not such a URL.
 
     """
+    settings = broker_settings(url, {})
+    return settings.host, settings.port
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where and how to connect.
+
+    Attributes:
+        host: The broker's host.
+        port: Its port.
+        tls: Connect over TLS (``mqtts://``).
+        username: The user name, if any.
+        password: The password, if any (from the environment or a file).
+        ca_file: The CA certificates for TLS; ``None``: the system's.
+
+    """
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+
+
+def broker_settings(url: str, environ: Mapping[str, str] | None = None) -> BrokerSettings:
+    """Read a broker URL and the credentials the environment gives.
+
+    A password in the URL is refused: it would be visible in ``ps`` and in logs.
+
+    >>> broker_settings("mqtt://ops@127.0.0.1:1883", {"TINYREG_MQTT_PASSWORD": "s"})
+    BrokerSettings(host='127.0.0.1', port=1883, tls=False, username='ops', ca_file=None)
+
+    Raises:
+        ConfigError: If it is not a broker URL, holds a password, or the password file
+            cannot be read.
+
+    """
+    env = os.environ if environ is None else environ
     parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-        raise ConfigError(f"not an MQTT broker URL (mqtt://host:port): {url!r}")
+    if parts.scheme not in ("mqtt", "tcp", "mqtts") or not parts.hostname:
+        raise ConfigError(f"not an MQTT broker URL (mqtt://host:port or mqtts://…): {url!r}")
+    if parts.password is not None:
+        raise ConfigError(f"put the broker password in ${PASSWORD_ENV} or ${PASSWORD_FILE_ENV}")
+    tls = parts.scheme == "mqtts"
     try:
-        port = parts.port or 1883
+        port = parts.port or (8883 if tls else 1883)
     except ValueError as exc:
         raise ConfigError(f"bad port in broker URL {url!r}") from exc
-    return parts.hostname, port
+    username = unquote(parts.username) if parts.username else env.get(USERNAME_ENV) or None
+    password = env.get(PASSWORD_ENV) or None
+    if password is None and env.get(PASSWORD_FILE_ENV):
+        try:
+            password = Path(env[PASSWORD_FILE_ENV]).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"${PASSWORD_FILE_ENV}: cannot read it: {exc}") from exc
+    return BrokerSettings(
+        parts.hostname, port, tls, username, password, env.get(CA_FILE_ENV) or None
+    )
 
 
 _READ_BLOCK = 1 << 18
@@ -181,11 +261,15 @@ class Connection:
         fast: bool = False,
     ) -> None:
         self.broker = broker
-        self.host, self.port = parse_broker(broker)
+        settings = broker_settings(broker)
+        self.host, self.port = settings.host, settings.port
         self.subscriptions = list(subscriptions)
         self.handler = on_message
         self.connected = threading.Event()
         self.connections = 0
+        #: Errors handlers let through (logged; the network thread goes on).
+        self.handler_errors = 0
+        self._refused: str | None = None
         self._subscribed = threading.Event()
         self._pending_sub: int | None = None
         self.client = (_Client if fast else mqtt.Client)(
@@ -201,8 +285,20 @@ class Connection:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        if settings.username is not None:
+            self.client.username_pw_set(settings.username, settings.password)
+        if settings.tls:
+            self.client.tls_set(ca_certs=settings.ca_file)
         if isinstance(self.client, _Client):
-            self.client.direct_handler = on_message
+            self.client.direct_handler = self._dispatch
+
+    def _dispatch(self, topic: str, payload: bytes) -> None:
+        """Hand a message to the handler; whatever it raises is logged, never propagated."""
+        try:
+            self.handler(topic, payload)
+        except Exception:  # no message may stop the network thread
+            self.handler_errors += 1
+            log.exception("error handling a message on %s", topic)
 
     def _on_connect(
         self,
@@ -213,7 +309,9 @@ class Connection:
         properties: object = None,
     ) -> None:
         if getattr(rc, "is_failure", False):
+            self._refused = str(rc)
             return
+        self._refused = None
         self.connections += 1
         if self.subscriptions:
             _, mid = client.subscribe(self.subscriptions)
@@ -245,7 +343,7 @@ class Connection:
         self._subscribed.clear()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self.handler(msg.topic, bytes(msg.payload))
+        self._dispatch(msg.topic, bytes(msg.payload))
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect, start the network thread, and wait until subscribed.
@@ -261,7 +359,8 @@ class Connection:
         self.client.loop_start()
         if not self._subscribed.wait(timeout):
             self.stop()
-            raise BrokerError(self.broker, f"no connection within {timeout:g} s")
+            why = f": the broker refused it ({self._refused})" if self._refused else ""
+            raise BrokerError(self.broker, f"no connection within {timeout:g} s{why}")
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until connected and subscribed (after a reconnection, for instance)."""

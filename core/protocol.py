@@ -1,14 +1,19 @@
-"""The over-the-air update protocol, shared by the deployer and the device runtime.
+"""The over-the-air update protocol (version 2), shared by the deployer and the device runtime.
 
 See ``firmware/PROTOCOL.md`` for the full description. This module holds what both ends
-must agree on: topic names, the signed manifest, the chunk frame, the acknowledgement
-bitmap, and the Ed25519 keys.
+must agree on: topic names, the signed manifest and command layouts, the chunk frame, the
+acknowledgement bitmap, and the Ed25519 keys.
 
 >>> key = generate_key()
 >>> manifest = Manifest("hello-world", "1.0", 2472, "ab" * 32, 1936, "tflite-micro",
-...     "0.dev1", 1024, 3, "t1")
+...     "0.dev1", 1024, 3, "t1", device="urn:tinyreg:device:x", seq=7)
 >>> signed = sign_manifest(manifest, key)
+>>> len(signed), signed[:4]
+(440, b'TRS2')
 >>> verify_manifest(signed, public_key_bytes(key)) == manifest
+True
+>>> command = Command("infer", "urn:tinyreg:device:x", 8)
+>>> verify_command(sign_command(command, key), public_key_bytes(key)) == command
 True
 >>> frame = pack_chunk("t1", 2, b"data")
 >>> unpack_chunk(frame)
@@ -20,12 +25,13 @@ True
 from __future__ import annotations
 
 import base64
-import json
+import binascii
+import hashlib
 import os
 import struct
 import zlib
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -40,33 +46,49 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from tinyreg.core.errors import ConfigError, InputError
 
 __all__ = [
+    "COMMAND_BYTES",
     "DEFAULT_CHUNK_SIZE",
+    "MANIFEST_BYTES",
+    "MAX_SEQ",
+    "OPS",
+    "PERSISTED_OPS",
+    "PROTOCOL_VERSION",
     "QOS_CHUNK",
     "QOS_CONTROL",
     "TOPIC_ROOT",
+    "Command",
     "Manifest",
     "decode_bitmap",
     "device_key",
     "device_topic",
     "encode_bitmap",
     "generate_key",
+    "key_id",
     "load_or_create_key",
     "load_public_key",
     "pack_chunk",
     "parse_chunk",
+    "peek",
     "public_key_bytes",
+    "sign_command",
     "sign_manifest",
     "topic_device",
     "transfer_field",
     "unpack_chunk",
+    "verify_command",
     "verify_manifest",
     "version_key",
     "write_public_key",
 ]
 
-PROTOCOL_VERSION = 1
-TOPIC_ROOT = "tinyreg/ota/v1"
+PROTOCOL_VERSION = 2
+TOPIC_ROOT = "tinyreg/ota/v2"
 DEFAULT_CHUNK_SIZE = 1024
+#: The largest chunk a (virtual) device takes; the C agent's is its chunk buffer's size.
+MAX_CHUNK_SIZE = 65536
+MAX_WINDOW = 4096
+MAX_SEQ = 2**63 - 1
+_U32 = 2**32 - 1
 # Control messages (manifest, commands, acknowledgements, results, status) must arrive:
 # QoS 1. Chunks are covered end to end by the device's acknowledgement bitmap and the
 # deployer's retransmission, which also survives a broker restart; QoS 0 avoids a
@@ -76,6 +98,26 @@ QOS_CHUNK = 0
 
 _CHUNK_MAGIC = b"TRC1"
 _CHUNK_HEADER = struct.Struct(">4s16sII")  # magic, transfer id, index, CRC-32 of the data
+
+# Signed messages: a fixed-layout body, then its Ed25519 signature (PROTOCOL.md)
+SIGNED_MAGIC = b"TRS2"
+KIND_MANIFEST = 1
+KIND_COMMAND = 2
+FLAG_ALLOW_DOWNGRADE = 0x01
+SIGNATURE_BYTES = 64
+# magic, kind, op, flags, reserved, seq, device
+_HEADER = struct.Struct(">4sBBBBQ128s")
+# transfer, sha256, size, arena, chunk size, chunks, window, reserved, model, version,
+# runtime, runtime version
+_MANIFEST_TAIL = struct.Struct(">16s32sIIIIII64s32s32s32s")
+_COMMAND_TAIL = struct.Struct(">16s32s")  # transfer, argument
+MANIFEST_BYTES = _HEADER.size + _MANIFEST_TAIL.size + SIGNATURE_BYTES  # 440
+COMMAND_BYTES = _HEADER.size + _COMMAND_TAIL.size + SIGNATURE_BYTES  # 256
+#: Command names and their op codes.
+OPS = {"sync": 1, "status": 2, "infer": 3, "abort": 4, "rollback": 5, "rotate-key": 6}
+_OP_NAMES = {code: name for name, code in OPS.items()}
+#: Commands whose sequence number the device persists with their effect.
+PERSISTED_OPS = frozenset({"abort", "rollback", "rotate-key"})
 
 
 def device_key(device_id: str) -> str:
@@ -105,22 +147,23 @@ def topic_device(topic: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What is sent, signed by the registry's key.
+    """What is sent, signed by the registry's key (layout in ``firmware/PROTOCOL.md``).
 
     Attributes:
-        model: The model id.
-        version: The model version.
+        model: The model id (at most 64 bytes of UTF-8).
+        version: The model version (at most 32 bytes).
         size: The image size in bytes.
         sha256: The image's SHA-256, hex.
         arena_bytes: The tensor arena the registry measured with the runtime.
-        runtime: The runtime the image targets (e.g. ``tflite-micro``).
-        runtime_version: The runtime release the arena was measured with.
+        runtime: The runtime the image targets (e.g. ``tflite-micro``; at most 32 bytes).
+        runtime_version: The runtime release the arena was measured with (at most 32).
         chunk_size: Bytes per chunk (the last one may be shorter).
         chunks: Number of chunks.
-        transfer: The transfer id (up to 16 ASCII characters; a resumed deployment
-            reuses it).
+        transfer: The transfer id (up to 16 bytes; a resumed deployment reuses it).
         window: The device acknowledges every ``window`` chunks.
-        force: Install even if it is a downgrade.
+        force: Install even if it is a downgrade (the signed *allow downgrade* flag).
+        device: The device the manifest is for (at most 128 bytes).
+        seq: The sequence number, greater than any the device accepted before.
 
     """
 
@@ -136,73 +179,289 @@ class Manifest:
     transfer: str
     window: int = 32
     force: bool = False
-    protocol: int = PROTOCOL_VERSION
+    device: str = ""
+    seq: int = 0
 
-    def canonical(self) -> bytes:
-        """The bytes the signature covers (sorted-key compact JSON)."""
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        """Read a manifest from its JSON object.
+    def body(self) -> bytes:
+        """The 376 bytes the signature covers.
 
         Raises:
-            InputError: If a field is missing or of the wrong type.
+            InputError: If a field does not fit its place.
 
         """
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
-                if f.name in ("window", "force", "protocol"):
-                    continue
-                raise InputError(f"manifest lacks {f.name!r}")
-            values[f.name] = data[f.name]
+        for name in ("size", "arena_bytes", "chunk_size", "chunks", "window"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 <= value <= _U32:
+                raise InputError(f"manifest field {name!r} is not a 32-bit unsigned integer")
         try:
-            manifest = cls(**values)
-        except TypeError as exc:  # pragma: no cover - fields are checked above
-            raise InputError(str(exc)) from exc
-        kinds = {"size": int, "arena_bytes": int, "chunk_size": int, "chunks": int}
-        for name, kind in kinds.items():
-            if not isinstance(getattr(manifest, name), kind) or getattr(manifest, name) < 0:
-                raise InputError(f"manifest field {name!r} is not a non-negative integer")
-        if manifest.chunk_size <= 0 or manifest.chunks != -(-manifest.size // manifest.chunk_size):
+            digest = bytes.fromhex(self.sha256)
+        except (TypeError, ValueError) as exc:
+            raise InputError("manifest sha256 is not hex") from exc
+        if len(digest) != 32:
+            raise InputError("manifest sha256 is not 32 bytes")
+        head = _header(
+            KIND_MANIFEST, 0, FLAG_ALLOW_DOWNGRADE if self.force else 0, self.seq, self.device
+        )
+        return head + _MANIFEST_TAIL.pack(
+            _field(self.transfer, 16, "transfer"),
+            digest,
+            self.size,
+            self.arena_bytes,
+            self.chunk_size,
+            self.chunks,
+            self.window,
+            0,
+            _field(self.model, 64, "model"),
+            _field(self.version, 32, "version"),
+            _field(self.runtime, 32, "runtime"),
+            _field(self.runtime_version, 32, "runtime_version", required=False),
+        )
+
+    @classmethod
+    def from_body(cls, body: bytes) -> Manifest:
+        """Read a manifest's body (its signature already checked).
+
+        Raises:
+            InputError: If a field is malformed or out of its bounds.
+
+        """
+        _, flags, seq, device = _read_header(body, KIND_MANIFEST)
+        if flags & ~FLAG_ALLOW_DOWNGRADE:
+            raise InputError("manifest flags hold unknown bits")
+        (
+            transfer,
+            digest,
+            size,
+            arena,
+            chunk_size,
+            chunks,
+            window,
+            reserved,
+            model,
+            version,
+            runtime,
+            runtime_version,
+        ) = _MANIFEST_TAIL.unpack_from(body, _HEADER.size)
+        if reserved:
+            raise InputError("manifest reserved bytes are not zero")
+        if not 1 <= chunk_size <= MAX_CHUNK_SIZE or size == 0:
+            raise InputError("manifest size or chunk size out of bounds")
+        if chunks != -(-size // chunk_size):
             raise InputError("manifest chunk count does not match size and chunk size")
-        if len(manifest.transfer.encode()) > 16:
-            raise InputError("manifest transfer id longer than 16 bytes")
-        return manifest
+        if not 1 <= window <= MAX_WINDOW:
+            raise InputError("manifest window out of bounds")
+        return cls(
+            model=_text(model, "model"),
+            version=_text(version, "version"),
+            size=size,
+            sha256=digest.hex(),
+            arena_bytes=arena,
+            runtime=_text(runtime, "runtime"),
+            runtime_version=_text(runtime_version, "runtime_version", required=False),
+            chunk_size=chunk_size,
+            chunks=chunks,
+            transfer=_text(transfer, "transfer"),
+            window=window,
+            force=bool(flags & FLAG_ALLOW_DOWNGRADE),
+            device=device,
+            seq=seq,
+        )
+
+    def same_transfer(self, other: Manifest) -> bool:
+        """Whether ``other`` names the same transfer with the same chunks (a resume)."""
+        return (self.transfer, self.sha256, self.size, self.chunk_size, self.device) == (
+            other.transfer,
+            other.sha256,
+            other.size,
+            other.chunk_size,
+            other.device,
+        )
+
+
+@dataclass(frozen=True)
+class Command:
+    """A signed command (layout in ``firmware/PROTOCOL.md``).
+
+    Attributes:
+        op: One of :data:`OPS`.
+        device: The device it is for.
+        seq: The sequence number.
+        transfer: The transfer ``sync`` and ``abort`` name (empty otherwise).
+        argument: 32 bytes: the new key of ``rotate-key``, the image digest ``rollback``
+            returns to (zeros: the previous image), zeros otherwise.
+
+    """
+
+    op: str
+    device: str
+    seq: int
+    transfer: str = ""
+    argument: bytes = bytes(32)
+
+    def body(self) -> bytes:
+        """The 192 bytes the signature covers.
+
+        Raises:
+            InputError: If the op is unknown or a field does not fit its place.
+
+        """
+        if self.op not in OPS:
+            raise InputError(f"unknown command {self.op!r}; one of {', '.join(OPS)}")
+        if len(self.argument) != 32:
+            raise InputError("command argument is not 32 bytes")
+        head = _header(KIND_COMMAND, OPS[self.op], 0, self.seq, self.device)
+        return head + _COMMAND_TAIL.pack(
+            _field(self.transfer, 16, "transfer", required=False), bytes(self.argument)
+        )
+
+    @classmethod
+    def from_body(cls, body: bytes) -> Command:
+        """Read a command's body (its signature already checked).
+
+        Raises:
+            InputError: If a field is malformed.
+
+        """
+        op, flags, seq, device = _read_header(body, KIND_COMMAND)
+        if flags:
+            raise InputError("command flags are not zero")
+        transfer, argument = _COMMAND_TAIL.unpack_from(body, _HEADER.size)
+        return cls(_OP_NAMES[op], device, seq, _text(transfer, "transfer", False), argument)
+
+
+def _field(text: str, size: int, name: str, required: bool = True) -> bytes:
+    raw = text.encode() if isinstance(text, str) else b"\0"
+    if b"\0" in raw or len(raw) > size or (required and not raw):
+        raise InputError(f"{name} must be 1 to {size} bytes of UTF-8 without NUL: {text!r}")
+    return raw.ljust(size, b"\0")
+
+
+def _text(raw: bytes, name: str, required: bool = True) -> str:
+    content = raw.rstrip(b"\0")
+    if b"\0" in content or (required and not content):
+        raise InputError(f"field {name!r} is empty or holds NUL bytes")
+    try:
+        return content.decode()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"field {name!r} is not UTF-8") from exc
+
+
+def _header(kind: int, op: int, flags: int, seq: int, device: str) -> bytes:
+    if not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        raise InputError(f"sequence number out of range 1..2^63-1: {seq!r}")
+    return _HEADER.pack(SIGNED_MAGIC, kind, op, flags, 0, seq, _field(device, 128, "device"))
+
+
+def _read_header(body: bytes, kind: int) -> tuple[int, int, int, str]:
+    magic, got, op, flags, reserved, seq, device = _HEADER.unpack_from(body)
+    if magic != SIGNED_MAGIC or got != kind:
+        raise InputError("not a signed message of this kind")
+    if reserved:
+        raise InputError("reserved header byte is not zero")
+    if not 1 <= seq <= MAX_SEQ:
+        raise InputError("sequence number out of range")
+    if (kind == KIND_MANIFEST and op != 0) or (kind == KIND_COMMAND and op not in _OP_NAMES):
+        raise InputError(f"unknown command op {op}")
+    return op, flags, seq, _text(device, "device")
+
+
+Keys = bytes | Sequence[bytes]
+
+
+def _open_signed(message: bytes, kind: int, keys: Keys) -> bytes:
+    """Check length, magic, kind and signature; return the body (the signed bytes)."""
+    what, length = (
+        ("manifest", MANIFEST_BYTES) if kind == KIND_MANIFEST else ("command", COMMAND_BYTES)
+    )
+    if not isinstance(message, bytes | bytearray | memoryview):
+        raise InputError(f"{what} is not bytes")
+    if len(message) != length:
+        raise InputError(
+            f"{what} is not a signed version 2 {what}: {len(message)} bytes, not {length}"
+        )
+    message = bytes(message)
+    if message[:4] != SIGNED_MAGIC or message[4] != kind:
+        raise InputError(f"{what} is not a signed version 2 {what} (magic or kind)")
+    body, signature = message[:-SIGNATURE_BYTES], message[-SIGNATURE_BYTES:]
+    for key in [keys] if isinstance(keys, bytes) else keys:
+        try:
+            Ed25519PublicKey.from_public_bytes(key).verify(signature, body)
+        except (InvalidSignature, ValueError):
+            continue
+        return body
+    raise InputError(f"{what} signature does not verify with the device's key")
 
 
 def sign_manifest(manifest: Manifest, key: Ed25519PrivateKey) -> bytes:
-    """The signed manifest message: ``{"manifest": {...}, "signature": base64}``."""
-    signature = key.sign(manifest.canonical())
-    body = {"manifest": asdict(manifest), "signature": base64.b64encode(signature).decode()}
-    return json.dumps(body, separators=(",", ":")).encode()
+    """The signed manifest message: its 376-byte body, then the 64-byte signature."""
+    body = manifest.body()
+    return body + key.sign(body)
 
 
-def verify_manifest(message: bytes, public_key: bytes) -> Manifest:
+def verify_manifest(message: bytes, public_key: Keys) -> Manifest:
     """Check a signed manifest message and return the manifest.
 
+    The caller still checks the binding: the device id and the sequence number.
+
     Raises:
-        InputError: If it is not JSON, lacks a signature, or the signature does not
-            verify with ``public_key`` (raw 32-byte Ed25519 key).
+        InputError: If it is not 440 bytes with the right magic, the signature does not
+            verify with ``public_key`` (raw 32-byte Ed25519 key, or several), or a field
+            is malformed.
 
     """
+    return Manifest.from_body(_open_signed(message, KIND_MANIFEST, public_key))
+
+
+def sign_command(command: Command, key: Ed25519PrivateKey) -> bytes:
+    """The signed command message: its 192-byte body, then the 64-byte signature."""
+    body = command.body()
+    return body + key.sign(body)
+
+
+def verify_command(message: bytes, public_key: Keys) -> Command:
+    """Check a signed command message and return the command.
+
+    Raises:
+        InputError: As :func:`verify_manifest`.
+
+    """
+    return Command.from_body(_open_signed(message, KIND_COMMAND, public_key))
+
+
+def peek(message: bytes) -> dict[str, Any]:
+    """What an unverified signed message claims (op, seq, device, transfer), for answers.
+
+    Empty for anything that does not look like a signed message. Nothing read here is to
+    be trusted: it only lets a refusal name what it refuses.
+
+    >>> peek(b"[]")
+    {}
+    """
+    if not isinstance(message, bytes | bytearray) or len(message) < _HEADER.size + 16:
+        return {}
     try:
-        body = json.loads(message)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"manifest is not JSON: {exc}") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("manifest"), dict):
-        raise InputError("message holds no manifest")
-    manifest = Manifest.from_dict(body["manifest"])
-    signature = body.get("signature")
-    if not signature:
-        raise InputError("manifest is not signed")
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        Ed25519PublicKey.from_public_bytes(public_key).verify(raw, manifest.canonical())
-    except (InvalidSignature, ValueError) as exc:
-        raise InputError("manifest signature does not verify with the device's key") from exc
-    return manifest
+        magic, kind, op, _, _, seq, device = _HEADER.unpack_from(message)
+        if magic != SIGNED_MAGIC:
+            return {}
+        transfer = bytes(message[_HEADER.size : _HEADER.size + 16]).rstrip(b"\0")
+        return {
+            "kind": kind,
+            "op": _OP_NAMES.get(op) if kind == KIND_COMMAND else None,
+            "seq": seq,
+            "device": device.rstrip(b"\0").decode(errors="replace"),
+            "transfer": transfer.decode(errors="replace"),
+        }
+    except struct.error:  # pragma: no cover - the length is checked above
+        return {}
+
+
+def key_id(public_key: bytes) -> str:
+    """A short name of a public key: the first 16 hex digits of its SHA-256.
+
+    >>> key_id(bytes(32))
+    '66687aadf862bd77'
+    """
+    return hashlib.sha256(public_key).hexdigest()[:16]
 
 
 def generate_key() -> Ed25519PrivateKey:
@@ -351,8 +610,16 @@ def encode_bitmap(indices: Iterable[int], count: int) -> str:
 
 
 def decode_bitmap(text: str, count: int) -> set[int]:
-    """The indices set in a bitmap made by :func:`encode_bitmap`."""
-    bits = base64.b64decode(text)
+    """The indices set in a bitmap made by :func:`encode_bitmap`.
+
+    Raises:
+        InputError: If ``text`` is not base64.
+
+    """
+    try:
+        bits = base64.b64decode(text, validate=True)
+    except (TypeError, ValueError, binascii.Error) as exc:
+        raise InputError("acknowledgement bitmap is not base64") from exc
     return {i for i in range(min(count, len(bits) * 8)) if bits[i >> 3] >> (i & 7) & 1}
 
 

@@ -11,10 +11,13 @@ moment) is real:
 * ``slot-a.bin`` and ``slot-b.bin``: two flash slots; a transfer only ever writes the slot
   that is not active.
 * ``state.json``: the committed state (active slot, model, version, digest, arena, the
-  signed manifest), replaced atomically (write, ``fsync``, ``rename``). Committing an
-  update is that one rename.
+  signed manifest; the previous committed image; the last accepted sequence number; the
+  trusted key), replaced atomically (write, ``fsync``, ``rename``). Committing an update
+  is that one rename; accepting a manifest or a state-changing command writes it too,
+  with the new sequence number, before the device acts on the message.
 * ``transfer.json`` and ``transfer.log``: an unfinished transfer, so that a restarted
-  device resumes it: the signed manifest and target slot (written once), then one line
+  device resumes it: the signed manifest and target slot (written durably before the
+  state that accepts its sequence number), then one line
   ``<index> <CRC-32>`` per chunk written, appended together before each acknowledgement
   (every chunk acknowledged is logged; chunks written since the last acknowledgement are
   fetched again after a power loss; the file is made at full size and mapped, its unused
@@ -24,7 +27,9 @@ moment) is real:
 
 The device is transport-agnostic: it is given a ``publish(leaf, payload, qos, retain)``
 function and is fed messages with :meth:`VirtualDevice.handle`; the fleet
-(:mod:`tinyreg.firmware.fleet`) connects it to an MQTT broker.
+(:mod:`tinyreg.firmware.fleet`) connects it to an MQTT broker. No message stops it: every
+handler catches its errors, logs and counts them (``rejected_messages`` in the status) and
+answers on ``result`` where the topic has an answer.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import mmap
 import os
 import statistics
@@ -46,14 +52,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tinyreg.core.arena import RUNTIME_LOCK, runtime_reason, stderr_to
 from tinyreg.core.errors import DeviceRefusedError, InputError, TinyregError
 from tinyreg.core.protocol import (
+    PERSISTED_OPS,
+    PROTOCOL_VERSION,
     QOS_CONTROL,
+    Command,
     Manifest,
+    key_id,
     parse_chunk,
+    peek,
     transfer_field,
+    verify_command,
     verify_manifest,
     version_key,
 )
@@ -76,6 +89,8 @@ Check = Callable[[Path, int, str, int, int, str], tuple[float, float]]
 device id) -> (load ms, median inference ms); raises :class:`DeviceRefusedError` with the
 stage and reason when the image fails. The fleet's checker runs :func:`check_image` in a
 worker process."""
+
+log = logging.getLogger(__name__)
 
 SELF_TEST_RUNS = 3
 _LOG_LINE_MAX = 22  # "<index> <CRC-32>\n" with two 32-bit numbers
@@ -130,6 +145,12 @@ class DeviceStatus:
         load_ms: How long loading it took.
         inference_ms: Its median self-test inference time.
         last_error: Why the latest update did not commit, if it did not.
+        boots: Start-ups.
+        seq: The last sequence number accepted and persisted.
+        key_id: The trusted key's id (:func:`~tinyreg.core.protocol.key_id`).
+        rejected_messages: Messages refused as malformed, unsigned, replayed or for another
+            device since start-up.
+        protocol: The protocol version.
 
     """
 
@@ -143,6 +164,10 @@ class DeviceStatus:
     inference_ms: float | None = None
     last_error: str | None = None
     boots: int = 0
+    seq: int = 0
+    key_id: str | None = None
+    rejected_messages: int = 0
+    protocol: int = PROTOCOL_VERSION
 
 
 @dataclass
@@ -172,6 +197,11 @@ class _Transfer:
         self.bits = bytearray((m.chunks + 7) // 8)
         self.last_length = m.size - (m.chunks - 1) * m.chunk_size if m.chunks else 0
         self.window = max(1, m.window)
+
+    def renew(self, manifest: Manifest, message: bytes) -> None:
+        """Go on under a newer signed manifest of the same transfer (a resume)."""
+        self.manifest, self.message = manifest, message
+        self.window = max(1, manifest.window)
 
     def hold(self, index: int, crc: int) -> None:
         """Record a chunk as held (bitmap and CRC)."""
@@ -297,7 +327,8 @@ class VirtualDevice:
     Args:
         limits: What it enforces.
         directory: Its storage (created if absent).
-        public_key: The registry's raw Ed25519 public key it trusts.
+        public_key: The registry's raw Ed25519 public key it trusts, until a signed
+            ``rotate-key`` replaces it (the state keeps the rotated key, which then wins).
         publish: How it sends messages.
         defer: How it runs the load and self-test off the message thread (called with a
             function of no arguments); ``None`` runs them at once.
@@ -305,6 +336,8 @@ class VirtualDevice:
         check: How it loads and self-tests a received image somewhere else (a worker
             process); ``None`` does it in this process. Either way the commit happens here;
             with ``check``, the interpreter that answers ``infer`` is built on first use.
+        recovery_key: A second raw public key that only ``rotate-key`` accepts (kept
+            offline, it takes a device back after its current key leaked).
 
     """
 
@@ -318,18 +351,25 @@ class VirtualDevice:
         defer: Callable[[Callable[[], None]], None] | None = None,
         self_test_runs: int = SELF_TEST_RUNS,
         check: Check | None = None,
+        recovery_key: bytes | None = None,
     ) -> None:
         self.limits = limits
         self.check = check
         self.directory = directory
         self.public_key = public_key
+        self.recovery_key = recovery_key
         self.publish = publish
         self.defer = defer
         self.self_test_runs = max(1, self_test_runs)
-        self.status = DeviceStatus(limits.device)
+        self.status = DeviceStatus(limits.device, key_id=key_id(public_key))
         self._lock = threading.RLock()
         self._loaded: _Loaded | None = None
         self._committed: dict[str, Any] | None = None
+        self._previous: dict[str, Any] | None = None  # the image a rollback returns to
+        self._rotated = False  # whether the trusted key came from a rotate-key
+        self._persisted_seq = 0  # the last accepted sequence number, as stored
+        self._last_seq = 0  # the last accepted one, read-only commands included
+        self._reverting = False  # a rollback is loading the previous image
         self._transfer: _Transfer | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -350,6 +390,37 @@ class VirtualDevice:
         active = self._committed["slot"] if self._committed else None
         return "b" if active == "a" else "a"
 
+    def _read_state(self) -> None:
+        if not self._state_path.is_file():
+            return
+        data = json.loads(self._state_path.read_text())
+        if "slot" in data:  # a version 1 state: the committed image only
+            data = {"committed": data}
+        self._committed = data.get("committed")
+        self._previous = data.get("previous")
+        self._persisted_seq = self._last_seq = int(data.get("seq") or 0)
+        if data.get("key"):
+            self.public_key = bytes.fromhex(data["key"])
+            self._rotated = True
+        self.status.seq = self._persisted_seq
+        self.status.key_id = key_id(self.public_key)
+
+    def _write_state(self) -> None:
+        """Replace ``state.json`` (durable, atomic): images, sequence number, key."""
+        state = {
+            "committed": self._committed,
+            "previous": self._previous,
+            "seq": self._persisted_seq,
+            "key": self.public_key.hex() if self._rotated else None,
+        }
+        _write_atomic(self._state_path, json.dumps(state).encode())
+
+    def _persist_seq(self, seq: int) -> None:
+        """Accept ``seq`` for good: written with the state before the message takes effect."""
+        self._persisted_seq = self._last_seq = seq
+        self._write_state()
+        self.status.seq = seq
+
     def boot(self) -> None:
         """Start up: load the committed model (if any) and the unfinished transfer.
 
@@ -358,8 +429,7 @@ class VirtualDevice:
         """
         with self._lock:
             self.status.boots += 1
-            if self._state_path.is_file():
-                self._committed = json.loads(self._state_path.read_text())
+            self._read_state()
             if self._committed:
                 c = self._committed
                 try:
@@ -381,13 +451,16 @@ class VirtualDevice:
             return
         try:
             saved = json.loads(self._transfer_path.read_text())
-            message = saved["message"].encode()
+            message = base64.b64decode(saved["message"])
             manifest = verify_manifest(message, self.public_key)
-        except (InputError, ValueError, KeyError):
+        except (InputError, ValueError, KeyError, TypeError):
             self._drop_transfer()
             return
         slot = self._spare()
-        if saved.get("slot") != slot:
+        # a manifest whose sequence number the state does not hold was never accepted (the
+        # power went between the two writes): the deployer's resent manifest is taken anew
+        accepted = manifest.seq <= self._persisted_seq
+        if saved.get("slot") != slot or manifest.device != self.limits.device or not accepted:
             self._drop_transfer()
             return
         logged: dict[int, int] = {}
@@ -414,11 +487,14 @@ class VirtualDevice:
     def _log_path(self) -> Path:
         return self.directory / "transfer.log"
 
+    def _write_transfer_record(self, t: _Transfer) -> None:
+        """The unfinished transfer's signed manifest and slot, durably (before its seq)."""
+        data = {"message": base64.b64encode(t.message).decode(), "slot": t.slot}
+        _write_atomic(self._transfer_path, json.dumps(data).encode())
+
     def _start_record(self, t: _Transfer) -> None:
         """Record a new transfer: its manifest (once), and an empty chunk log."""
-        data = {"message": t.message.decode(), "slot": t.slot}
-        # not fsync'ed: the record is a hint; chunks are checked against their CRCs on resume
-        _write_atomic(self._transfer_path, json.dumps(data).encode(), durable=False)
+        self._write_transfer_record(t)
         self._open_log(t)
 
     def _open_log(self, t: _Transfer) -> None:
@@ -470,7 +546,7 @@ class VirtualDevice:
     # ------------------------------------------------------------------ messages
 
     def handle(self, leaf: str, payload: bytes) -> None:
-        """Handle one message received on the device's topic ``leaf``."""
+        """Handle one message received on the device's topic ``leaf``; never raises."""
         if leaf == "manifest":
             self.on_manifest(payload)
         elif leaf == "chunk":
@@ -508,6 +584,7 @@ class VirtualDevice:
         **figures: Any,
     ) -> None:
         body = {
+            "seq": manifest.seq,
             "transfer": manifest.transfer,
             "model": manifest.model,
             "version": manifest.version,
@@ -520,10 +597,19 @@ class VirtualDevice:
         }
         self._send("result", body)
 
-    def _refuse(self, manifest: Manifest | None, transfer: str, stage: str, reason: str) -> None:
+    def _refuse(
+        self,
+        manifest: Manifest | None,
+        transfer: str,
+        stage: str,
+        reason: str,
+        seq: int | None = None,
+        **extra: Any,
+    ) -> None:
         self.status.last_error = f"{stage}: {reason}"
-        self.status.state = "idle"
+        self.status.state = "loading" if self._reverting else "idle"
         body = {
+            "seq": manifest.seq if manifest else seq,
             "transfer": manifest.transfer if manifest else transfer,
             "model": manifest.model if manifest else None,
             "version": manifest.version if manifest else None,
@@ -532,31 +618,86 @@ class VirtualDevice:
             "reason": reason,
             "running": self.status.model,
             "running_version": self.status.version,
+            **extra,
         }
         self._send("result", body)
         self._publish_status()
 
-    def on_manifest(self, payload: bytes) -> None:
-        """A signed manifest: check it, then start (or resume) the transfer."""
+    def _count_rejected(self, leaf: str, reason: str, quiet: bool = False) -> None:
+        self.status.rejected_messages += 1
+        (log.debug if quiet else log.warning)(
+            "%s: %s refused: %s", self.limits.device, leaf, reason
+        )
+
+    def _fault(self, leaf: str, payload: bytes, exc: Exception) -> None:
+        """A handler failed on a message: log, count and answer; the device goes on."""
+        log.exception("%s: error handling a %s message", self.limits.device, leaf)
+        reason = f"the message could not be handled ({type(exc).__name__})"
         with self._lock:
-            claimed = ""
-            with contextlib.suppress(Exception):
-                claimed = str(json.loads(payload)["manifest"]["transfer"])
+            self.status.rejected_messages += 1
+            claimed = peek(payload)
+            if leaf == "manifest":
+                self._refuse(
+                    None, claimed.get("transfer", ""), "manifest", reason, claimed.get("seq")
+                )
+            elif leaf == "cmd":
+                self._answer(claimed.get("seq"), claimed.get("op"), "refused", "command", reason)
+
+    def _binding(self, device: str, seq: int) -> tuple[str, dict[str, Any]] | None:
+        """Why a signed message is not for this device now (another device, a replay)."""
+        if device != self.limits.device:
+            return f"the message is for another device ({device})", {}
+        if seq <= self._last_seq:
+            return (
+                f"sequence number {seq} is not greater than the last accepted "
+                f"{self._last_seq} (a replay)",
+                {"last_seq": self._last_seq},
+            )
+        return None
+
+    def on_manifest(self, payload: bytes) -> None:
+        """A signed manifest: check it, then start (or resume) the transfer; never raises."""
+        try:
+            self._on_manifest(payload)
+        except Exception as exc:  # no message may stop the device
+            self._fault("manifest", payload, exc)
+
+    def _on_manifest(self, payload: bytes) -> None:
+        with self._lock:
+            t = self._transfer
+            if t is not None and payload == t.message:  # a resend (or a QoS 1 duplicate)
+                if not t.finishing:
+                    self._ack()
+                return
+            claimed = peek(payload)
             try:
                 manifest = verify_manifest(payload, self.public_key)
             except InputError as exc:
-                self._refuse(None, claimed, "manifest", exc.message)
+                self._count_rejected("manifest", exc.message)
+                self._refuse(
+                    None, claimed.get("transfer", ""), "manifest", exc.message, claimed.get("seq")
+                )
+                return
+            binding = self._binding(manifest.device, manifest.seq)
+            if binding is not None:
+                self._count_rejected("manifest", binding[0])
+                self._refuse(manifest, manifest.transfer, "manifest", binding[0], **binding[1])
                 return
             problem = self._check_manifest(manifest)
             if problem is not None:
                 self._refuse(manifest, manifest.transfer, problem[0], problem[1])
                 return
-            t = self._transfer
-            if t is not None and t.manifest == manifest and not t.finishing:
-                self._ack()  # resume: the deployer sends what the bitmap lacks
+            if t is not None and t.finishing and t.manifest.same_transfer(manifest):
+                return  # a newer manifest of the transfer being loaded: its verdict follows
+            if (t is not None and t.finishing) or self._reverting:
+                self._result(manifest, "rolled_back", "manifest", "busy: an image is loading")
                 return
-            if t is not None and t.finishing:
-                return  # already verifying or loading this one; its result follows
+            if t is not None and t.manifest.same_transfer(manifest):
+                t.renew(manifest, payload)  # resume, under the newer signed manifest
+                self._write_transfer_record(t)
+                self._persist_seq(manifest.seq)
+                self._ack()
+                return
             if t is not None:
                 t.close()  # a different image replaces the unfinished one
             slot = self._spare()
@@ -564,6 +705,8 @@ class VirtualDevice:
             with self._slot_path(slot).open("wb") as image:
                 image.truncate(manifest.size)
             self._start_record(self._transfer)
+            self._previous = None  # the spare slot held it: it is being overwritten
+            self._persist_seq(manifest.seq)  # accepted: from here on it is not replayable
             self.status.state = "receiving"
             self._ack(complete=manifest.chunks == 0)
             if manifest.chunks == 0:
@@ -595,18 +738,29 @@ class VirtualDevice:
 
     def on_chunk(self, frame: bytes) -> None:
         """A chunk: check its CRC, write it to the spare slot, acknowledge now and then."""
+        try:
+            self._on_chunk(frame)
+        except Exception as exc:  # no message may stop the device
+            self._fault("chunk", frame, exc)
+
+    def _on_chunk(self, frame: bytes) -> None:
         with self._lock:
             t = self._transfer
             if t is None or t.finishing:
                 return
             try:
                 tid, index, crc, data = parse_chunk(frame)
-            except InputError:
-                return  # a damaged frame is dropped; the bitmap makes the deployer resend it
-            m = t.manifest
-            if tid != t.tid or index >= m.chunks:
+            except InputError as exc:
+                # a damaged frame is dropped; the bitmap makes the deployer resend it
+                self._count_rejected("chunk", exc.message, quiet=True)
                 return
-            if len(data) != (m.chunk_size if index < m.chunks - 1 else t.last_length):
+            m = t.manifest
+            if tid != t.tid:
+                return  # another transfer's (a late one): not malformed
+            if index >= m.chunks or len(data) != (
+                m.chunk_size if index < m.chunks - 1 else t.last_length
+            ):
+                self._count_rejected("chunk", f"chunk {index} of a wrong index or length", True)
                 return
             if not t.bits[index >> 3] >> (index & 7) & 1:
                 image = t.image if t.image is not None else t.open_image(self._slot_path(t.slot))
@@ -622,31 +776,105 @@ class VirtualDevice:
                 self._ack()
 
     def on_command(self, payload: bytes) -> None:
-        """A command: ``sync`` (acknowledge now), ``status``, ``infer`` or ``abort``."""
+        """A signed command: sync, status, infer, abort, rollback or rotate-key.
+
+        Never raises: errors are logged, counted and answered.
+        """
         try:
-            body = json.loads(payload)
-        except ValueError:
-            return
-        op = body.get("op")
+            self._on_command(payload)
+        except Exception as exc:  # no message may stop the device
+            self._fault("cmd", payload, exc)
+
+    def _answer(
+        self,
+        seq: int | None,
+        op: str | None,
+        outcome: str,
+        stage: str,
+        reason: str | None,
+        **extra: Any,
+    ) -> None:
+        body = {
+            "seq": seq,
+            "op": op,
+            "outcome": outcome,
+            "stage": stage,
+            "reason": reason,
+            "running": self.status.model,
+            "running_version": self.status.version,
+            **extra,
+        }
+        self._send("result", body)
+
+    def _on_command(self, payload: bytes) -> None:
+        claimed = peek(payload)
+        keys = [self.public_key]
+        if claimed.get("op") == "rotate-key" and self.recovery_key is not None:
+            keys.append(self.recovery_key)
         with self._lock:
-            if op == "sync":
+            try:
+                cmd = verify_command(payload, keys)
+            except InputError as exc:
+                self._count_rejected("cmd", exc.message)
+                self._answer(
+                    claimed.get("seq"), claimed.get("op"), "refused", "command", exc.message
+                )
+                return
+            binding = self._binding(cmd.device, cmd.seq)
+            if binding is not None:
+                self._count_rejected("cmd", binding[0])
+                self._answer(cmd.seq, cmd.op, "refused", "command", binding[0], **binding[1])
+                return
+            if cmd.op == "rotate-key":
+                self._rotate_key(cmd)
+                return
+            if cmd.op in PERSISTED_OPS:
+                self._persist_seq(cmd.seq)
+            else:
+                self._last_seq = cmd.seq  # read-only: not worth a write
+            if cmd.op == "sync":
                 t = self._transfer
-                if t is not None and t.manifest.transfer == body.get("transfer"):
+                if t is not None and t.manifest.transfer == cmd.transfer:
                     self._ack(complete=len(t.crcs) == t.manifest.chunks, sync=True)
                 else:
-                    self._send("ack", {"transfer": body.get("transfer"), "unknown": True})
-            elif op == "status":
+                    self._send("ack", {"transfer": cmd.transfer, "unknown": True})
+            elif cmd.op == "status":
                 self._publish_status()
-            elif op == "abort":
+            elif cmd.op == "abort":
                 t = self._transfer
-                if t is not None and not t.finishing:
+                named = not cmd.transfer or (t is not None and t.manifest.transfer == cmd.transfer)
+                if t is not None and named and not t.finishing:
                     self._drop_transfer()
                     self._refuse(t.manifest, t.manifest.transfer, "transfer", "aborted")
-            elif op == "infer":
-                self._infer(body)
+                    self._answer(cmd.seq, cmd.op, "done", "command", None)
+                else:
+                    self._answer(cmd.seq, cmd.op, "done", "command", "no such transfer")
+            elif cmd.op == "infer":
+                self._infer(cmd.seq)
+            elif cmd.op == "rollback":
+                self._rollback(cmd)
 
-    def _infer(self, body: dict[str, Any]) -> None:
-        reply: dict[str, Any] = {"id": body.get("id"), "model": self.status.model}
+    def _rotate_key(self, cmd: Command) -> None:
+        new = bytes(cmd.argument)
+        try:
+            if not any(new):
+                raise ValueError("all zero")
+            Ed25519PublicKey.from_public_bytes(new)
+        except ValueError as exc:
+            self._persist_seq(cmd.seq)
+            self._count_rejected("cmd", f"rotate-key to an invalid key: {exc}")
+            self._answer(cmd.seq, cmd.op, "refused", "command", "the new key is not an Ed25519 key")
+            return
+        old = key_id(self.public_key)
+        self.public_key, self._rotated = new, True
+        self._persist_seq(cmd.seq)  # the key and the sequence number in one write
+        self.status.key_id = key_id(new)
+        log.info("%s: key %s replaced by %s", self.limits.device, old, self.status.key_id)
+        self._answer(cmd.seq, cmd.op, "done", "command", None, key_id=self.status.key_id)
+        self._publish_status()
+
+    def _infer(self, seq: int) -> None:
+        reply: dict[str, Any] = {"seq": seq, "id": seq, "model": self.status.model}
         reply["version"] = self.status.version
         try:
             loaded = self._interpreter_of_committed()
@@ -658,6 +886,102 @@ class VirtualDevice:
             ms, outputs = loaded.invoke()
             reply.update(latency_ms=round(ms, 4), outputs=outputs)
         self._send("inference", reply)
+
+    # ------------------------------------------------------------------ rollback
+
+    def _rollback(self, cmd: Command) -> None:
+        """Return to the previous committed image: checked, loaded, self-tested, committed."""
+        prev, t = self._previous, self._transfer
+        refusal = None
+        if self._reverting or (t is not None and t.finishing):
+            refusal = "busy: an image is loading"
+        elif prev is None:
+            refusal = "no previous image (none committed before, or overwritten by a transfer)"
+        elif any(cmd.argument) and cmd.argument.hex() != prev["sha256"]:
+            refusal = (
+                f"the previous image is {prev['sha256'][:16]}…, not {cmd.argument.hex()[:16]}…"
+            )
+        if refusal is not None or prev is None:
+            self._answer(cmd.seq, cmd.op, "refused", "rollback", refusal)
+            return
+        if t is not None:  # it writes the slot that holds the previous image
+            self._drop_transfer()
+            self._refuse(t.manifest, t.manifest.transfer, "transfer", "aborted by a rollback")
+        self._reverting = True
+        self.status.state = "loading"
+
+        def work() -> None:
+            try:
+                self._revert(cmd, prev)
+            except Exception as exc:  # a rollback that fails changes nothing
+                log.exception("%s: rollback failed", self.limits.device)
+                with self._lock:
+                    self._reverting = False
+                    self.status.state = "idle"
+                    reason = f"the rollback could not be done ({type(exc).__name__})"
+                    self._answer(cmd.seq, cmd.op, "refused", "rollback", reason)
+
+        if self.defer is None:
+            work()
+        else:
+            self.defer(work)
+
+    def _revert(self, cmd: Command, prev: dict[str, Any]) -> None:
+        try:
+            data = self._slot_path(prev["slot"]).read_bytes()[: prev["size"]]
+            if hashlib.sha256(data).hexdigest() != prev["sha256"]:
+                raise DeviceRefusedError(
+                    self.limits.device, "verify", "the previous image no longer matches its digest"
+                )
+            loaded, load_ms, inference_ms = self._try_image(
+                prev["slot"], data, prev["size"], prev["sha256"], prev["arena_bytes"]
+            )
+        except DeviceRefusedError as exc:
+            with self._lock:
+                self._reverting = False
+                self.status.state = "idle"
+                self._answer(cmd.seq, cmd.op, "refused", "rollback", f"{exc.stage}: {exc.detail}")
+            return
+        with self._lock:
+            self._previous, self._committed = self._committed, prev
+            self._write_state()  # the commit: one atomic write names the previous slot
+            self._loaded = loaded
+            self._reverting = False
+            self.status.last_error = None
+            self._set_running(prev, load_ms, inference_ms)
+            figures = {
+                "load_ms": round(load_ms, 4),
+                "inference_ms": round(inference_ms, 4),
+                "arena_used_bytes": prev["arena_bytes"],
+            }
+            self._answer(
+                cmd.seq,
+                cmd.op,
+                "done",
+                "rollback",
+                None,
+                model=prev["model"],
+                version=prev["version"],
+                **figures,
+            )
+            self._publish_status()
+
+    def _try_image(
+        self, slot: str, data: bytes, size: int, sha256: str, arena: int
+    ) -> tuple[_Loaded | None, float, float]:
+        """Operators, load and self-test of an image, here or in a worker process."""
+        if self.limits.operators:  # a firmware with a fixed operator set
+            self._check_operators(self._parse(data))
+        if self.check is None:
+            return self._load(data, arena)
+        if arena > self.limits.arena_budget:
+            raise DeviceRefusedError(
+                self.limits.device, "fit", f"arena of {arena:,} B exceeds the RAM budget"
+            )
+        load_ms, inference_ms = self.check(
+            self._slot_path(slot), size, sha256, arena, self.self_test_runs, self.limits.device
+        )
+        return None, load_ms, inference_ms
 
     # ------------------------------------------------------------------ verify, load, commit
 
@@ -688,34 +1012,22 @@ class VirtualDevice:
             figures["verified_s"] = round(time.monotonic() - t.started, 6)
             with self._lock:
                 self._send("ack", {"transfer": m.transfer, "verified": True, "count": m.chunks})
-            if self.limits.operators:  # a firmware with a fixed operator set
-                self._check_operators(self._parse(data))
-            loaded: _Loaded | None = None
-            if self.check is None:
-                loaded, load_ms, inference_ms = self._load(data, m.arena_bytes)
-            else:
-                if m.arena_bytes > self.limits.arena_budget:
-                    raise DeviceRefusedError(
-                        self.limits.device,
-                        "fit",
-                        f"arena of {m.arena_bytes:,} B exceeds the RAM budget",
-                    )
-                load_ms, inference_ms = self.check(
-                    self._slot_path(t.slot),
-                    m.size,
-                    m.sha256,
-                    m.arena_bytes,
-                    self.self_test_runs,
-                    self.limits.device,
-                )
+            loaded, load_ms, inference_ms = self._try_image(
+                t.slot, data, m.size, m.sha256, m.arena_bytes
+            )
             figures.update(
                 load_ms=round(load_ms, 4),
                 inference_ms=round(inference_ms, 4),
                 arena_used_bytes=m.arena_bytes,
             )
-        except TinyregError as exc:
-            stage = exc.stage if isinstance(exc, DeviceRefusedError) else "verify"
-            reason = exc.detail if isinstance(exc, DeviceRefusedError) else exc.message
+        except Exception as exc:  # a failure at any stage keeps the previous model
+            if isinstance(exc, DeviceRefusedError):
+                stage, reason = exc.stage, exc.detail
+            elif isinstance(exc, TinyregError):
+                stage, reason = "verify", exc.message
+            else:
+                log.exception("%s: error finishing a transfer", self.limits.device)
+                stage, reason = "load", f"{type(exc).__name__}: {exc}"
             with self._lock:
                 self._drop_transfer()
                 self._refuse(m, m.transfer, stage, reason)
@@ -728,12 +1040,12 @@ class VirtualDevice:
                 "sha256": m.sha256,
                 "size": m.size,
                 "arena_bytes": m.arena_bytes,
-                "message": t.message.decode(),
+                "message": base64.b64encode(t.message).decode(),
             }
             with self._slot_path(t.slot).open("rb+") as image:
                 os.fsync(image.fileno())  # the image is on disk before the state names it
-            _write_atomic(self._state_path, json.dumps(committed).encode())  # the commit
-            self._committed = committed
+            self._previous, self._committed = self._committed, committed
+            self._write_state()  # the commit
             self._loaded = loaded  # None after a worker's check: built on first ``infer``
             self._drop_transfer()
             self.status.last_error = None

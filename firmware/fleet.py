@@ -188,6 +188,7 @@ class Fleet:
         workers: Worker processes that load and self-test images; 0 does it on (two)
             threads of the fleet's own process, as does a platform without ``fork``.
         self_test_runs: Inferences of each self-test.
+        recovery_key: A raw public key the devices accept for ``rotate-key`` only.
 
     """
 
@@ -200,6 +201,7 @@ class Fleet:
         *,
         workers: int = 2,
         self_test_runs: int = SELF_TEST_RUNS,
+        recovery_key: bytes | None = None,
     ) -> None:
         # started before any thread of the fleet, so that forking copies no held lock
         self.checker = image_checker(workers)
@@ -223,6 +225,7 @@ class Fleet:
                 defer=self._defer,
                 self_test_runs=self_test_runs,
                 check=self.checker,
+                recovery_key=recovery_key,
             )
             device = self.devices[ident]
             subscriptions += [

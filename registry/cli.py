@@ -697,6 +697,12 @@ def device_group() -> None:
     show_default=True,
     help="Inferences of each self-test (their median is reported).",
 )
+@click.option(
+    "--recovery-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A second public key (PEM) the devices accept for key rotation only; kept "
+    "offline, it takes devices back after the signing key leaked.",
+)
 def device_run(
     tds: tuple[Path, ...],
     broker: str,
@@ -705,13 +711,16 @@ def device_run(
     replicas: int,
     workers: int,
     self_test_runs: int,
+    recovery_key: Path | None,
 ) -> None:
     """Run virtual devices until interrupted (Ctrl-C or SIGTERM).
 
     Each device enforces its TD's limits and runs models on the real TFLite Micro
     interpreter; a restarted device comes back on its last committed model. All devices
     live in one process; received images are loaded and self-tested in --workers worker
-    processes before the device commits them.
+    processes before the device commits them. A key accepted by a signed rotation is kept
+    in the state and wins over --public-key. Broker credentials: TINYREG_MQTT_USERNAME,
+    TINYREG_MQTT_PASSWORD or TINYREG_MQTT_PASSWORD_FILE (mqtts:// for TLS).
     """
     import signal
     import threading
@@ -727,6 +736,7 @@ def device_run(
         load_public_key(public_key),
         workers=workers,
         self_test_runs=self_test_runs,
+        recovery_key=load_public_key(recovery_key) if recovery_key else None,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -826,6 +836,20 @@ def _progress_line(step: Any) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the signing key's public half (PEM) for devices.",
 )
+@click.option(
+    "--rollback",
+    is_flag=True,
+    help="Instead of deploying: return the devices to their previous image (a signed "
+    "command; recorded like a deployment).",
+)
+@click.option(
+    "--rotate-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="NEW.pem",
+    help="Instead of deploying: make the devices trust the key in NEW.pem (created if "
+    "absent) instead of the current one, signed by the current one; then deploy with "
+    "--key NEW.pem.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_ctx
 def deploy_cmd(
@@ -845,6 +869,8 @@ def deploy_cmd(
     agent: str | None,
     key: Path | None,
     export_public_key: Path | None,
+    rollback: bool,
+    rotate_key: Path | None,
     fmt: str,
 ) -> None:
     """Deploy a model over the air to devices, with live progress per device.
@@ -854,6 +880,10 @@ def deploy_cmd(
     its previous model. A pair the matchmaker rejects is refused unless --force. Running
     the same deployment again resumes unfinished transfers. Every outcome is recorded in
     the graph (see `tinyreg deployments`). Exit 4 if a device did not commit.
+
+    Manifests and commands are signed for one device each, with sequence numbers the
+    devices remember (a replay is refused). Broker credentials: TINYREG_MQTT_USERNAME,
+    TINYREG_MQTT_PASSWORD or TINYREG_MQTT_PASSWORD_FILE (mqtts:// for TLS).
     """
     from tinyreg.core.errors import DeploymentError
     from tinyreg.core.protocol import load_or_create_key
@@ -866,8 +896,13 @@ def deploy_cmd(
 
         write_public_key(signing, export_public_key)
         _echo(f"wrote public key {export_public_key}")
-        if model is None:
+        if model is None and not rollback and rotate_key is None:
             return
+    if rollback or rotate_key is not None:
+        if broker is None or not devices or (rollback and rotate_key is not None):
+            raise click.UsageError("--rollback or --rotate-key take --device ID and --broker")
+        _commands(registry, broker, signing, agent, timeout, devices, rotate_key, fmt)
+        return
     if model is None or broker is None:
         raise click.UsageError("--model and --broker are required to deploy")
     if not devices and not fleet:
@@ -909,6 +944,46 @@ def deploy_cmd(
         raise DeploymentError(
             f"{len(bad)} of {len(records)} device(s)",
             "not committed: " + ", ".join(f"{r.device} ({r.outcome})" for r in bad),
+        )
+
+
+def _commands(
+    registry: Any,
+    broker: str,
+    signing: Any,
+    agent: str | None,
+    timeout: float,
+    devices: tuple[str, ...],
+    rotate_key: Path | None,
+    fmt: str,
+) -> None:
+    """``deploy --rollback`` and ``deploy --rotate-key``: signed commands to devices."""
+    from tinyreg.core.errors import DeploymentError
+    from tinyreg.core.protocol import key_id, load_or_create_key, public_key_bytes
+    from tinyreg.registry.deployer import Deployer
+
+    deployer = Deployer(registry, broker, key=signing, agent=agent, timeout=timeout)
+    with deployer:
+        if rotate_key is None:
+            records = deployer.rollback(list(devices))
+            _emit_deployments(fmt, [r.to_dict() for r in records])
+            bad = [r.device for r in records if r.outcome != "committed"]
+            missing = len(devices) - len(records)
+        else:
+            new = load_or_create_key(rotate_key)
+            answers = deployer.rotate_key(list(devices), new)
+            rows = [
+                {"device": d, "outcome": a.get("outcome"), "reason": a.get("reason")}
+                for d, a in answers.items()
+            ]
+            _emit_records(fmt, ["device", "outcome", "reason"], rows)
+            click.echo(f"new key {key_id(public_key_bytes(new))} in {rotate_key}", err=True)
+            bad = [d for d, a in answers.items() if a.get("outcome") != "done"]
+            missing = 0
+    if bad or missing:
+        raise DeploymentError(
+            f"{len(bad) + missing} of {len(devices)} device(s)",
+            "not done: " + ", ".join(bad or ["no answer"]),
         )
 
 

@@ -9,14 +9,25 @@ some stage and still runs its previous model). A device that stops answering is
 ``failed``; its partial transfer stays on the device and the same deployment run again
 resumes it (the transfer id depends only on device, image, version and chunk size).
 Every outcome is recorded in the graph as a PROV-O activity
-(:mod:`tinyreg.registry.deployments`). The protocol is in ``firmware/PROTOCOL.md``.
+(:mod:`tinyreg.registry.deployments`), as the device's verdict states it. The protocol
+(version 2) is in ``firmware/PROTOCOL.md``.
+
+Every manifest and command is signed for one device with a sequence number from a
+:class:`SequenceCounter`, which reserves numbers durably beside the store, so that a
+restarted deployer never reuses one. Commands have their own API: :meth:`Deployer.infer`,
+:meth:`Deployer.rollback` (a signed, explicit revert to the device's previous image, recorded
+like a deployment) and :meth:`Deployer.rotate_key` (devices trust a new key, announced under
+the current one, and no longer the old one).
 """
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import hashlib
 import json
+import logging
+import math
 import os
 import queue
 import threading
@@ -26,7 +37,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -36,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rdflib import URIRef
 
 from tinyreg.core.errors import (
+    ConfigError,
     DeviceRefusedError,
     DeviceTimeoutError,
     InputError,
@@ -46,14 +58,18 @@ from tinyreg.core.mqtt import Connection
 from tinyreg.core.namespaces import RUNTIME
 from tinyreg.core.protocol import (
     DEFAULT_CHUNK_SIZE,
+    MAX_SEQ,
     QOS_CHUNK,
     QOS_CONTROL,
     TOPIC_ROOT,
+    Command,
     Manifest,
     decode_bitmap,
     device_topic,
     load_or_create_key,
     pack_chunk,
+    public_key_bytes,
+    sign_command,
     sign_manifest,
     topic_device,
     transfer_field,
@@ -70,9 +86,13 @@ __all__ = [
     "MODEL_PATH_ENV",
     "Deployer",
     "Progress",
+    "SequenceCounter",
     "find_image",
+    "sequence_path",
     "signing_key_path",
 ]
+
+log = logging.getLogger(__name__)
 
 KEY_ENV = "TINYREG_SIGNING_KEY"
 MODEL_PATH_ENV = "TINYREG_MODEL_PATH"
@@ -80,6 +100,13 @@ KEY_FILE = "signing-key.pem"
 #: Windows of chunks the deployer keeps in flight per device: enough that the device's
 #: receiving thread always has chunks queued while acknowledgements travel back.
 IN_FLIGHT_WINDOWS = 4
+SEQUENCE_FILE = "ota-sequence"
+#: Sequence numbers reserved per durable write of the counter.
+SEQUENCE_BLOCK = 1024
+#: The most a device's answer may move the counter forward at once (PROTOCOL.md).
+MAX_RESYNC_JUMP = 2**40
+#: Commands the device answers with their sequence number (on ``result`` or ``inference``).
+ANSWERED_OPS = frozenset({"infer", "abort", "rollback", "rotate-key"})
 
 
 def signing_key_path(registry: Registry) -> Path:
@@ -94,6 +121,115 @@ def signing_key_path(registry: Registry) -> Path:
     if "://" not in registry.store.label and label.is_dir():
         return label / KEY_FILE
     return default_store_path().parent / KEY_FILE
+
+
+def sequence_path(registry: Registry) -> Path:
+    """Where the deployer's sequence counter lives.
+
+    ``ota-sequence`` in the embedded store's directory, else beside the per-user default
+    store (a remote store may be read-only and is not the deployer's bookkeeping).
+    """
+    label = Path(registry.store.label)
+    if "://" not in registry.store.label and label.is_dir():
+        return label / SEQUENCE_FILE
+    return default_store_path().parent / SEQUENCE_FILE
+
+
+class SequenceCounter:
+    """Sequence numbers for signed messages, never handed out twice, restarts included.
+
+    One counter serves every device, so it is monotonic for each. Numbers are reserved
+    in blocks: under an exclusive lock on ``<path>.lock`` the stored high-water mark ``h``
+    is replaced (write, ``fsync``, ``rename``) by ``max(h, now in µs) + block``, and the
+    numbers in between are handed out from memory. A crash leaves a gap, which devices do
+    not mind; two processes sharing the file get disjoint blocks; a lost file restarts
+    from the clock.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "seq"
+    >>> first = SequenceCounter(path).next()
+    >>> SequenceCounter(path).next() >= first + SEQUENCE_BLOCK
+    True
+
+    Args:
+        path: The counter file.
+        block: Numbers reserved per write.
+
+    """
+
+    def __init__(self, path: Path, block: int = SEQUENCE_BLOCK) -> None:
+        self.path = path
+        self.block = max(1, block)
+        self._lock = threading.Lock()
+        self._next = 0
+        self._end = 0
+
+    def next(self) -> int:
+        """The next sequence number.
+
+        Raises:
+            ConfigError: If the counter file cannot be read or written.
+
+        """
+        with self._lock:
+            if self._next >= self._end:
+                self._reserve(self._next)
+            value = self._next
+            self._next += 1
+            return value
+
+    def advance(self, past: int) -> bool:
+        """Go on above ``past`` (a device's last accepted number); ``False`` if refused.
+
+        A jump of more than :data:`MAX_RESYNC_JUMP` is refused: device answers are not
+        signed, and a forged one must not exhaust the counter.
+        """
+        with self._lock:
+            if past < self._next:
+                return True
+            if past - max(self._next, time.time_ns() // 1000) > MAX_RESYNC_JUMP:
+                return False
+            if past >= MAX_SEQ - self.block:
+                return False
+            self._reserve(past + 1)
+            return True
+
+    def _reserve(self, floor: int) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.with_name(self.path.name + ".lock").open("a") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                try:
+                    stored = int(self.path.read_text().strip() or 0)
+                except FileNotFoundError:
+                    stored = 0
+                start = max(stored, floor, time.time_ns() // 1000, 1)
+                end = start + self.block
+                if end > MAX_SEQ:
+                    raise ConfigError(f"{self.path}: the sequence numbers are exhausted")
+                tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+                with tmp.open("w") as out:
+                    out.write(f"{end}\n")
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, self.path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{self.path}: cannot reserve sequence numbers: {exc}") from exc
+        self._next, self._end = start, end
+
+
+def _number(value: Any) -> float | None:
+    """A figure from a device's answer, if it is a finite number (else ``None``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and abs(value) < 1e15 else None
+
+
+def _seq_of(value: Any) -> int | None:
+    """A sequence number from a device's answer, if it is one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ:
+        return value
+    return None
 
 
 def find_image(sha256: str, folders: Iterable[Path] = ()) -> bytes | None:
@@ -173,6 +309,7 @@ class Deployer:
         parallel: Devices served at the same time.
         timeout: Seconds without progress after which a device counts as not answering.
         ack_wait: Seconds to wait for an acknowledgement before asking for one.
+        sequence: The sequence counter; default: :func:`sequence_path` of the registry.
 
     """
 
@@ -188,6 +325,7 @@ class Deployer:
         parallel: int = 8,
         timeout: float = 30.0,
         ack_wait: float = 1.0,
+        sequence: SequenceCounter | None = None,
     ) -> None:
         if chunk_size <= 0 or window <= 0 or parallel <= 0:
             raise InputError("chunk size, window and parallel must be positive")
@@ -200,9 +338,14 @@ class Deployer:
         self.parallel = parallel
         self.timeout = timeout
         self.ack_wait = ack_wait
+        self.sequence = sequence or SequenceCounter(sequence_path(registry))
         self._inboxes: dict[str, queue.Queue[tuple[str, dict[str, Any]]]] = {}
+        # answers to commands, by (device, sequence number)
+        self._waiters: dict[tuple[str, int], queue.Queue[tuple[str, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
-        subs = [(f"{TOPIC_ROOT}/+/ack", QOS_CONTROL), (f"{TOPIC_ROOT}/+/result", QOS_CONTROL)]
+        #: Device messages ignored as malformed (not JSON objects, fields of wrong types).
+        self.rejected_messages = 0
+        subs = [(f"{TOPIC_ROOT}/+/{leaf}", QOS_CONTROL) for leaf in ("ack", "result", "inference")]
         self.connection = Connection(broker, subs, self._on_message, name="deployer", fast=True)
         self._started = False
         #: Called with each chunk frame before it is published; may return changed bytes
@@ -234,17 +377,27 @@ class Deployer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _reject(self, topic: str, reason: str) -> None:
+        self.rejected_messages += 1
+        log.warning("ignored a message on %s: %s", topic, reason)
+
     def _on_message(self, topic: str, payload: bytes) -> None:
-        device, leaf = topic_device(topic)
-        with self._lock:
-            inbox = self._inboxes.get(device)
-        if inbox is None:
-            return
         try:
+            device, leaf = topic_device(topic)
             body = json.loads(payload)
-        except ValueError:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            self._reject(topic, f"not JSON: {type(exc).__name__}")
             return
-        if isinstance(body, dict):
+        if not isinstance(body, dict):
+            self._reject(topic, "not a JSON object")
+            return
+        seq = _seq_of(body.get("seq"))
+        with self._lock:
+            waiter = self._waiters.get((device, seq)) if seq is not None else None
+            inbox = self._inboxes.get(device)
+        if waiter is not None and leaf in ("result", "inference"):
+            waiter.put((leaf, body))
+        elif inbox is not None:
             inbox.put((leaf, body))
 
     # ------------------------------------------------------------------ deploying
@@ -316,6 +469,8 @@ class Deployer:
             (info.runtime or "").removeprefix(str(RUNTIME)).partition("/")
         )
         targets = [self.registry.resolve("device", d) for d in devices]
+        for device in targets:  # every field fits its place before anything is sent
+            self._manifest(info, device, data, version, runtime_name, runtime_version, force).body()
         self.start()
 
         refused: dict[str, _Outcome] = {}
@@ -390,6 +545,8 @@ class Deployer:
             transfer=hashlib.sha256(key.encode()).hexdigest()[:16],
             window=self.window,
             force=force,
+            device=device,
+            seq=1,  # each sending signs it with a new number (``_Session._sign``)
         )
 
     def _transfer(
@@ -407,6 +564,170 @@ class Deployer:
         finally:
             with self._lock:
                 self._inboxes.pop(device, None)
+
+    # ------------------------------------------------------------------ commands
+
+    def command(
+        self,
+        device: str,
+        op: str,
+        *,
+        transfer: str = "",
+        argument: bytes = bytes(32),
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send a signed command to one device and return its answer.
+
+        ``sync`` and ``status`` are answered on ``ack`` and ``status``, not here: for them
+        the answer is ``{}``. A device that refuses the sequence number as a replay (its
+        counter is ahead, e.g. another deployer signed newer ones) gets the command once
+        more under a number above its own.
+
+        Args:
+            device: The device id (as the device knows itself).
+            op: ``sync``, ``status``, ``infer``, ``abort``, ``rollback`` or ``rotate-key``.
+            transfer: The transfer ``sync`` and ``abort`` name.
+            argument: The 32-byte argument (see ``firmware/PROTOCOL.md``).
+            timeout: Seconds to wait for the answer; default: the deployer's timeout.
+
+        Returns:
+            The device's answer (a ``result`` or ``inference`` body).
+
+        Raises:
+            InputError: If the command is unknown or a field does not fit.
+            DeviceTimeoutError: If no answer comes in time.
+            BrokerError: If the broker cannot be reached.
+
+        """
+        wait = self.timeout if timeout is None else timeout
+        self.start()
+        body: dict[str, Any] = {}
+        for _attempt in range(2):
+            seq = self.sequence.next()
+            message = sign_command(Command(op, device, seq, transfer, argument), self.key)
+            if op not in ANSWERED_OPS:
+                self.connection.publish(device_topic(device, "cmd"), message, QOS_CONTROL)
+                return {}
+            answers: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+            with self._lock:
+                self._waiters[(device, seq)] = answers
+            try:
+                self.connection.publish(device_topic(device, "cmd"), message, QOS_CONTROL)
+                _, body = answers.get(timeout=wait)
+            except queue.Empty:
+                raise DeviceTimeoutError(device, wait, f"the answer to {op}") from None
+            finally:
+                with self._lock:
+                    self._waiters.pop((device, seq), None)
+            last = _seq_of(body.get("last_seq"))
+            if body.get("outcome") != "refused" or last is None or last < seq:
+                return body
+            if not self.sequence.advance(last):
+                return body
+        return body
+
+    def infer(self, device: str, timeout: float | None = None) -> dict[str, Any]:
+        """Ask a device for one inference with its running model (zero inputs).
+
+        Returns:
+            Its answer: ``model``, ``version``, ``latency_ms`` and ``outputs``, or ``error``.
+
+        """
+        return self.command(device, "infer", timeout=timeout)
+
+    def rollback(
+        self,
+        devices: Sequence[str],
+        *,
+        sha256: str | None = None,
+        record: bool = True,
+    ) -> list[DeploymentRecord]:
+        """Return devices to their previous committed image (a signed, explicit revert).
+
+        The device checks the previous image against its digest, loads and self-tests it,
+        and commits it; otherwise it refuses and keeps its model. A successful rollback
+        is recorded as a ``committed`` deployment of the model and version the device
+        reports running (reason ``rollback``), a refusal as ``rolled_back``; a device
+        that does not answer as ``failed``.
+
+        Args:
+            devices: Device ids, short ids or titles.
+            sha256: The digest of the image to return to; default: whichever is previous.
+            record: Record the outcomes in the graph.
+
+        Returns:
+            One record per device that names the model it runs (a device that runs no
+            model after a refused rollback, or did not answer, has no deployment to show).
+
+        """
+        argument = bytes.fromhex(sha256) if sha256 else bytes(32)
+        if len(argument) != 32:
+            raise InputError("a rollback digest is 32 bytes (64 hex digits)")
+        targets = [self.registry.resolve("device", d) for d in devices]
+
+        def one(device: str) -> DeploymentRecord | None:
+            started = datetime.now(UTC)
+            try:
+                body = self.command(device, "rollback", argument=argument)
+            except DeviceTimeoutError:
+                return None
+            done = body.get("outcome") == "done"
+            model = body.get("model") if done else body.get("running")
+            version = body.get("version") if done else body.get("running_version")
+            if not isinstance(model, str) or not isinstance(version, str):
+                return None
+            outcome = "committed" if done else "rolled_back"
+            reason = "rollback" if done else f"rollback: {body.get('reason')}"
+            inference = _number(body.get("inference_ms"))
+            arena = _number(body.get("arena_used_bytes"))
+            return DeploymentRecord(
+                id=uuid.uuid4().hex,
+                model=model,
+                model_version=version,
+                device=device,
+                agent=self.agent,
+                started=started,
+                ended=datetime.now(UTC),
+                outcome=outcome,
+                reason=reason,
+                deploy_ms=None,
+                load_ms=_number(body.get("load_ms")),
+                inference_ms=inference,
+                arena_used_bytes=int(arena) if arena is not None else None,
+            )
+
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="rollback") as pool:
+            records = [r for r in pool.map(one, targets) if r is not None]
+        if record:
+            for rec in records:
+                self.registry.record_deployment(rec)
+        return records
+
+    def rotate_key(
+        self, devices: Sequence[str], new_key: Ed25519PrivateKey
+    ) -> dict[str, dict[str, Any]]:
+        """Make devices trust ``new_key`` instead of the deployer's key, signed by the latter.
+
+        The device replaces its key and records the command's sequence number in one
+        write, which revokes the old key on it. Afterwards sign with ``new_key``; keep the
+        old key for the devices that have not confirmed (they still trust it).
+
+        Returns:
+            Each device's answer (``outcome`` ``done`` and the new ``key_id``, or
+            ``refused`` with the reason, or ``failed`` when it did not answer).
+
+        """
+        public = public_key_bytes(new_key)
+        targets = [self.registry.resolve("device", d) for d in devices]
+
+        def one(device: str) -> dict[str, Any]:
+            try:
+                return self.command(device, "rotate-key", argument=public)
+            except DeviceTimeoutError as exc:
+                return {"outcome": "failed", "reason": exc.reason}
+
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="rotate") as pool:
+            return dict(zip(targets, pool.map(one, targets), strict=True))
 
 
 class _Session:
@@ -429,7 +750,9 @@ class _Session:
         self.chunk_topic = device_topic(device, "chunk")
         self.inbox = inbox
         self.progress = progress
-        self.signed = sign_manifest(manifest, deployer.key)
+        self.seqs: set[int] = set()  # the sequence numbers this session signed
+        self.resynced = False
+        self.signed = self._sign()
         self.have: set[int] = set()
         self.sent: dict[int, int] = {}  # chunk index -> order of its latest sending
         self.sends = 0
@@ -441,6 +764,12 @@ class _Session:
         if self.progress:
             done = len(self.have)
             self.progress(Progress(self.device, stage, done, self.m.chunks, self.resent, detail))
+
+    def _sign(self) -> bytes:
+        """The manifest signed under a new sequence number."""
+        self.m = replace(self.m, seq=self.d.sequence.next())
+        self.seqs.add(self.m.seq)
+        return sign_manifest(self.m, self.d.key)
 
     def _send_manifest(self) -> None:
         self.d.connection.publish(device_topic(self.device, "manifest"), self.signed, QOS_CONTROL)
@@ -459,8 +788,9 @@ class _Session:
         self.d.connection.publish(self.chunk_topic, frame, QOS_CHUNK)
 
     def _sync(self) -> None:
-        body = json.dumps({"op": "sync", "transfer": self.m.transfer}).encode()
-        self.d.connection.publish(device_topic(self.device, "cmd"), body, QOS_CONTROL)
+        command = Command("sync", self.device, self.d.sequence.next(), self.m.transfer)
+        message = sign_command(command, self.d.key)
+        self.d.connection.publish(device_topic(self.device, "cmd"), message, QOS_CONTROL)
 
     def _stalled(self) -> bool:
         return time.monotonic() - self.last_progress > self.d.timeout
@@ -482,8 +812,10 @@ class _Session:
             if leaf == "result":
                 return self._verdict(body, started, None)
             if leaf == "ack" and "have" in body:
-                self.have = decode_bitmap(body["have"], self.m.chunks)
-                break
+                have = self._bitmap(body)
+                if have is not None:
+                    self.have = have
+                    break
         pending = deque(i for i in range(self.m.chunks) if i not in self.have)
         in_flight: set[int] = set()
         arrived = 0  # the latest sending known to have reached the device
@@ -511,12 +843,16 @@ class _Session:
                 self._tell("verified")
                 break
             if body.get("unknown"):
-                self._send_manifest()  # the device lost the transfer (restarted): resume
+                # the device lost the transfer (restarted, aborted): a fresh manifest
+                self.signed = self._sign()
+                self._send_manifest()
                 self.last_progress = time.monotonic()
                 continue
             if "have" not in body:
                 continue
-            have = decode_bitmap(body["have"], self.m.chunks)
+            have = self._bitmap(body)
+            if have is None:
+                continue
             if len(have - self.have) > 0:
                 self.last_progress = time.monotonic()
             self.have |= have
@@ -546,6 +882,13 @@ class _Session:
             if leaf == "result":
                 return self._verdict(body, started, deploy_ms)
 
+    def _bitmap(self, body: dict[str, Any]) -> set[int] | None:
+        try:
+            return decode_bitmap(body["have"], self.m.chunks)
+        except InputError as exc:
+            self.d._reject(device_topic(self.device, "ack"), exc.message)
+            return None
+
     def _next(self) -> tuple[str, dict[str, Any]] | None:
         deadline = time.monotonic() + self.d.ack_wait
         while True:
@@ -556,8 +899,26 @@ class _Session:
                 leaf, body = self.inbox.get(timeout=remaining)
             except queue.Empty:
                 return None
-            if body.get("transfer") == self.m.transfer:
-                return leaf, body
+            if body.get("transfer") != self.m.transfer:
+                continue
+            if leaf == "result" and self._replayed(body):
+                continue
+            return leaf, body
+
+    def _replayed(self, body: dict[str, Any]) -> bool:
+        """Whether ``body`` refused this session's manifest as a replay, now handled.
+
+        The manifest is signed again above the device's number (once) and sent again.
+        """
+        last = _seq_of(body.get("last_seq"))
+        if self.resynced or last is None or _seq_of(body.get("seq")) not in self.seqs:
+            return False
+        self.resynced = True
+        if not self.d.sequence.advance(last):
+            return False
+        self.signed = self._sign()
+        self._send_manifest()
+        return True
 
     def _failed(self, started: datetime, what: str, deploy_ms: float | None = None) -> _Outcome:
         error = DeviceTimeoutError(self.device, self.d.timeout, what)
@@ -567,21 +928,24 @@ class _Session:
     def _verdict(
         self, body: dict[str, Any], started: datetime, deploy_ms: float | None
     ) -> _Outcome:
-        if body.get("outcome") == "committed":
+        if body.get("outcome") == "committed":  # of this transfer: device, image, version
             self._tell("committed")
+            arena = _number(body.get("arena_used_bytes"))
             return _Outcome(
                 "committed",
                 None,
                 deploy_ms,
-                body.get("load_ms"),
-                body.get("inference_ms"),
-                body.get("arena_used_bytes"),
+                _number(body.get("load_ms")),
+                _number(body.get("inference_ms")),
+                int(arena) if arena is not None else None,
                 self.resent,
                 started,
             )
-        error = DeviceRefusedError(self.device, str(body.get("stage")), str(body.get("reason")))
+        stage, reason = str(body.get("stage"))[:64], str(body.get("reason"))[:1000]
+        error = DeviceRefusedError(self.device, stage, reason)
         running = body.get("running")
         reason = error.reason
-        reason += f" (still running {running} {body.get('running_version')})" if running else ""
+        if isinstance(running, str) and running:
+            reason += f" (still running {running[:64]} {str(body.get('running_version'))[:32]})"
         self._tell("rolled_back", reason)
         return _Outcome("rolled_back", reason, deploy_ms, resent=self.resent, started=started)

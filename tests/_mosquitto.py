@@ -6,6 +6,7 @@ it); without it, starting one fails with a message that says so, never skips.
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -28,24 +29,47 @@ def mosquitto_binary() -> str:
 
 
 class Mosquitto:
-    """One broker process with a generated configuration (anonymous, no persistence).
+    """One broker process with a generated configuration (no persistence).
+
+    Anonymous by default; with ``users`` (name -> password) it takes only those users
+    (a ``password_file`` hashed by ``mosquitto_passwd``), and ``acl`` is its ``acl_file``.
 
     Args:
         directory: Where the configuration and log go.
         port: The port; a free one by default. Restarting keeps it.
+        users: The users and their passwords, for authentication.
+        acl: The text of the ACL file.
 
     """
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        acl: str | None = None,
+    ) -> None:
         self.directory = directory
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self.config = directory / "mosquitto.conf"
+        access = "allow_anonymous true\n"
+        if users is not None:
+            passwords = directory / "passwords"
+            passwords.write_text("".join(f"{user}:{word}\n" for user, word in users.items()))
+            binary = str(Path(mosquitto_binary()).with_name("mosquitto_passwd"))
+            passwd = shutil.which("mosquitto_passwd") or binary
+            subprocess.run([passwd, "-U", str(passwords)], check=True, capture_output=True)
+            # run as the current user: mosquitto started by root would switch to its own
+            # user, which cannot read files in the tests' private directories
+            access = f"user {getpass.getuser()}\nallow_anonymous false\npassword_file {passwords}\n"
+        if acl is not None:
+            (directory / "acl").write_text(acl)
+            access += f"acl_file {directory / 'acl'}\n"
         self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence false\n"
+            f"listener {self.port} 127.0.0.1\n" + access + "persistence false\n"
             "max_inflight_messages 0\n"
             "max_queued_messages 100000\n"
             "log_dest stderr\n"

@@ -9,6 +9,7 @@ import queue
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,12 @@ import pytest
 from _mosquitto import Mosquitto
 
 from _paths import KG_DATA, REPO
+from tinyreg.core.errors import BrokerError
 from tinyreg.core.mqtt import Connection
 from tinyreg.core.protocol import (
     QOS_CONTROL,
+    Manifest,
+    device_key,
     device_topic,
     generate_key,
     pack_chunk,
@@ -30,7 +34,7 @@ from tinyreg.core.queries import load_query
 from tinyreg.firmware.fleet import Fleet
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
-from tinyreg.registry.deployer import IN_FLIGHT_WINDOWS, Deployer, Progress
+from tinyreg.registry.deployer import IN_FLIGHT_WINDOWS, Deployer, Progress, SequenceCounter
 from tinyreg.registry.limits import device_limits
 
 OLD = "gesture-cnn-int8"  # what the devices run before each fault
@@ -122,22 +126,10 @@ def _onto_old(bench: Bench, devices: list[str]) -> None:
     assert all(bench.running(d) == OLD for d in devices)
 
 
-def ask_inference(broker: str, device: str, timeout: float = 10.0) -> dict[str, Any]:
-    """Ask a device for one inference on its running model, over the broker."""
-    replies: queue.Queue[dict[str, Any]] = queue.Queue()
-    conn = Connection(
-        broker,
-        [(device_topic(device, "inference"), QOS_CONTROL)],
-        lambda topic, payload: replies.put(json.loads(payload)),
-        name="test",
-    )
-    conn.start()
-    try:
-        body = json.dumps({"op": "infer", "id": "t1"}).encode()
-        conn.publish(device_topic(device, "cmd"), body, QOS_CONTROL)
-        return replies.get(timeout=timeout)
-    finally:
-        conn.stop()
+def ask_inference(bench: Bench, device: str) -> dict[str, Any]:
+    """Ask a device for one inference on its running model (a signed command)."""
+    with bench.deployer() as dep:
+        return dep.infer(device, timeout=10.0)
 
 
 # ---------------------------------------------------------------------------------- end to end
@@ -166,7 +158,7 @@ def test_register_match_deploy_infer_record(bench: Bench, registry: Registry) ->
     assert {s.stage for s in steps} >= {"manifest", "transfer", "verified", "committed"}
     # the devices run inference on the new model
     for device in targets:
-        reply = ask_inference(bench.broker.url, device)
+        reply = ask_inference(bench, device)
         assert reply["model"] == NEW and reply["latency_ms"] >= 0
         assert reply["outputs"] and len(reply["outputs"][0]) > 0
     # the graph answers "what runs where"
@@ -240,7 +232,7 @@ def test_corrupted_image_is_refused_and_the_previous_model_keeps_running(bench: 
     assert record.outcome == "rolled_back"
     assert "verify" in (record.reason or "") and "SHA-256" in (record.reason or "")
     assert bench.running(dev) == OLD
-    assert ask_inference(bench.broker.url, dev)["model"] == OLD
+    assert ask_inference(bench, dev)["model"] == OLD
 
 
 def test_dropped_chunks_are_retransmitted(bench: Bench) -> None:
@@ -315,22 +307,14 @@ def test_wrong_key_and_unsigned_manifest_are_refused(bench: Bench, registry: Reg
         name="test",
     )
     conn.start()
-    manifest = {
-        "model": NEW,
-        "version": "9",
-        "size": 10,
-        "sha256": "00" * 32,
-        "arena_bytes": 1,
-        "runtime": "tflite-micro",
-        "runtime_version": "x",
-        "chunk_size": 10,
-        "chunks": 1,
-        "transfer": "unsigned",
-    }
-    conn.publish(device_topic(dev, "manifest"), json.dumps({"manifest": manifest}).encode(), 1)
+    manifest = Manifest(
+        NEW, "9", 10, "00" * 32, 1, "tflite-micro", "x", 10, 1, "unsigned", device=dev, seq=2**62
+    )
+    conn.publish(device_topic(dev, "manifest"), manifest.body(), 1)  # no signature
     reply = results.get(timeout=10)
     conn.stop()
-    assert reply["outcome"] == "rolled_back" and "not signed" in reply["reason"]
+    assert reply["outcome"] == "rolled_back" and "not a signed" in reply["reason"]
+    assert reply["seq"] == 2**62 and reply["transfer"] == "unsigned"  # what it claimed
     assert bench.running(dev) == OLD
 
 
@@ -424,13 +408,13 @@ def test_power_loss_mid_write_comes_back_on_the_previous_model(
             assert lost.outcome == "failed"
             assert (state / "urn_tinyreg_device_power-loss" / "transfer.json").is_file()
             proc = _start_device_process(td_file, url, public, state)
-            assert ask_inference(url, dev)["model"] == OLD  # back on the committed model
+            assert dep.infer(dev, timeout=10.0)["model"] == OLD  # back on the committed model
             dep.chunk_filter = None
             steps: list[Progress] = []
             (resumed,) = dep.deploy(NEW, [dev], progress=steps.append)
             assert resumed.outcome == "committed"
             assert next(s for s in steps if s.stage == "transfer").chunks_done >= 8
-            assert ask_inference(url, dev)["model"] == NEW
+            assert dep.infer(dev, timeout=10.0)["model"] == NEW
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
@@ -506,6 +490,13 @@ def test_command_line_deploy_and_what_runs_where(broker: Mosquitto, tmp_path: Pa
             "--format",
             "json",
         )
+        board_id = "arduino-nano-33-ble-sense"
+        common = ("--store", store, "deploy", "--device", board_id, "--broker", broker.url)
+        rolled = _tinyreg(*common, "--rollback", "--format", "json")
+        new_key = tmp_path / "next-key.pem"
+        rotated = _tinyreg(*common, "--rotate-key", str(new_key), "--format", "json")
+        refused = _tinyreg(*common, "--model", NEW, "--version", "5")  # the old key: revoked
+        accepted = _tinyreg(*common, "--model", NEW, "--version", "5", "--key", str(new_key))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
@@ -520,7 +511,13 @@ def test_command_line_deploy_and_what_runs_where(broker: Mosquitto, tmp_path: Pa
     (running,) = json.loads(where.stdout)
     assert running["device"] == "urn:tinyreg:device:arduino-nano-33-ble-sense"
     assert running["model"] == NEW
-    assert running["model_version"] == "3"
+    assert running["model_version"] == "5"
+    assert rolled.returncode == 0, rolled.stderr
+    (back,) = json.loads(rolled.stdout)
+    assert back["outcome"] == "committed" and back["model_version"] == "2"  # before "3"
+    assert rotated.returncode == 0 and json.loads(rotated.stdout)[0]["outcome"] == "done"
+    assert refused.returncode == 4 and "signature" in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
     # without a broker listening the command fails with the broker's exit code
     down = _tinyreg(
         "--store",
@@ -534,3 +531,209 @@ def test_command_line_deploy_and_what_runs_where(broker: Mosquitto, tmp_path: Pa
         "mqtt://127.0.0.1:9",
     )
     assert down.returncode == 3 and "MQTT broker" in down.stderr
+
+
+# ---------------------------------------------------------------------------------- protocol v2
+
+
+class Listener:
+    """A client that keeps what arrives on some topics (and can publish anything)."""
+
+    def __init__(self, broker: str, topics: list[str], name: str = "spy") -> None:
+        self.got: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        subscriptions = [(topic, QOS_CONTROL) for topic in topics]
+        self.conn = Connection(broker, subscriptions, lambda t, p: self.got.put((t, p)), name=name)
+        self.conn.start()
+
+    def next(self, timeout: float = 10.0) -> tuple[str, bytes]:
+        return self.got.get(timeout=timeout)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish and wait until the broker has it (so that closing loses nothing)."""
+        self.conn.client.publish(topic, payload, qos=QOS_CONTROL).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.conn.stop()
+
+
+def test_a_recorded_manifest_is_refused_later_and_on_another_device(bench: Bench) -> None:
+    a, b = bench.devices(_td("replay-a"), _td("replay-b"))
+    spy = Listener(bench.broker.url, [device_topic(a, "manifest")])
+    try:
+        _onto_old(bench, [a, b])
+        _, recorded = spy.next()  # OLD for device a, signed with "allow downgrade"
+        with bench.deployer() as dep:
+            assert dep.deploy(NEW, [a])[0].outcome == "committed"
+        results = Listener(bench.broker.url, [device_topic(d, "result") for d in (a, b)])
+        try:
+            spy.publish(device_topic(a, "manifest"), recorded)  # the same device, later
+            spy.publish(device_topic(b, "manifest"), recorded)  # another device
+            answers = {
+                topic: json.loads(payload) for topic, payload in (results.next(), results.next())
+            }
+        finally:
+            results.close()
+    finally:
+        spy.close()
+    later, elsewhere = answers[device_topic(a, "result")], answers[device_topic(b, "result")]
+    assert later["outcome"] == "rolled_back" and "replay" in later["reason"]
+    assert elsewhere["outcome"] == "rolled_back" and "another device" in elsewhere["reason"]
+    assert bench.running(a) == NEW and bench.running(b) == OLD
+
+
+def test_commands_signed_by_anyone_else_are_refused(bench: Bench, registry: Registry) -> None:
+    (dev,) = bench.devices(_td("commands"))
+    _onto_old(bench, [dev])
+    stranger = Deployer(registry, bench.broker.url, key=generate_key(), agent="x", timeout=4.0)
+    with stranger:
+        answer = stranger.infer(dev)
+        assert answer["outcome"] == "refused" and "signature" in answer["reason"]
+        (refused,) = stranger.rollback([dev], record=False)
+    assert refused.outcome == "rolled_back" and "signature" in (refused.reason or "")
+    results = Listener(bench.broker.url, [device_topic(dev, "result")])
+    try:  # a version 1 command, unsigned
+        results.publish(device_topic(dev, "cmd"), json.dumps({"op": "abort"}).encode())
+        answer = json.loads(results.next()[1])
+    finally:
+        results.close()
+    assert answer["outcome"] == "refused" and "not a signed" in answer["reason"]
+    assert bench.running(dev) == OLD and ask_inference(bench, dev)["model"] == OLD
+
+
+GARBAGE = [
+    b"",
+    b"[]",
+    b'"x"',
+    b"{}",
+    b"null",
+    b"1e999999",
+    b"9" * 5000,
+    b"[" * 5000,
+    b'{"transfer": [], "have": 5, "seq": "1", "outcome": {}, "load_ms": "x"}',
+    b'{"op": "infer", "id": 1}',
+    b"\xff" * 440,
+    b"TRS2" + bytes(252),
+]
+
+
+def test_malformed_messages_on_every_topic_stop_neither_device_nor_deployer(
+    bench: Bench,
+) -> None:
+    (dev,) = bench.devices(_td("garbage"))
+    _onto_old(bench, [dev])
+    assert bench.fleet is not None
+    device = bench.fleet.devices[dev]
+    before = device.status.rejected_messages
+    with bench.deployer() as dep:
+        noise = Listener(bench.broker.url, [], name="noise")
+        try:
+            for payload in GARBAGE:
+                for leaf in ("manifest", "chunk", "cmd", "ack", "result", "inference"):
+                    noise.publish(device_topic(dev, leaf), payload)
+        finally:
+            noise.close()
+        assert dep.infer(dev)["model"] == OLD  # the device answers
+        (record,) = dep.deploy(NEW, [dev])  # and takes an update
+        assert record.outcome == "committed"
+        assert dep.rejected_messages >= len(GARBAGE)  # its answers it could not read
+        assert dep.connection.handler_errors == 0
+    assert device.status.rejected_messages - before >= 2 * len(GARBAGE)
+    assert bench.fleet.connection.handler_errors == 0
+    assert bench.running(dev) == NEW
+
+
+def test_signed_rollback_is_done_and_recorded(bench: Bench, registry: Registry) -> None:
+    (dev,) = bench.devices(_td("rollback"))
+    _onto_old(bench, [dev])
+    with bench.deployer() as dep:
+        assert dep.deploy(NEW, [dev])[0].outcome == "committed"
+        (record,) = dep.rollback([dev])
+        assert record.outcome == "committed" and record.reason == "rollback"
+        assert record.model == OLD and record.load_ms and record.inference_ms
+        assert dep.infer(dev)["model"] == OLD
+    assert bench.running(dev) == OLD
+    rows = registry.query(load_query("tinyreg.registry", "deployments_running")).rows
+    where = {str(r["device"]): str(r["model"]).rsplit("/", 1)[1] for r in rows}
+    assert where[dev] == OLD  # the graph says what the device runs
+
+
+def test_sequence_numbers_survive_a_deployer_restart(bench: Bench, tmp_path: Path) -> None:
+    path = tmp_path / "ota-sequence"
+    used = [SequenceCounter(path).next() for _ in range(3)]
+    assert SequenceCounter(path).next() > max(used)  # a restarted deployer goes on above
+    (dev,) = bench.devices(_td("sequence"))
+    with bench.deployer() as dep:
+        assert dep.sequence.path == Path(bench.registry.store.label) / "ota-sequence"
+    # a deployer whose counter is behind the device's (another deployer signed newer
+    # numbers, or its file was lost) catches up in one round trip
+    ahead = tmp_path / "ahead"
+    ahead.write_text(f"{time.time_ns() // 1000 + 2**30}\n")
+    with bench.deployer(sequence=SequenceCounter(ahead)) as dep:
+        assert dep.deploy(OLD, [dev], force=True)[0].outcome == "committed"
+    assert bench.fleet is not None
+    high = bench.fleet.devices[dev].status.seq
+    with bench.deployer(sequence=SequenceCounter(tmp_path / "behind")) as dep:
+        (record,) = dep.deploy(NEW, [dev])
+    assert record.outcome == "committed" and bench.fleet.devices[dev].status.seq > high
+
+
+def test_key_rotation_needs_the_current_key_and_revokes_it(
+    bench: Bench, registry: Registry
+) -> None:
+    (dev,) = bench.devices(_td("rotate"))
+    _onto_old(bench, [dev])
+    new = generate_key()
+    with Deployer(registry, bench.broker.url, key=generate_key(), agent="x", timeout=4) as other:
+        assert other.rotate_key([dev], new)[dev]["outcome"] == "refused"
+    with bench.deployer() as dep:
+        assert dep.rotate_key([dev], new)[dev]["outcome"] == "done"
+        (revoked,) = dep.deploy(NEW, [dev])
+    assert revoked.outcome == "rolled_back" and "signature" in (revoked.reason or "")
+    with Deployer(registry, bench.broker.url, key=new, agent="tester", timeout=4.0) as dep:
+        assert dep.deploy(NEW, [dev])[0].outcome == "committed"
+    assert bench.running(dev) == NEW
+
+
+def test_broker_acls_keep_other_clients_off_a_devices_topics(
+    registry: Registry, key: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    td = _td("acl")
+    dev = registry.add_device(td).id
+    user = "fleet-1"  # a fleet process: one user, the topics of its devices
+    mine = f"tinyreg/ota/v2/{device_key(dev)}"
+    acl = "".join(
+        ["user deployer\n"]
+        + [f"topic write tinyreg/ota/v2/+/{leaf}\n" for leaf in ("manifest", "chunk", "cmd")]
+        + [f"topic read tinyreg/ota/v2/+/{leaf}\n" for leaf in ("ack", "result", "inference")]
+        + [f"\nuser {user}\n"]
+        + [f"topic read {mine}/{leaf}\n" for leaf in ("manifest", "chunk", "cmd")]
+        + [f"topic write {mine}/{leaf}\n" for leaf in ("ack", "result", "status", "inference")]
+    )
+    users = {"deployer": "pw", user: "pw", "intruder": "pw"}
+    server = Mosquitto(tmp_path / "mosquitto", users=users, acl=acl).start()
+    host = f"127.0.0.1:{server.port}"
+    monkeypatch.setenv("TINYREG_MQTT_PASSWORD", "pw")
+    fleet = Fleet(
+        f"mqtt://{user}@{host}",
+        [device_limits(td)],
+        tmp_path / "devices",
+        public_key_bytes(key),
+    )
+    try:
+        fleet.start()
+        broker = f"mqtt://deployer@{host}"
+        with Deployer(registry, broker, key=key, agent="tester", timeout=4.0) as dep:
+            assert dep.deploy(OLD, [dev], force=True)[0].outcome == "committed"
+            intruder = Listener(f"mqtt://intruder@{host}", [], name="intruder")
+            for leaf in ("manifest", "chunk", "cmd"):
+                intruder.publish(device_topic(dev, leaf), b"[]")
+            intruder.close()
+            time.sleep(0.5)
+            assert dep.infer(dev)["model"] == OLD
+        assert fleet.devices[dev].status.rejected_messages == 0  # nothing reached it
+        monkeypatch.delenv("TINYREG_MQTT_PASSWORD")
+        with pytest.raises(BrokerError, match="refused"):
+            Connection(f"mqtt://{host}", [], lambda t, p: None, name="anonymous").start(3)
+    finally:
+        fleet.stop()
+        server.stop()

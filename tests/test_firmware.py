@@ -7,6 +7,7 @@ exercised in test_deploy.py); the interpreter is the real TFLite Micro one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -23,12 +24,15 @@ import pytest
 from _paths import KG_DATA, REPO
 from tinyreg.core.errors import InputError
 from tinyreg.core.protocol import (
+    Command,
     Manifest,
     decode_bitmap,
     generate_key,
     pack_chunk,
     public_key_bytes,
+    sign_command,
     sign_manifest,
+    verify_command,
     verify_manifest,
 )
 from tinyreg.firmware.device import VirtualDevice, check_image
@@ -40,6 +44,8 @@ NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 KWS = (KG_DATA / "models" / "kws-dscnn-int8.tflite").read_bytes()
 GESTURE = (KG_DATA / "models" / "gesture-cnn-int8.tflite").read_bytes()
 KEY = generate_key()
+NANO_ID = "urn:tinyreg:device:arduino-nano-33-ble-sense"
+SEQ = itertools.count(1)  # the registry's sequence numbers, increasing as a deployer's
 
 
 class Twin:
@@ -70,7 +76,13 @@ def _manifest(data: bytes, model: str, version: str = "1", chunk: int = 512) -> 
         -(-len(data) // chunk),
         f"{model[:8]}-{version}",
         window=4,
+        device=NANO_ID,
+        seq=next(SEQ),
     )
+
+
+def _cmd(op: str, device: str = NANO_ID, **fields: Any) -> bytes:
+    return sign_command(Command(op, device, next(SEQ), **fields), KEY)
 
 
 def _device(
@@ -82,6 +94,10 @@ def _device(
     )
     device.boot()
     return device, twin
+
+
+def _state(tmp_path: Path) -> dict[str, Any]:
+    return json.loads((tmp_path / "dev" / "state.json").read_text())
 
 
 def _send(device: VirtualDevice, data: bytes, manifest: Manifest, upto: int | None = None) -> None:
@@ -102,10 +118,10 @@ def test_limits_come_from_the_thing_description() -> None:
 
 
 def test_a_tampered_manifest_does_not_verify() -> None:
-    signed = json.loads(sign_manifest(_manifest(GESTURE, "g"), KEY))
-    signed["manifest"]["arena_bytes"] += 1
+    signed = bytearray(sign_manifest(_manifest(GESTURE, "g"), KEY))
+    signed[199] ^= 0x01  # arena_bytes, bytes 196-199
     with pytest.raises(InputError, match="signature"):
-        verify_manifest(json.dumps(signed).encode(), public_key_bytes(KEY))
+        verify_manifest(bytes(signed), public_key_bytes(KEY))
 
 
 def test_install_commit_and_reboot_on_the_committed_model(tmp_path: Path) -> None:
@@ -115,12 +131,12 @@ def test_install_commit_and_reboot_on_the_committed_model(tmp_path: Path) -> Non
     result = twin.last("result")
     assert result["outcome"] == "committed" and result["inference_ms"] > 0
     assert device.status.model == "gesture" and device.status.state == "idle"
-    state = json.loads((tmp_path / "dev" / "state.json").read_text())
+    state = json.loads((tmp_path / "dev" / "state.json").read_text())["committed"]
     assert state["slot"] == "a" and not (tmp_path / "dev" / "transfer.json").exists()
     # the next image goes to the other slot; the first stays intact
     _send(device, KWS, _manifest(KWS, "kws"))
     assert twin.last("result")["outcome"] == "committed"
-    assert json.loads((tmp_path / "dev" / "state.json").read_text())["slot"] == "b"
+    assert json.loads((tmp_path / "dev" / "state.json").read_text())["committed"]["slot"] == "b"
     assert (tmp_path / "dev" / "slot-a.bin").read_bytes()[: len(GESTURE)] == GESTURE
     again, _ = _device(tmp_path)
     assert again.status.model == "kws" and again.status.boots == 1
@@ -230,14 +246,14 @@ def test_a_worker_process_self_tests_and_the_device_commits_and_answers(
     result = twin.last("result")
     assert result["outcome"] == "committed", result
     assert result["load_ms"] > 0 and result["inference_ms"] > 0
-    assert json.loads((tmp_path / "dev" / "state.json").read_text())["model"] == "gesture"
+    assert _state(tmp_path)["committed"]["model"] == "gesture"
     # the interpreter that answers is built in this process on the first inference
-    device.handle("cmd", b'{"op": "infer", "id": 1}')
+    device.handle("cmd", _cmd("infer"))
     answer = twin.last("inference")
     assert answer["model"] == "gesture" and answer["latency_ms"] > 0 and answer["outputs"]
     _send(device, KWS, _manifest(KWS, "kws", version="2"))
     assert twin.last("result")["outcome"] == "committed"
-    device.handle("cmd", b'{"op": "infer", "id": 2}')
+    device.handle("cmd", _cmd("infer"))
     assert twin.last("inference")["model"] == "kws"  # the previous interpreter is gone
     again, _ = _device(tmp_path)  # a reboot loads the committed model in its own process
     assert again.status.model == "kws"
@@ -252,8 +268,8 @@ def test_a_worker_refusal_keeps_the_previous_model(tmp_path: Path, checker: Imag
     result = twin.last("result")
     assert result["outcome"] == "rolled_back" and result["stage"] == "load", result
     assert result["reason"] and result["running"] == "gesture"
-    assert json.loads((tmp_path / "dev" / "state.json").read_text())["model"] == "gesture"
-    device.handle("cmd", b'{"op": "infer", "id": 1}')
+    assert _state(tmp_path)["committed"]["model"] == "gesture"
+    device.handle("cmd", _cmd("infer"))
     assert twin.last("inference")["model"] == "gesture"
 
 
@@ -309,3 +325,220 @@ def test_worker_processes_die_with_the_fleet_process() -> None:
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(p) for p in pids)
+
+
+# ------------------------------------------------------------------------ protocol version 2
+
+
+def _answers(twin: Twin, leaf: str = "result") -> list[dict[str, Any]]:
+    return [body for got, body in twin.sent if got == leaf]
+
+
+def test_a_recorded_manifest_replayed_later_is_refused(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    old = _manifest(GESTURE, "gesture", version="1")
+    _send(device, GESTURE, old)
+    _send(device, KWS, _manifest(KWS, "kws", version="2"))
+    assert device.status.model == "kws"
+    replayed = Manifest(**{**old.__dict__, "force": True})  # even one that allows downgrades
+    for message in (sign_manifest(old, KEY), sign_manifest(replayed, KEY)):
+        device.handle("manifest", message)
+        refusal = twin.last("result")
+        assert refusal["outcome"] == "rolled_back" and "replay" in refusal["reason"]
+        assert refusal["last_seq"] == device.status.seq > old.seq
+    assert device.status.model == "kws" and device.status.rejected_messages == 2
+    # the sequence number is kept across a restart (power loss) with the committed state
+    again, twin = _device(tmp_path)
+    assert again.status.seq == device.status.seq
+    again.handle("manifest", sign_manifest(old, KEY))
+    assert "replay" in twin.last("result")["reason"] and again.status.model == "kws"
+
+
+def test_a_manifest_for_another_device_is_refused(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    other = Manifest(**{**_manifest(GESTURE, "g").__dict__, "device": "urn:tinyreg:device:b"})
+    _send(device, GESTURE, other)
+    refusal = twin.last("result")
+    assert refusal["stage"] == "manifest" and "another device" in refusal["reason"]
+    assert device.status.model is None and not (tmp_path / "dev" / "transfer.json").exists()
+
+
+def test_unsigned_foreign_and_misdirected_commands_are_refused(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    manifest = _manifest(KWS, "kws")
+    _send(device, KWS, manifest, upto=3)  # an unfinished transfer to abort
+    stranger = generate_key()
+    unsigned = Command("abort", NANO_ID, next(SEQ)).body()
+    attempts = [
+        (sign_command(Command("abort", NANO_ID, next(SEQ)), stranger), "signature"),
+        (unsigned + bytes(64), "signature"),
+        (unsigned, "not a signed"),
+        (_cmd("abort", device="urn:tinyreg:device:b"), "another device"),
+    ]
+    for message, why in attempts:
+        device.handle("cmd", message)
+        answer = twin.last("result")
+        assert answer["outcome"] == "refused" and why in answer["reason"], answer
+        assert answer["op"] == "abort"
+    assert device.status.rejected_messages == len(attempts)
+    assert (tmp_path / "dev" / "transfer.json").is_file()  # nothing was aborted
+    recorded = _cmd("abort")
+    device.handle("cmd", recorded)
+    assert twin.last("result")["outcome"] == "done"
+    assert not (tmp_path / "dev" / "transfer.json").exists()
+    # abort changes what the device stores: its number is persisted, a replay refused
+    again, twin = _device(tmp_path)
+    again.handle("cmd", recorded)
+    assert "replay" in twin.last("result")["reason"]
+
+
+MALFORMED = [
+    b"",
+    b"[]",
+    b'"x"',
+    b"{}",
+    b"null",
+    b"1e999999",
+    b"9" * 5000,
+    b"[" * 10000,
+    b'{"op": "infer", "id": 1}',  # a version 1 command
+    b'{"op": ["abort"], "transfer": {"x": 1}}',
+    b"\xff\xfe" * 300,
+    b"TRS2" + bytes(436),  # the right length and magic, nothing else
+    b"TRS2\x02\x07" + bytes(250),  # an unknown op
+    b"TRS2\x01\x00" + b"\xff" * 434,  # the right length, fields out of every bound
+    pack_chunk("nosuch", 2**32 - 1, b"x" * 70000),
+    b"TRC1" + bytes(10),
+]
+
+
+def test_malformed_messages_on_every_topic_are_counted_and_answered(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    _send(device, GESTURE, _manifest(GESTURE, "gesture"))
+    manifest = _manifest(KWS, "kws")
+    _send(device, KWS, manifest, upto=2)  # a transfer under way: chunks are looked at
+    before, answered = device.status.rejected_messages, len(_answers(twin))
+    for payload in MALFORMED:
+        for leaf in ("manifest", "chunk", "cmd", "ack", "status", "nonsense"):
+            device.handle(leaf, payload)  # never raises
+    counted = device.status.rejected_messages - before
+    assert counted >= 2 * len(MALFORMED) + 2  # every manifest and command, malformed chunks
+    assert len(_answers(twin)) - answered >= 2 * len(MALFORMED)  # each one answered
+    assert all(a["outcome"] in ("rolled_back", "refused") for a in _answers(twin)[answered:])
+    # the device still works: it answers, and the transfer goes on to its commit
+    device.handle("cmd", _cmd("infer"))
+    assert twin.last("inference")["model"] == "gesture"
+    device.handle("cmd", _cmd("status"))
+    assert twin.last("status")["rejected_messages"] == device.status.rejected_messages
+    for i in range(manifest.chunks):
+        chunk = KWS[i * manifest.chunk_size : (i + 1) * manifest.chunk_size]
+        device.handle("chunk", pack_chunk(manifest.transfer, i, chunk))
+    assert twin.last("result")["outcome"] == "committed" and device.status.model == "kws"
+
+
+def test_a_power_cut_before_the_sequence_is_written_forgets_the_transfer(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    manifest = _manifest(KWS, "kws")
+    _send(device, KWS, manifest, upto=4)
+    state = _state(tmp_path)
+    state["seq"] = manifest.seq - 1  # as if the power went between the two writes
+    (tmp_path / "dev" / "state.json").write_text(json.dumps(state))
+    again, twin = _device(tmp_path)
+    assert not (tmp_path / "dev" / "transfer.json").exists()  # never accepted
+    again.handle("manifest", sign_manifest(manifest, KEY))  # the deployer's resend: accepted
+    assert twin.last("ack")["count"] == 0
+    assert _state(tmp_path)["seq"] == manifest.seq
+
+
+def test_signed_rollback_returns_to_the_previous_image(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    device.handle("cmd", _cmd("rollback"))
+    assert twin.last("result")["outcome"] == "refused"  # nothing to return to
+    _send(device, GESTURE, _manifest(GESTURE, "gesture", version="1"))
+    _send(device, KWS, _manifest(KWS, "kws", version="2"))
+    wrong = _cmd("rollback", argument=bytes(32 * [1]))
+    device.handle("cmd", wrong)
+    assert "not 0101" in twin.last("result")["reason"] and device.status.model == "kws"
+    back = _cmd("rollback", argument=bytes.fromhex(hashlib.sha256(GESTURE).hexdigest()))
+    device.handle("cmd", back)
+    answer = twin.last("result")
+    assert answer["outcome"] == "done" and answer["model"] == "gesture", answer
+    assert answer["inference_ms"] > 0 and device.status.model == "gesture"
+    assert _state(tmp_path)["committed"]["slot"] == "a"
+    device.handle("cmd", _cmd("infer"))
+    assert twin.last("inference")["model"] == "gesture"
+    device.handle("cmd", back)  # a replay of the rollback
+    assert "replay" in twin.last("result")["reason"]
+    again, _ = _device(tmp_path)  # committed: a restart comes back on it
+    assert again.status.model == "gesture"
+    again.handle("cmd", _cmd("rollback"))  # and forward again: the image it left
+    assert again.status.model == "kws"
+
+
+def test_key_rotation_signed_by_the_current_key_revokes_it(tmp_path: Path) -> None:
+    device, twin = _device(tmp_path)
+    new, stranger = generate_key(), generate_key()
+    device.handle(
+        "cmd",
+        sign_command(
+            Command("rotate-key", NANO_ID, next(SEQ), argument=public_key_bytes(stranger)), stranger
+        ),
+    )
+    assert twin.last("result")["outcome"] == "refused"  # not signed by the current key
+    device.handle("cmd", _cmd("rotate-key", argument=public_key_bytes(new)))
+    answer = twin.last("result")
+    assert answer["outcome"] == "done" and answer["key_id"] == twin.last("status")["key_id"]
+    _send(device, GESTURE, _manifest(GESTURE, "gesture"))  # signed by the old key
+    assert "signature" in twin.last("result")["reason"] and device.status.model is None
+    signed = sign_manifest(_manifest(GESTURE, "gesture"), new)
+    device.handle("manifest", signed)
+    for i in range(-(-len(GESTURE) // 512)):
+        device.handle("chunk", pack_chunk("gesture-1", i, GESTURE[i * 512 : (i + 1) * 512]))
+    assert twin.last("result")["outcome"] == "committed"
+    # provisioned with the old key again, the device keeps the key it rotated to
+    again, twin = _device(tmp_path)
+    again.handle("cmd", _cmd("infer"))
+    assert "signature" in twin.last("result")["reason"]
+    again.handle("cmd", sign_command(Command("infer", NANO_ID, next(SEQ)), new))
+    assert twin.last("inference")["model"] == "gesture"
+
+
+def test_a_recovery_key_takes_a_device_back(tmp_path: Path) -> None:
+    recovery, attacker, ours = generate_key(), generate_key(), generate_key()
+    twin = Twin()
+    device = VirtualDevice(
+        device_limits(NANO),
+        tmp_path / "dev",
+        public_key_bytes(KEY),
+        twin,
+        recovery_key=public_key_bytes(recovery),
+    )
+    device.boot()
+    # whoever holds the leaked key rotates the device to their own
+    device.handle("cmd", _cmd("rotate-key", argument=public_key_bytes(attacker)))
+    assert twin.last("result")["outcome"] == "done"
+    # the recovery key only rotates; it takes the device back
+    infer = sign_command(Command("infer", NANO_ID, next(SEQ)), recovery)
+    device.handle("cmd", infer)
+    assert twin.last("result")["outcome"] == "refused"
+    rotate = Command("rotate-key", NANO_ID, next(SEQ), argument=public_key_bytes(ours))
+    device.handle("cmd", sign_command(rotate, recovery))
+    assert twin.last("result")["outcome"] == "done"
+    device.handle("cmd", sign_command(Command("infer", NANO_ID, next(SEQ)), attacker))
+    assert "signature" in twin.last("result")["reason"]
+
+
+def test_the_protocol_vectors_hold() -> None:
+    """The vectors a device agent in another language tests against (PROTOCOL.md)."""
+    vectors = json.loads((REPO / "firmware" / "protocol-v2-vectors.json").read_text())
+    public = bytes.fromhex(vectors["public_key"])
+    assert len(bytes.fromhex(vectors["manifest"]["message"])) == 440
+    manifest = verify_manifest(bytes.fromhex(vectors["manifest"]["message"]), public)
+    assert manifest == Manifest(**vectors["manifest"]["fields"])
+    for entry in vectors["commands"]:
+        fields = {**entry["fields"], "argument": bytes.fromhex(entry["fields"]["argument"])}
+        assert verify_command(bytes.fromhex(entry["message"]), public) == Command(**fields)
+    for entry in vectors["refused"]:
+        check = verify_manifest if entry["topic"] == "manifest" else verify_command
+        with pytest.raises(InputError):
+            check(bytes.fromhex(entry["message"]), public)

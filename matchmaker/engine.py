@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate, pairwise
 from typing import Any, Protocol, overload
 
@@ -33,19 +33,37 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from tinyreg.core.errors import InputError, NotFoundError
-from tinyreg.core.namespaces import TR_IRI
+from tinyreg.core.namespaces import TR
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
-from tinyreg.core.vocabulary import SENSOR_TYPES, TASK_IRIS, TASKS
+from tinyreg.core.vocabulary import SENSOR_TYPES
+from tinyreg.matchmaker.constraints import (
+    CONSTRAINTS,
+    NOTES,
+    Constraint,
+    Details,
+    VerdictRow,
+    estimated_latency,
+    local_name,
+    user_filters,
+)
 from tinyreg.matchmaker.fits import FitIndex
 
 __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]
 
-_INTEGER_KINDS = ("int8", "uint8", "int16x8")
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
 _PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
 
 log = logging.getLogger(__name__)
+
+
+def _values(variable: str, iris: Iterable[str]) -> str:
+    """A ``VALUES`` block of IRIs for one variable.
+
+    >>> _values("need", ["urn:a", "urn:b"])
+    'VALUES ?need { <urn:a> <urn:b> }'
+    """
+    return f"VALUES ?{variable} {{ {' '.join(URIRef(iri).n3() for iri in iris)} }}"
 
 
 def with_values(query: str, variable: str, iris: Iterable[str]) -> str:
@@ -54,69 +72,7 @@ def with_values(query: str, variable: str, iris: Iterable[str]) -> str:
     Oxigraph joins a leading ``VALUES`` block of one variable first, so the query starts
     from those resources (the matchmaker's way to ask about a set of profiles or models).
     """
-    values = " ".join(URIRef(iri).n3() for iri in iris)
-    return query.replace("WHERE {", f"WHERE {{ VALUES ?{variable} {{ {values} }}", 1)
-
-
-def _value(row: Mapping[str, Any], key: str) -> Any:
-    return row.get(key)
-
-
-def _local(iri: str) -> str:
-    for sep in ("#", "/"):
-        if sep in iri:
-            iri = iri.rsplit(sep, 1)[1]
-    return iri
-
-
-def _bytes(value: int) -> str:
-    return f"{value:,} B"
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """One constraint of a verdict, with the figures on both sides.
-
-    Attributes:
-        name: ``ram``, ``flash``, ``sensors``, ``operators``, ``runtime``, ``numerics`` or
-            ``latency``.
-        passed: Whether the pair meets it.
-        required: What the model needs (bytes, a list of names, ...).
-        available: What the device offers.
-        unit: The unit of ``required`` and ``available`` (``B``, ``ms``, ...), or ``None``.
-        detail: One sentence with the numbers, e.g. ``RAM: needs 9,632 B, has 196,608 B,
-            margin 186,976 B``.
-        parts: How ``required`` is made up (e.g. arena and runtime overhead).
-
-    """
-
-    name: str
-    passed: bool
-    required: Any
-    available: Any
-    unit: str | None
-    detail: str
-    parts: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def margin(self) -> int | float | None:
-        """``available - required`` for numeric constraints, else ``None``."""
-        if isinstance(self.required, int | float) and isinstance(self.available, int | float):
-            return self.available - self.required
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The constraint as JSON-ready data."""
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "required": self.required,
-            "available": self.available,
-            "unit": self.unit,
-            "margin": self.margin,
-            "detail": self.detail,
-            "parts": dict(self.parts),
-        }
+    return query.replace("WHERE {", f"WHERE {{ {_values(variable, iris)}", 1)
 
 
 @dataclass(frozen=True)
@@ -174,7 +130,7 @@ class Match:
     def explain(self) -> str:
         """The verdict as readable lines, one per constraint."""
         verdict = "fits" if self.fits else "does not fit"
-        lines = [f"{_local(self.model)} on {_local(self.device)}: {verdict}"]
+        lines = [f"{local_name(self.model)} on {local_name(self.device)}: {verdict}"]
         if self.verdict.estimated_latency_ms is not None:
             lines[0] += f", estimated latency {self.verdict.estimated_latency_ms:,.2f} ms"
         for c in self.verdict.constraints:
@@ -392,241 +348,20 @@ class Matches(Sequence[Match]):
                     raise NotFoundError("model", pair[0])
 
 
-@dataclass(frozen=True)
-class _Details:
-    """Names behind one verdict: sensor needs, operator codes, hosted sensor types."""
-
-    needs: list[tuple[str, bool]]
-    operators: list[tuple[str, int, bool]]
-    hosted: list[str]
-    release_described: bool = True
-
-
 def _verdict(
-    row: Mapping[str, Any], max_latency_ms: float | None, details: _Details | None = None
+    row: Mapping[str, Any], max_latency_ms: float | None, details: Details | None = None
 ) -> Verdict:
-    v = {key: _value(row, key) for key in row}
-    constraints: list[Constraint] = []
-    flags: list[str] = []
-    runtime_label = _local(v["release"]) if v.get("release") else "?"
-    release = str(v.get("release", ""))
-    if "/runtime/" in release:
-        runtime_label = release.split("/runtime/", 1)[1].replace("/", " ")
-
-    # runtime: does the runtime run the model at all?
-    runnable = bool(v.get("runnable"))
-    if v.get("runnable") is None:
-        runtime_detail = f"runtime: the model was never assessed on {runtime_label.split()[0]}"
-    elif runnable:
-        runtime_detail = f"runtime: {runtime_label.split()[0]} {v.get('assessedVersion')} runs it"
-    else:
-        runtime_detail = f"runtime: {runtime_label.split()[0]} refuses it: {v.get('refusal')}"
-    constraints.append(
-        Constraint(
-            "runtime",
-            bool(v["runsOk"]),
-            "runnable",
-            "runnable" if runnable else (v.get("refusal") or "not assessed"),
-            None,
-            runtime_detail,
-        )
-    )
-
-    # RAM
-    free_ram = int(v["ramFree"])
-    overhead = int(v.get("ramOverhead") or 0)
-    if v.get("arena") is None:
-        ram = Constraint(
-            "ram",
-            False,
-            None,
-            free_ram,
-            "B",
-            f"RAM: unknown need (no arena measured), has {_bytes(free_ram)} free",
-            {"capacity": v["ramCapacity"], "reserved": v["ramReserved"]},
-        )
-    else:
-        need = int(v["ramNeed"])
-        margin = free_ram - need
-        tail = f"margin {_bytes(margin)}" if margin >= 0 else f"short by {_bytes(-margin)}"
-        ram = Constraint(
-            "ram",
-            bool(v["ramOk"]),
-            need,
-            free_ram,
-            "B",
-            f"RAM: needs {_bytes(need)} (arena {int(v['arena']):,} + runtime {overhead:,}), "
-            f"has {_bytes(free_ram)} ({int(v['ramCapacity']):,} − {int(v['ramReserved']):,} "
-            f"reserved), {tail}",
-            {
-                "arena": v["arena"],
-                "runtime_overhead": overhead,
-                "capacity": v["ramCapacity"],
-                "reserved": v["ramReserved"],
-            },
-        )
-    constraints.append(ram)
-
-    # flash
-    flash_need = int(v["flashNeed"])
-    free_flash = int(v["flashFree"])
-    margin = free_flash - flash_need
-    tail = f"margin {_bytes(margin)}" if margin >= 0 else f"short by {_bytes(-margin)}"
-    core_code = int(v.get("coreCode") or 0)
-    op_code = int(v.get("opCode") or 0)
-    constraints.append(
-        Constraint(
-            "flash",
-            bool(v["flashOk"]),
-            flash_need,
-            free_flash,
-            "B",
-            f"flash: needs {_bytes(flash_need)} (model {int(v['modelBytes']):,} + runtime core "
-            f"{core_code:,} + kernels {op_code:,}), has {_bytes(free_flash)} "
-            f"({int(v['flashCapacity']):,} − {int(v['flashReserved']):,} reserved), {tail}",
-            {
-                "model": v["modelBytes"],
-                "runtime_core": core_code,
-                "kernels": op_code,
-                "capacity": v["flashCapacity"],
-                "reserved": v["flashReserved"],
-            },
-        )
-    )
-    used = int(v.get("opsUsed") or 0)
-    sized = int(v.get("opsSized") or 0)
-    if v.get("coreCode") is None:
-        flags.append(
-            f"flash for runtime code is not counted: no code-size table for "
-            f"{runtime_label} on {v['family']}"
-        )
-    elif sized < used:
-        flags.append(
-            f"flash for runtime code is partial: no code-size figure for "
-            f"{used - sized} operator(s) on {v['family']}"
-        )
-
-    # sensors and operators: names come from the details query (explain)
-    sensors_ok = bool(v["sensorOk"])
-    ops_ok = bool(v["opOk"])
-    runtime_iri = str(v.get("runtime", ""))
-    where = runtime_label if runtime_iri == release else f"this firmware ({runtime_label} build)"
-    if details is None:
-        sensor_c = Constraint(
-            "sensors",
-            sensors_ok,
-            None,
-            None,
-            None,
-            "sensors: every required type provided"
-            if sensors_ok
-            else "sensors: a required sensor type is missing",
-        )
-        op_c = Constraint(
-            "operators",
-            ops_ok,
-            used or None,
-            None,
-            "operators",
-            f"operators: all offered by {where}"
-            if ops_ok
-            else f"operators: not all offered by {where}",
-            {"runtime": runtime_iri},
-        )
-    else:
-        needed = sorted(_local(n) for n, _ in details.needs)
-        missing = sorted(_local(n) for n, ok in details.needs if not ok)
-        hosted = sorted({_local(h) for h in details.hosted})
-        if not needed:
-            sensor_detail = "sensors: the model needs none"
-        elif missing:
-            sensor_detail = (
-                f"sensors: needs {', '.join(needed)}; missing {', '.join(missing)} "
-                f"(device has {', '.join(hosted) or 'none'})"
-            )
-        else:
-            sensor_detail = f"sensors: needs {', '.join(needed)}, device has {', '.join(hosted)}"
-        sensor_c = Constraint(
-            "sensors", sensors_ok, needed, hosted, None, sensor_detail, {"missing": missing}
-        )
-        codes = sorted(details.operators)
-        unsupported = [f"{_local(op)} v{ver}" for op, ver, ok in codes if not ok]
-        if not details.release_described:
-            op_detail = f"operators: no operator table for {runtime_label}"
-        elif unsupported:
-            op_detail = (
-                f"operators: {len(unsupported)} of {len(codes)} not offered by {where}: "
-                f"{', '.join(unsupported)}"
-            )
-        else:
-            op_detail = f"operators: all {len(codes)} offered by {where}"
-        op_c = Constraint(
-            "operators",
-            ops_ok,
-            len(codes),
-            len(codes) - len(unsupported),
-            "operators",
-            op_detail,
-            {"unsupported": unsupported, "runtime": runtime_iri},
-        )
-    constraints.extend((sensor_c, op_c))
-
-    # numerics (never fails: flags and ranks down)
-    quant = str(v["quant"])
-    integer = quant in _INTEGER_KINDS
-    fpu, dsp = bool(v["fpu"]), bool(v["dsp"])
-    if not integer and not fpu:
-        flags.append(f"{quant} model on a core without FPU: software floating point, slow")
-    if integer and not dsp:
-        flags.append(f"{quant} model on a core without DSP/SIMD: reference kernels")
-    kernels = (
-        ("SIMD-optimised" if dsp else "reference") + " int kernels"
-        if integer
-        else ("hardware FPU" if fpu else "software float")
-    )
-    constraints.append(
-        Constraint(
-            "numerics",
-            True,
-            quant,
-            f"FPU {'yes' if fpu else 'no'}, DSP {'yes' if dsp else 'no'}",
-            None,
-            f"numerics: {quant} on {v['family']} ({kernels})",
-            {"cycles_per_mac": v.get("cpm")},
-        )
-    )
-
-    latency = v.get("latencyMs")
-    latency = float(latency) if latency is not None else None
-    if latency is None:
-        flags.append(f"no cycles-per-MAC figure for core family {v['family']}: latency unknown")
-    if max_latency_ms is not None:
-        shown = f"{latency:,.2f} ms" if latency is not None else "unknown"
-        constraints.append(
-            Constraint(
-                "latency",
-                bool(v["latencyOk"]),
-                max_latency_ms,
-                latency,
-                "ms",
-                f"latency: estimated {shown} "
-                f"({int(v['macs']):,} MACs × {v.get('cpm')} cycles/MAC at "
-                f"{int(v['clock']) / 1e6:g} MHz), limit {max_latency_ms:,} ms",
-            )
-        )
-    if v.get("assessedVersion") and runtime_label.split()[-1] != v["assessedVersion"]:
-        flags.append(
-            f"arena measured on {runtime_label.split()[0]} {v['assessedVersion']}, "
-            f"device runs {runtime_label}"
-        )
-    metric = v.get("metric")
+    """A verdict row of the store turned into a verdict, constraint by constraint."""
+    found = VerdictRow.of(row, max_latency_ms, details)
+    constraints = [c for check in CONSTRAINTS if (c := check(found)) is not None]
+    metric = found.get("metric")
     return Verdict(
-        model=str(v["model"]),
-        profile=str(v["profile"]),
-        fits=bool(v["fits"]),
-        estimated_latency_ms=latency,
+        model=str(found["model"]),
+        profile=str(found["profile"]),
+        fits=bool(found["fits"]),
+        estimated_latency_ms=estimated_latency(found),
         constraints=tuple(constraints),
-        flags=tuple(flags),
+        flags=tuple(note for notes in NOTES for note in notes(found)),
         metric=float(metric) if metric is not None else None,
     )
 
@@ -673,46 +408,13 @@ class Matchmaker:
     ) -> list[Verdict]:
         """Verdicts of the pairs that ``bindings`` leave open, under the user's filters.
 
-        ``filters`` come from :meth:`_filters`, built with the same ``max_latency_ms``.
+        ``filters`` come from :func:`user_filters`, built with the same ``max_latency_ms``.
         """
         query = load_query("tinyreg.matchmaker", "verdicts")
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
         rows = self.registry.store.select_values(query, bindings)
         return [_verdict(row, max_latency_ms) for row in rows]
-
-    @staticmethod
-    def _filters(
-        *,
-        only_fits: bool,
-        task: str | None = None,
-        min_metric: float | None = None,
-        max_latency_ms: float | None = None,
-        text: str | None = None,
-        dataset: str | None = None,
-    ) -> dict[str, Node]:
-        """The user's constraints as values for the queries' FILTERs.
-
-        They are tested with BOUND() in FILTERs, so they are written into a query as a
-        VALUES block (engine-side substitution does not reach FILTERs); the pair keys
-        stay bindings.
-        """
-        filters: dict[str, Node] = {}
-        if only_fits:
-            filters["onlyFits"] = Literal(True)
-        if task is not None:
-            if task not in TASK_IRIS:
-                raise InputError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
-            filters["wantTask"] = TASK_IRIS[task]
-        if min_metric is not None:
-            filters["minMetric"] = Literal(float(min_metric), datatype=XSD.double)
-        if max_latency_ms is not None:
-            filters["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
-        if text:
-            filters["text"] = Literal(text)
-        if dataset:
-            filters["datasetText"] = Literal(dataset)
-        return filters
 
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
         if not profiles:
@@ -883,6 +585,20 @@ class Matchmaker:
 
         return Matches(self, entries, max_latency_ms, every_verdict)
 
+    def _queried_models_for(
+        self,
+        device: str,
+        row: Mapping[str, Any],
+        filters: dict[str, Node],
+        order: str,
+        max_latency_ms: float | None,
+    ) -> list[Match]:
+        """``models_for`` answered by the verdict query over every model."""
+        verdicts = self._verdicts(self._profile_keys(row), filters, max_latency_ms)
+        if order == "metric":
+            verdicts.sort(key=lambda v: (not v.fits, v.metric is None, -(v.metric or 0.0)))
+        return [Match(v.model, device, v, rank) for rank, v in enumerate(verdicts, 1)]
+
     @staticmethod
     def _expand(
         verdicts: list[Verdict], devices: dict[str, list[str]], first_rank: int = 1
@@ -906,7 +622,7 @@ class Matchmaker:
             )
         return offers
 
-    def _details(self, bindings: dict[str, Node], runtime: URIRef, release: URIRef) -> _Details:
+    def _details(self, bindings: dict[str, Node], runtime: URIRef, release: URIRef) -> Details:
         """The names behind one verdict: small per-pair lookups, compared here."""
         store = self.registry.store
         needs = [
@@ -934,7 +650,7 @@ class Matchmaker:
             item, version, custom = row["item"], int(row["version"]), bool(row["custom"])
             ok = offers(offered, item, version) and (custom or offers(released, item, version))
             operators.append((item, version, ok))
-        return _Details(needs, operators, hosted, release_described=bool(released))
+        return Details(needs, operators, hosted, release_described=bool(released))
 
     # ------------------------------------------------------------------ public API
 
@@ -970,7 +686,7 @@ class Matchmaker:
         if not all_verdicts and self._index_ready():
             found = self._indexed_devices_for(iri, max_latency_ms)
             return found[:limit] if limit is not None else found
-        filters = self._filters(only_fits=not all_verdicts, max_latency_ms=max_latency_ms)
+        filters = user_filters(only_fits=not all_verdicts, max_latency_ms=max_latency_ms)
         verdicts = self._verdicts({"model": URIRef(iri)}, filters, max_latency_ms)
         if limit is None:
             devices = self._profile_devices(sorted({v.profile for v in verdicts}))
@@ -1034,7 +750,7 @@ class Matchmaker:
             raise InputError(f"unknown order {order!r}; use 'rank' or 'metric'")
         iri = self.registry.resolve("device", device)
         row = self._device_row(iri)
-        filters = self._filters(
+        filters = user_filters(
             only_fits=not all_verdicts,
             task=task,
             min_metric=min_metric,
@@ -1045,10 +761,7 @@ class Matchmaker:
         if not all_verdicts and self._index_ready():
             found = self._indexed_models_for(iri, row, filters, order, max_latency_ms)
             return found[:limit] if limit is not None else found
-        verdicts = self._verdicts(self._profile_keys(row), filters, max_latency_ms)
-        if order == "metric":
-            verdicts.sort(key=lambda v: (not v.fits, v.metric is None, -(v.metric or 0.0)))
-        matches = [Match(v.model, iri, v, i + 1) for i, v in enumerate(verdicts)]
+        matches = self._queried_models_for(iri, row, filters, order, max_latency_ms)
         return matches[:limit] if limit is not None else matches
 
     def devices_with(
@@ -1079,10 +792,9 @@ class Matchmaker:
         for name in sensors:
             if name not in SENSOR_TYPES:
                 raise InputError(f"unknown sensor type {name!r}; known: {', '.join(SENSOR_TYPES)}")
-            needs.append(URIRef(f"{TR_IRI}{name}").n3())
-        query = load_query("tinyreg.matchmaker", "devices_with").replace(
-            "#NEED#", f"VALUES ?need {{ {' '.join(needs)} }}", 1
-        )
+            needs.append(TR[name])
+        query = load_query("tinyreg.matchmaker", "devices_with")
+        query = query.replace("#NEED#", _values("need", needs), 1)
         rows = self.registry.store.select_values(
             query,
             {
@@ -1093,8 +805,8 @@ class Matchmaker:
         return [
             {
                 "device": str(row["device"]),
-                "ram_free": _value(row, "ramFree"),
-                "flash_free": _value(row, "flashFree"),
+                "ram_free": row.get("ramFree"),
+                "flash_free": row.get("flashFree"),
             }
             for row in rows
         ]
@@ -1129,7 +841,7 @@ class Matchmaker:
         max_latency_ms: float | None = None,
     ) -> Iterator[Match]:
         """Like :meth:`pairs`, yielding matches one at a time (for large fleets)."""
-        filters = self._filters(
+        filters = user_filters(
             only_fits=not all_verdicts,
             task=task,
             min_metric=min_metric,

@@ -12,7 +12,7 @@ from rdflib.namespace import RDFS
 
 from tinyreg.core.arena import ArenaMeasurement
 from tinyreg.core.namespaces import OP, SCHEMA, TR, model_iri, runtime_iri
-from tinyreg.core.tflite import ModelInfo, TensorInfo
+from tinyreg.core.tflite import ModelInfo, OperatorInfo, SubgraphInfo, TensorInfo
 from tinyreg.core.vocabulary import MODALITY_IRIS, TASK_IRIS
 from tinyreg.registry.cards import ModelCard
 
@@ -77,6 +77,17 @@ def model_to_graph(
     model = model_iri(ident)
     g = Graph()
     g.add((model, RDF.type, TR.Model))
+    _card(g, model, card, info)
+    _figures(g, model, info)
+    opcodes = _operator_codes(g, model, info)
+    for index, subgraph in enumerate(info.subgraphs):
+        _subgraph(g, model, index, subgraph, opcodes)
+    _assessment(g, model, arena)
+    return model, g
+
+
+def _card(g: Graph, model: URIRef, card: ModelCard, info: ModelInfo) -> None:
+    """The human metadata of the model card: names, task, sensors, labels, metric."""
     g.add((model, SCHEMA.name, Literal(card.name)))
     for predicate, value in (
         (SCHEMA.description, card.description or info.description or None),
@@ -90,14 +101,6 @@ def model_to_graph(
             g.add((model, predicate, Literal(value)))
     if card.source_url:
         g.add((model, TR.sourceUrl, Literal(card.source_url, datatype=XSD.anyURI)))
-    g.add((model, TR.modelBytes, _int(info.size_bytes)))
-    g.add((model, TR.flashBytes, _int(info.size_bytes)))
-    g.add((model, TR.sha256, Literal(info.sha256)))
-    g.add((model, TR.schemaVersion, _int(info.version)))
-    g.add((model, TR.macs, _int(info.macs)))
-    g.add((model, TR.parameterCount, _int(info.parameter_count)))
-    g.add((model, TR.parameterBytes, _int(info.parameter_bytes)))
-    g.add((model, TR.quantizationType, Literal(info.quantization)))
     if card.task:
         g.add((model, TR.task, TASK_IRIS[card.task]))
     if card.input_modality:
@@ -113,11 +116,25 @@ def model_to_graph(
         g.add((metric, TR.metricName, Literal(card.metric.name)))
         g.add((metric, TR.metricValue, Literal(card.metric.value, datatype=XSD.double)))
 
-    # operator table
-    opcode_nodes = []
+
+def _figures(g: Graph, model: URIRef, info: ModelInfo) -> None:
+    """What the flatbuffer says of the whole model: bytes, digest, MACs, parameters."""
+    g.add((model, TR.modelBytes, _int(info.size_bytes)))
+    g.add((model, TR.flashBytes, _int(info.size_bytes)))
+    g.add((model, TR.sha256, Literal(info.sha256)))
+    g.add((model, TR.schemaVersion, _int(info.version)))
+    g.add((model, TR.macs, _int(info.macs)))
+    g.add((model, TR.parameterCount, _int(info.parameter_count)))
+    g.add((model, TR.parameterBytes, _int(info.parameter_bytes)))
+    g.add((model, TR.quantizationType, Literal(info.quantization)))
+
+
+def _operator_codes(g: Graph, model: URIRef, info: ModelInfo) -> list[URIRef]:
+    """The operator code table (``<model>#opcodeN``) and the operator types it uses."""
+    nodes = []
     for index, code in enumerate(info.operator_codes):
         node = URIRef(f"{model}#opcode{index}")
-        opcode_nodes.append(node)
+        nodes.append(node)
         name = code.custom_code if code.is_custom and code.custom_code else code.name
         g.add((model, TR.hasOperatorCode, node))
         g.add((node, RDF.type, TR.OperatorCode))
@@ -130,53 +147,73 @@ def model_to_graph(
         g.add((model, TR.usesOperatorType, OP[name]))
         g.add((OP[name], RDF.type, TR.OperatorType))
         g.add((OP[name], RDFS.label, Literal(name)))
+    return nodes
 
-    # subgraphs, tensors, operator nodes
-    for sg_index, subgraph in enumerate(info.subgraphs):
-        sg = URIRef(f"{model}#sg{sg_index}")
-        g.add((model, TR.hasSubgraph, sg))
-        g.add((sg, RDF.type, TR.Subgraph))
-        g.add((sg, TR.index, _int(sg_index)))
-        if subgraph.name:
-            g.add((sg, SCHEMA.name, Literal(subgraph.name)))
-        tensor_nodes = {}
-        for tensor in subgraph.tensors:
-            node = URIRef(f"{sg}-t{tensor.index}")
-            tensor_nodes[tensor.index] = node
-            g.add((sg, TR.hasTensor, node))
-            _tensor(g, node, tensor)
-        for op in subgraph.operators:
-            node = URIRef(f"{sg}-op{op.index}")
-            g.add((sg, TR.hasOperator, node))
-            g.add((node, RDF.type, TR.Operator))
-            g.add((node, TR.index, _int(op.index)))
-            g.add((node, TR.opcode, opcode_nodes[op.opcode_index]))
-            g.add((node, TR.macs, _int(op.macs)))
-            for t in op.inputs:
-                if t in tensor_nodes:
-                    g.add((node, TR.hasInput, tensor_nodes[t]))
-            for t in op.outputs:
-                if t in tensor_nodes:
-                    g.add((node, TR.hasOutput, tensor_nodes[t]))
-        if sg_index == 0:
-            for t in subgraph.inputs:
-                g.add((model, TR.hasInput, tensor_nodes[t]))
-            for t in subgraph.outputs:
-                g.add((model, TR.hasOutput, tensor_nodes[t]))
 
-    # what the runtime said
+def _subgraph(
+    g: Graph, model: URIRef, index: int, subgraph: SubgraphInfo, opcodes: list[URIRef]
+) -> None:
+    """One subgraph (``<model>#sgN``) with its tensors and operators.
+
+    The first subgraph's inputs and outputs are the model's.
+    """
+    sg = URIRef(f"{model}#sg{index}")
+    g.add((model, TR.hasSubgraph, sg))
+    g.add((sg, RDF.type, TR.Subgraph))
+    g.add((sg, TR.index, _int(index)))
+    if subgraph.name:
+        g.add((sg, SCHEMA.name, Literal(subgraph.name)))
+    tensors = {}
+    for tensor in subgraph.tensors:
+        node = URIRef(f"{sg}-t{tensor.index}")
+        tensors[tensor.index] = node
+        g.add((sg, TR.hasTensor, node))
+        _tensor(g, node, tensor)
+    for op in subgraph.operators:
+        _operator(g, sg, op, opcodes, tensors)
+    if index == 0:
+        for t in subgraph.inputs:
+            g.add((model, TR.hasInput, tensors[t]))
+        for t in subgraph.outputs:
+            g.add((model, TR.hasOutput, tensors[t]))
+
+
+def _operator(
+    g: Graph,
+    sg: URIRef,
+    op: OperatorInfo,
+    opcodes: list[URIRef],
+    tensors: dict[int, URIRef],
+) -> None:
+    """One operator node of a subgraph (``<sg>-opN``), its code, MACs and tensors."""
+    node = URIRef(f"{sg}-op{op.index}")
+    g.add((sg, TR.hasOperator, node))
+    g.add((node, RDF.type, TR.Operator))
+    g.add((node, TR.index, _int(op.index)))
+    g.add((node, TR.opcode, opcodes[op.opcode_index]))
+    g.add((node, TR.macs, _int(op.macs)))
+    for t in op.inputs:
+        if t in tensors:
+            g.add((node, TR.hasInput, tensors[t]))
+    for t in op.outputs:
+        if t in tensors:
+            g.add((node, TR.hasOutput, tensors[t]))
+
+
+def _assessment(g: Graph, model: URIRef, arena: ArenaMeasurement) -> None:
+    """What the runtime said of the model (``<model>#runtime-NAME``): runnable, arena."""
     assessment = URIRef(f"{model}#runtime-{arena.runtime_name}")
     g.add((model, TR.hasRuntimeAssessment, assessment))
     g.add((assessment, RDF.type, TR.RuntimeAssessment))
     g.add((assessment, TR.assessedRuntime, runtime_iri(arena.runtime_name, arena.runtime_version)))
     g.add((assessment, TR.runnable, Literal(bool(arena.runnable))))
     g.add((assessment, TR.pointerBits, _int(arena.pointer_bits)))
-    if arena.arena_bytes is not None:
-        g.add((assessment, TR.arenaBytes, _int(arena.arena_bytes)))
-    if arena.recorded_bytes is not None:
-        g.add((assessment, TR.recordedArenaBytes, _int(arena.recorded_bytes)))
-    if arena.arena_bytes_32bit_estimate is not None:
-        g.add((assessment, TR.arenaBytes32bitEstimate, _int(arena.arena_bytes_32bit_estimate)))
+    for predicate, value in (
+        (TR.arenaBytes, arena.arena_bytes),
+        (TR.recordedArenaBytes, arena.recorded_bytes),
+        (TR.arenaBytes32bitEstimate, arena.arena_bytes_32bit_estimate),
+    ):
+        if value is not None:
+            g.add((assessment, predicate, _int(value)))
     if arena.reason:
         g.add((assessment, TR.refusalReason, Literal(arena.reason)))
-    return model, g

@@ -42,6 +42,7 @@ from rdflib.term import Node
 
 from tinyreg.core.errors import ThingDescriptionError
 from tinyreg.core.namespaces import DEVICE_PREFIX
+from tinyreg.ontology import TD_CONTEXT_URL, TINYREG_CONTEXT_URL
 
 __all__ = [
     "DEFAULT_RUNTIME",
@@ -51,8 +52,6 @@ __all__ = [
     "convert_seed_device",
     "convert_seed_devices",
 ]
-
-TD_CONTEXT = ["https://www.w3.org/2022/wot/td/v1.1", "https://w3id.org/tinyreg/td/v1"]
 
 DEFAULT_RUNTIME: dict[str, str] = {"name": "tflite-micro", "version": "0.dev20261023182759"}
 """Runtime assumed for a seed device that names none."""
@@ -485,15 +484,25 @@ def _memory_role(graph: Graph, node: Node) -> str:
     return ""
 
 
+def _datasheet_bytes(board: SeedBoard | None, kind: str) -> int | None:
+    """The board's on-chip RAM or flash from the datasheet, if known."""
+    if board is None:
+        return None
+    return board.ram_bytes if kind == "ram" else board.flash_bytes
+
+
+def _default_reserved(kind: str, capacity: int) -> int:
+    """kg_data's default reservation for the firmware: 25 % of RAM, 12.5 % of flash."""
+    return capacity // 4 if kind == "ram" else capacity // 8
+
+
 def _memory(
     kind: str, value: int, how: str, role: str, board: SeedBoard | None, assumptions: list[str]
 ) -> dict[str, int]:
-    datasheet_total = None
-    if board is not None:
-        datasheet_total = board.ram_bytes if kind == "ram" else board.flash_bytes
+    datasheet_total = _datasheet_bytes(board, kind)
     label = _LABELS[kind]
     if role == "total":
-        reserved = value // 4 if kind == "ram" else value // 8
+        reserved = _default_reserved(kind, value)
         assumptions.append(
             f"{label} given as {how}, stated as the total; taken as the capacity, with the "
             f"default reservation of kg_data ({'25 %' if kind == 'ram' else '12.5 %'}) = "
@@ -646,57 +655,39 @@ def _runtime(graph: Graph, device: Node, assumptions: list[str]) -> dict[str, st
     return dict(DEFAULT_RUNTIME)
 
 
-def convert_seed_device(path: Path) -> SeedConversion:
-    """Convert one seed Turtle device description to a tinyreg TD.
-
-    Args:
-        path: A ``.ttl`` file of the seed project.
-
-    Returns:
-        The TD (which passes tinyreg's SHACL shapes), the assumptions made and the source.
-
-    Raises:
-        ThingDescriptionError: If the file cannot be read, is not Turtle, has no (or more
-            than one) device node, or gives a memory figure that cannot be read as bytes.
-
-    """
-    label = str(path)
-    graph = _parse(path)
-    device = _find_device(graph, label)
-    assumptions: list[str] = []
-
-    title = _first_text(graph, device, "title")
-    description = _first_text(graph, device, "description")
+def _identify_board(
+    graph: Graph, device: Node, texts: list[str], assumptions: list[str]
+) -> SeedBoard | None:
+    """The seed board named by ``texts`` (title, description, file name) or the MCU's comments."""
     mcu_nodes = [
         s for s in _objects(graph, device, "hasSubSystem") if set(_types(graph, s)) & _MCU_CLASSES
     ]
     if not mcu_nodes:
         assumptions.append("no microcontroller subsystem in the seed description")
     mcu_comment = " ".join(_first_text(graph, n, "comment") or "" for n in mcu_nodes)
-
-    board = _match_board([title or "", description or "", mcu_comment, path.stem])
+    board = _match_board([*texts, mcu_comment])
     if board is None:
-        used_board = _UNKNOWN_BOARD
         assumptions.append(
             "board not in the seed board table: MCU core 'unknown' (coreFamily 'other'), "
             "48 MHz, no FPU, no DSP extension assumed"
         )
-    else:
-        used_board = board
-        mcu = board.mcu
-        assumptions.append(
-            f"board identified as {board.name} from its name; the seed gives no MCU facts, "
-            f"so core {mcu['core']} ({mcu['coreFamily']}), part {mcu['part']}, "
-            f"{mcu['clockHz']:,} Hz, FPU {'yes' if mcu['fpu'] else 'no'}, DSP extension "
-            f"{'yes' if mcu['dsp'] else 'no'} are taken from the board table"
-        )
-        if board.note:
-            assumptions.append(f"board table: {board.note}")
+        return None
+    mcu = board.mcu
+    assumptions.append(
+        f"board identified as {board.name} from its name; the seed gives no MCU facts, "
+        f"so core {mcu['core']} ({mcu['coreFamily']}), part {mcu['part']}, "
+        f"{mcu['clockHz']:,} Hz, FPU {'yes' if mcu['fpu'] else 'no'}, DSP extension "
+        f"{'yes' if mcu['dsp'] else 'no'} are taken from the board table"
+    )
+    if board.note:
+        assumptions.append(f"board table: {board.note}")
+    return board
 
-    if title is None:
-        title = used_board.name if board is not None else path.stem
-        assumptions.append(f"no td:title; used {title!r}")
 
+def _stated_memories(
+    graph: Graph, device: Node, board: SeedBoard | None, label: str, assumptions: list[str]
+) -> dict[str, dict[str, int]]:
+    """The RAM and flash figures the seed file gives, as TD memories (first of each kind)."""
     memories: dict[str, dict[str, int]] = {}
     memory_nodes = [
         n
@@ -719,28 +710,31 @@ def convert_seed_device(path: Path) -> SeedConversion:
         if value <= 0:
             raise ThingDescriptionError(label, kind, f"memory size must be positive, got {how}")
         memories[kind] = _memory(kind, value, how, _memory_role(graph, node), board, assumptions)
-    for kind in ("ram", "flash"):
-        if kind in memories:
-            continue
-        total = None if board is None else (board.ram_bytes if kind == "ram" else board.flash_bytes)
-        if total is None:
-            raise ThingDescriptionError(
-                label,
-                kind,
-                f"no {kind} figure in the seed description and none known for the board",
-            )
-        reserved = total // 4 if kind == "ram" else total // 8
-        memories[kind] = {"capacityBytes": total, "reservedBytes": reserved}
-        assumptions.append(
-            f"no {kind} figure in the seed description; used the datasheet's "
-            f"{_bytes_text(total)} bytes with the default reservation of "
-            f"{_bytes_text(reserved)} bytes"
+    return memories
+
+
+def _datasheet_memory(
+    kind: str, board: SeedBoard | None, label: str, assumptions: list[str]
+) -> dict[str, int]:
+    """A memory the seed file does not give: the board's datasheet size, default reservation."""
+    total = _datasheet_bytes(board, kind)
+    if total is None:
+        raise ThingDescriptionError(
+            label,
+            kind,
+            f"no {kind} figure in the seed description and none known for the board",
         )
+    reserved = _default_reserved(kind, total)
+    assumptions.append(
+        f"no {kind} figure in the seed description; used the datasheet's "
+        f"{_bytes_text(total)} bytes with the default reservation of "
+        f"{_bytes_text(reserved)} bytes"
+    )
+    return {"capacityBytes": total, "reservedBytes": reserved}
 
-    sensors = _sensors(graph, device, assumptions)
-    properties = _properties(graph, device)
-    runtime = _runtime(graph, device, assumptions)
 
+def _security_note(graph: Graph, device: Node, assumptions: list[str]) -> None:
+    """Name the security schemes that the TD (always ``nosec``) does not carry over."""
     schemes = {
         (_first_text(graph, n, "scheme") or "").lower()
         for n in _objects(graph, device, "securityDefinitions")
@@ -751,16 +745,49 @@ def convert_seed_device(path: Path) -> SeedConversion:
             "over; the TD declares nosec"
         )
 
-    stem_slug = _slug(path.stem)
+
+def convert_seed_device(path: Path) -> SeedConversion:
+    """Convert one seed Turtle device description to a tinyreg TD.
+
+    Args:
+        path: A ``.ttl`` file of the seed project.
+
+    Returns:
+        The TD (which passes tinyreg's SHACL shapes), the assumptions made and the source.
+
+    Raises:
+        ThingDescriptionError: If the file cannot be read, is not Turtle, has no (or more
+            than one) device node, or gives a memory figure that cannot be read as bytes.
+
+    """
+    label = str(path)
+    graph = _parse(path)
+    device = _find_device(graph, label)
+    assumptions: list[str] = []
+    title = _first_text(graph, device, "title")
+    description = _first_text(graph, device, "description")
+    board = _identify_board(graph, device, [title or "", description or "", path.stem], assumptions)
+    used_board = board or _UNKNOWN_BOARD
+    if title is None:
+        title = board.name if board is not None else path.stem
+        assumptions.append(f"no td:title; used {title!r}")
+    memories = _stated_memories(graph, device, board, label, assumptions)
+    for kind in ("ram", "flash"):
+        if kind not in memories:
+            memories[kind] = _datasheet_memory(kind, board, label, assumptions)
+    sensors = _sensors(graph, device, assumptions)
+    properties = _properties(graph, device)
+    runtime = _runtime(graph, device, assumptions)
+    _security_note(graph, device, assumptions)
     td: dict[str, Any] = {
-        "@context": list(TD_CONTEXT),
+        "@context": [TD_CONTEXT_URL, TINYREG_CONTEXT_URL],
         "@type": ["Thing", "Device"],
-        "id": f"{DEVICE_PREFIX}seed-{stem_slug}",
+        "id": f"{DEVICE_PREFIX}seed-{_slug(path.stem)}",
         "title": title,
         "description": (
             f"{description + ' ' if description else ''}Converted from the seed "
             f"project's description {path.name}"
-            f"{'; board: ' + used_board.name if board is not None else ''}."
+            f"{'; board: ' + board.name if board is not None else ''}."
         ),
         "manufacturer": used_board.manufacturer,
         "securityDefinitions": {"nosec_sc": {"scheme": "nosec"}},

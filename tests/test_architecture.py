@@ -27,7 +27,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
-    ("matchmaker.fits", "firmware.device"),
+    ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
     ("matchmaker.engine", "firmware.fleet"),
     ("matchmaker", "firmware"),
     (

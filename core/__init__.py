@@ -8,4 +8,8 @@ the TensorFlow Lite Micro wrapper (:mod:`~tinyreg.core.arena`) and the over-the-
 protocol shared by the deployer and devices (:mod:`~tinyreg.core.protocol`,
 :mod:`~tinyreg.core.mqtt`). Nothing here imports another tinyreg package but the
 ontology's data.
+
+Each module's public names are in its own ``__all__``; this package exports none itself.
 """
+
+__all__: list[str] = []

@@ -9,4 +9,9 @@
   (``tinyreg device run``).
 
 The wire protocol is described in ``PROTOCOL.md`` beside this file.
+
+Each module's public names are in its own ``__all__``; importing this package loads
+none of them (the TFLite Micro runtime stays unloaded until a device needs it).
 """
+
+__all__: list[str] = []

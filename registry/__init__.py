@@ -1,14 +1,24 @@
 """tinyreg: a semantic registry of TinyML models and microcontroller devices.
 
-The public Python API. Everything else in this package is internal.
+The public Python API: :class:`Registry`, the one service every shell calls (catalogue,
+directory, matching, deployments, benchmarks, reports), its records and the exception tree.
+Everything else in this package is internal.
+
+The exceptions are imported with the package; the other names are loaded on first use, so
+that importing the package (as the CLI does before it knows the command) does not load the
+graph store, the TFLite Micro runtime or pySHACL.
 
 >>> from tinyreg.registry import Registry
 >>> with Registry.open(in_memory=True) as registry:
-...     [d.title for d in registry.list_devices()]
-[]
+...     [d.title for d in registry.list_devices()], registry.match(everything=True)
+([], [])
 """
 
-from tinyreg.core.arena import ArenaMeasurement, measure_arena
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tinyreg.core.errors import (
     AmbiguousIdError,
     BenchmarkError,
@@ -29,31 +39,40 @@ from tinyreg.core.errors import (
     ValidationError,
     Violation,
 )
-from tinyreg.core.stores import GraphStore, QueryResult, open_store
-from tinyreg.core.tflite import ModelInfo, parse_tflite, parse_tflite_file
-from tinyreg.registry.bench import HostBenchmark
-from tinyreg.registry.cards import Metric, ModelCard, load_card, seed_cards
-from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.facade import (
-    DeviceRecord,
-    ImportReport,
-    ModelRecord,
-    Registry,
-    ThingGraphs,
-)
+
+if TYPE_CHECKING:
+    from tinyreg.core.arena import ArenaMeasurement, measure_arena
+    from tinyreg.core.stores import GraphStore, QueryResult, open_store
+    from tinyreg.core.tflite import ModelInfo, parse_tflite, parse_tflite_file
+    from tinyreg.registry.bench import HostBenchmark
+    from tinyreg.registry.blobs import FoundModel
+    from tinyreg.registry.cards import Metric, ModelCard, load_card, seed_cards
+    from tinyreg.registry.catalogue import (
+        Catalogue,
+        DeviceRecord,
+        ImportReport,
+        ModelRecord,
+        ThingGraphs,
+    )
+    from tinyreg.registry.deployments import DeploymentRecord
+    from tinyreg.registry.service import BenchOutcome, BenchResult, Registry, match_dict
 
 __all__ = [
     "AmbiguousIdError",
     "ArenaMeasurement",
+    "BenchOutcome",
+    "BenchResult",
     "BenchmarkError",
     "BrokerError",
     "CardError",
+    "Catalogue",
     "ConfigError",
     "DeploymentError",
     "DeploymentRecord",
     "DeviceRecord",
     "DeviceRefusedError",
     "DeviceTimeoutError",
+    "FoundModel",
     "GraphStore",
     "HostBenchmark",
     "ImportReport",
@@ -75,9 +94,51 @@ __all__ = [
     "ValidationError",
     "Violation",
     "load_card",
+    "match_dict",
     "measure_arena",
     "open_store",
     "parse_tflite",
     "parse_tflite_file",
     "seed_cards",
 ]
+
+_LAZY = {
+    "ArenaMeasurement": "tinyreg.core.arena",
+    "measure_arena": "tinyreg.core.arena",
+    "GraphStore": "tinyreg.core.stores",
+    "QueryResult": "tinyreg.core.stores",
+    "open_store": "tinyreg.core.stores",
+    "ModelInfo": "tinyreg.core.tflite",
+    "parse_tflite": "tinyreg.core.tflite",
+    "parse_tflite_file": "tinyreg.core.tflite",
+    "HostBenchmark": "tinyreg.registry.bench",
+    "FoundModel": "tinyreg.registry.blobs",
+    "Metric": "tinyreg.registry.cards",
+    "ModelCard": "tinyreg.registry.cards",
+    "load_card": "tinyreg.registry.cards",
+    "seed_cards": "tinyreg.registry.cards",
+    "Catalogue": "tinyreg.registry.catalogue",
+    "DeviceRecord": "tinyreg.registry.catalogue",
+    "ImportReport": "tinyreg.registry.catalogue",
+    "ModelRecord": "tinyreg.registry.catalogue",
+    "ThingGraphs": "tinyreg.registry.catalogue",
+    "DeploymentRecord": "tinyreg.registry.deployments",
+    "BenchOutcome": "tinyreg.registry.service",
+    "BenchResult": "tinyreg.registry.service",
+    "Registry": "tinyreg.registry.service",
+    "match_dict": "tinyreg.registry.service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -38,22 +38,24 @@ import platform
 import statistics
 import struct
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
-from tinyreg.core.arena import measure_arena
 from tinyreg.core.errors import BenchmarkError, NotFoundError
 from tinyreg.core.namespaces import BENCHMARK_PREFIX, MODEL_PREFIX, TR
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores import GraphStore
-from tinyreg.core.tflite import ModelInfo, parse_tflite
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tinyreg.core.tflite import ModelInfo
 
 __all__ = [
     "DEFAULT_LOAD_RUNS",
@@ -62,7 +64,6 @@ __all__ = [
     "bench_registered",
     "benchmark_graph",
     "benchmark_iri",
-    "find_model_file",
     "list_benchmarks",
     "measure_host",
     "random_input",
@@ -157,10 +158,13 @@ def random_input(rng: np.random.Generator, shape: Iterable[int], dtype: Any) -> 
     Integers are uniform over the dtype's whole range, booleans fair coin flips, floats
     uniform in [-1, 1).
 
+    >>> import numpy as np
     >>> x = random_input(np.random.default_rng(0), (1, 4), np.int8)
     >>> x.shape, x.dtype
     ((1, 4), dtype('int8'))
     """
+    import numpy as np
+
     kind = np.dtype(dtype)
     dims = tuple(int(d) for d in shape)
     if kind == np.bool_:
@@ -202,6 +206,11 @@ def measure_host(
         BenchmarkError: The runtime refuses the model, or fails while timing it.
 
     """
+    import numpy as np
+
+    from tinyreg.core.arena import measure_arena
+    from tinyreg.core.tflite import parse_tflite
+
     if runs < 1 or load_runs < 1:
         raise BenchmarkError(model, "runs and load_runs must be at least 1")
     if info is None:
@@ -376,19 +385,3 @@ def list_benchmarks(store: GraphStore, model_iri: str | None = None) -> list[Hos
             )
         )
     return out
-
-
-def _tflite_files(folders: Iterable[Path]) -> Iterator[Path]:
-    for folder in folders:
-        if folder.is_file() and folder.suffix == ".tflite":
-            yield folder
-        elif folder.is_dir():
-            yield from sorted(folder.rglob("*.tflite"))
-
-
-def find_model_file(sha256: str, folders: Iterable[Path]) -> Path | None:
-    """The first ``.tflite`` under ``folders`` whose bytes have this SHA-256, or ``None``."""
-    for path in _tflite_files(folders):
-        if hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
-            return path
-    return None

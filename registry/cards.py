@@ -38,6 +38,7 @@ __all__ = [
     "ModelCard",
     "card_from_mapping",
     "load_card",
+    "parse_card",
     "seed_cards",
     "slugify",
 ]
@@ -215,6 +216,22 @@ def load_card(path: Path) -> ModelCard:
             str(path), None, f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
         ) from exc
     return card_from_mapping(data, str(path))
+
+
+def parse_card(text: bytes | str, source: str = "<card>") -> ModelCard:
+    """Read a card from its YAML or JSON text (an upload's).
+
+    Raises:
+        CardError: If it is not YAML or JSON, not a mapping, or a field is invalid.
+
+    """
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CardError(source, None, f"not YAML or JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CardError(source, None, "a card must be a mapping")
+    return card_from_mapping(data, source)
 
 
 # The seed catalogue's codes (see its README).

@@ -1,5 +1,12 @@
 """The ``tinyreg`` command line: a thin shell over :class:`tinyreg.registry.Registry`.
 
+Each command parses its options, calls one method of the service and formats the answer.
+Models are named by their card id (``hello-world``) and devices by their Thing
+Description's ``id`` (``urn:tinyreg:device:arduino-nano-33-ble-sense``), as ``tinyreg
+list`` prints them, in every table, CSV and JSON answer (JSON adds ``model_iri`` and
+``device_iri``). Warnings of the library (such as the same bytes registered under two ids)
+go to stderr.
+
 Exit codes: 0 success, 1 refused input (nothing written) or not found, 2 usage or
 configuration error, 3 graph store failure (or MQTT broker unreachable), 4 a
 deployment that did not commit on every device.
@@ -10,21 +17,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tinyreg.core.errors import TinyregError
-from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX
-from tinyreg.core.stores import QueryResult
-from tinyreg.matchmaker import Matchmaker
-from tinyreg.registry.cards import TASKS
-from tinyreg.registry.facade import Registry
-from tinyreg.registry.limits import device_limits
+
+if TYPE_CHECKING:
+    from tinyreg.core.stores import QueryResult
+    from tinyreg.registry.service import Registry
 
 __all__ = ["main"]
 
@@ -50,14 +56,21 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
+def _csv_cell(value: Any) -> Any:
+    """A value as CSV holds it: lists joined with ``;``, ``None`` empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
+
+
 def _csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(
-            ["" if v is None else (json.dumps(v) if isinstance(v, list) else v) for v in row]
-        )
+        writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue().rstrip("\n")
 
 
@@ -96,6 +109,45 @@ def _bytes(n: int | None) -> str:
     return "" if n is None else f"{n:,}"
 
 
+class _TaskChoice(click.Choice):
+    """The model cards' task names, read when an option is parsed or helped."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from tinyreg.core.vocabulary import TASKS
+
+        return tuple(TASKS)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        """Ignored: the choices are the vocabulary's."""
+
+
+def _match_dict(match: Any) -> dict[str, Any]:
+    from tinyreg.registry.service import match_dict
+
+    return match_dict(match)
+
+
+class _WarningsToStderr(logging.Handler):
+    """Library warnings on the command's stderr (looked up when written, as click does)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"warning: {record.getMessage()}", err=True)
+
+
+def _warnings_to_stderr() -> None:
+    logger = logging.getLogger("tinyreg")
+    if not any(isinstance(h, _WarningsToStderr) for h in logger.handlers):
+        handler = _WarningsToStderr(logging.WARNING)
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+
+
 class _Context:
     def __init__(self, store: str | None) -> None:
         self.location = store
@@ -104,6 +156,10 @@ class _Context:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
+            # the service (graph store, rdflib) loads when a command needs it, so that
+            # --help and --version start fast
+            from tinyreg.registry.service import Registry
+
             self._registry = Registry.open(self.location)
         return self._registry
 
@@ -130,7 +186,11 @@ def cli(ctx: click.Context, store: str | None) -> None:
 
     Register .tflite models (parsed, arena measured by the real TFLite Micro runtime) and
     devices (W3C WoT Thing Descriptions), then query the knowledge graph with SPARQL.
+    Models are named by their card id (hello-world), devices by their TD id
+    (urn:tinyreg:device:...), as `tinyreg list` prints them; commands also accept a
+    device's short id (the part after urn:tinyreg:device:) or a model's or device's name.
     """
+    _warnings_to_stderr()
     state = _Context(store)
     ctx.obj = state
     ctx.call_on_close(state.close)
@@ -259,9 +319,10 @@ DEVICE_COLUMNS = ["id", "title", "ram_bytes", "flash_bytes", "sensors"]
 def list_cmd(state: _Context, kind: str, fmt: str) -> None:
     """List registered models and/or devices.
 
-    JSON keys (a public interface): models have id, name, arena_bytes, flash_bytes,
-    macs, runnable, reason (and more); devices have id, title, ram_bytes, flash_bytes,
-    sensors (and more).
+    The id column is what every other command prints and accepts: a model's card id,
+    a device's TD id. JSON keys (a public interface): models have id, iri, name,
+    arena_bytes, flash_bytes, macs, runnable, reason (and more); devices have id, title,
+    ram_bytes, flash_bytes, sensors (and more). CSV joins lists with ";".
     """
     if kind == "all" and fmt == "json":
         models = [m.to_dict() for m in state.registry.list_models()]
@@ -393,14 +454,6 @@ def check_cmd(state: _Context, owl: bool) -> None:
         sys.exit(1)
 
 
-def _short(iri: str) -> str:
-    """A resource IRI as the short id users type (``hello-world``, ``esp-eye``)."""
-    for prefix in (MODEL_PREFIX, DEVICE_PREFIX):
-        if iri.startswith(prefix):
-            return iri[len(prefix) :]
-    return iri
-
-
 MATCH_COLUMNS = (
     "rank",
     "model",
@@ -416,12 +469,12 @@ MATCH_COLUMNS = (
 
 
 def _match_row(match: Any) -> dict[str, Any]:
-    data = match.to_dict()
+    data = _match_dict(match)
     margins = {c["name"]: c["margin"] for c in data["constraints"]}
     return {
         "rank": data["rank"],
-        "model": _short(data["model"]),
-        "device": _short(data["device"]),
+        "model": data["model"],
+        "device": data["device"],
         "fits": "yes" if data["fits"] else "no",
         "latency_ms": (
             f"{data['estimated_latency_ms']:,.2f}"
@@ -432,7 +485,7 @@ def _match_row(match: Any) -> dict[str, Any]:
         "ram_margin": margins.get("ram"),
         "flash_margin": margins.get("flash"),
         "failed": data["failed"],
-        "flags": len(data["flags"]),
+        "flags": data["flags"],
     }
 
 
@@ -443,7 +496,7 @@ def _match_row(match: Any) -> dict[str, Any]:
 @click.option(
     "--all-verdicts", is_flag=True, help="Also list pairs that do not fit, with the reasons."
 )
-@click.option("--task", type=click.Choice(list(TASKS)), help="Only models for this task.")
+@click.option("--task", type=_TaskChoice(), help="Only models for this task.")
 @click.option("--min-metric", type=float, help="Only models whose metric value is at least this.")
 @click.option(
     "--max-latency",
@@ -481,43 +534,33 @@ def match_cmd(
 ) -> None:
     """Find compatible model-device pairs, ranked (fitting pairs first, then latency).
 
-    Give exactly one of --model, --device or --all. JSON prints an array of pair
-    objects: model, device (ids as `tinyreg list --format json` prints them), fits,
-    estimated_latency_ms, failed, flags, and constraints (each with name, passed,
-    required, available, unit, margin, detail).
+    Give exactly one of --model, --device or --all. Models and devices are named by the
+    ids `tinyreg list` prints. JSON prints an array of pair objects: model, model_iri,
+    device, device_iri, fits, estimated_latency_ms, failed, flags, and constraints (each
+    with name, passed, required, available, unit, margin, detail).
     """
     if sum(x is not None and x is not False for x in (model, device, everything or None)) != 1:
         raise click.UsageError("give exactly one of --model ID, --device ID or --all")
-    if model is not None and (task or min_metric is not None or text):
+    if model is not None and (task or min_metric is not None or text or dataset):
         raise click.UsageError(
-            "--task, --min-metric and --text filter models: use them with --device or --all"
+            "--task, --min-metric, --text and --dataset filter models: "
+            "use them with --device or --all"
         )
-    matchmaker = Matchmaker(state.registry)
-    if model is not None:
-        matches = matchmaker.devices_for(
-            model, all_verdicts=all_verdicts, max_latency_ms=max_latency, limit=limit
-        )
-    elif device is not None:
-        matches = matchmaker.models_for(
-            device,
-            task=task,
-            min_metric=min_metric,
-            max_latency_ms=max_latency,
-            text=text,
-            all_verdicts=all_verdicts,
-            limit=limit,
-        )
-    else:
-        matches = matchmaker.pairs(
-            all_verdicts=all_verdicts,
-            task=task,
-            min_metric=min_metric,
-            max_latency_ms=max_latency,
-        )
-        if limit is not None:
-            matches = matches[:limit]
+    matches = state.registry.match(
+        model=model,
+        device=device,
+        everything=everything,
+        all_verdicts=all_verdicts,
+        task=task,
+        min_metric=min_metric,
+        max_latency_ms=max_latency,
+        text=text,
+        dataset=dataset,
+        order=order,
+        limit=limit,
+    )
     if fmt == "json":
-        _echo(json.dumps([m.to_dict() for m in matches], indent=2))
+        _echo(json.dumps([_match_dict(m) for m in matches], indent=2))
         return
     _emit_records(fmt, MATCH_COLUMNS, [_match_row(m) for m in matches])
 
@@ -533,20 +576,18 @@ def reindex_cmd(state: _Context, everything: bool, quiet: bool) -> None:
     into the store around the registry is not in it until this runs. Until then the
     matchmaker answers from its verdict query over every pair (the same answers, slower).
     """
-    registry = state.registry
-    models, profiles = registry.fits.missing()
-    if not everything and not (models or profiles):
-        _echo("fit index: up to date")
-        return
     from tqdm import tqdm
 
-    with tqdm(desc="index", unit="model", disable=quiet, file=sys.stderr) as bar:
+    with tqdm(desc="index", unit="model", disable=quiet, file=sys.stderr, delay=0.5) as bar:
 
         def step(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        indexed = registry.index_fits(everything=everything, progress=step)
+        indexed = state.registry.reindex(everything=everything, progress=step)
+    if indexed is None:
+        _echo("fit index: up to date")
+        return
     _echo(f"fit index: {indexed} model(s) indexed; every model and profile covered")
 
 
@@ -557,11 +598,11 @@ def reindex_cmd(state: _Context, everything: bool, quiet: bool) -> None:
 @pass_ctx
 def explain_cmd(state: _Context, model: str, device: str, fmt: str) -> None:
     """Explain the verdict on MODEL and DEVICE, constraint by constraint, with numbers."""
-    match = Matchmaker(state.registry).explain(model, device)
+    match = state.registry.explain(model, device)
     if fmt == "json":
-        _echo(json.dumps(match.to_dict(), indent=2))
+        _echo(json.dumps(_match_dict(match), indent=2))
     elif fmt == "csv":
-        data = match.to_dict()
+        data = _match_dict(match)
         headers = ("name", "passed", "required", "available", "unit", "margin", "detail")
         _echo(_csv(headers, [[c[h] for h in headers] for c in data["constraints"]]))
     else:
@@ -727,6 +768,7 @@ def device_run(
 
     from tinyreg.core.protocol import load_public_key
     from tinyreg.firmware.fleet import Fleet, replicate
+    from tinyreg.registry.limits import device_limits
 
     limits = [d for td in tds for d in replicate(device_limits(td), replicas)]
     fleet = Fleet(
@@ -784,8 +826,8 @@ def _progress_line(step: Any) -> None:
     "--file",
     "image",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The model's .tflite (must be the registered one); default: found by digest "
-    "in the starter models and $TINYREG_MODEL_PATH.",
+    help="The model's .tflite (must be the registered one); default: the bytes the "
+    "registry keeps, else found by digest in $TINYREG_MODEL_PATH and the starter models.",
 )
 @click.option(
     "--version",
@@ -886,58 +928,42 @@ def deploy_cmd(
     TINYREG_MQTT_PASSWORD or TINYREG_MQTT_PASSWORD_FILE (mqtts:// for TLS).
     """
     from tinyreg.core.errors import DeploymentError
-    from tinyreg.core.protocol import load_or_create_key
-    from tinyreg.registry.deployer import Deployer, signing_key_path
 
     registry = state.registry
-    signing = load_or_create_key(key or signing_key_path(registry))
     if export_public_key is not None:
-        from tinyreg.core.protocol import write_public_key
-
-        write_public_key(signing, export_public_key)
+        registry.export_public_key(export_public_key, key)
         _echo(f"wrote public key {export_public_key}")
         if model is None and not rollback and rotate_key is None:
             return
     if rollback or rotate_key is not None:
         if broker is None or not devices or (rollback and rotate_key is not None):
             raise click.UsageError("--rollback or --rotate-key take --device ID and --broker")
-        _commands(registry, broker, signing, agent, timeout, devices, rotate_key, fmt)
+        _commands(registry, broker, key, agent, timeout, devices, rotate_key, fmt)
         return
     if model is None or broker is None:
         raise click.UsageError("--model and --broker are required to deploy")
     if not devices and not fleet:
         raise click.UsageError("give --device ID (repeatable) or --fleet")
-    targets = list(devices)
-    if fleet:
-        if where:
-            text = Path(where).read_text("utf-8") if where.endswith(".rq") else where
-            rows = registry.query(text).rows
-            targets += [str(r["device"]) for r in rows if r.get("device") is not None]
-        else:
-            targets += [m.device for m in Matchmaker(registry).devices_for(model)]
-    targets = list(dict.fromkeys(targets))
+    query = Path(where).read_text("utf-8") if where and where.endswith(".rq") else where
+    targets = registry.deploy_targets(model, devices, fleet=fleet, where=query or "")
     if not targets:
         raise click.UsageError("no device selected")
-    deployer = Deployer(
-        registry,
-        broker,
-        key=signing,
+    click.echo(f"deploying {model} to {len(targets)} device(s) through {broker}", err=True)
+    records = registry.deploy(
+        model,
+        targets,
+        broker=broker,
+        file=image,
+        version=version,
+        force=force,
+        key=key,
+        progress=_progress_line,
         agent=agent,
         chunk_size=chunk_size,
         window=window,
         parallel=parallel,
         timeout=timeout,
     )
-    click.echo(f"deploying {model} to {len(targets)} device(s) through {broker}", err=True)
-    with deployer:
-        records = deployer.deploy(
-            model,
-            targets,
-            image=image.read_bytes() if image else None,
-            version=version,
-            force=force,
-            progress=_progress_line,
-        )
     _emit_deployments(fmt, [r.to_dict() for r in records])
     bad = [r for r in records if r.outcome != "committed"]
     if bad:
@@ -950,7 +976,7 @@ def deploy_cmd(
 def _commands(
     registry: Any,
     broker: str,
-    signing: Any,
+    key: Path | None,
     agent: str | None,
     timeout: float,
     devices: tuple[str, ...],
@@ -960,26 +986,24 @@ def _commands(
     """``deploy --rollback`` and ``deploy --rotate-key``: signed commands to devices."""
     from tinyreg.core.errors import DeploymentError
     from tinyreg.core.protocol import key_id, load_or_create_key, public_key_bytes
-    from tinyreg.registry.deployer import Deployer
 
-    deployer = Deployer(registry, broker, key=signing, agent=agent, timeout=timeout)
-    with deployer:
-        if rotate_key is None:
-            records = deployer.rollback(list(devices))
-            _emit_deployments(fmt, [r.to_dict() for r in records])
-            bad = [r.device for r in records if r.outcome != "committed"]
-            missing = len(devices) - len(records)
-        else:
-            new = load_or_create_key(rotate_key)
-            answers = deployer.rotate_key(list(devices), new)
-            rows = [
-                {"device": d, "outcome": a.get("outcome"), "reason": a.get("reason")}
-                for d, a in answers.items()
-            ]
-            _emit_records(fmt, ["device", "outcome", "reason"], rows)
-            click.echo(f"new key {key_id(public_key_bytes(new))} in {rotate_key}", err=True)
-            bad = [d for d, a in answers.items() if a.get("outcome") != "done"]
-            missing = 0
+    options = {"broker": broker, "key": key, "agent": agent, "timeout": timeout}
+    if rotate_key is None:
+        records = registry.rollback(list(devices), **options)
+        _emit_deployments(fmt, [r.to_dict() for r in records])
+        bad = [r.device for r in records if r.outcome != "committed"]
+        missing = len(devices) - len(records)
+    else:
+        answers = registry.rotate_key(list(devices), rotate_key, **options)
+        rows = [
+            {"device": d, "outcome": a.get("outcome"), "reason": a.get("reason")}
+            for d, a in answers.items()
+        ]
+        _emit_records(fmt, ["device", "outcome", "reason"], rows)
+        new = key_id(public_key_bytes(load_or_create_key(rotate_key)))
+        click.echo(f"new key {new} in {rotate_key}", err=True)
+        bad = [d for d, a in answers.items() if a.get("outcome") != "done"]
+        missing = 0
     if bad or missing:
         raise DeploymentError(
             f"{len(bad) + missing} of {len(devices)} device(s)",
@@ -1015,38 +1039,15 @@ def _emit_deployments(fmt: str, records: list[dict[str, Any]]) -> None:
 def deployments_cmd(
     state: _Context, model: str | None, device: str | None, running: bool, fmt: str
 ) -> None:
-    """List recorded deployments, oldest first (or, with --running, what runs where)."""
-    records = state.registry.list_deployments(model=model, device=device)
-    if running:
-        latest: dict[str, Any] = {}
-        for r in records:
-            if r.outcome == "committed":
-                latest[r.device] = r
-        records = [latest[d] for d in sorted(latest)]
+    """List recorded deployments, oldest first (or, with --running, what runs where).
+
+    With --running, each device's latest committed deployment (of --model, if given).
+    JSON keys: model and device (the ids `tinyreg list` prints), model_iri, device_iri,
+    model_version, outcome, started, ended, agent and the device's figures.
+    """
+    records = state.registry.deployments(model=model, device=device, running=running)
     columns = ["started", "agent", *_DEPLOYMENT_COLUMNS]
     _emit_records(fmt, columns, [r.to_dict() for r in records])
-
-
-def _model_bytes(
-    registry: Registry, iri: str, file: Path | None, search: Sequence[Path]
-) -> tuple[bytes, Path]:
-    """The registered model's .tflite bytes: FILE, else a file with its SHA-256 under SEARCH."""
-    from tinyreg.core.errors import BenchmarkError
-    from tinyreg.registry.bench import find_model_file, registered_sha256
-
-    if file is not None:
-        return file.read_bytes(), file
-    sha = registered_sha256(registry.store, iri)
-    folders = [*search, _builtin_dir()]
-    found = find_model_file(sha, folders)
-    if found is None:
-        raise BenchmarkError(
-            iri,
-            "no .tflite with the registered SHA-256 under "
-            + ", ".join(str(f) for f in folders)
-            + "; give the file with --file or a folder with --search",
-        )
-    return found.read_bytes(), found
 
 
 @cli.command("bench")
@@ -1055,13 +1056,14 @@ def _model_bytes(
 @click.option(
     "--file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The .tflite of MODEL (one model only); default: found by SHA-256 under --search.",
+    help="The .tflite of MODEL (one model only); default: the bytes the registry keeps.",
 )
 @click.option(
     "--search",
     multiple=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A folder with the models' .tflite files (repeatable); kg_data is always searched.",
+    help="A folder to find models registered before the registry kept their bytes "
+    "(repeatable); $TINYREG_MODEL_PATH and kg_data are searched too.",
 )
 @click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
@@ -1095,53 +1097,43 @@ def bench_cmd(
     """
     from tqdm import tqdm
 
-    from tinyreg.core.errors import BenchmarkError
-    from tinyreg.registry.bench import bench_registered
-
-    registry = state.registry
     if every and models:
         raise click.UsageError("give MODEL names or --all, not both")
-    if every:
-        targets = [m.iri for m in registry.list_models() if m.runnable]
-    elif models:
-        targets = [registry.resolve("model", m) for m in models]
-    else:
+    if not every and not models:
         raise click.UsageError("give a MODEL to measure, or --all")
-    if file is not None and len(targets) != 1:
+    if file is not None and (every or len(models) != 1):
         raise click.UsageError("--file goes with exactly one MODEL")
-    matchmaker = Matchmaker(registry) if device else None
-    records: list[dict[str, Any]] = []
-    failed: list[tuple[str, str]] = []
-    bar = tqdm(targets, desc="bench", unit="model", disable=quiet, file=sys.stderr)
-    for iri in bar:
-        ident = iri.removeprefix(MODEL_PREFIX)
+    bar = tqdm(desc="bench", unit="model", disable=quiet, file=sys.stderr)
+
+    def start(total: int) -> None:
+        bar.total = total
+        bar.refresh()
+
+    def step(ident: str) -> None:
         bar.set_postfix_str(ident[-30:])
-        try:
-            data, path = _model_bytes(registry, iri, file, search)
-            result = bench_registered(registry.store, iri, data, runs=runs, seed=seed)
-        except BenchmarkError as exc:
-            if not every:
-                raise
-            failed.append((ident, exc.detail))
-            continue
-        record: dict[str, Any] = {"model": ident, "file": str(path), **result.to_dict()}
-        record.pop("model", None)
-        record = {"model": ident, **record}
-        if matchmaker is not None and device is not None:
-            match = matchmaker.explain(iri, device)
-            record["device"] = match.device
-            record["fits"] = match.fits
-            record["failed"] = match.verdict.failed
-            record["estimated_latency_ms"] = match.verdict.estimated_latency_ms
-        records.append(record)
-    bar.close()
+        bar.update(1)
+
+    try:
+        outcome = state.registry.bench(
+            models,
+            every=every,
+            file=file,
+            search=search,
+            runs=runs,
+            seed=seed,
+            device=device,
+            on_total=start,
+            progress=step,
+        )
+    finally:
+        bar.close()
     columns = ["model", "arena_bytes", "load_ms", "invoke_median_ms", "invoke_min_ms", "runs"]
     if device:
         columns += ["device", "fits", "estimated_latency_ms"]
-    _emit_records(fmt, columns, records)
-    for ident, why in failed:
+    _emit_records(fmt, columns, [r.to_dict() for r in outcome.results])
+    for ident, why in outcome.failed:
         click.echo(f"  not measured {ident}: {why}", err=True)
-    if failed:
+    if outcome.failed:
         sys.exit(1)
 
 
@@ -1165,7 +1157,7 @@ def report_cmd(state: _Context, out: Path, quiet: bool) -> None:
     """
     from tqdm import tqdm
 
-    from tinyreg.registry.report import REPORT_STEPS, write_report
+    from tinyreg.registry.report import REPORT_STEPS
 
     with tqdm(
         total=REPORT_STEPS, desc="report", unit="step", disable=quiet, file=sys.stderr
@@ -1175,7 +1167,7 @@ def report_cmd(state: _Context, out: Path, quiet: bool) -> None:
             bar.set_postfix_str(name)
             bar.update(1)
 
-        files = write_report(state.registry, out, progress=step)
+        files = state.registry.report(out, progress=step)
     _echo(f"wrote {files.html} (self-contained HTML)")
     _echo(f"wrote {files.markdown} with {len(files.plots)} plots in {out / 'plots'}")
     _echo(f"wrote {files.json} and {len(files.csv)} CSV files in {out / 'data'}")

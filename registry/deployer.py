@@ -35,11 +35,10 @@ import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,6 @@ from tinyreg.core.errors import (
     DeviceRefusedError,
     DeviceTimeoutError,
     InputError,
-    NotFoundError,
     PairRefusedError,
 )
 from tinyreg.core.mqtt import Connection
@@ -78,16 +76,14 @@ from tinyreg.core.protocol import (
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores import default_store_path
 from tinyreg.matchmaker import Matchmaker
+from tinyreg.registry.catalogue import Catalogue, ModelRecord
 from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.facade import ModelRecord, Registry
 
 __all__ = [
     "KEY_ENV",
-    "MODEL_PATH_ENV",
     "Deployer",
     "Progress",
     "SequenceCounter",
-    "find_image",
     "sequence_path",
     "signing_key_path",
 ]
@@ -95,7 +91,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 KEY_ENV = "TINYREG_SIGNING_KEY"
-MODEL_PATH_ENV = "TINYREG_MODEL_PATH"
 KEY_FILE = "signing-key.pem"
 #: Windows of chunks the deployer keeps in flight per device: enough that the device's
 #: receiving thread always has chunks queued while acknowledgements travel back.
@@ -109,7 +104,7 @@ MAX_RESYNC_JUMP = 2**40
 ANSWERED_OPS = frozenset({"infer", "abort", "rollback", "rotate-key"})
 
 
-def signing_key_path(registry: Registry) -> Path:
+def signing_key_path(registry: Catalogue) -> Path:
     """Where the registry's signing key lives.
 
     ``$TINYREG_SIGNING_KEY`` if set, else ``signing-key.pem`` in the embedded store's
@@ -123,7 +118,7 @@ def signing_key_path(registry: Registry) -> Path:
     return default_store_path().parent / KEY_FILE
 
 
-def sequence_path(registry: Registry) -> Path:
+def sequence_path(registry: Catalogue) -> Path:
     """Where the deployer's sequence counter lives.
 
     ``ota-sequence`` in the embedded store's directory, else beside the per-user default
@@ -232,30 +227,6 @@ def _seq_of(value: Any) -> int | None:
     return None
 
 
-def find_image(sha256: str, folders: Iterable[Path] = ()) -> bytes | None:
-    """Find a model's ``.tflite`` bytes by digest.
-
-    Looks in the given folders (or files), the folders of ``$TINYREG_MODEL_PATH``
-    (``os.pathsep``-separated) and the starter models; ``None`` if none matches.
-    """
-    candidates: list[Path] = [Path(f) for f in folders]
-    candidates += [Path(p) for p in os.environ.get(MODEL_PATH_ENV, "").split(os.pathsep) if p]
-    packaged = resources.files("tinyreg.kg_data").joinpath("models")
-    for folder in candidates:
-        for file in sorted(folder.rglob("*.tflite")) if folder.is_dir() else [folder]:
-            if file.is_file():
-                data = file.read_bytes()
-                if hashlib.sha256(data).hexdigest() == sha256:
-                    return data
-    if packaged.is_dir():
-        for entry in packaged.iterdir():
-            if entry.name.endswith(".tflite"):
-                data = entry.read_bytes()
-                if hashlib.sha256(data).hexdigest() == sha256:
-                    return data
-    return None
-
-
 @dataclass(frozen=True)
 class Progress:
     """One step of one device's deployment (for live progress).
@@ -315,7 +286,7 @@ class Deployer:
 
     def __init__(
         self,
-        registry: Registry,
+        registry: Catalogue,
         broker: str,
         *,
         key: Ed25519PrivateKey | None = None,
@@ -441,7 +412,7 @@ class Deployer:
         Args:
             model: The model id, IRI or name.
             devices: Device ids, short ids or titles.
-            image: The ``.tflite`` bytes; default: found by digest (:func:`find_image`).
+            image: The ``.tflite`` bytes; default: the ones the registry keeps.
             version: The version to announce; default: :meth:`model_version`.
             force: Deploy pairs the matchmaker rejects, and allow downgrades.
             progress: Called with each step of each device.
@@ -451,7 +422,8 @@ class Deployer:
             One record per device, in the order given.
 
         Raises:
-            NotFoundError: If the model, a device or the image is unknown.
+            NotFoundError: If the model or a device is unknown.
+            ModelFileError: If the model's bytes are not found.
             InputError: If the image is not the registered model or is not runnable.
             BrokerError: If the broker cannot be reached.
 
@@ -459,9 +431,7 @@ class Deployer:
         info = self.registry.get_model(model)
         if not info.runnable or info.arena_bytes is None:
             raise InputError(f"{info.id}: the runtime does not run it: {info.reason}")
-        data = image if image is not None else find_image(info.sha256)
-        if data is None:
-            raise NotFoundError("model image (.tflite; pass it or set TINYREG_MODEL_PATH)", info.id)
+        data = image if image is not None else self.registry.model_bytes(info.iri).data
         if hashlib.sha256(data).hexdigest() != info.sha256:
             raise InputError(f"{info.id}: the image is not the registered model (SHA-256 differs)")
         version = version or self.model_version(info)

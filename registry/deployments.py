@@ -95,11 +95,21 @@ class DeploymentRecord:
         return DEPLOYMENT_PREFIX + self.id
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as JSON-ready data (datetimes as ISO 8601 strings)."""
+        """The record as JSON-ready data (datetimes as ISO 8601 strings).
+
+        ``model`` and ``device`` are the ids ``tinyreg list`` prints, with ``model_iri``
+        and ``device_iri`` beside them.
+        """
         data = asdict(self)
         data["started"] = self.started.isoformat()
         data["ended"] = self.ended.isoformat()
-        return data
+        keys = list(data)
+        data["model_iri"] = str(_model_iri(self.model))
+        data["device_iri"] = self.device
+        order = [*keys[: keys.index("model") + 1], "model_iri"]
+        order += [k for k in keys[len(order) - 1 :] if k != "model"]
+        order.insert(order.index("device") + 1, "device_iri")
+        return {k: data[k] for k in order}
 
 
 def new_deployment_id() -> str:

@@ -47,7 +47,7 @@ from tinyreg.core.errors import (
 )
 from tinyreg.core.namespaces import DISCOVERY
 from tinyreg.core.queries import load_query
-from tinyreg.registry.facade import Registry
+from tinyreg.registry.catalogue import Catalogue
 
 __all__ = [
     "Directory",
@@ -263,7 +263,7 @@ class Directory:
 
     def __init__(
         self,
-        registry: Registry,
+        registry: Catalogue,
         schema: TDSchema | None = None,
         *,
         default_ttl: int | None = None,

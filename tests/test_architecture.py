@@ -9,6 +9,7 @@ import each other, and no module imports another package's private names.
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,14 +40,28 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.reasoning",
         "registry.validate",
         "registry.profile",
+        "registry.blobs",
     ),
     ("registry.model_rdf",),
     ("registry.bench", "registry.deployments"),
-    ("registry.facade", "registry.limits"),
+    ("registry.catalogue", "registry.limits"),
     ("registry.directory", "registry.deployer", "registry.report"),
+    ("registry.service",),
     ("registry",),
     ("registry.rest.settings", "registry.rest.problems", "registry.rest.events"),
     ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
+    ("registry.rest.shared",),
+    (
+        "registry.rest.routes.wot",
+        "registry.rest.routes.things",
+        "registry.rest.routes.events",
+        "registry.rest.routes.search",
+        "registry.rest.routes.models",
+        "registry.rest.routes.match",
+        "registry.rest.routes.deployments",
+        "registry.rest.routes.reports",
+    ),
+    ("registry.rest.routes",),
     ("registry.rest.app",),
     ("registry.rest",),
     ("registry.cli",),
@@ -148,7 +163,7 @@ def test_no_private_names_across_packages():
 @pytest.mark.parametrize(
     "source",
     [
-        "from tinyreg.registry.facade import Registry",  # firmware reaching up
+        "from tinyreg.registry.service import Registry",  # firmware reaching up
         "def f():\n    from tinyreg.registry import cli",  # inside a function
     ],
 )
@@ -160,10 +175,30 @@ def test_the_check_sees_upward_imports(source: str, tmp_path: Path) -> None:
     assert any(RANK[_group(r)] > RANK[_group("firmware.device")] for r in reached)
 
 
+def _packages() -> Iterator[str]:
+    """Every package (a folder with ``__init__.py``), as its import name."""
+    yield "tinyreg"
+    for package in PACKAGES:
+        for init in sorted((REPO / package).rglob("__init__.py")):
+            yield "tinyreg." + _module_name(init)
+
+
 def test_public_names_are_exported_and_exist():
     assert sorted(api.__all__) == api.__all__
     for name in api.__all__:
         assert hasattr(api, name), name
+    assert "Registry" in api.__all__ and "Catalogue" in api.__all__
+
+
+@pytest.mark.parametrize("package", list(_packages()))
+def test_every_package_declares_its_public_names(package: str) -> None:
+    """Each package ``__init__`` has an explicit, sorted ``__all__`` of names it has."""
+    module = importlib.import_module(package)
+    exported = getattr(module, "__all__", None)
+    assert isinstance(exported, list), f"{package} has no __all__"
+    assert exported == sorted(exported), f"{package}.__all__ is not sorted"
+    for name in exported:
+        assert hasattr(module, name), f"{package}.__all__ names {name}, which is missing"
 
 
 def test_no_print_in_library_code():
@@ -188,12 +223,20 @@ def test_the_link_package_names_every_folder():
 
 def test_the_wheel_ships_every_data_file_without_warnings(tmp_path: Path) -> None:
     """A regular (non-editable) build follows the links and packs the data folders."""
+    import shutil
     import subprocess
     import sys
     import zipfile
 
+    source = tmp_path / "source"  # a clean copy: setuptools keeps stale files in build/
+    shutil.copytree(
+        REPO,
+        source,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__"),
+    )
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         check=False,

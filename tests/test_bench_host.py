@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +18,11 @@ from tinyreg.registry import Registry
 from tinyreg.registry.bench import (
     bench_registered,
     benchmark_iri,
-    find_model_file,
     list_benchmarks,
     measure_host,
     random_input,
 )
+from tinyreg.registry.blobs import MemoryBlobs, find_model
 
 HELLO = SEED_MODELS / "Hello_World.tflite"
 KWS = KG_DATA / "models" / "kws-dscnn-int8.tflite"
@@ -145,8 +146,11 @@ def test_random_inputs_span_the_dtype_and_repeat_with_the_seed():
 
 def test_find_model_file_by_sha256(registry: Registry):
     model = registry.add_model(KWS)
-    assert find_model_file(model.sha256, [SEED_MODELS, KG_DATA]) == KWS
-    assert find_model_file("0" * 64, [KG_DATA]) is None
+    found = find_model(model.sha256, MemoryBlobs(), [SEED_MODELS, KG_DATA])
+    assert found is not None and found.source == KWS
+    assert find_model("0" * 64, MemoryBlobs(), [KG_DATA]) is None
+    # the registry kept the bytes: found by id, without a folder
+    assert registry.model_bytes(model.id).data == KWS.read_bytes()
 
 
 # --------------------------------------------------------------------------- CLI
@@ -162,8 +166,13 @@ def test_cli_bench_stores_and_reports(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     [record] = json.loads(done.stdout)
     assert record["model"] == "kws-dscnn-int8"
+    assert record["model_iri"] == "https://w3id.org/tinyreg/model/kws-dscnn-int8"
+    assert record["device"] == record["device_iri"] == f"urn:tinyreg:device:{nano}"
     assert record["runs"] == 3 and record["arena_bytes"] == 11888
-    assert record["file"] == str(KWS)
+    # the bytes the registry kept when the model was imported
+    kept = Path(record["file"])
+    assert kept.parent == store / "models" / "sha256"
+    assert kept.read_bytes() == KWS.read_bytes()
     assert record["fits"] is True
     # the same estimate the matchmaker gives for the pair
     with Registry.open(store) as registry:
@@ -178,8 +187,11 @@ def test_cli_bench_stores_and_reports(tmp_path: Path):
     assert "bench: 100%" in done.stderr
     assert len(done.stdout.strip().splitlines()) == 2 + 8  # header, rule, 8 kg_data models
 
-    # a model whose file cannot be found, and a model that is not registered
+    # a model whose file cannot be found (registered before the registry kept bytes: its
+    # kept copy is removed), and a model that is not registered
     assert run(store, "add", "model", str(HELLO)).returncode == 0
+    digest = hashlib.sha256(HELLO.read_bytes()).hexdigest()
+    (store / "models" / "sha256" / f"{digest}.tflite").unlink()
     missing = run(store, "bench", "hello-world")
     assert missing.returncode == 1 and "--search" in missing.stderr
     found = run(store, "bench", "hello-world", "--search", str(SEED_MODELS), "--runs", "2")

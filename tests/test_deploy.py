@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -737,3 +738,43 @@ def test_broker_acls_keep_other_clients_off_a_devices_topics(
     finally:
         fleet.stop()
         server.stop()
+
+
+def test_deploy_by_id_a_model_whose_file_is_gone(
+    registry: Registry, broker: Mosquitto, tmp_path: Path
+) -> None:
+    """The registry keeps the bytes it registers: the service deploys by id alone."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "kws-upload.tflite").write_bytes((KG_DATA / "models" / f"{NEW}.tflite").read_bytes())
+    model = registry.add_model(upload / "kws-upload.tflite", ident="kws-upload")
+    shutil.rmtree(upload)
+    key_file = tmp_path / "signing-key.pem"
+    td = _td("by-id")
+    device = registry.add_device(td).id
+    fleet = Fleet(
+        broker.url,
+        [device_limits(td)],
+        tmp_path / "devices",
+        public_key_bytes(registry.signing_key(key_file)),
+    )
+    fleet.start()
+    try:
+        records = registry.deploy(
+            model.id,
+            registry.deploy_targets(model.id, [device]),
+            broker=broker.url,
+            key=key_file,
+            agent="tester",
+            timeout=4.0,
+            ack_wait=0.3,
+        )
+        assert [r.outcome for r in records] == ["committed"], records
+        assert fleet.devices[device].status.model == "kws-upload"
+        [running] = registry.deployments(device=device, running=True)
+        assert running.to_dict()["model"] == "kws-upload"
+        assert running.to_dict()["device_iri"] == device
+    finally:
+        fleet.stop()
+        registry.delete_model(model.id)
+        registry.delete_device(device)

@@ -16,11 +16,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tinyreg.core.errors import ConfigError
 from tinyreg.core.stores.base import GraphStore, QueryResult, StoreCapabilities
 from tinyreg.core.stores.oxigraph_store import OxigraphStore
-from tinyreg.core.stores.sparql_store import Auth, SparqlEndpointStore
+
+if TYPE_CHECKING:
+    from tinyreg.core.stores.sparql_store import Auth, SparqlEndpointStore
 
 __all__ = [
     "GraphStore",
@@ -31,6 +34,16 @@ __all__ = [
     "default_store_path",
     "open_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the SPARQL endpoint store (and its HTTP client) on first use."""
+    if name == "SparqlEndpointStore":
+        from tinyreg.core.stores.sparql_store import SparqlEndpointStore
+
+        return SparqlEndpointStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 
@@ -88,6 +101,8 @@ def open_store(
                     f"store location {text!r}: unsupported scheme {scheme.group(1)!r}, "
                     "use a directory or an http(s) SPARQL endpoint URL"
                 )
+            from tinyreg.core.stores.sparql_store import SparqlEndpointStore
+
             return SparqlEndpointStore(text, auth=auth, timeout=timeout)
         if not text:
             raise ConfigError("store location is empty")

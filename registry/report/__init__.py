@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tinyreg.registry.facade import Registry
+from tinyreg.registry.catalogue import Catalogue as Registry
 from tinyreg.registry.report.blocks import figures
 from tinyreg.registry.report.data import ReportData, collect, device_label
 from tinyreg.registry.report.plots import draw_plots

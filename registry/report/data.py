@@ -17,8 +17,9 @@ from tinyreg.core.namespaces import DEVICE_PREFIX
 from tinyreg.core.queries import load_query
 from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry.bench import HostBenchmark, list_benchmarks
+from tinyreg.registry.catalogue import Catalogue as Registry
+from tinyreg.registry.catalogue import DeviceRecord, ModelRecord
 from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.facade import DeviceRecord, ModelRecord, Registry
 
 __all__ = [
     "FAIL_ORDER",

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tinyreg.registry import Registry
-from tinyreg.registry.report import write_report
 
 __all__ = ["LatestReport", "ReportCache"]
 
@@ -86,7 +85,7 @@ class ReportCache:
             if report is not None and fresh and not refresh:
                 return report
             with tempfile.TemporaryDirectory(prefix="tinyreg-report-") as folder:
-                files = write_report(self.registry, Path(folder))
+                files = self.registry.report(Path(folder))
                 report = LatestReport(
                     html=files.html.read_text(encoding="utf-8"),
                     json=files.json.read_text(encoding="utf-8"),

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     Attributes:
         store: The graph store: a directory (embedded Oxigraph), an ``http(s)://`` SPARQL
             endpoint, or ``None`` for the per-user default directory.
+        model_store: The folder that keeps registered models' bytes
+            (``TINYREG_MODEL_STORE``); default: ``models/`` in the store's directory.
         token: The bearer token writes need. Without one, every write is refused.
         read_only: Refuse every write, token or not.
         auth_reads: Reads need the token too (default: reads are open).
@@ -53,6 +55,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TINYREG_", extra="ignore")
 
     store: str | None = None
+    model_store: Path | None = None
     token: SecretStr | None = None
     read_only: bool = False
     auth_reads: bool = False

@@ -1,12 +1,14 @@
-"""The facade: one Python API over ingestion, validation and the graph store.
+"""The catalogue: models and devices over one graph store, and the models' bytes.
 
-The CLI and the REST app are thin shells over :class:`Registry`. Each registered model or
-device lives in its own named graph (the graph name is the resource's IRI), so
-registering again replaces it atomically and deleting removes all of it.
+:class:`Catalogue` registers, lists, resolves, exports and deletes models and devices; it is
+what the layers above it (the directory, the deployer, the report, the matchmaker) receive.
+The public service, :class:`tinyreg.registry.Registry`, is a catalogue plus the use cases
+built on it. Each registered model or device lives in its own named graph (the graph name
+is the resource's IRI), so registering again replaces it atomically and deleting removes
+all of it. A model's bytes are kept content-addressed (:mod:`tinyreg.registry.blobs`).
 
->>> from tinyreg.registry import Registry
->>> with Registry.open(in_memory=True) as reg:
-...     reg.list_models()
+>>> with Catalogue.open(in_memory=True) as catalogue:
+...     catalogue.list_models()
 []
 """
 
@@ -14,32 +16,41 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, Self
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from tinyreg.core.arena import measure_arena
 from tinyreg.core.errors import (
     AmbiguousIdError,
     InputError,
+    ModelFileError,
     NotFoundError,
     ThingDescriptionError,
 )
 from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
 from tinyreg.core.queries import load_query
-from tinyreg.core.stores import GraphStore, QueryResult, open_store
-from tinyreg.core.tflite import parse_tflite, read_model_file
+from tinyreg.core.stores import GraphStore, QueryResult, default_store_path, open_store
 from tinyreg.matchmaker.fits import FitIndex, fits_graph_name
 from tinyreg.ontology import ontology_graph
 from tinyreg.registry.bench import benchmark_iri
-from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
+from tinyreg.registry.blobs import (
+    MODEL_STORE_ENV,
+    DirectoryBlobs,
+    FoundModel,
+    MemoryBlobs,
+    ModelBlobs,
+    find_model,
+    model_path_folders,
+)
+from tinyreg.registry.cards import ModelCard, load_card, parse_card, seed_cards, slugify
 from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
-from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
 from tinyreg.registry.profile import PROFILE_PREFIX, profile_facts, profile_graph
 from tinyreg.registry.reference import ONTOLOGY_IRI, REFERENCE_FOLDER, reference_texts
 from tinyreg.registry.requirements import (
@@ -49,20 +60,37 @@ from tinyreg.registry.requirements import (
     release_tables,
     requirements_graph,
 )
-from tinyreg.registry.td import load_td, td_from_graph, td_to_graph, thing_to_graph
-from tinyreg.registry.validate import check, validate
 
 __all__ = [
+    "Catalogue",
     "DeviceRecord",
     "ImportReport",
     "ModelRecord",
-    "Registry",
     "ThingGraphs",
 ]
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
+MODELS_FOLDER = "models"
+log = logging.getLogger("tinyreg.registry")
+
+
+def model_id(iri: str) -> str:
+    """A model IRI as the id ``list`` prints (the card id).
+
+    >>> model_id("https://w3id.org/tinyreg/model/hello-world")
+    'hello-world'
+    """
+    return iri.removeprefix(MODEL_PREFIX)
+
+
+def _default_blobs(store: GraphStore) -> ModelBlobs:
+    """``models/`` in an embedded store's directory, else memory."""
+    label = Path(store.label)
+    if "://" not in store.label and label.is_dir():
+        return DirectoryBlobs(label / MODELS_FOLDER)
+    return MemoryBlobs()
 
 
 def _py(term: Node | None) -> Any:
@@ -197,16 +225,19 @@ class ImportReport:
         return not self.refused
 
 
-class Registry:
-    """The tinyreg registry of models and devices over one graph store.
+class Catalogue:
+    """The models and devices registered in one graph store, and the models' bytes.
 
     Args:
         store: An open graph store (see :func:`tinyreg.core.stores.open_store`).
+        blobs: Where models' bytes are kept; default: ``models/`` in an embedded store's
+            directory, else in memory.
 
     """
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, blobs: ModelBlobs | None = None) -> None:
         self.store = store
+        self.blobs = blobs if blobs is not None else _default_blobs(store)
         self.fits = FitIndex(store)
         self._tables: list[ReleaseTable] | None = None
         self._ensure_ontology()
@@ -284,26 +315,43 @@ class Registry:
         return len(uses)
 
     @classmethod
-    def open(cls, location: str | Path | None = None, *, in_memory: bool = False) -> Registry:
+    def open(
+        cls,
+        location: str | Path | None = None,
+        *,
+        in_memory: bool = False,
+        model_store: str | Path | None = None,
+    ) -> Self:
         """Open the registry at a location.
 
         Args:
             location: A directory (embedded Oxigraph store there), an ``http(s)://`` SPARQL
                 endpoint, or ``None`` for the per-user default directory.
             in_memory: Use a throw-away in-memory embedded store (ignores ``location``).
+            model_store: The folder that keeps models' bytes; default:
+                ``$TINYREG_MODEL_STORE``, else ``models/`` in the store's directory (for a
+                SPARQL endpoint, beside the per-user default store), in memory for an
+                in-memory registry.
 
         """
+        folder = model_store or os.environ.get(MODEL_STORE_ENV) or None
         if in_memory:
             from tinyreg.core.stores import OxigraphStore
 
-            return cls(OxigraphStore(None))
-        return cls(open_store(location))
+            blobs: ModelBlobs = DirectoryBlobs(Path(folder)) if folder else MemoryBlobs()
+            return cls(OxigraphStore(None), blobs)
+        store = open_store(location)
+        if folder:
+            return cls(store, DirectoryBlobs(Path(folder)))
+        if "://" in store.label:
+            return cls(store, DirectoryBlobs(default_store_path().parent / MODELS_FOLDER))
+        return cls(store)
 
     def close(self) -> None:
         """Close the underlying store."""
         self.store.close()
 
-    def __enter__(self) -> Registry:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -314,23 +362,31 @@ class Registry:
     def add_model(
         self,
         source: Path | bytes,
-        card: ModelCard | Path | None = None,
+        card: ModelCard | Path | bytes | str | None = None,
         *,
         ident: str | None = None,
+        filename: str | None = None,
+        card_label: str = "<card>",
     ) -> ModelRecord:
-        """Parse, measure, validate and register a .tflite model.
+        """Parse, measure, validate and register a .tflite model, and keep its bytes.
 
         The flatbuffer is parsed, its arena measured by the real TFLite Micro runtime (a
         model the runtime refuses is registered as not runnable, with the reason), the
         description is checked against the SHACL shapes and written in one transaction.
+        The bytes are kept under their SHA-256 (see :mod:`tinyreg.registry.blobs`), so
+        ``bench`` and ``deploy`` find them by the model's id. Bytes already registered
+        under another id are registered again, with a warning logged.
 
         Args:
             source: The .tflite file, or its bytes.
-            card: The model card (or its path); without one, the card beside the file
-                (same stem, ``.yaml``/``.yml``/``.json``) or its row in a
-                ``models_information.csv`` next to it is used, else a minimal card
-                named after the file.
+            card: The model card: a :class:`ModelCard`, its path, or its YAML/JSON text;
+                without one, the card beside the file (same stem,
+                ``.yaml``/``.yml``/``.json``) or its row in a ``models_information.csv``
+                next to it is used, else a minimal card named after the file.
             ident: The model id; defaults to the card's ``id``, else the file stem as slug.
+            filename: The file name of ``source`` bytes (an upload's), for the default
+                card name and id.
+            card_label: What to call a card given as text in messages (its file name).
 
         Returns:
             The registered model.
@@ -341,26 +397,32 @@ class Registry:
             ValidationError: If the description violates the shapes.
 
         """
+        # the parser, the TFLite Micro runtime and pySHACL load when a model is added
+        from tinyreg.core.arena import measure_arena
+        from tinyreg.core.tflite import parse_tflite, read_model_file
+        from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
+        from tinyreg.registry.validate import validate
+
         if isinstance(source, Path):
             label, data = read_model_file(source)
+            stem: str | None = source.stem
         else:
-            label, data = "<bytes>", source
+            label, data = filename or "<bytes>", source
+            stem = (PurePath(filename).stem or None) if filename else None
         info = parse_tflite(data, label)
         resolved: ModelCard | None
         if isinstance(card, Path):
             resolved = load_card(card)
+        elif isinstance(card, bytes | str):
+            resolved = parse_card(card, card_label)
         elif card is None and isinstance(source, Path):
             resolved = _card_for(source, {})
         else:
             resolved = card
         if resolved is None:
-            stem = source.stem if isinstance(source, Path) else f"model-{info.sha256[:12]}"
-            resolved = ModelCard(name=stem)
-
+            resolved = ModelCard(name=stem or f"model-{info.sha256[:12]}")
         if ident is None:
-            ident = resolved.id or slugify(
-                source.stem if isinstance(source, Path) else resolved.name
-            )
+            ident = resolved.id or slugify(stem or resolved.name)
         arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, resolved)
         validate(graph, str(iri))
@@ -374,12 +436,66 @@ class Registry:
         ]
         graph += requirements_graph(str(iri), uses, self.release_tables())
         runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
+        self._warn_duplicate(str(iri), info.sha256)
+        self.blobs.put(data)
         # the model's old fitting profiles go in the same transaction; new ones follow
         self.store.replace_graphs(
             {str(iri): graph, str(runtime): runtime_graph, fits_graph_name(str(iri)): Graph()}
         )
         self.fits.index_models([str(iri)])
         return self.get_model(ident)
+
+    def _warn_duplicate(self, iri: str, sha256: str) -> None:
+        """Log a warning when other models are registered with the same bytes."""
+        rows = self.store.select(
+            load_query("tinyreg.registry", "models_by_sha256"), {"sha256": Literal(sha256)}
+        )
+        others = sorted(str(r["model"]) for r in rows if str(r["model"]) != iri)
+        if others:
+            log.warning(
+                "model %s has the same bytes (SHA-256 %s…) as %s",
+                model_id(iri),
+                sha256[:12],
+                ", ".join(model_id(o) for o in others),
+            )
+
+    def model_bytes(
+        self, ident: str, *, search: Iterable[Path] = (), file: Path | None = None
+    ) -> FoundModel:
+        """A registered model's ``.tflite`` bytes, found by its SHA-256.
+
+        Looks in the bytes the registry keeps, then ``search``, ``$TINYREG_MODEL_PATH``
+        and the starter models (see :func:`tinyreg.registry.blobs.find_model`).
+
+        Args:
+            ident: The model's id, IRI or name.
+            search: Extra folders (or files) to look in.
+            file: The file to use instead; it must hold the registered bytes.
+
+        Raises:
+            NotFoundError: If the model is unknown.
+            ModelFileError: If no bytes with the registered SHA-256 are found, or ``file``
+                holds other bytes.
+
+        """
+        model = self.get_model(ident)
+        found = find_model(model.sha256, self.blobs, search, file=file)
+        if found is None:
+            places = [str(p) for p in (*search, *model_path_folders())]
+            raise ModelFileError(
+                model.id,
+                "no .tflite with the registered SHA-256 is kept by the registry or found"
+                + (" under " + ", ".join(places) if places else "")
+                + "; give the file (--file) or a folder (--search, $TINYREG_MODEL_PATH)",
+            )
+        actual = hashlib.sha256(found.data).hexdigest()
+        if actual != model.sha256:
+            raise ModelFileError(
+                str(found.source),
+                f"its SHA-256 {actual[:12]}… differs from the registered model's "
+                f"{model.sha256[:12]}…; register the file again or give the registered one",
+            )
+        return found
 
     def get_model(self, ident: str) -> ModelRecord:
         """Return one model by id, IRI or (unambiguous) name.
@@ -517,6 +633,8 @@ class Registry:
             ValidationError: If it violates the device shapes.
 
         """
+        from tinyreg.registry.td import load_td, td_to_graph
+
         label = str(source) if isinstance(source, Path) else "<document>"
         td = load_td(source, label)
         iri, graph = td_to_graph(td, label)
@@ -537,6 +655,9 @@ class Registry:
             ValidationError: If it violates the shapes (a device missing its RAM, ...).
 
         """
+        from tinyreg.registry.td import load_td, thing_to_graph
+        from tinyreg.registry.validate import validate
+
         label = str(source) if isinstance(source, Path) else "<document>"
         td = load_td(source, label)
         iri, graph, device = thing_to_graph(td, label)
@@ -546,6 +667,8 @@ class Registry:
         return ThingGraphs(str(iri), {str(iri): graph}, False)
 
     def _device_graphs(self, iri: URIRef, graph: Graph) -> dict[str, Graph]:
+        from tinyreg.registry.validate import validate
+
         validate(graph, str(iri))
         profile, profile_rdf = profile_graph(profile_facts(graph, iri))
         graph.add((iri, TR.hasProfile, profile))
@@ -572,6 +695,8 @@ class Registry:
     def device_td(self, ident: str) -> dict[str, Any]:
         """The device's Thing Description, as registered."""
         iri = self.resolve("device", ident)
+        from tinyreg.registry.td import td_from_graph
+
         td = td_from_graph(self.store.get_graph(iri), URIRef(iri))
         if td is None:
             raise NotFoundError("device", ident)
@@ -745,8 +870,8 @@ class Registry:
         Raises:
             QueryError: If the query is malformed.
 
-        >>> with Registry.open(in_memory=True) as reg:
-        ...     reg.query("ASK { ?m a tr:Model }").boolean
+        >>> with Catalogue.open(in_memory=True) as catalogue:
+        ...     catalogue.query("ASK { ?m a tr:Model }").boolean
         False
 
         """
@@ -819,6 +944,8 @@ class Registry:
 
     def check(self) -> list[Any]:
         """Run the SHACL shapes over the whole graph; returns the violations (empty if fine)."""
+        from tinyreg.registry.validate import check
+
         return check(self.graph())
 
 

@@ -1,0 +1,113 @@
+"""``/things``: the W3C WoT Thing Description Directory's CRUD operations."""
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from tinyreg.registry.directory import Page, Thing, merge_diff
+from tinyreg.registry.rest.shared import (
+    TD_JSON,
+    Reader,
+    Writer,
+    base_url,
+    call,
+    json_body,
+    json_response,
+    ok,
+    readable,
+)
+
+__all__ = ["router"]
+
+TD_TYPES = (TD_JSON, "application/json", "application/ld+json")
+MERGE_PATCH = "application/merge-patch+json"
+_TD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {media: {"schema": {"type": "object"}} for media in TD_TYPES},
+    }
+}
+_PATCH_BODY: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {MERGE_PATCH: {"schema": {"type": "object"}}}}
+}
+
+router = APIRouter(tags=["directory"])
+
+
+@readable(router, "/things", responses=ok("application/ld+json"))
+async def list_things(
+    request: Request,
+    s: Reader,
+    limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The TDs in id order, a page at a time (``Link: rel=next``, ``rel=canonical``)."""
+    size = limit if limit is not None else s.settings.page_size
+    page: Page = await call(s.directory.page, size, offset)
+    base = base_url(request)
+    links = [f'<{base}/things>; rel="canonical"; etag="{page.etag}"']
+    if page.more:
+        query = urlencode({"offset": offset + size, "limit": size})
+        links.append(f'<{base}/things?{query}>; rel="next"')
+    return json_response(
+        [t.document() for t in page.things],
+        media="application/ld+json",
+        Link=", ".join(links),
+        ETag=f'"{page.etag}"',
+    )
+
+
+@readable(router, "/things/{ident:path}", responses=ok(TD_JSON))
+async def get_thing(ident: str, s: Reader) -> Response:
+    """One TD with its registration information."""
+    thing: Thing = await call(s.directory.get, ident)
+    return json_response(thing.document(), media=TD_JSON)
+
+
+@router.put(
+    "/things/{ident:path}",
+    openapi_extra=_TD_BODY,
+    status_code=201,
+    responses={204: {"description": "Replaced"}},
+)
+async def put_thing(ident: str, request: Request, s: Writer) -> Response:
+    """Create (201) or replace (204) a TD under its id."""
+    td = await json_body(request, TD_TYPES, ident)
+    thing, previous = await call(s.directory.put, td, ident)
+    if previous is None:
+        s.events.publish("thing_created", thing.id, thing.document())
+        return Response(status_code=201, headers={"Location": f"/things/{thing.id}"})
+    s.events.publish(
+        "thing_updated", thing.id, {**merge_diff(previous.td, thing.td), "id": thing.id}
+    )
+    return Response(status_code=204)
+
+
+@router.post("/things", openapi_extra=_TD_BODY, status_code=201)
+async def post_thing(request: Request, s: Writer) -> Response:
+    """Register an anonymous TD; its new id (``urn:uuid:...``) is in ``Location``."""
+    td = await json_body(request, TD_TYPES, "<anonymous TD>")
+    thing: Thing = await call(s.directory.create, td)
+    s.events.publish("thing_created", thing.id, thing.document())
+    return Response(status_code=201, headers={"Location": f"/things/{thing.id}"})
+
+
+@router.patch("/things/{ident:path}", openapi_extra=_PATCH_BODY, status_code=204)
+async def patch_thing(ident: str, request: Request, s: Writer) -> Response:
+    """Apply a JSON Merge Patch (``application/merge-patch+json``) to a TD."""
+    patch = await json_body(request, (MERGE_PATCH,), ident)
+    thing, previous = await call(s.directory.patch, ident, patch)
+    s.events.publish(
+        "thing_updated", thing.id, {**merge_diff(previous.td, thing.td), "id": thing.id}
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/things/{ident:path}", status_code=204)
+async def delete_thing(ident: str, s: Writer) -> Response:
+    """Delete a TD."""
+    thing: Thing = await call(s.directory.delete, ident)
+    s.events.publish("thing_deleted", thing.id, {"id": thing.id})
+    return Response(status_code=204)

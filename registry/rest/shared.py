@@ -1,0 +1,158 @@
+"""What the REST routers share: the app's state, the read/write guards and small helpers.
+
+The state (:class:`AppState`) lives in ``app.state.tinyreg`` from the app's start to its
+stop; routes reach it through the :data:`Reader` and :data:`Writer` dependencies, which
+also check the bearer token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tinyreg.core.errors import AuthError, ForbiddenError, MediaTypeError, ThingDescriptionError
+from tinyreg.registry import Registry
+from tinyreg.registry.directory import Directory, TDSchema
+from tinyreg.registry.rest.events import EventLog
+from tinyreg.registry.rest.reports import ReportCache
+from tinyreg.registry.rest.settings import Settings
+
+__all__ = [
+    "TD_JSON",
+    "AppState",
+    "Reader",
+    "Writer",
+    "base_url",
+    "call",
+    "json_body",
+    "json_response",
+    "media_type",
+    "ok",
+    "readable",
+]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+TD_JSON = "application/td+json"
+
+
+class AppState:
+    """What the routes share: the service, its directory, the event log, the settings.
+
+    Args:
+        settings: The app's settings.
+        registry: The open registry served.
+        schema: The TD JSON Schema the directory checks TDs against.
+
+    """
+
+    def __init__(self, settings: Settings, registry: Registry, schema: TDSchema | None) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.directory: Directory = registry.directory(
+            schema=schema, default_ttl=settings.default_ttl_s
+        )
+        self.events = EventLog(settings.event_log_size)
+        self.sparql = ThreadPoolExecutor(settings.sparql_workers, thread_name_prefix="sparql")
+        self.reports = ReportCache(registry, settings.report_max_age_s)
+        self.writes = 0
+
+
+def ok(*media: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """An answer's media types, for the OpenAPI document."""
+    return {status: {"description": "OK", "content": {m: {} for m in media}}}
+
+
+def readable(router: APIRouter, path: str, **options: Any) -> Callable[[F], F]:
+    """Register a GET route, and HEAD on it (left out of the OpenAPI document)."""
+
+    def register(fn: F) -> F:
+        router.head(path, include_in_schema=False, **options)(fn)
+        return router.get(path, **options)(fn)
+
+    return register
+
+
+def json_response(
+    data: Any, status: int = 200, media: str = "application/json", **headers: str
+) -> Response:
+    """``data`` as a JSON answer."""
+    return Response(json.dumps(data), status_code=status, media_type=media, headers=headers)
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking service call in a worker thread."""
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def media_type(request: Request) -> str:
+    """The request body's media type, lower case, without parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def json_body(request: Request, accepted: tuple[str, ...], label: str) -> Any:
+    """The request body parsed as JSON, after checking its media type.
+
+    Raises:
+        MediaTypeError: If the body is of another media type.
+        ThingDescriptionError: If it is not JSON.
+
+    """
+    media = media_type(request)
+    if media not in accepted:
+        raise MediaTypeError(media or "(none)", accepted)
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ThingDescriptionError(label, None, f"not valid JSON: {exc}") from exc
+
+
+def base_url(request: Request) -> str:
+    """The service's base URL as clients see it (no trailing slash)."""
+    state: AppState = request.app.state.tinyreg
+    return (state.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def _token_ok(settings: Settings, request: Request) -> bool:
+    token = settings.token.get_secret_value() if settings.token is not None else None
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    return (
+        token is not None
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(value.strip().encode(), token.encode())
+    )
+
+
+def _reader(request: Request) -> AppState:
+    state: AppState = request.app.state.tinyreg
+    if state.settings.auth_reads and not _token_ok(state.settings, request):
+        raise AuthError("this directory needs a bearer token for reads")
+    return state
+
+
+def _writer(request: Request) -> AppState:
+    state: AppState = request.app.state.tinyreg
+    settings = state.settings
+    if settings.read_only:
+        raise ForbiddenError("this directory is read-only")
+    if settings.token is None:
+        raise ForbiddenError("this directory has no write token configured; writes are off")
+    if not _token_ok(settings, request):
+        raise AuthError("writes need the bearer token (Authorization: Bearer ...)")
+    state.writes += 1  # the served report is stale from now on
+    return state
+
+
+Reader = Annotated[AppState, Depends(_reader)]
+"""A route parameter: the app's state, once the request may read."""
+Writer = Annotated[AppState, Depends(_writer)]
+"""A route parameter: the app's state, once the request may write."""

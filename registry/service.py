@@ -1,0 +1,497 @@
+"""The service: every use case of tinyreg behind one class, :class:`Registry`.
+
+A :class:`Registry` is the :class:`~tinyreg.registry.catalogue.Catalogue` (add, list, show,
+delete, import, query, export, check) plus the use cases built on it: the WoT directory,
+matching and explanations, the fit index, over-the-air deployments and their records,
+host benchmarks and the report. The CLI, the REST app and Python callers all call these
+methods; they only parse input and format output. Heavy parts (the TFLite Micro runtime,
+matplotlib, the MQTT deployer) are imported when a use case needs them.
+
+Ids: a model is named by its card id (``hello-world``), a device by its Thing
+Description's ``id`` (``urn:tinyreg:device:arduino-nano-33-ble-sense``): what ``list``
+prints. JSON answers carry that id under ``model`` and ``device`` with ``model_iri`` and
+``device_iri`` beside it (:func:`match_dict`, :meth:`BenchResult.to_dict`,
+:meth:`~tinyreg.registry.deployments.DeploymentRecord.to_dict`).
+
+>>> with Registry.open(in_memory=True) as registry:
+...     registry.match(everything=True), registry.deployments(running=True)
+([], [])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tinyreg.core.errors import InputError
+from tinyreg.core.queries import load_query
+from tinyreg.matchmaker import Match, Matchmaker
+from tinyreg.registry.bench import HostBenchmark, bench_registered
+from tinyreg.registry.catalogue import Catalogue, ModelRecord, model_id
+from tinyreg.registry.deployments import DeploymentRecord
+from tinyreg.registry.directory import Directory, TDSchema
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tinyreg.registry.deployer import Progress
+    from tinyreg.registry.report import ReportFiles
+
+__all__ = ["BenchOutcome", "BenchResult", "Registry", "match_dict"]
+
+
+def match_dict(match: Match) -> dict[str, Any]:
+    """A match as JSON-ready data, with the ids ``list`` prints.
+
+    ``model`` and ``device`` hold the ids, ``model_iri`` and ``device_iri`` the IRIs; the
+    rest is :meth:`Match.to_dict`.
+    """
+    data = match.to_dict()
+    return {
+        "rank": data.pop("rank"),
+        "model": model_id(match.model),
+        "model_iri": match.model,
+        "device": match.device,
+        "device_iri": match.device,
+        **{k: v for k, v in data.items() if k not in ("model", "device")},
+    }
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One host benchmark of a registered model, and the verdict on a board if asked.
+
+    Attributes:
+        model: The model's id.
+        file: The file the bytes were read from (``None`` for bytes kept in memory).
+        benchmark: The measurement, as stored in the graph.
+        match: The matchmaker's verdict on the board given to :meth:`Registry.bench`.
+
+    """
+
+    model: str
+    file: Path | None
+    benchmark: HostBenchmark
+    match: Match | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``model``, ``model_iri``, ``file``, the figures, the verdict."""
+        figures = self.benchmark.to_dict()
+        iri = figures.pop("model")
+        data: dict[str, Any] = {
+            "model": self.model,
+            "model_iri": iri,
+            "file": None if self.file is None else str(self.file),
+            **figures,
+        }
+        if self.match is not None:
+            data["device"] = self.match.device
+            data["device_iri"] = self.match.device
+            data["fits"] = self.match.fits
+            data["failed"] = self.match.verdict.failed
+            data["estimated_latency_ms"] = self.match.verdict.estimated_latency_ms
+        return data
+
+
+@dataclass
+class BenchOutcome:
+    """What :meth:`Registry.bench` measured, and what it could not (with ``every``)."""
+
+    results: list[BenchResult] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Registry(Catalogue):
+    """tinyreg's one service: the catalogue and every use case built on it.
+
+    Open one with :meth:`Registry.open` (a directory, a SPARQL endpoint URL, or
+    ``in_memory=True``); see :class:`~tinyreg.registry.catalogue.Catalogue` for the
+    catalogue's methods. The layers below receive the catalogue only.
+
+    Args:
+        store: An open graph store (see :func:`tinyreg.core.stores.open_store`).
+        blobs: Where models' bytes are kept (see :class:`Catalogue`).
+
+    """
+
+    _matchmaker: Matchmaker | None = None
+
+    @property
+    def matchmaker(self) -> Matchmaker:
+        """The matchmaker over this registry (built on first use)."""
+        if self._matchmaker is None:
+            self._matchmaker = Matchmaker(self)
+        return self._matchmaker
+
+    # ------------------------------------------------------------------ catalogue
+
+    def find_models(
+        self, *, task: str | None = None, runnable: bool | None = None, text: str | None = None
+    ) -> list[ModelRecord]:
+        """Registered models, filtered by task, runnability and text in id, name or dataset."""
+        needle = text.lower() if text else None
+        return [
+            r
+            for r in self.list_models()
+            if (task is None or r.task == task)
+            and (runnable is None or r.runnable == runnable)
+            and (
+                needle is None
+                or any(needle in (v or "").lower() for v in (r.id, r.name, r.dataset))
+            )
+        ]
+
+    def directory(
+        self, *, schema: TDSchema | None = None, default_ttl: int | None = None
+    ) -> Directory:
+        """The W3C WoT Thing Description Directory over this registry.
+
+        Args:
+            schema: The TD JSON Schema TDs are checked against (besides the shapes).
+            default_ttl: Seconds a registration lives when the TD asks for no ``ttl``.
+
+        """
+        return Directory(self, schema, default_ttl=default_ttl)
+
+    # ------------------------------------------------------------------ matching
+
+    def match(
+        self,
+        *,
+        model: str | None = None,
+        device: str | None = None,
+        everything: bool = False,
+        all_verdicts: bool = False,
+        task: str | None = None,
+        min_metric: float | None = None,
+        max_latency_ms: float | None = None,
+        text: str | None = None,
+        dataset: str | None = None,
+        order: str = "rank",
+        limit: int | None = None,
+    ) -> Sequence[Match]:
+        """Compatible model–device pairs, ranked (fitting pairs first, then latency).
+
+        Give exactly one of ``model`` (devices that run it), ``device`` (models that fit
+        it) or ``everything`` (every pair).
+
+        Args:
+            model: A model id, IRI or name.
+            device: A device id, short id, IRI or title.
+            everything: Every model–device pair.
+            all_verdicts: Also pairs that do not fit.
+            task: Only models for this task (not with ``model``).
+            min_metric: Only models whose metric is at least this (not with ``model``).
+            max_latency_ms: A limit on the estimated latency.
+            text: Only models whose name, description or dataset contains this (with
+                ``device``).
+            dataset: Only models whose dataset contains this (with ``device``).
+            order: With ``device``: ``rank`` or ``metric`` (best metric first).
+            limit: At most this many pairs.
+
+        Raises:
+            InputError: If not exactly one of ``model``, ``device``, ``everything`` is
+                given, or model filters come with ``model``.
+
+        """
+        if sum((model is not None, device is not None, everything)) != 1:
+            raise InputError("give exactly one of a model, a device or every pair")
+        if model is not None and (task or min_metric is not None or text or dataset):
+            raise InputError(
+                "task, minimum metric, text and dataset filter models: "
+                "use them with a device or every pair"
+            )
+        if model is not None:
+            return self.matchmaker.devices_for(
+                model, all_verdicts=all_verdicts, max_latency_ms=max_latency_ms, limit=limit
+            )
+        if device is not None:
+            return self.matchmaker.models_for(
+                device,
+                task=task,
+                min_metric=min_metric,
+                max_latency_ms=max_latency_ms,
+                text=text,
+                dataset=dataset,
+                all_verdicts=all_verdicts,
+                limit=limit,
+                order=order,
+            )
+        if text or dataset:
+            raise InputError("text and dataset filter the models of one device")
+        pairs = self.matchmaker.pairs(
+            all_verdicts=all_verdicts,
+            task=task,
+            min_metric=min_metric,
+            max_latency_ms=max_latency_ms,
+        )
+        return pairs[:limit] if limit is not None else pairs
+
+    def explain(self, model: str, device: str) -> Match:
+        """The verdict on one pair, constraint by constraint (``.explain()`` renders it)."""
+        return self.matchmaker.explain(model, device)
+
+    def reindex(
+        self, *, everything: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> int | None:
+        """Bring the fit index up to date, or rebuild it with ``everything``.
+
+        Returns:
+            The number of models indexed, or ``None`` when it was already up to date.
+
+        """
+        models, profiles = self.fits.missing()
+        if not everything and not (models or profiles):
+            return None
+        return self.index_fits(everything=everything, progress=progress)
+
+    # ------------------------------------------------------------------ deployments
+
+    def deployments(
+        self, *, model: str | None = None, device: str | None = None, running: bool = False
+    ) -> list[DeploymentRecord]:
+        """Recorded deployments, oldest first, or with ``running`` what runs where.
+
+        Args:
+            model: Only deployments of this model (a deleted model's id works too).
+            device: Only deployments to this device.
+            running: Only each device's latest committed deployment
+                (``deployments_running.rq``), ordered by device.
+
+        """
+        records = self.list_deployments(model=model, device=device)
+        if not running:
+            return records
+        rows = self.store.select(load_query("tinyreg.registry", "deployments_running"))
+        current = {str(r["deployment"]) for r in rows}
+        return sorted((r for r in records if r.iri in current), key=lambda r: r.device)
+
+    def signing_key(self, path: Path | None = None) -> Ed25519PrivateKey:
+        """The deployments' Ed25519 signing key (created if absent).
+
+        Args:
+            path: The PEM file; default: ``$TINYREG_SIGNING_KEY``, else
+                ``signing-key.pem`` in the store's directory.
+
+        """
+        from tinyreg.core.protocol import load_or_create_key
+        from tinyreg.registry.deployer import signing_key_path
+
+        return load_or_create_key(path or signing_key_path(self))
+
+    def export_public_key(self, out: Path, key: Path | None = None) -> None:
+        """Write the signing key's public half (PEM) for devices to trust."""
+        from tinyreg.core.protocol import write_public_key
+
+        write_public_key(self.signing_key(key), out)
+
+    def deploy_targets(
+        self, model: str, devices: Sequence[str] = (), *, fleet: bool = False, where: str = ""
+    ) -> list[str]:
+        """The devices a deployment goes to, in order, without repeats.
+
+        Those named, plus with ``fleet`` either the devices a SELECT query (``where``,
+        binding ``?device``) gives or every device the matchmaker pairs with the model.
+        """
+        targets = list(devices)
+        if fleet and where:
+            rows = self.query(where).rows
+            targets += [str(r["device"]) for r in rows if r.get("device") is not None]
+        elif fleet:
+            targets += [m.device for m in self.matchmaker.devices_for(model)]
+        return list(dict.fromkeys(targets))
+
+    def deploy(
+        self,
+        model: str,
+        devices: Sequence[str],
+        *,
+        broker: str,
+        file: Path | None = None,
+        search: Sequence[Path] = (),
+        version: str | None = None,
+        force: bool = False,
+        key: Path | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        **options: Any,
+    ) -> list[DeploymentRecord]:
+        """Deploy a model over the air to devices and record every outcome.
+
+        Args:
+            model: The model's id, IRI or name; its bytes are the ones the registry keeps
+                (else found by digest, see :meth:`model_bytes`).
+            devices: Device ids, short ids or titles (see :meth:`deploy_targets`).
+            broker: The MQTT broker URL (``mqtt://host:port``).
+            file: The model's ``.tflite`` (it must hold the registered bytes).
+            search: Extra folders to find the bytes in.
+            version: The version to announce; default: the card's, else the digest's.
+            force: Deploy pairs the matchmaker rejects, and allow downgrades.
+            key: The signing key's PEM file (see :meth:`signing_key`).
+            progress: Called with each step of each device.
+            **options: :class:`~tinyreg.registry.deployer.Deployer` settings
+                (``agent``, ``chunk_size``, ``window``, ``parallel``, ``timeout``).
+
+        Returns:
+            One record per device.
+
+        Raises:
+            InputError: If no device is given.
+            NotFoundError: If the model or a device is unknown.
+            ModelFileError: If the model's bytes are not found.
+            BrokerError: If the broker cannot be reached.
+
+        """
+        from tinyreg.registry.deployer import Deployer
+
+        if not devices:
+            raise InputError("no device selected")
+        found = self.model_bytes(model, search=search, file=file)
+        with Deployer(self, broker, key=self.signing_key(key), **options) as deployer:
+            return deployer.deploy(
+                model,
+                devices,
+                image=found.data,
+                version=version,
+                force=force,
+                progress=progress,
+            )
+
+    def rollback(
+        self, devices: Sequence[str], *, broker: str, key: Path | None = None, **options: Any
+    ) -> list[DeploymentRecord]:
+        """Return devices to their previous committed model with a signed ``rollback``.
+
+        Args:
+            devices: Device ids.
+            broker: The MQTT broker URL.
+            key: The signing key's PEM file (see :meth:`signing_key`).
+            **options: :class:`~tinyreg.registry.deployer.Deployer` settings.
+
+        Returns:
+            One record per device that answered (recorded in the graph).
+
+        """
+        from tinyreg.registry.deployer import Deployer
+
+        if not devices:
+            raise InputError("no device selected")
+        with Deployer(self, broker, key=self.signing_key(key), **options) as deployer:
+            return deployer.rollback(list(devices))
+
+    def rotate_key(
+        self,
+        devices: Sequence[str],
+        new_key: Path,
+        *,
+        broker: str,
+        key: Path | None = None,
+        **options: Any,
+    ) -> dict[str, dict[str, Any]]:
+        """Announce a new signing key to devices, signed by the current one (which it revokes).
+
+        Args:
+            devices: Device ids.
+            new_key: The new key's PEM file (created if absent).
+            broker: The MQTT broker URL.
+            key: The current signing key's PEM file (see :meth:`signing_key`).
+            **options: :class:`~tinyreg.registry.deployer.Deployer` settings.
+
+        Returns:
+            Each device's answer (``outcome`` ``done`` or ``refused`` with a ``reason``).
+
+        """
+        from tinyreg.core.protocol import load_or_create_key
+        from tinyreg.registry.deployer import Deployer
+
+        if not devices:
+            raise InputError("no device selected")
+        with Deployer(self, broker, key=self.signing_key(key), **options) as deployer:
+            return deployer.rotate_key(list(devices), load_or_create_key(new_key))
+
+    # ------------------------------------------------------------------ bench and report
+
+    def bench(
+        self,
+        models: Sequence[str] = (),
+        *,
+        every: bool = False,
+        file: Path | None = None,
+        search: Sequence[Path] = (),
+        runs: int = 50,
+        seed: int = 0,
+        device: str | None = None,
+        on_total: Callable[[int], None] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> BenchOutcome:
+        """Measure models on the host with the real TFLite Micro runtime; store the results.
+
+        Args:
+            models: Model ids, IRIs or names.
+            every: Every registered model the runtime runs (instead of ``models``); a
+                model that cannot be measured is reported in ``failed``, not raised.
+            file: The ``.tflite`` of the one model given.
+            search: Extra folders to find models' bytes in.
+            runs: Timed inferences.
+            seed: Seed of the random inputs.
+            device: Also give the matchmaker's verdict on this device.
+            on_total: Called once with the number of models.
+            progress: Called with each model's id once it is handled.
+
+        Raises:
+            InputError: If neither or both of ``models`` and ``every`` are given, or
+                ``file`` comes with more than one model.
+            NotFoundError: If a model is unknown.
+            BenchmarkError: If the runtime refuses a model, or its bytes differ.
+            ModelFileError: If a model's bytes are not found.
+
+        """
+        if every == bool(models):
+            raise InputError("give model names or every model, not both or neither")
+        if every:
+            targets = [m.iri for m in self.list_models() if m.runnable]
+        else:
+            targets = [self.resolve("model", m) for m in models]
+        if file is not None and len(targets) != 1:
+            raise InputError("a file goes with exactly one model")
+        if on_total is not None:
+            on_total(len(targets))
+        outcome = BenchOutcome()
+        for iri in targets:
+            try:
+                outcome.results.append(self._bench_one(iri, file, search, runs, seed, device))
+            except InputError as exc:
+                if not every:
+                    raise
+                outcome.failed.append((model_id(iri), getattr(exc, "detail", exc.message)))
+            if progress is not None:
+                progress(model_id(iri))
+        return outcome
+
+    def _bench_one(
+        self,
+        iri: str,
+        file: Path | None,
+        search: Sequence[Path],
+        runs: int,
+        seed: int,
+        device: str | None,
+    ) -> BenchResult:
+        found = self.model_bytes(iri, search=search, file=file)
+        measured = bench_registered(self.store, iri, found.data, runs=runs, seed=seed)
+        match = self.explain(iri, device) if device is not None else None
+        return BenchResult(model_id(iri), found.source, measured, match)
+
+    def report(self, out: Path, *, progress: Callable[[str], None] | None = None) -> ReportFiles:
+        """Write the report (HTML, Markdown with plots, JSON and CSV) into a folder.
+
+        Args:
+            out: The folder (created if missing).
+            progress: Called after each of the report's steps
+                (:data:`tinyreg.registry.report.REPORT_STEPS` calls).
+
+        """
+        from tinyreg.registry.report import write_report
+
+        return write_report(self, out, progress=progress)

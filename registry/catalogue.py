@@ -85,6 +85,11 @@ def model_id(iri: str) -> str:
     return iri.removeprefix(MODEL_PREFIX)
 
 
+def _iri_like(text: str) -> bool:
+    """Whether text can be an IRI: a colon, no character IRIs exclude, no control character."""
+    return ":" in text and not any(c in text for c in '<>"{}|^`\\ ') and text.isprintable()
+
+
 def _default_blobs(store: GraphStore) -> ModelBlobs:
     """``models/`` in an embedded store's directory, else memory."""
     label = Path(store.label)
@@ -756,11 +761,8 @@ class Catalogue:
         prefix = MODEL_PREFIX if kind == "model" else DEVICE_PREFIX
         cls = TR.Model if kind == "model" else TR.Device
         for candidate in (ident, prefix + ident):
-            if (
-                ":" in candidate
-                and not any(c in candidate for c in '<>"{}|^`\\ ')
-                and candidate.isprintable()  # no control characters: not an IRI
-                and self.store.ask("ASK { ?r a ?cls }", {"r": URIRef(candidate), "cls": cls})
+            if _iri_like(candidate) and self.store.ask(
+                "ASK { ?r a ?cls }", {"r": URIRef(candidate), "cls": cls}
             ):
                 return candidate
         rows = self.store.select(
@@ -797,15 +799,18 @@ class Catalogue:
         """
         model_iri = self._resolve_or_keep("model", model) if model is not None else None
         device_iri = self._resolve_or_keep("device", device) if device is not None else None
+        if "" in (model_iri, device_iri):
+            return []  # no resource ever had that id
         return list_deployments(self.store, model_iri, device_iri)
 
     def _resolve_or_keep(self, kind: str, ident: str) -> str:
+        """The IRI of a registered resource, else the IRI a deleted one had ('' if none)."""
         try:
             return self.resolve(kind, ident)
         except NotFoundError:
-            if kind == "device" or ident.startswith(MODEL_PREFIX):
-                return ident
-            return MODEL_PREFIX + ident
+            model = kind == "model" and not ident.startswith(MODEL_PREFIX)
+            kept = MODEL_PREFIX + ident if model else ident
+            return kept if _iri_like(kept) else ""
 
     # ------------------------------------------------------------------ bulk
 

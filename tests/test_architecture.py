@@ -60,6 +60,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.rest.routes.match",
         "registry.rest.routes.deployments",
         "registry.rest.routes.reports",
+        "registry.rest.routes.graph",
     ),
     ("registry.rest.routes",),
     ("registry.rest.app",),

@@ -8,6 +8,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,3 +248,31 @@ def test_cli_ids_in_json_csv_and_tables(store: Path) -> None:
     table = run(store, "match", "--model", "kws-dscnn-int8", "--all-verdicts").stdout
     assert NANO in table and EDGE in table
     assert "ids `tinyreg list` prints" in " ".join(run(store, "match", "--help").stdout.split())
+
+
+def test_rest_export_check_reindex_and_bench_are_the_commands(
+    registry: Registry, deployed: list[DeploymentRecord]
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    app = create_app(Settings(token=TOKEN, validate_td_schema=False), registry=registry)
+    with TestClient(app) as client:
+        turtle = client.get("/export", params={"id": "kws-dscnn-int8"})
+        assert turtle.headers["content-type"].startswith("text/turtle")
+        assert turtle.text == registry.export("turtle", "kws-dscnn-int8")
+        td = client.get("/export", params={"id": "sparkfun-edge", "format": "td"})
+        assert td.json() == registry.device_td(EDGE)
+        checked = client.get("/check").json()
+        assert checked["violations"] == [asdict(v) for v in registry.check()]
+        assert checked["conforms"] is (checked["violations"] == [])
+        assert client.post("/reindex").status_code == 401  # writes need the token
+        assert client.post("/reindex", headers=auth).json() == {"indexed": None}
+        measured = client.post(
+            "/bench", params={"model": "gesture-cnn-int8", "runs": 1}, headers=auth
+        ).json()
+        [result] = measured["results"]
+        assert result["model"] == "gesture-cnn-int8" and result["runs"] == 1
+        assert measured["failed"] == []
+        assert client.post("/bench", headers=auth).status_code == 400  # neither nor all
+        # a deleted or never registered id has no deployments, whatever it looks like
+        for odd in ("no-such-model", "a b<c>", "\u0007"):
+            assert client.get("/deployments", params={"model": odd}).json() == []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,10 +27,12 @@ from tinyreg.core.errors import (
     AmbiguousIdError,
     InputError,
     NotFoundError,
+    QueryError,
     ThingDescriptionError,
 )
 from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
 from tinyreg.core.queries import load_query
+from tinyreg.core.sparql_text import friendly_syntax_error, relocate_error, with_prefixes
 from tinyreg.core.stores import GraphStore, QueryResult, open_store
 from tinyreg.core.tflite import parse_tflite, read_model_file
 from tinyreg.matchmaker.fits import FitIndex, fits_graph_name
@@ -61,7 +62,6 @@ __all__ = [
 ]
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
-_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
 
 
@@ -750,13 +750,12 @@ class Registry:
         False
 
         """
-        declared = {m.lower() for m in _PREFIX_DECL.findall(sparql)}
-        missing = [
-            f"PREFIX {name}: <{iri}>\n"
-            for name, iri in PREFIXES.items()
-            if name.lower() not in declared
-        ]
-        return self.store.query("".join(missing) + sparql, bindings)
+        text, shift = with_prefixes(sparql)  # declared on the user's first line
+        try:
+            return self.store.query(text, bindings)
+        except QueryError as exc:
+            message = friendly_syntax_error(relocate_error(exc.detail, shift), sparql)
+            raise QueryError(message) from exc
 
     def graph(self, ident: str | None = None, kind: str | None = None) -> Graph:
         """One resource's graph, or the union of all graphs when ``ident`` is None."""

@@ -23,7 +23,7 @@ PACKAGES = ("ontology", "kg_data", "core", "matchmaker", "firmware", "registry")
 TIERS: tuple[tuple[str, ...], ...] = (
     ("ontology", "kg_data"),
     ("core.errors", "core.namespaces", "core.literals"),
-    ("core.vocabulary", "core.queries"),
+    ("core.vocabulary", "core.queries", "core.sparql_text"),
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
@@ -47,6 +47,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("registry",),
     ("registry.rest.settings", "registry.rest.problems", "registry.rest.events"),
     ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
+    ("registry.rest.search",),
     ("registry.rest.app",),
     ("registry.rest",),
     ("registry.cli",),

@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from email.utils import format_datetime
 from pathlib import PurePath
 from typing import Annotated, Any, TypeVar
@@ -31,7 +30,6 @@ from tinyreg.core.errors import (
     ForbiddenError,
     InputError,
     MediaTypeError,
-    QueryTimeoutError,
     ThingDescriptionError,
 )
 from tinyreg.matchmaker import Match, Matchmaker
@@ -41,8 +39,8 @@ from tinyreg.registry.facade import Registry
 from tinyreg.registry.rest.events import EVENT_TYPES, EventLog
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
 from tinyreg.registry.rest.reports import ReportCache
+from tinyreg.registry.rest.search import SparqlSearch
 from tinyreg.registry.rest.settings import Settings
-from tinyreg.registry.rest.sparql import negotiate, render
 from tinyreg.registry.rest.wot import directory_td
 
 __all__ = ["create_app"]
@@ -142,7 +140,7 @@ class _State:
         self.directory = directory
         self.matchmaker = Matchmaker(registry)
         self.events = EventLog(settings.event_log_size)
-        self.sparql = ThreadPoolExecutor(settings.sparql_workers, thread_name_prefix="sparql")
+        self.search = SparqlSearch(settings, registry)
         self.reports = ReportCache(registry, settings.report_max_age_s)
         self.writes = 0
 
@@ -209,12 +207,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         reg = Registry.open(settings.store) if registry is None else registry
         state = _State(settings, reg, Directory(reg, schema, default_ttl=settings.default_ttl_s))
         holder["state"] = state
+        state.search.start()
         purger = asyncio.create_task(_purge_loop(state))
         try:
             yield
         finally:
             purger.cancel()
-            state.sparql.shutdown(wait=False, cancel_futures=True)
+            state.search.close()
             if own:
                 reg.close()
 
@@ -407,14 +406,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     # -------------------------------------------------------------- SPARQL
 
     async def _sparql(request: Request, s: _State, query: str) -> Response:
-        future = s.sparql.submit(s.registry.query, query)
-        try:
-            result = await asyncio.wait_for(asyncio.wrap_future(future), settings.sparql_timeout_s)
-        except TimeoutError:
-            future.cancel()
-            raise QueryTimeoutError(settings.sparql_timeout_s) from None
-        media = negotiate(request.headers.get("accept"), result.kind)
-        return Response(render(result, media), media_type=media)
+        client = request.client.host if request.client is not None else "-"
+        media, body = await s.search.answer(query, request.headers.get("accept"), client)
+        return Response(body, media_type=media)
 
     @readable("/search/sparql", tags=["search"], responses=_SPARQL_OK)
     async def sparql_get(

@@ -33,7 +33,17 @@ class Settings(BaseSettings):
         max_upload_bytes: Largest ``POST /models`` body (the .tflite and its card).
         sparql_timeout_s: Seconds ``/search/sparql`` waits for a query's answer.
         sparql_workers: Queries ``/search/sparql`` runs at once; more wait their turn
-            within their own deadline.
+            within their own deadline. On an embedded store each runs in a worker
+            process killed (and replaced) when its deadline passes.
+        sparql_per_client: Queries one client (remote address) may run at once; default
+            one fewer than ``sparql_workers`` (at least one), so one client never holds
+            every worker.
+        sparql_processes: Run ``/search/sparql`` queries on an embedded store in worker
+            processes (default); off, they run in threads that a timeout cannot stop.
+        sparql_federation: Allow federated queries (``SERVICE``); off by default, since a
+            ``SERVICE`` clause makes the server send requests wherever a query says.
+        sparql_service_allow: With federation on, the only endpoint IRIs a ``SERVICE``
+            clause may name.
         td_schema: The TD 1.1 JSON Schema file; ``None`` for the one ``scripts/setup.sh``
             installs.
         validate_td_schema: Check TDs against the JSON Schema (the shapes are always
@@ -47,6 +57,9 @@ class Settings(BaseSettings):
             directory's own TD; default: taken from each request.
         report_max_age_s: Seconds ``/reports/latest`` serves a report before writing it
             again (a write through the app makes it stale at once).
+        report_refresh_interval_s: Least seconds between two rebuilds of the report asked
+            for without the token (``refresh=true``, or a stale report); with the token a
+            refresh is always honoured. Rebuilds are single-flight either way.
 
     """
 
@@ -61,6 +74,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=16 << 20, gt=0)
     sparql_timeout_s: float = Field(default=10.0, gt=0)
     sparql_workers: int = Field(default=2, ge=1)
+    sparql_per_client: int | None = Field(default=None, ge=1)
+    sparql_processes: bool = True
+    sparql_federation: bool = False
+    sparql_service_allow: list[str] = Field(default_factory=list)
     td_schema: Path | None = None
     validate_td_schema: bool = True
     default_ttl_s: int | None = Field(default=None, gt=0)
@@ -69,6 +86,7 @@ class Settings(BaseSettings):
     page_size: int = Field(default=100, ge=1, le=10_000)
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)
+    report_refresh_interval_s: float = Field(default=60.0, ge=0)
 
     def schema_path(self) -> Path:
         """The TD JSON Schema file to use."""

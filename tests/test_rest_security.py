@@ -1,0 +1,271 @@
+"""Attacks on a real ``tinyreg serve`` (uvicorn on loopback), as an outsider would make them.
+
+SPARQL federation (server-side request forgery), runaway queries, expensive report
+rebuilds, writes aimed at internal graphs, input that used to fail after writing, and the
+SPARQL Protocol's content negotiation. See ``docs/security.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from _servers import TinyregServer, start_server
+
+from _paths import KG_DATA
+from tinyreg.registry.rest import Settings
+
+TOKEN = "security-token-5c1e"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TD_JSON = {"Content-Type": "application/td+json", **AUTH}
+TIMEOUT_S = 3.0
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+CHEAP = "ASK { ?s a owl:Class }"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyregServer]:
+    root = tmp_path_factory.mktemp("rest-security")
+    running = start_server(
+        root / "store",
+        root / "server.log",
+        token=TOKEN,
+        env={
+            "TINYREG_SPARQL_TIMEOUT_S": str(TIMEOUT_S),
+            "TINYREG_REPORT_REFRESH_INTERVAL_S": "600",
+        },
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(server: TinyregServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+        yield http
+
+
+def other_client(server: TinyregServer) -> httpx.Client:
+    """A client from another loopback address (another client for the server)."""
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    return httpx.Client(base_url=server.base_url, timeout=60, transport=transport)
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def td_of(name: str) -> dict[str, Any]:
+    return json.loads((KG_DATA / "devices" / f"{name}.td.jsonld").read_text())
+
+
+class Listener:
+    """A TCP port on loopback that counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+# ------------------------------------------------------------------ SPARQL federation
+
+
+def test_service_clauses_are_refused_and_nothing_is_sent(
+    server: TinyregServer, client: httpx.Client
+) -> None:
+    listener = Listener()
+    target = f"http://127.0.0.1:{listener.port}/sparql"
+    try:
+        for query in (
+            f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+            "select * where { ?x ?y ?z OPTIONAL { service silent <" + target + "> { ?s ?p ?o } } }",
+            f"PREFIX e: <http://127.0.0.1:{listener.port}/> "
+            "SELECT * { SERVICE e:sparql { ?s ?p ?o } }",
+            f"SELECT * {{ ?a ?b ?c FILTER EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+            f"SELECT * {{ {{ SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }}",
+            "SELECT * { VALUES ?e { <" + target + "> } SERVICE ?e { ?s ?p ?o } }",
+            f"ASK {{ SERVICE <{target}> {{ ?s ?p ?o }}",  # broken, still refused
+        ):
+            for answer in (
+                client.get("/search/sparql", params={"query": query}),
+                client.post("/search/sparql", data={"query": query}),
+            ):
+                body = assert_problem(answer, 400)
+                assert body["title"] == "Federated query refused", query
+        # the word in a string, an IRI, a variable or a comment is no SERVICE clause
+        harmless = (
+            "SELECT ?service WHERE { ?service rdfs:label 'SERVICE <http://x/>' } "
+            "# SERVICE <http://y/>"
+        )
+        assert client.get("/search/sparql", params={"query": harmless}).status_code == 200
+        time.sleep(0.5)
+        assert listener.connections == 0
+    finally:
+        listener.close()
+
+
+def test_query_errors_name_the_users_line_and_no_internals(
+    server: TinyregServer, client: httpx.Client
+) -> None:
+    body = assert_problem(
+        client.get("/search/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o FILTER( }"}), 400
+    )
+    assert " at 1:" in body["detail"], body["detail"]
+    multi = "SELECT *\nWHERE {\n  ?s ?p ?o\n  FILTER( }"
+    body = assert_problem(client.get("/search/sparql", params={"query": multi}), 400)
+    assert " at 4:" in body["detail"], body["detail"]
+    unknown = "SELECT * WHERE { ?s foo:bar ?o }"
+    body = assert_problem(client.get("/search/sparql", params={"query": unknown}), 400)
+    assert "unknown prefix 'foo:'" in body["detail"] and " at 1:" in body["detail"]
+    assert len(body["detail"]) < 200 and "u{" not in body["detail"]
+    # no answer names the store's directory
+    store = str(server.log.parent / "store")
+    for query in (unknown, multi, "SELECT nonsense", CHEAP):
+        assert store not in client.get("/search/sparql", params={"query": query}).text
+
+
+def test_sparql_results_follow_accept(client: httpx.Client) -> None:
+    select = "SELECT ?c ?l WHERE { ?c a owl:Class ; rdfs:label ?l } ORDER BY ?c LIMIT 3"
+    as_json = client.get("/search/sparql", params={"query": select}).json()
+    rows = as_json["results"]["bindings"]
+    assert len(rows) == 3
+    csv = client.get("/search/sparql", params={"query": select}, headers={"Accept": "text/csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0] == "c,l" and lines[1].startswith(rows[0]["c"]["value"] + ",")
+    tsv = client.get(
+        "/search/sparql",
+        params={"query": select},
+        headers={"Accept": "text/tab-separated-values"},
+    )
+    assert tsv.headers["content-type"].startswith("text/tab-separated-values")
+    assert tsv.text.splitlines()[0] == "?c\t?l"
+    assert tsv.text.splitlines()[1].startswith(f"<{rows[0]['c']['value']}>\t")
+    xml = client.get(
+        "/search/sparql",
+        params={"query": select},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
+    assert xml.headers["content-type"].startswith("application/sparql-results+xml")
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xml.text)
+    ns = "{http://www.w3.org/2005/sparql-results#}"
+    assert [v.get("name") for v in root.iter(f"{ns}variable")] == ["c", "l"]
+    assert len(list(root.iter(f"{ns}result"))) == 3
+    ask = client.get(
+        "/search/sparql",
+        params={"query": CHEAP},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
+    assert "<boolean>true</boolean>" in ask.text
+    assert_problem(
+        client.get("/search/sparql", params={"query": select}, headers={"Accept": "image/png"}),
+        406,
+    )
+    assert_problem(
+        client.get("/search/sparql", params={"query": CHEAP}, headers={"Accept": "text/csv"}), 406
+    )
+
+
+# ------------------------------------------------------------------ runaway queries
+
+
+def test_default_query_timeout_is_at_most_ten_seconds() -> None:
+    assert Settings().sparql_timeout_s <= 10
+
+
+def test_runaway_queries_are_stopped_and_others_still_answered(
+    server: TinyregServer, client: httpx.Client
+) -> None:
+    def runaway(_: int) -> tuple[int, float]:
+        start = time.monotonic()
+        with httpx.Client(base_url=server.base_url, timeout=60) as http:
+            answer = http.get("/search/sparql", params={"query": CARTESIAN})
+        return answer.status_code, time.monotonic() - start
+
+    with ThreadPoolExecutor(3) as threads, other_client(server) as other:
+        started = time.monotonic()
+        runaways = [threads.submit(runaway, i) for i in range(3)]
+        time.sleep(0.5)
+        # another client is answered while the runaway queries run
+        while time.monotonic() - started < TIMEOUT_S:
+            t0 = time.monotonic()
+            answer = other.get("/search/sparql", params={"query": CHEAP})
+            assert answer.status_code == 200, answer.text
+            assert time.monotonic() - t0 < 5
+            assert other.get("/.well-known/wot").status_code == 200
+            time.sleep(0.3)
+        outcomes = [r.result() for r in runaways]
+    assert [status for status, _ in outcomes] == [503, 503, 503]
+    assert all(seconds < TIMEOUT_S + 3 for _, seconds in outcomes), outcomes
+    # the same client, once its runaway queries have timed out, is answered at once
+    t0 = time.monotonic()
+    answer = client.get("/search/sparql", params={"query": CHEAP})
+    assert answer.status_code == 200 and answer.json()["boolean"] is True
+    assert time.monotonic() - t0 < 5
+    # and the work really stopped: no process of the server still spins
+    time.sleep(1)
+    assert _busy_children(server) == []
+
+
+def _busy_children(server: TinyregServer) -> list[int]:
+    """Child processes of the server that used CPU over the last half second."""
+    root = server.process.pid
+
+    def children() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == root:
+                    found.append(int(entry.name))
+        return found
+
+    def cpu(pid: int) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(fields[11]) + int(fields[12])
+
+    before = {pid: cpu(pid) for pid in children()}
+    time.sleep(0.5)
+    return [pid for pid, ticks in before.items() if cpu(pid) - ticks > 20]

@@ -269,3 +269,42 @@ def _busy_children(server: TinyregServer) -> list[int]:
     before = {pid: cpu(pid) for pid in children()}
     time.sleep(0.5)
     return [pid for pid, ticks in before.items() if cpu(pid) - ticks > 20]
+
+
+# ------------------------------------------------------------------ expensive routes
+
+
+def test_report_rebuilds_need_the_token_and_are_single_flight(
+    server: TinyregServer, client: httpx.Client
+) -> None:
+    td = td_of("esp-eye")
+    assert client.put(f"/things/{td['id']}", content=json.dumps(td), headers=TD_JSON).is_success
+    first = client.get("/reports/latest", headers={"Accept": "application/json"})
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    # anonymous refreshes are served the cached report: no rebuild
+    for _ in range(3):
+        again = client.get("/reports/latest", params={"refresh": "true"})
+        assert again.status_code == 200 and again.headers["etag"] == etag
+
+    # concurrent refreshes with the token share one build; cheap routes answer meanwhile
+    def refresh(_: int) -> str:
+        with httpx.Client(base_url=server.base_url, timeout=120) as http:
+            answer = http.get("/reports/latest", params={"refresh": "true"}, headers=AUTH)
+        assert answer.status_code == 200
+        return answer.headers["etag"]
+
+    with ThreadPoolExecutor(6) as threads:
+        builds = [threads.submit(refresh, i) for i in range(6)]
+        slowest = 0.0
+        while not all(b.done() for b in builds):
+            for path in ("/.well-known/wot", f"/things/{td['id']}"):
+                t0 = time.monotonic()
+                assert client.get(path).status_code == 200
+                slowest = max(slowest, time.monotonic() - t0)
+            time.sleep(0.05)
+        etags = {b.result() for b in builds}
+    # one build, or two when a request came after the first had finished
+    assert len(etags) <= 2 and etag not in etags
+    assert slowest < 3, slowest
+    assert client.delete(f"/things/{td['id']}", headers=AUTH).status_code == 204

@@ -580,11 +580,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         """The report of the graph: HTML, or by ``Accept`` its figures (JSON) or Markdown.
 
         The report is written again after a write, after ``report_max_age_s``, or on
-        ``refresh``.
+        ``refresh`` with the token (an anonymous ``refresh`` gets the cached report).
         """
+        refresh = refresh and _token_ok(request)  # anonymous: the cached report
         report = await call(s.reports.latest, s.writes, refresh=refresh)
         accept = request.headers.get("accept", "")
         headers = {"Last-Modified": format_datetime(report.generated_at, usegmt=True)}
+        headers["ETag"] = f'"{report.etag}"'
         if "text/html" not in accept and "application/json" in accept:
             return Response(report.json, media_type="application/json", headers=headers)
         if "text/html" not in accept and "text/markdown" in accept:

@@ -57,9 +57,6 @@ class Settings(BaseSettings):
             directory's own TD; default: taken from each request.
         report_max_age_s: Seconds ``/reports/latest`` serves a report before writing it
             again (a write through the app makes it stale at once).
-        report_refresh_interval_s: Least seconds between two rebuilds of the report asked
-            for without the token (``refresh=true``, or a stale report); with the token a
-            refresh is always honoured. Rebuilds are single-flight either way.
 
     """
 
@@ -86,7 +83,6 @@ class Settings(BaseSettings):
     page_size: int = Field(default=100, ge=1, le=10_000)
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)
-    report_refresh_interval_s: float = Field(default=60.0, ge=0)
 
     def schema_path(self) -> Path:
         """The TD JSON Schema file to use."""

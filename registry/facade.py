@@ -25,12 +25,13 @@ from rdflib.term import Node
 from tinyreg.core.arena import measure_arena
 from tinyreg.core.errors import (
     AmbiguousIdError,
+    ConflictError,
     InputError,
     NotFoundError,
     QueryError,
     ThingDescriptionError,
 )
-from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
+from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR, model_iri
 from tinyreg.core.queries import load_query
 from tinyreg.core.sparql_text import friendly_syntax_error, relocate_error, with_prefixes
 from tinyreg.core.stores import GraphStore, QueryResult, open_store
@@ -40,6 +41,7 @@ from tinyreg.ontology import ontology_graph
 from tinyreg.registry.bench import benchmark_iri
 from tinyreg.registry.cards import ModelCard, load_card, seed_cards, slugify
 from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
+from tinyreg.registry.ids import check_model_id
 from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
 from tinyreg.registry.profile import PROFILE_PREFIX, profile_facts, profile_graph
 from tinyreg.registry.reference import ONTOLOGY_IRI, REFERENCE_FOLDER, reference_texts
@@ -317,6 +319,7 @@ class Registry:
         card: ModelCard | Path | None = None,
         *,
         ident: str | None = None,
+        replace: bool = True,
     ) -> ModelRecord:
         """Parse, measure, validate and register a .tflite model.
 
@@ -331,6 +334,9 @@ class Registry:
                 ``models_information.csv`` next to it is used, else a minimal card
                 named after the file.
             ident: The model id; defaults to the card's ``id``, else the file stem as slug.
+                It must be a slug (:func:`tinyreg.registry.ids.check_model_id`).
+            replace: Replace a model registered under the same id; when ``False`` such a
+                model is kept and :class:`ConflictError` raised.
 
         Returns:
             The registered model.
@@ -339,6 +345,7 @@ class Registry:
             ModelFileError: If the file is not a valid .tflite.
             CardError: If the card is invalid.
             ValidationError: If the description violates the shapes.
+            ConflictError: If ``replace`` is ``False`` and the id is taken.
 
         """
         if isinstance(source, Path):
@@ -361,6 +368,9 @@ class Registry:
             ident = resolved.id or slugify(
                 source.stem if isinstance(source, Path) else resolved.name
             )
+        check_model_id(ident)
+        if not replace and self.store.has_graph(str(model_iri(ident))):
+            raise ConflictError("model", ident, "add it with replace=true to replace it")
         arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, resolved)
         validate(graph, str(iri))

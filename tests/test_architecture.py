@@ -32,6 +32,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("matchmaker", "firmware"),
     (
         "registry.cards",
+        "registry.ids",
         "registry.td",
         "registry.seed_import",
         "registry.requirements",
@@ -45,7 +46,12 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("registry.facade", "registry.limits"),
     ("registry.directory", "registry.deployer", "registry.report"),
     ("registry",),
-    ("registry.rest.settings", "registry.rest.problems", "registry.rest.events"),
+    (
+        "registry.rest.settings",
+        "registry.rest.problems",
+        "registry.rest.events",
+        "registry.rest.inputs",
+    ),
     ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
     ("registry.rest.search",),
     ("registry.rest.app",),

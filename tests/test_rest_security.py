@@ -44,6 +44,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyregServer]:
         },
     )
     try:
+        deadline = time.monotonic() + 60  # the query workers start after the server
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{running.base_url}/search/sparql", params={"query": CHEAP})
+            if answer.status_code == 200:
+                break
         yield running
     finally:
         running.stop()
@@ -308,3 +313,181 @@ def test_report_rebuilds_need_the_token_and_are_single_flight(
     assert len(etags) <= 2 and etag not in etags
     assert slowest < 3, slowest
     assert client.delete(f"/things/{td['id']}", headers=AUTH).status_code == 204
+
+
+# ------------------------------------------------------------------ identifier spaces
+
+
+def lamp(ident: str) -> dict[str, Any]:
+    """A plain WoT Thing (no device terms) with the given id."""
+    return {
+        "@context": "https://www.w3.org/2022/wot/td/v1.1",
+        "id": ident,
+        "title": "Lamp",
+        "securityDefinitions": {"nosec_sc": {"scheme": "nosec"}},
+        "security": "nosec_sc",
+        "properties": {"on": {"type": "boolean", "forms": [{"href": "https://lamp.example/on"}]}},
+    }
+
+
+def count_triples(client: httpx.Client, graph: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    answer = client.get("/search/sparql", params={"query": query})
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def add_model(
+    client: httpx.Client, ident: str | None = None, *, replace: bool = False
+) -> httpx.Response:
+    model = KG_DATA / "models" / "gesture-cnn-int8.tflite"
+    files = {"file": (model.name, model.read_bytes(), "application/octet-stream")}
+    data = {"id": ident} if ident is not None else {}
+    params = {"replace": "true"} if replace else {}
+    return client.post("/models", files=files, data=data, params=params, headers=AUTH)
+
+
+def test_things_cannot_take_internal_graph_names(client: httpx.Client) -> None:
+    from tinyreg.registry.directory import STATE_GRAPH
+    from tinyreg.registry.reference import ONTOLOGY_IRI
+
+    added = add_model(client, "guarded-model", replace=True)
+    assert added.status_code == 201, added.text
+    model = added.json()
+    ontology = count_triples(client, str(ONTOLOGY_IRI))
+    assert ontology > 100
+    things = client.get("/things").json()
+    etag = client.get("/things").headers["etag"]
+    for ident in (
+        model["iri"],
+        str(ONTOLOGY_IRI),
+        STATE_GRAPH,
+        "urn:tinyreg:profile:whatever",
+        "HTTPS://W3ID.ORG/tinyreg/model/guarded-model",
+    ):
+        answer = client.put(f"/things/{ident}", content=json.dumps(lamp(ident)), headers=TD_JSON)
+        body = assert_problem(answer, 400)
+        assert body["validationErrors"][0]["field"] == "/id", body
+        assert_problem(client.delete(f"/things/{ident}", headers=AUTH), 404)
+    assert client.get(f"/models/{model['id']}").json() == model
+    assert count_triples(client, str(ONTOLOGY_IRI)) == ontology
+    assert client.get("/things").json() == things
+    assert client.get("/things").headers["etag"] == etag
+    assert client.delete(f"/models/{model['id']}", headers=AUTH).status_code == 204
+
+
+def test_model_ids_are_slugs_and_replacing_is_explicit(client: httpx.Client) -> None:
+    before = client.get("/models").json()
+    for ident in ("../../x", "a/b", "UPPER", "x" * 200, "-lead", "a..b", "ünï"):
+        body = assert_problem(add_model(client, ident), 400)
+        assert body["field"] == "id"
+    assert client.get("/models").json() == before
+    first = add_model(client, "replace-me")
+    assert first.status_code == 201, first.text
+    again = assert_problem(add_model(client, "replace-me"), 409)
+    assert "replace=true" in again["detail"]
+    assert client.get("/models/replace-me").json() == first.json()
+    assert add_model(client, "replace-me", replace=True).status_code == 201
+    assert client.delete("/models/replace-me", headers=AUTH).status_code == 204
+    assert client.get("/models").json() == before
+
+
+# ------------------------------------------------------------------ refused before writing
+
+
+def test_inputs_that_used_to_fail_after_writing(client: httpx.Client) -> None:
+    etag = client.get("/things").headers["etag"]
+    # a Unicode id is a valid IRI: created, with a Location a client can follow
+    unicode_id = "urn:dev:lampe-éclairée-☃"
+    created = client.put(
+        f"/things/{unicode_id}", content=json.dumps(lamp(unicode_id)), headers=TD_JSON
+    )
+    assert created.status_code == 201, created.text
+    followed = client.get(created.headers["location"])
+    assert followed.status_code == 200 and followed.json()["id"] == unicode_id
+    anonymous = lamp("x")
+    del anonymous["id"]
+    posted = client.post("/things", content=json.dumps(anonymous), headers=TD_JSON)
+    assert posted.status_code == 201
+    assert client.delete(posted.headers["location"], headers=AUTH).status_code == 204
+    assert client.delete(f"/things/{unicode_id}", headers=AUTH).status_code == 204
+    etag = client.get("/things").headers["etag"]
+
+    def refused(ident: str, raw: str) -> None:
+        answer = client.put(f"/things/{ident}", content=raw.encode(), headers=TD_JSON)
+        assert_problem(answer, 400)
+        assert_problem(client.get(f"/things/{ident}"), 404)
+        patched = client.patch(
+            "/things/urn:dev:absent",
+            content=raw.encode(),
+            headers={"Content-Type": "application/merge-patch+json", **AUTH},
+        )
+        assert patched.status_code in (400, 404), patched.text
+
+    base = json.dumps(lamp("urn:dev:deep"))
+    deep = base[:-1] + ', "nested": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    refused("urn:dev:deep", deep)
+    for number in ("9" * 5000, "1e400", "-1e999", "NaN", "Infinity", "0." + "1" * 5000):
+        body = json.dumps(lamp("urn:dev:number"))[:-1] + f', "n": {number}}}'
+        refused("urn:dev:number", body)
+    assert client.get("/things").headers["etag"] == etag
+
+
+# ------------------------------------------------------------------ large TDs
+
+
+def test_a_large_td_is_stored_whole(client: httpx.Client) -> None:
+    """Thousands of affordances: stored and served back exactly (timing: docs/security.md)."""
+    ident = "urn:dev:large"
+    td = lamp(ident)
+    td["properties"] = {
+        f"p{i}": {"type": "integer", "forms": [{"href": f"https://large.example/{i}"}]}
+        for i in range(3000)
+    }
+    td["actions"] = {
+        f"a{i}": {"forms": [{"href": f"https://large.example/a{i}"}]} for i in range(70)
+    }
+    created = client.put(f"/things/{ident}", content=json.dumps(td), headers=TD_JSON)
+    assert created.status_code == 201, created.text
+    served = client.get(f"/things/{ident}").json()
+    del served["registration"]
+    assert served == td
+    count = "SELECT (COUNT(?p) AS ?n) WHERE { <urn:dev:large> td:hasPropertyAffordance ?p }"
+    rows = client.get("/search/sparql", params={"query": count}).json()["results"]["bindings"]
+    assert rows[0]["n"]["value"] == "3000"
+    forms = (
+        "SELECT (COUNT(?f) AS ?n) WHERE { <urn:dev:large> td:hasPropertyAffordance ?p ."
+        " ?p td:hasForm ?f }"
+    )
+    rows = client.get("/search/sparql", params={"query": forms}).json()["results"]["bindings"]
+    assert rows[0]["n"]["value"] == "3000"
+    assert client.delete(f"/things/{ident}", headers=AUTH).status_code == 204
+
+
+# ------------------------------------------------------------------ the token
+
+
+def test_token_file_and_the_warning_on_token(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    helped = subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--token-file" in helped.stdout and "ps" in helped.stdout
+    secret = tmp_path / "token"
+    secret.write_text("from-a-file-91b2\n")
+    running = start_server(tmp_path / "store", tmp_path / "log", args=("--token-file", str(secret)))
+    try:
+        with httpx.Client(base_url=running.base_url, timeout=60) as http:
+            td = lamp("urn:dev:token-file")
+            body = json.dumps(td)
+            media = {"Content-Type": "application/td+json"}
+            assert_problem(http.put(f"/things/{td['id']}", content=body, headers=media), 401)
+            good = {**media, "Authorization": "Bearer from-a-file-91b2"}
+            assert http.put(f"/things/{td['id']}", content=body, headers=good).status_code == 201
+        assert "from-a-file-91b2" not in Path(f"/proc/{running.process.pid}/cmdline").read_text()
+    finally:
+        running.stop()

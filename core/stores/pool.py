@@ -72,6 +72,9 @@ def _serve(conn: Connection, path: str) -> None:
 
     store: OxigraphStore | None = None
     seen: tuple[tuple[str, int, int], ...] | None = None
+    with contextlib.suppress(StoreError):  # ready before the first query comes
+        seen = _fingerprint(Path(path))
+        store = OxigraphStore(path, read_only=True)
     while True:
         try:
             sparql = conn.recv()

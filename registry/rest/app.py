@@ -30,13 +30,13 @@ from tinyreg.core.errors import (
     ForbiddenError,
     InputError,
     MediaTypeError,
-    ThingDescriptionError,
 )
 from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry.cards import ModelCard, card_from_mapping, slugify
 from tinyreg.registry.directory import Directory, Page, TDSchema, Thing, merge_diff
 from tinyreg.registry.facade import Registry
 from tinyreg.registry.rest.events import EVENT_TYPES, EventLog
+from tinyreg.registry.rest.inputs import location, parse_json
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
 from tinyreg.registry.rest.reports import ReportCache
 from tinyreg.registry.rest.search import SparqlSearch
@@ -175,11 +175,7 @@ async def _json_body(request: Request, accepted: tuple[str, ...], label: str) ->
     media = _media(request)
     if media not in accepted:
         raise MediaTypeError(media or "(none)", accepted)
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ThingDescriptionError(label, None, f"not valid JSON: {exc}") from exc
+    return parse_json(await request.body(), label)  # bounded: depth, numbers
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
@@ -337,7 +333,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         thing, previous = await call(s.directory.put, td, ident)
         if previous is None:
             s.events.publish("thing_created", thing.id, thing.document())
-            return Response(status_code=201, headers={"Location": f"/things/{thing.id}"})
+            return Response(status_code=201, headers={"Location": location("/things/", thing.id)})
         s.events.publish(
             "thing_updated", thing.id, {**merge_diff(previous.td, thing.td), "id": thing.id}
         )
@@ -349,7 +345,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         td = await _json_body(request, TD_TYPES, "<anonymous TD>")
         thing: Thing = await call(s.directory.create, td)
         s.events.publish("thing_created", thing.id, thing.document())
-        return Response(status_code=201, headers={"Location": f"/things/{thing.id}"})
+        return Response(status_code=201, headers={"Location": location("/things/", thing.id)})
 
     @app.patch(
         "/things/{ident:path}", tags=["directory"], openapi_extra=_PATCH_BODY, status_code=204
@@ -476,8 +472,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         file: Annotated[UploadFile, File(description="the .tflite model")],
         card: Annotated[UploadFile | None, File(description="its card, YAML or JSON")] = None,
         ident: Annotated[str | None, Form(alias="id")] = None,
+        replace: bool = False,
     ) -> Response:
-        """Register a .tflite with its card: parsed, arena measured by TFLM, validated."""
+        """Register a .tflite with its card: parsed, arena measured by TFLM, validated.
+
+        The id is a slug (lowercase letters, digits, ``-``, ``.``, ``_``); a model with
+        the same id is replaced only with ``replace=true`` (else 409).
+        """
         data = await file.read()
         stem = PurePath(file.filename or "model.tflite").stem or "model"
         model_card: ModelCard
@@ -486,7 +487,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             text = await card.read()
             try:
                 mapping = yaml.safe_load(text)
-            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError) as exc:
                 raise CardError(label, None, f"not YAML or JSON: {exc}") from exc
             if not isinstance(mapping, dict):
                 raise CardError(label, None, "a card must be a mapping")
@@ -494,7 +495,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         else:
             model_card = ModelCard(name=stem)
         name = ident or model_card.id or slugify(stem)
-        record = await call(s.registry.add_model, data, model_card, ident=name)
+        record = await call(s.registry.add_model, data, model_card, ident=name, replace=replace)
         return _json(record.to_dict(), 201, Location=f"/models/{record.id}")
 
     @app.delete("/models/{ident}", tags=["models"], status_code=204)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_td_schema_path"]
+from tinyreg.core.errors import ConfigError
+
+__all__ = ["Settings", "default_td_schema_path", "read_token_file"]
 
 
 def default_td_schema_path() -> Path:
@@ -26,6 +28,9 @@ class Settings(BaseSettings):
         store: The graph store: a directory (embedded Oxigraph), an ``http(s)://`` SPARQL
             endpoint, or ``None`` for the per-user default directory.
         token: The bearer token writes need. Without one, every write is refused.
+        token_file: A file whose first line is the token (``TINYREG_TOKEN_FILE``); read
+            when the app's settings are built, and used instead of ``token``. Unlike a
+            ``--token`` argument it is not visible to other users in ``ps``.
         read_only: Refuse every write, token or not.
         auth_reads: Reads need the token too (default: reads are open).
         cors_origins: Origins allowed by CORS (none by default; ``["*"]`` for any).
@@ -64,6 +69,7 @@ class Settings(BaseSettings):
 
     store: str | None = None
     token: SecretStr | None = None
+    token_file: Path | None = None
     read_only: bool = False
     auth_reads: bool = False
     cors_origins: list[str] = Field(default_factory=list)
@@ -84,6 +90,30 @@ class Settings(BaseSettings):
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)
 
+    @model_validator(mode="after")
+    def _read_token_file(self) -> Settings:
+        """Take the token from ``token_file`` when one is given."""
+        if self.token_file is not None:
+            self.token = read_token_file(self.token_file)
+        return self
+
     def schema_path(self) -> Path:
         """The TD JSON Schema file to use."""
         return self.td_schema if self.td_schema is not None else default_td_schema_path()
+
+
+def read_token_file(path: Path) -> SecretStr:
+    """The token in the first line of a file (surrounding blanks dropped).
+
+    Raises:
+        ConfigError: If the file cannot be read or its first line is empty.
+
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"token file {path}: cannot read it: {exc}") from exc
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise ConfigError(f"token file {path}: the first line holds no token")
+    return SecretStr(token)

@@ -26,7 +26,7 @@ from tinyreg.registry.rest import Settings
 TOKEN = "security-token-5c1e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TD_JSON = {"Content-Type": "application/td+json", **AUTH}
-TIMEOUT_S = 3.0
+TIMEOUT_S = 4.0
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "ASK { ?s a owl:Class }"
 

@@ -6,7 +6,8 @@ runs each query in one of a few worker *processes* instead, each with the store 
 read-only (:class:`~tinyreg.core.stores.oxigraph_store.OxigraphStore` with
 ``read_only=True``, no lock needed). When a query's deadline passes, its worker is killed
 (SIGKILL) and a new one started in its place, so the work stops and the pool is whole
-again within the start-up time of a worker (about a second).
+again within the start-up time of a worker (about a second); queries go to workers that
+have started first.
 
 A worker reopens the store when the store directory changed since it last opened it (the
 sizes and modification times of its files, which every write of the RocksDB write-ahead
@@ -35,6 +36,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,6 +54,10 @@ from tinyreg.core.stores.base import QueryResult
 __all__ = ["QueryPool"]
 
 log = logging.getLogger("tinyreg.stores.pool")
+
+MIN_RUN_S = 0.5
+"""A query that gets a worker with less time than this left times out without starting:
+starting it would most likely cost a worker (killed at once) for nothing."""
 
 
 def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
@@ -75,6 +81,7 @@ def _serve(conn: Connection, path: str) -> None:
     with contextlib.suppress(StoreError):  # ready before the first query comes
         seen = _fingerprint(Path(path))
         store = OxigraphStore(path, read_only=True)
+    conn.send(("ready",))
     while True:
         try:
             sparql = conn.recv()
@@ -109,6 +116,7 @@ class _Worker:
     path: str
     process: Any = None
     conn: Connection | None = None
+    ready: bool = False
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,7 +127,15 @@ class _Worker:
         )
         process.start()
         child.close()
-        self.process, self.conn = process, parent
+        self.process, self.conn, self.ready = process, parent, False
+
+    def warm(self) -> bool:
+        """Whether the worker has started (its imports done, the store open); never waits."""
+        if not self.ready and self.conn is not None:
+            with contextlib.suppress(EOFError, OSError):
+                if self.conn.poll(0):
+                    self.ready = self.conn.recv() == ("ready",)
+        return self.ready
 
     def stop(self) -> None:
         process, conn = self.process, self.conn
@@ -139,12 +155,19 @@ class _Worker:
                 self.stop()
                 self.start()
             assert self.conn is not None
+            deadline = time.monotonic() + seconds
             try:
+                if not self.ready:  # a worker just started: wait until it is up
+                    if not self.conn.poll(max(0.0, seconds)):
+                        raise TimeoutError
+                    self.ready = self.conn.recv() == ("ready",)
                 self.conn.send(sparql)
-                if self.conn.poll(max(0.0, seconds)):
+                if self.conn.poll(max(0.0, deadline - time.monotonic())):
                     answer: tuple[Any, ...] = self.conn.recv()
                     return answer
                 outcome: tuple[Any, ...] = ("timeout",)
+            except TimeoutError:
+                outcome = ("timeout",)
             except (EOFError, OSError) as exc:
                 outcome = ("died", str(exc))
             self.stop()
@@ -213,7 +236,9 @@ class QueryPool:
             chosen = min(eligible, key=lambda w: self._running.get(w.client, 0))
             self._waiting.remove(chosen)
             self._running[chosen.client] = self._running.get(chosen.client, 0) + 1
-            chosen.future.set_result(self._idle.pop(0))
+            worker = next((w for w in self._idle if w.warm()), self._idle[0])  # warm first
+            self._idle.remove(worker)
+            chosen.future.set_result(worker)
 
     def _release(self, worker: _Worker, client: str) -> None:
         left = self._running.get(client, 1) - 1
@@ -251,6 +276,9 @@ class QueryPool:
         except TimeoutError:
             raise QueryTimeoutError(timeout) from None
         remaining = deadline - loop.time()
+        if remaining < MIN_RUN_S:  # too late to start: keep the worker (and its warmth)
+            self._release(worker, client)
+            raise QueryTimeoutError(timeout)
         running = loop.run_in_executor(self._threads, worker.ask, sparql, remaining)
         released: Callable[[Any], None] = lambda _: self._release(worker, client)  # noqa: E731
         running.add_done_callback(released)

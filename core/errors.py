@@ -12,14 +12,18 @@ HTTP status codes once (``status``)::
     │   ├── ThingDescriptionError  a TD that is not JSON, not JSON-LD or lacks fields
     │   ├── ValidationError        SHACL violations (each names node, property, reason)
     │   ├── QueryError             a SPARQL query the store cannot parse or run
+    │   │   └── FederationError    a SERVICE clause where federation is off or not allowed
     │   ├── BenchmarkError         a model the host runtime cannot time, or wrong bytes (HTTP 422)
     │   ├── TDValidationError      a TD refused by the TD JSON Schema or the shapes (HTTP 400)
     │   ├── MediaTypeError         a request body of a media type not accepted (HTTP 415)
+    │   ├── NotAcceptableError     an Accept header no answer can satisfy (HTTP 406)
     │   └── PayloadTooLargeError   a request body over the size limit (HTTP 413)
     ├── NotFoundError              no model or device with that id (exit 1, HTTP 404)
     ├── AmbiguousIdError           a name that matches several resources (exit 1, HTTP 409)
     ├── AuthError                  a write (or read) without the right bearer token (HTTP 401)
     ├── ForbiddenError             a write to a read-only service (HTTP 403)
+    ├── ConflictError              a write that would replace what exists without asking (HTTP 409)
+    ├── RateLimitError             expensive work asked for too often (HTTP 429)
     ├── QueryTimeoutError          a query that ran past its deadline (HTTP 503)
     ├── ConfigError                a bad store location or setting (exit 2, HTTP 500)
     ├── StoreError                 the graph store failed or is unreachable (exit 3, HTTP 503)
@@ -42,19 +46,23 @@ __all__ = [
     "BrokerError",
     "CardError",
     "ConfigError",
+    "ConflictError",
     "DeploymentError",
     "DeviceRefusedError",
     "DeviceTimeoutError",
+    "FederationError",
     "FieldError",
     "ForbiddenError",
     "InputError",
     "MediaTypeError",
     "ModelFileError",
+    "NotAcceptableError",
     "NotFoundError",
     "PairRefusedError",
     "PayloadTooLargeError",
     "QueryError",
     "QueryTimeoutError",
+    "RateLimitError",
     "StoreError",
     "TDValidationError",
     "ThingDescriptionError",
@@ -195,6 +203,19 @@ class QueryError(InputError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"SPARQL query refused: {detail}")
+        self.detail = detail
+
+
+class FederationError(QueryError):
+    """A federated query (``SERVICE``) refused; nothing was sent anywhere.
+
+    Federation is off, or the endpoint is not on the server's allow-list.
+    """
+
+    title = "Federated query refused"
+
+    def __init__(self, detail: str) -> None:
+        InputError.__init__(self, detail)
         self.detail = detail
 
 
@@ -427,6 +448,24 @@ class MediaTypeError(InputError):
         self.accepted = list(accepted)
 
 
+class NotAcceptableError(InputError):
+    """An ``Accept`` header that allows none of the media types the answer can take.
+
+    Attributes:
+        asked: The ``Accept`` header received.
+        offered: The media types the answer can be given in.
+
+    """
+
+    title = "Not acceptable"
+    status = 406
+
+    def __init__(self, asked: str, offered: Sequence[str]) -> None:
+        super().__init__(f"cannot answer in {asked!r}; use one of {', '.join(offered)}")
+        self.asked = asked
+        self.offered = list(offered)
+
+
 class PayloadTooLargeError(InputError):
     """A request body over the configured size limit.
 
@@ -466,6 +505,44 @@ class ForbiddenError(TinyregError):
     exit_code = 1
     status = 403
     title = "Forbidden"
+
+
+class ConflictError(TinyregError):
+    """A write that would replace an existing resource without saying so.
+
+    Attributes:
+        kind: ``"model"`` or ``"thing"``.
+        ident: The id that exists.
+        hint: How to replace it explicitly.
+
+    """
+
+    exit_code = 1
+    status = 409
+    title = "Conflict"
+
+    def __init__(self, kind: str, ident: str, hint: str) -> None:
+        super().__init__(f"a {kind} with id {ident!r} exists; {hint}")
+        self.kind = kind
+        self.ident = ident
+        self.hint = hint
+
+
+class RateLimitError(TinyregError):
+    """Expensive work asked for again too soon, or without the token it needs.
+
+    Attributes:
+        retry_after: Seconds after which asking again may succeed.
+
+    """
+
+    exit_code = 1
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class QueryTimeoutError(TinyregError):

@@ -227,7 +227,7 @@ def parse_card(text: bytes | str, source: str = "<card>") -> ModelCard:
     """
     try:
         data = yaml.safe_load(text)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError) as exc:
         raise CardError(source, None, f"not YAML or JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise CardError(source, None, "a card must be a mapping")

@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
@@ -29,13 +28,16 @@ from rdflib.term import Node
 
 from tinyreg.core.errors import (
     AmbiguousIdError,
+    ConflictError,
     InputError,
     ModelFileError,
     NotFoundError,
+    QueryError,
     ThingDescriptionError,
 )
-from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR
+from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR, model_iri
 from tinyreg.core.queries import load_query
+from tinyreg.core.sparql_text import friendly_syntax_error, relocate_error, with_prefixes
 from tinyreg.core.stores import GraphStore, QueryResult, default_store_path, open_store
 from tinyreg.matchmaker.fits import FitIndex, fits_graph_name
 from tinyreg.ontology import ontology_graph
@@ -51,6 +53,7 @@ from tinyreg.registry.blobs import (
 )
 from tinyreg.registry.cards import ModelCard, load_card, parse_card, seed_cards, slugify
 from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
+from tinyreg.registry.ids import check_model_id
 from tinyreg.registry.profile import PROFILE_PREFIX, profile_facts, profile_graph
 from tinyreg.registry.reference import ONTOLOGY_IRI, REFERENCE_FOLDER, reference_texts
 from tinyreg.registry.requirements import (
@@ -70,7 +73,6 @@ __all__ = [
 ]
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
-_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 SEED_CARDS_FILE = "models_information.csv"
 MODELS_FOLDER = "models"
 log = logging.getLogger("tinyreg.registry")
@@ -372,6 +374,7 @@ class Catalogue:
         ident: str | None = None,
         filename: str | None = None,
         card_label: str = "<card>",
+        replace: bool = True,
     ) -> ModelRecord:
         """Parse, measure, validate and register a .tflite model, and keep its bytes.
 
@@ -392,6 +395,9 @@ class Catalogue:
             filename: The file name of ``source`` bytes (an upload's), for the default
                 card name and id.
             card_label: What to call a card given as text in messages (its file name).
+                It must be a slug (:func:`tinyreg.registry.ids.check_model_id`).
+            replace: Replace a model registered under the same id; when ``False`` such a
+                model is kept and :class:`ConflictError` raised.
 
         Returns:
             The registered model.
@@ -400,6 +406,7 @@ class Catalogue:
             ModelFileError: If the file is not a valid .tflite.
             CardError: If the card is invalid.
             ValidationError: If the description violates the shapes.
+            ConflictError: If ``replace`` is ``False`` and the id is taken.
 
         """
         # the parser, the TFLite Micro runtime and pySHACL load when a model is added
@@ -428,6 +435,9 @@ class Catalogue:
             resolved = ModelCard(name=stem or f"model-{info.sha256[:12]}")
         if ident is None:
             ident = resolved.id or slugify(stem or resolved.name)
+        check_model_id(ident)
+        if not replace and self.store.has_graph(str(model_iri(ident))):
+            raise ConflictError("model", ident, "add it with replace=true to replace it")
         arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, resolved)
         validate(graph, str(iri))
@@ -880,13 +890,12 @@ class Catalogue:
         False
 
         """
-        declared = {m.lower() for m in _PREFIX_DECL.findall(sparql)}
-        missing = [
-            f"PREFIX {name}: <{iri}>\n"
-            for name, iri in PREFIXES.items()
-            if name.lower() not in declared
-        ]
-        return self.store.query("".join(missing) + sparql, bindings)
+        text, shift = with_prefixes(sparql)  # declared on the user's first line
+        try:
+            return self.store.query(text, bindings)
+        except QueryError as exc:
+            message = friendly_syntax_error(relocate_error(exc.detail, shift), sparql)
+            raise QueryError(message) from exc
 
     def graph(self, ident: str | None = None, kind: str | None = None) -> Graph:
         """One resource's graph, or the union of all graphs when ``ident`` is None."""

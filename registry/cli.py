@@ -643,7 +643,15 @@ def export(state: _Context, ident: str | None, fmt: str, out: Path | None) -> No
 @click.option(
     "--token",
     envvar="TINYREG_TOKEN",
-    help="Bearer token that writes need. Env: TINYREG_TOKEN. Without one, writes are refused.",
+    help="Bearer token that writes need. Env: TINYREG_TOKEN. Without one, writes are refused. "
+    "WARNING: a token given here is visible to every user of the machine (ps); prefer "
+    "--token-file or TINYREG_TOKEN.",
+)
+@click.option(  # security: a token that ps does not show
+    "--token-file",
+    envvar="TINYREG_TOKEN_FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File whose first line is the write token (instead of --token). Env: TINYREG_TOKEN_FILE.",
 )
 @click.option("--read-only", is_flag=True, default=None, help="Refuse every write.")
 @click.option(
@@ -657,6 +665,7 @@ def serve(
     port: int,
     serve_store: str | None,
     token: str | None,
+    token_file: Path | None,
     read_only: bool | None,
     cors_origins: tuple[str, ...],
     log_level: str,
@@ -674,12 +683,16 @@ def serve(
     given: dict[str, Any] = {
         "store": serve_store or state.location,
         "token": token,
+        "token_file": token_file,
         "read_only": read_only,
         "cors_origins": list(cors_origins) or None,
     }
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
     if settings.token is None and not settings.read_only:
-        click.echo("no token given (--token or TINYREG_TOKEN): writes are refused", err=True)
+        click.echo(
+            "no token given (--token-file, TINYREG_TOKEN or --token): writes are refused",
+            err=True,
+        )
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3)
 

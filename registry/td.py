@@ -44,15 +44,38 @@ from tinyreg.ontology import context_document
 __all__ = [
     "DEVICE_MEMBERS",
     "RDF_JSON",
+    "RESERVED_PREFIXES",
     "describes_device",
     "expand_td",
     "load_td",
+    "reserved_id",
     "td_from_graph",
     "td_to_graph",
     "thing_to_graph",
 ]
 
 RDF_JSON = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON")
+
+RESERVED_PREFIXES = ("https://w3id.org/tinyreg", "http://w3id.org/tinyreg", "urn:tinyreg:")
+"""Where tinyreg names its own graphs (the ontology, models, runtimes, benchmarks,
+profiles, deployments, the directory's state): no Thing may take an id there, since a
+Thing's graph is named by its id and writing it would replace that graph."""
+
+_DEVICE_SPACE = "urn:tinyreg:device:"
+
+
+def reserved_id(ident: str) -> bool:
+    """Whether an id falls in tinyreg's own graph names (``urn:tinyreg:device:`` is free).
+
+    >>> reserved_id("https://w3id.org/tinyreg/model/kws"), reserved_id("urn:tinyreg:directory")
+    (True, True)
+    >>> reserved_id("urn:tinyreg:device:esp-eye"), reserved_id("urn:dev:lamp")
+    (False, False)
+    """
+    folded = ident.strip().lower()
+    if folded.startswith(_DEVICE_SPACE):
+        return False
+    return folded.startswith(RESERVED_PREFIXES)
 
 
 def _offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -145,27 +168,79 @@ def expand_td(td: dict[str, Any], label: str = "<document>") -> tuple[URIRef, Gr
             "missing or not an absolute URI; tinyreg needs "
             'an id such as "urn:tinyreg:device:my-board"',
         )
+    if reserved_id(ident):
+        raise ThingDescriptionError(
+            label,
+            "id",
+            f"{ident!r} is reserved for tinyreg's own graphs (models, ontology, directory); "
+            "a device id looks like urn:tinyreg:device:my-board",
+        )
     title = td.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ThingDescriptionError(label, "title", "missing or empty")
-    try:
-        nquads = jsonld.to_rdf(
-            td, {"format": "application/n-quads", "documentLoader": _offline_loader, "base": ident}
-        )
-    except jsonld.JsonLdError as exc:
-        cause = exc
-        while isinstance(getattr(cause, "cause", None), jsonld.JsonLdError):
-            cause = cause.cause
-        raise ThingDescriptionError(
-            label, "@context", f"JSON-LD processing failed: {cause}"
-        ) from exc
-    # the document has no named graphs, so its N-Quads are N-Triples
     flat = Graph()
-    if nquads:
-        flat.parse(data=nquads, format="nt")
+    options = {"format": "application/n-quads", "documentLoader": _offline_loader, "base": ident}
+    for piece in _pieces(td):
+        try:
+            nquads = jsonld.to_rdf(piece, options)
+        except jsonld.JsonLdError as exc:
+            cause = exc
+            while isinstance(getattr(cause, "cause", None), jsonld.JsonLdError):
+                cause = cause.cause
+            raise ThingDescriptionError(
+                label, "@context", f"JSON-LD processing failed: {cause}"
+            ) from exc
+        # the document has no named graphs, so its N-Quads are N-Triples; each parse
+        # gives its blank nodes fresh labels
+        if nquads:
+            flat.parse(data=nquads, format="nt")
     thing = URIRef(ident)
     flat.add((thing, TR.tdDocument, Literal(json.dumps(td, sort_keys=True), datatype=RDF_JSON)))
     return thing, flat
+
+
+_AFFORDANCE_MAPS = ("properties", "actions", "events")
+_CHUNK = 64
+
+
+def _pieces(td: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TD cut into documents whose JSON-LD processing costs about linear time.
+
+    PyLD's node map checks every value added to a node against the node's values for
+    that property, so a Thing with *n* property affordances costs O(n²) (26,000 of them,
+    under the 1 MiB body limit, took minutes). The affordance maps (``properties``,
+    ``actions``, ``events``; ``@index`` containers of the TD context, whose keys are no
+    triples) are independent subtrees: processed in slices of :data:`_CHUNK` entries, each
+    with the TD's ``@context`` and ``id``, they give the same triples. Only TDs whose
+    ``@context`` is made of IRIs (no inline term definitions that could redefine those
+    members) and that use no explicit blank-node label (which could join subtrees) are
+    cut; any other is processed whole.
+
+    >>> td = {"@context": "https://www.w3.org/2022/wot/td/v1.1", "id": "urn:x", "title": "x",
+    ...       "properties": {f"p{i}": {"forms": []} for i in range(450)}}
+    >>> [len(p.get("properties", ())) for p in _pieces(td)][:3], len(_pieces(td))
+    ([0, 64, 64], 9)
+    """
+    context = td.get("@context")
+    iris = isinstance(context, str) or (
+        isinstance(context, list) and all(isinstance(c, str) for c in context)
+    )
+    big = [
+        key
+        for key in _AFFORDANCE_MAPS
+        if isinstance(td.get(key), dict)
+        and len(td[key]) > _CHUNK
+        and all(isinstance(v, dict) for v in td[key].values())
+    ]
+    if not iris or not big or '"_:' in json.dumps(td):
+        return [td]
+    pieces = [{k: v for k, v in td.items() if k not in big}]
+    for key in big:
+        entries = list(td[key].items())
+        for start in range(0, len(entries), _CHUNK):
+            chunk = dict(entries[start : start + _CHUNK])
+            pieces.append({"@context": context, "id": td["id"], key: chunk})
+    return pieces
 
 
 def describes_device(graph: Graph, thing: URIRef) -> bool:

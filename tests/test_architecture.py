@@ -24,7 +24,7 @@ PACKAGES = ("ontology", "kg_data", "core", "matchmaker", "firmware", "registry")
 TIERS: tuple[tuple[str, ...], ...] = (
     ("ontology", "kg_data"),
     ("core.errors", "core.namespaces", "core.literals"),
-    ("core.vocabulary", "core.queries"),
+    ("core.vocabulary", "core.queries", "core.sparql_text"),
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
@@ -33,6 +33,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("matchmaker", "firmware"),
     (
         "registry.cards",
+        "registry.ids",
         "registry.td",
         "registry.seed_import",
         "registry.requirements",
@@ -48,8 +49,14 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("registry.directory", "registry.deployer", "registry.report"),
     ("registry.service",),
     ("registry",),
-    ("registry.rest.settings", "registry.rest.problems", "registry.rest.events"),
+    (
+        "registry.rest.settings",
+        "registry.rest.problems",
+        "registry.rest.events",
+        "registry.rest.inputs",
+    ),
     ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
+    ("registry.rest.search",),
     ("registry.rest.shared",),
     (
         "registry.rest.routes.wot",

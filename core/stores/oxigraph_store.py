@@ -60,11 +60,16 @@ class OxigraphStore(BaseGraphStore):
 
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+    ) -> None:
         """Open (creating if needed) a store directory, or an in-memory store.
 
         Args:
             path: The store directory; ``None`` keeps the data in memory only.
+            read_only: Open an existing directory for reading only, without its lock: the
+                store as it was when opened (writes made later by the process holding
+                the lock are not seen; reopen to see them). Used by query workers.
 
         Raises:
             StoreError: The directory is locked by another store, is not a
@@ -79,10 +84,16 @@ class OxigraphStore(BaseGraphStore):
             persistent=self.path is not None,
         )
         try:
-            store = ox.Store(str(self.path)) if self.path is not None else ox.Store()
+            if self.path is None:
+                store = ox.Store()
+            elif read_only:
+                store = ox.Store.read_only(str(self.path))
+            else:
+                store = ox.Store(str(self.path))
         except OSError as exc:
             raise StoreError(self.label, _open_error(exc)) from exc
         self._store: ox.Store | None = store
+        self.read_only = read_only
 
     # ------------------------------------------------------------------ helpers
 
@@ -310,7 +321,7 @@ class OxigraphStore(BaseGraphStore):
 
         """
         store, self._store = self._store, None
-        if store is not None and self.path is not None:
+        if store is not None and self.path is not None and not self.read_only:
             try:
                 store.flush()
             except OSError as exc:

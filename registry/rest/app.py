@@ -92,12 +92,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         )
         state = AppState(settings, reg, schema)
         app.state.tinyreg = state
+        state.search.start()
         purger = asyncio.create_task(_purge_loop(state))
         try:
             yield
         finally:
             purger.cancel()
-            state.sparql.shutdown(wait=False, cancel_futures=True)
+            state.search.close()
             if own:
                 reg.close()
 

@@ -4,6 +4,9 @@ The status and title come from the exception class (``status``, ``title`` of
 :mod:`tinyreg.core.errors`); the data an error carries becomes extension members
 (``validationErrors`` for refused TDs, ``violations`` for SHACL, ...). Anything else is a
 500 Problem whose body says nothing of the cause; the traceback is logged server-side.
+A store failure (:class:`~tinyreg.core.errors.StoreError`) or a configuration error
+answers with a fixed sentence too: their messages name store paths, endpoint URLs and
+remote statuses, which stay in the server log.
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tinyreg.core.errors import (
     AuthError,
     CardError,
+    ConfigError,
+    ConflictError,
     MediaTypeError,
+    NotAcceptableError,
     PayloadTooLargeError,
+    RateLimitError,
+    StoreError,
     TDValidationError,
     ThingDescriptionError,
     TinyregError,
@@ -75,6 +83,10 @@ def _extras(exc: TinyregError) -> dict[str, Any]:
         return {"field": exc.field}
     if isinstance(exc, MediaTypeError):
         return {"accepted": exc.accepted}
+    if isinstance(exc, NotAcceptableError):
+        return {"offered": exc.offered}
+    if isinstance(exc, ConflictError):
+        return {"id": exc.ident}
     if isinstance(exc, PayloadTooLargeError):
         return {"limit": exc.limit}
     return {}
@@ -88,12 +100,19 @@ def install_handlers(app: FastAPI) -> None:
         headers = {}
         if isinstance(exc, AuthError):
             headers["WWW-Authenticate"] = f'{exc.scheme} realm="tinyreg"'
+        if isinstance(exc, RateLimitError):
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        detail = exc.message
         if exc.status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc.message)
+        if isinstance(exc, StoreError):
+            detail = "the graph store failed or is unreachable; the cause is in the server log"
+        elif isinstance(exc, ConfigError):
+            detail = "the server is misconfigured; the cause is in its log"
         return problem(
             exc.status,
             exc.title,
-            exc.message,
+            detail,
             instance=request.url.path,
             headers=headers,
             **_extras(exc),

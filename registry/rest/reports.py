@@ -3,12 +3,16 @@
 A report reads the whole graph and draws its plots, which takes seconds, so the app keeps
 the latest one in memory and writes a new one only when it is asked for after a write
 through the app, after ``max_age_s`` (writes made by other processes, such as the CLI, are
-seen then), or on an explicit refresh. One report is written at a time; callers that ask
-meanwhile wait for it and share it.
+seen then), or on an explicit refresh (which the app honours only from token holders: an
+anonymous ``refresh=true`` is served the cached report). Writing is single-flight: one
+report is written at a time, and callers that asked while it was being written share it
+instead of writing another, so any number of concurrent requests costs one build. The app
+calls :meth:`ReportCache.latest` in a worker thread, so cheap routes are served meanwhile.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import threading
 import time
@@ -40,6 +44,12 @@ class LatestReport:
     generated_at: datetime
     generation: int
 
+    @property
+    def etag(self) -> str:
+        """An entity tag of this report (it changes with every build)."""
+        stamp = f"{self.generated_at.isoformat()}|{self.generation}"
+        return hashlib.sha256(stamp.encode()).hexdigest()[:20]
+
 
 class ReportCache:
     """The latest report of a registry, written again when it may be stale.
@@ -65,6 +75,7 @@ class ReportCache:
         self._lock = threading.Lock()
         self._report: LatestReport | None = None
         self._written = 0.0
+        self.builds = 0
 
     def latest(self, generation: int, *, refresh: bool = False) -> LatestReport:
         """The latest report; written now if missing, stale or ``refresh`` is asked.
@@ -72,11 +83,15 @@ class ReportCache:
         Args:
             generation: The app's count of writes so far; a report of an older count is
                 stale.
-            refresh: Write a new report whatever the age of the last one.
+            refresh: Write a new report whatever the age of the last one (unless one was
+                written while this call waited: that one is shared).
 
         """
+        asked = self.builds
         with self._lock:
             report = self._report
+            if report is not None and self.builds > asked and report.generation >= generation:
+                return report  # written while we waited for the lock: share it
             fresh = (
                 report is not None
                 and report.generation == generation
@@ -95,4 +110,5 @@ class ReportCache:
                 )
             self._report = report
             self._written = time.monotonic()
+            self.builds += 1
             return report

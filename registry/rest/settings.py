@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_td_schema_path"]
+from tinyreg.core.errors import ConfigError
+
+__all__ = ["Settings", "default_td_schema_path", "read_token_file"]
 
 
 def default_td_schema_path() -> Path:
@@ -28,6 +30,9 @@ class Settings(BaseSettings):
         model_store: The folder that keeps registered models' bytes
             (``TINYREG_MODEL_STORE``); default: ``models/`` in the store's directory.
         token: The bearer token writes need. Without one, every write is refused.
+        token_file: A file whose first line is the token (``TINYREG_TOKEN_FILE``); read
+            when the app's settings are built, and used instead of ``token``. Unlike a
+            ``--token`` argument it is not visible to other users in ``ps``.
         read_only: Refuse every write, token or not.
         auth_reads: Reads need the token too (default: reads are open).
         cors_origins: Origins allowed by CORS (none by default; ``["*"]`` for any).
@@ -35,7 +40,17 @@ class Settings(BaseSettings):
         max_upload_bytes: Largest ``POST /models`` body (the .tflite and its card).
         sparql_timeout_s: Seconds ``/search/sparql`` waits for a query's answer.
         sparql_workers: Queries ``/search/sparql`` runs at once; more wait their turn
-            within their own deadline.
+            within their own deadline. On an embedded store each runs in a worker
+            process killed (and replaced) when its deadline passes.
+        sparql_per_client: Queries one client (remote address) may run at once; default
+            one fewer than ``sparql_workers`` (at least one), so one client never holds
+            every worker.
+        sparql_processes: Run ``/search/sparql`` queries on an embedded store in worker
+            processes (default); off, they run in threads that a timeout cannot stop.
+        sparql_federation: Allow federated queries (``SERVICE``); off by default, since a
+            ``SERVICE`` clause makes the server send requests wherever a query says.
+        sparql_service_allow: With federation on, the only endpoint IRIs a ``SERVICE``
+            clause may name.
         td_schema: The TD 1.1 JSON Schema file; ``None`` for the one ``scripts/setup.sh``
             installs.
         validate_td_schema: Check TDs against the JSON Schema (the shapes are always
@@ -57,6 +72,7 @@ class Settings(BaseSettings):
     store: str | None = None
     model_store: Path | None = None
     token: SecretStr | None = None
+    token_file: Path | None = None
     read_only: bool = False
     auth_reads: bool = False
     cors_origins: list[str] = Field(default_factory=list)
@@ -64,6 +80,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=16 << 20, gt=0)
     sparql_timeout_s: float = Field(default=10.0, gt=0)
     sparql_workers: int = Field(default=2, ge=1)
+    sparql_per_client: int | None = Field(default=None, ge=1)
+    sparql_processes: bool = True
+    sparql_federation: bool = False
+    sparql_service_allow: list[str] = Field(default_factory=list)
     td_schema: Path | None = None
     validate_td_schema: bool = True
     default_ttl_s: int | None = Field(default=None, gt=0)
@@ -73,6 +93,30 @@ class Settings(BaseSettings):
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)
 
+    @model_validator(mode="after")
+    def _read_token_file(self) -> Settings:
+        """Take the token from ``token_file`` when one is given."""
+        if self.token_file is not None:
+            self.token = read_token_file(self.token_file)
+        return self
+
     def schema_path(self) -> Path:
         """The TD JSON Schema file to use."""
         return self.td_schema if self.td_schema is not None else default_td_schema_path()
+
+
+def read_token_file(path: Path) -> SecretStr:
+    """The token in the first line of a file (surrounding blanks dropped).
+
+    Raises:
+        ConfigError: If the file cannot be read or its first line is empty.
+
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"token file {path}: cannot read it: {exc}") from exc
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise ConfigError(f"token file {path}: the first line holds no token")
+    return SecretStr(token)

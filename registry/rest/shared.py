@@ -10,18 +10,19 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tinyreg.core.errors import AuthError, ForbiddenError, MediaTypeError, ThingDescriptionError
+from tinyreg.core.errors import AuthError, ForbiddenError, MediaTypeError
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import Directory, TDSchema
 from tinyreg.registry.rest.events import EventLog
+from tinyreg.registry.rest.inputs import parse_json
 from tinyreg.registry.rest.reports import ReportCache
+from tinyreg.registry.rest.search import SparqlSearch
 from tinyreg.registry.rest.settings import Settings
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "media_type",
     "ok",
     "readable",
+    "token_ok",
 ]
 
 T = TypeVar("T")
@@ -60,7 +62,7 @@ class AppState:
             schema=schema, default_ttl=settings.default_ttl_s
         )
         self.events = EventLog(settings.event_log_size)
-        self.sparql = ThreadPoolExecutor(settings.sparql_workers, thread_name_prefix="sparql")
+        self.search = SparqlSearch(settings, registry)
         self.reports = ReportCache(registry, settings.report_max_age_s)
         self.writes = 0
 
@@ -102,17 +104,13 @@ async def json_body(request: Request, accepted: tuple[str, ...], label: str) -> 
 
     Raises:
         MediaTypeError: If the body is of another media type.
-        ThingDescriptionError: If it is not JSON.
+        ThingDescriptionError: If it is not JSON, or nested or numbered past the bounds.
 
     """
     media = media_type(request)
     if media not in accepted:
         raise MediaTypeError(media or "(none)", accepted)
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ThingDescriptionError(label, None, f"not valid JSON: {exc}") from exc
+    return parse_json(await request.body(), label)  # bounded: depth, numbers
 
 
 def base_url(request: Request) -> str:
@@ -121,7 +119,8 @@ def base_url(request: Request) -> str:
     return (state.settings.public_url or str(request.base_url)).rstrip("/")
 
 
-def _token_ok(settings: Settings, request: Request) -> bool:
+def token_ok(settings: Settings, request: Request) -> bool:
+    """Whether the request carries the write token."""
     token = settings.token.get_secret_value() if settings.token is not None else None
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
@@ -134,7 +133,7 @@ def _token_ok(settings: Settings, request: Request) -> bool:
 
 def _reader(request: Request) -> AppState:
     state: AppState = request.app.state.tinyreg
-    if state.settings.auth_reads and not _token_ok(state.settings, request):
+    if state.settings.auth_reads and not token_ok(state.settings, request):
         raise AuthError("this directory needs a bearer token for reads")
     return state
 
@@ -146,7 +145,7 @@ def _writer(request: Request) -> AppState:
         raise ForbiddenError("this directory is read-only")
     if settings.token is None:
         raise ForbiddenError("this directory has no write token configured; writes are off")
-    if not _token_ok(settings, request):
+    if not token_ok(settings, request):
         raise AuthError("writes need the bearer token (Authorization: Bearer ...)")
     state.writes += 1  # the served report is stale from now on
     return state

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.responses import Response
 
+from tinyreg.registry.rest.inputs import location
 from tinyreg.registry.rest.shared import Reader, Writer, call, json_response, readable
 
 __all__ = ["router"]
@@ -36,8 +37,12 @@ async def add_model(
     file: Annotated[UploadFile, File(description="the .tflite model")],
     card: Annotated[UploadFile | None, File(description="its card, YAML or JSON")] = None,
     ident: Annotated[str | None, Form(alias="id")] = None,
+    replace: bool = False,
 ) -> Response:
-    """Register a .tflite with its card: parsed, arena measured by TFLM, validated."""
+    """Register a .tflite with its card: parsed, arena measured by TFLM, validated.
+
+    An id already registered is refused (409) unless ``replace=true``.
+    """
     data = await file.read()
     record = await call(
         s.registry.add_model,
@@ -46,8 +51,9 @@ async def add_model(
         ident=ident or None,
         filename=file.filename or "model.tflite",
         card_label=(card.filename if card is not None else None) or "<card>",
+        replace=replace,
     )
-    return json_response(record.to_dict(), 201, Location=f"/models/{record.id}")
+    return json_response(record.to_dict(), 201, Location=location("/models/", record.id))
 
 
 @router.delete("/models/{ident}", status_code=204)

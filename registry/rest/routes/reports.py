@@ -5,7 +5,7 @@ from email.utils import format_datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from tinyreg.registry.rest.shared import Reader, call, ok, readable
+from tinyreg.registry.rest.shared import Reader, call, ok, readable, token_ok
 
 __all__ = ["router"]
 
@@ -19,9 +19,11 @@ async def latest_report(request: Request, s: Reader, refresh: bool = False) -> R
     The report is written again after a write, after ``report_max_age_s``, or on
     ``refresh``.
     """
+    refresh = refresh and token_ok(s.settings, request)  # anonymous: the cached report
     report = await call(s.reports.latest, s.writes, refresh=refresh)
     accept = request.headers.get("accept", "")
     headers = {"Last-Modified": format_datetime(report.generated_at, usegmt=True)}
+    headers["ETag"] = f'"{report.etag}"'
     if "text/html" not in accept and "application/json" in accept:
         return Response(report.json, media_type="application/json", headers=headers)
     if "text/html" not in accept and "text/markdown" in accept:

@@ -1,14 +1,12 @@
 """``/search/sparql``: SPARQL 1.1 Protocol queries (updates are refused)."""
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from tinyreg.core.errors import ForbiddenError, InputError, MediaTypeError, QueryTimeoutError
+from tinyreg.core.errors import ForbiddenError, InputError, MediaTypeError
 from tinyreg.registry.rest.shared import AppState, Reader, media_type, ok, readable
-from tinyreg.registry.rest.sparql import negotiate, render
 
 __all__ = ["router"]
 
@@ -41,15 +39,9 @@ router = APIRouter(tags=["search"])
 
 
 async def _sparql(request: Request, s: AppState, query: str) -> Response:
-    future = s.sparql.submit(s.registry.query, query)
-    timeout = s.settings.sparql_timeout_s
-    try:
-        result = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-    except TimeoutError:
-        future.cancel()
-        raise QueryTimeoutError(timeout) from None
-    media = negotiate(request.headers.get("accept"), result.kind)
-    return Response(render(result, media), media_type=media)
+    client = request.client.host if request.client is not None else "-"
+    media, body = await s.search.answer(query, request.headers.get("accept"), client)
+    return Response(body, media_type=media)
 
 
 @readable(router, "/search/sparql", responses=_SPARQL_OK)

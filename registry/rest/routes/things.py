@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tinyreg.registry.directory import Page, Thing, merge_diff
+from tinyreg.registry.rest.inputs import location
 from tinyreg.registry.rest.shared import (
     TD_JSON,
     Reader,
@@ -78,7 +79,7 @@ async def put_thing(ident: str, request: Request, s: Writer) -> Response:
     thing, previous = await call(s.directory.put, td, ident)
     if previous is None:
         s.events.publish("thing_created", thing.id, thing.document())
-        return Response(status_code=201, headers={"Location": f"/things/{thing.id}"})
+        return Response(status_code=201, headers={"Location": location("/things/", thing.id)})
     s.events.publish(
         "thing_updated", thing.id, {**merge_diff(previous.td, thing.td), "id": thing.id}
     )
@@ -91,7 +92,7 @@ async def post_thing(request: Request, s: Writer) -> Response:
     td = await json_body(request, TD_TYPES, "<anonymous TD>")
     thing: Thing = await call(s.directory.create, td)
     s.events.publish("thing_created", thing.id, thing.document())
-    return Response(status_code=201, headers={"Location": f"/things/{thing.id}"})
+    return Response(status_code=201, headers={"Location": location("/things/", thing.id)})
 
 
 @router.patch("/things/{ident:path}", openapi_extra=_PATCH_BODY, status_code=204)

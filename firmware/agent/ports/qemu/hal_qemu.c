@@ -1,0 +1,187 @@
+/* The QEMU port of the HAL (mps2-an386, mps3-an547).
+ *
+ * flash   a host file reached through semihosting (newlib stdio over librdimon), so the flash
+ *         image survives the QEMU process; NOR semantics are kept (program clears bits, erase sets
+ *         a page to 0xFF). Page size and count are this port's choice, reported by the layout.
+ * uart    the CMSDK APB UART0 of the board (QEMU's first serial port), polled.
+ * clock   SysTick on the processor clock with a wrap counter. Under `-icount shift=0` QEMU runs
+ *         one guest instruction per virtual nanosecond, so ticks * 1e9 / clock are guest
+ *         instructions (not cycles): 40 per tick at 25 MHz (an386), 31.25 at 32 MHz (an547).
+ * reset   SCB AIRCR.SYSRESETREQ.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tinyreg/hal.h"
+
+#ifndef TR_SYSCLK_HZ
+#error "TR_SYSCLK_HZ must be set by the board flags"
+#endif
+#ifndef TR_FLASH_PAGE_SIZE
+#define TR_FLASH_PAGE_SIZE 4096u
+#endif
+#ifndef TR_FLASH_PAGE_COUNT
+#define TR_FLASH_PAGE_COUNT 512u /* 2 MiB: two slots of 1 MiB */
+#endif
+#define TR_FLASH_WRITE_ALIGN 4u
+
+#define REG(addr) (*(volatile uint32_t *)(addr))
+
+/* ---- flash ------------------------------------------------------------------------------- */
+
+static FILE *flash_file;
+static const char *flash_path = "tinyreg-flash.img";
+
+void tr_qemu_set_flash_path(const char *path) { flash_path = path; }
+
+static int flash_open(void) {
+  if (flash_file) return 0;
+  flash_file = fopen(flash_path, "r+b");
+  if (!flash_file) {
+    flash_file = fopen(flash_path, "w+b");
+    if (!flash_file) return TR_HAL_EIO;
+  }
+  setvbuf(flash_file, NULL, _IONBF, 0);
+  /* a new or short file is extended with erased pages */
+  static uint8_t erased[256];
+  memset(erased, 0xFF, sizeof erased);
+  if (fseek(flash_file, 0, SEEK_END) != 0) return TR_HAL_EIO;
+  long size = ftell(flash_file);
+  long want = (long)(TR_FLASH_PAGE_SIZE * TR_FLASH_PAGE_COUNT);
+  for (long at = size < 0 ? 0 : size; at < want; at += (long)sizeof erased) {
+    size_t n = (size_t)(want - at) < sizeof erased ? (size_t)(want - at) : sizeof erased;
+    if (fwrite(erased, 1, n, flash_file) != n) return TR_HAL_EIO;
+  }
+  return fflush(flash_file) == 0 ? 0 : TR_HAL_EIO;
+}
+
+static int in_range(uint32_t offset, uint32_t len) {
+  uint32_t total = TR_FLASH_PAGE_SIZE * TR_FLASH_PAGE_COUNT;
+  return offset <= total && len <= total - offset;
+}
+
+int tr_hal_flash_layout(tr_flash_layout *out) {
+  out->page_size = TR_FLASH_PAGE_SIZE;
+  out->page_count = TR_FLASH_PAGE_COUNT;
+  out->write_align = TR_FLASH_WRITE_ALIGN;
+  return 0;
+}
+
+int tr_hal_flash_read(uint32_t offset, void *buf, uint32_t len) {
+  if (!in_range(offset, len)) return TR_HAL_EINVAL;
+  if (flash_open() != 0 || fseek(flash_file, (long)offset, SEEK_SET) != 0) return TR_HAL_EIO;
+  return fread(buf, 1, len, flash_file) == len ? 0 : TR_HAL_EIO;
+}
+
+int tr_hal_flash_program(uint32_t offset, const void *buf, uint32_t len) {
+  if (!in_range(offset, len) || offset % TR_FLASH_WRITE_ALIGN || len % TR_FLASH_WRITE_ALIGN) {
+    return TR_HAL_EINVAL;
+  }
+  uint8_t old[256];
+  const uint8_t *p = (const uint8_t *)buf;
+  for (uint32_t done = 0; done < len;) {
+    uint32_t n = len - done < sizeof old ? len - done : (uint32_t)sizeof old;
+    if (tr_hal_flash_read(offset + done, old, n) != 0) return TR_HAL_EIO;
+    for (uint32_t i = 0; i < n; i++) old[i] &= p[done + i]; /* NOR: programming clears bits */
+    if (fseek(flash_file, (long)(offset + done), SEEK_SET) != 0 ||
+        fwrite(old, 1, n, flash_file) != n) {
+      return TR_HAL_EIO;
+    }
+    done += n;
+  }
+  return fflush(flash_file) == 0 ? 0 : TR_HAL_EIO;
+}
+
+int tr_hal_flash_erase_page(uint32_t page) {
+  if (page >= TR_FLASH_PAGE_COUNT) return TR_HAL_EINVAL;
+  static uint8_t erased[256];
+  memset(erased, 0xFF, sizeof erased);
+  if (flash_open() != 0 || fseek(flash_file, (long)(page * TR_FLASH_PAGE_SIZE), SEEK_SET) != 0) {
+    return TR_HAL_EIO;
+  }
+  for (uint32_t done = 0; done < TR_FLASH_PAGE_SIZE; done += sizeof erased) {
+    if (fwrite(erased, 1, sizeof erased, flash_file) != sizeof erased) return TR_HAL_EIO;
+  }
+  return fflush(flash_file) == 0 ? 0 : TR_HAL_EIO;
+}
+
+/* ---- UART: CMSDK APB UART ------------------------------------------------------------------ */
+
+#define UART_DATA REG(TR_UART0_BASE + 0x00u)
+#define UART_STATE REG(TR_UART0_BASE + 0x04u)
+#define UART_CTRL REG(TR_UART0_BASE + 0x08u)
+#define UART_BAUDDIV REG(TR_UART0_BASE + 0x10u)
+#define UART_STATE_TXFULL 1u
+#define UART_STATE_RXFULL 2u
+
+static void uart_init(void) {
+  UART_BAUDDIV = 16u; /* the smallest divider; QEMU does not pace the line */
+  UART_CTRL = 3u;     /* TX and RX enabled, no interrupts */
+}
+
+int tr_hal_uart_write(const uint8_t *buf, size_t len) {
+  size_t n = 0;
+  while (n < len && !(UART_STATE & UART_STATE_TXFULL)) UART_DATA = buf[n++];
+  return (int)n;
+}
+
+int tr_hal_uart_read(uint8_t *buf, size_t len) {
+  size_t n = 0;
+  while (n < len && (UART_STATE & UART_STATE_RXFULL)) buf[n++] = (uint8_t)UART_DATA;
+  return (int)n;
+}
+
+/* ---- clock: SysTick ------------------------------------------------------------------------ */
+
+#define SYST_CSR REG(0xE000E010u)
+#define SYST_RVR REG(0xE000E014u)
+#define SYST_CVR REG(0xE000E018u)
+#define SCB_ICSR REG(0xE000ED04u)
+#define ICSR_PENDSTSET (1u << 26)
+#define SYST_RELOAD 0x00FFFFFFu
+
+static volatile uint32_t systick_wraps;
+
+void tr_qemu_systick_handler(void) { systick_wraps++; }
+
+static void clock_init(void) {
+  SYST_RVR = SYST_RELOAD;
+  SYST_CVR = 0;
+  SYST_CSR = 7u; /* enable, interrupt on wrap, processor clock */
+}
+
+static uint64_t ticks(void) {
+  uint32_t primask;
+  __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+  uint32_t wraps = systick_wraps;
+  uint32_t value = SYST_CVR;
+  if (SCB_ICSR & ICSR_PENDSTSET) { /* wrapped, interrupt not taken yet */
+    value = SYST_CVR;
+    wraps++;
+  }
+  __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+  return (uint64_t)wraps * (SYST_RELOAD + 1u) + (SYST_RELOAD - value);
+}
+
+uint64_t tr_hal_clock_now(void) {
+  /* ticks at TR_SYSCLK_HZ; one virtual ns per instruction under -icount shift=0 */
+  return ticks() * 1000u / (TR_SYSCLK_HZ / 1000000u);
+}
+
+const char *tr_hal_clock_kind(void) { return "instructions (QEMU -icount shift=0, SysTick)"; }
+
+/* ---- init and reset ------------------------------------------------------------------------- */
+
+int tr_hal_init(void) {
+  uart_init();
+  clock_init();
+  return 0;
+}
+
+void tr_hal_reset(void) {
+  __asm__ volatile("dsb" ::: "memory");
+  REG(0xE000ED0Cu) = (0x5FAu << 16) | (1u << 2); /* AIRCR: VECTKEY, SYSRESETREQ */
+  __asm__ volatile("dsb" ::: "memory");
+  for (;;) {
+  }
+}

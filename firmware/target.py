@@ -48,6 +48,7 @@ __all__ = [
     "TFLM_COMMIT",
     "Target",
     "TargetBenchmark",
+    "agent_command",
     "bench_target",
     "firmware_elf",
     "firmware_script",
@@ -164,6 +165,20 @@ def _semihosting_arg(value: str) -> str:
     return value.replace(",", ",,")
 
 
+def agent_command(target: str, args: list[str]) -> list[str]:
+    """The ``qemu-system-arm`` command line that runs the agent with ``args``."""
+    spec = _target(target)
+    elf = firmware_elf(target)
+    semihosting = ",".join(
+        ["enable=on", "target=native"] + [f"arg={_semihosting_arg(a)}" for a in ["agent", *args]]
+    )
+    return [
+        "qemu-system-arm", "-M", spec.machine, "-nographic", "-serial", "null",
+        "-monitor", "none", "-icount", "shift=0", "-semihosting-config", semihosting,
+        "-kernel", str(elf),
+    ]  # fmt: skip
+
+
 def run_agent(
     target: str,
     args: list[str],
@@ -172,16 +187,7 @@ def run_agent(
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> subprocess.CompletedProcess[str]:
     """Run the agent once in QEMU with ``args`` as its command line (after ``agent``)."""
-    spec = _target(target)
-    elf = firmware_elf(target)
-    semihosting = ",".join(
-        ["enable=on", "target=native"] + [f"arg={_semihosting_arg(a)}" for a in ["agent", *args]]
-    )
-    command = [
-        "qemu-system-arm", "-M", spec.machine, "-nographic", "-serial", "null",
-        "-monitor", "none", "-icount", "shift=0", "-semihosting-config", semihosting,
-        "-kernel", str(elf),
-    ]  # fmt: skip
+    command = agent_command(target, args)
     try:
         return subprocess.run(
             command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False

@@ -7,9 +7,13 @@ under CI (``CI=true``): in CI, ``scripts/setup.sh`` installs them and these test
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import re
+import signal
 import subprocess
+import time
 
 import flatbuffers
 import pytest
@@ -25,9 +29,11 @@ from tinyreg.firmware.operators import (
 from tinyreg.firmware.target import (
     TARGETS,
     TargetBenchmark,
+    agent_command,
     bench_target,
     firmware_script,
     host_output_sha256,
+    run_agent,
     toolchain_available,
 )
 from tinyreg.registry import measure_arena
@@ -199,3 +205,68 @@ def test_arena_over_budget_is_refused_with_the_need():
     assert caught.value.detail.startswith("arena_over_budget:")
     exact = bench_target(path, "qemu-mps2-an386", budget=needed)
     assert exact.arena_bytes == needed
+
+
+# ---- slots and boot records in the flash file, across QEMU processes ----------------------------
+
+
+def _slots(tmp_path, *args: str) -> dict:
+    proc = run_agent(
+        "qemu-mps2-an386", ["--flash", str(tmp_path / "flash.img"), "slots", *args], cwd=tmp_path
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert lines, proc.stdout + proc.stderr
+    return {key: value for line in lines for key, value in line.items()}
+
+
+@needs_toolchain
+def test_flash_file_keeps_slots_across_resets_with_trial_and_confirm(tmp_path):
+    good = KG_DATA / "models" / "kws-dscnn-int8.tflite"
+    assert _slots(tmp_path, "boot")["boot"]["slot"] == -1
+    assert _slots(tmp_path, "install", str(good))["install"]["rc"] == 0
+    first = _slots(tmp_path, "boot", "--confirm")  # trial boot, self-test, confirm
+    assert first["boot"]["trial"] is True and first["confirm"]["rc"] == 0
+    assert _slots(tmp_path, "boot")["boot"] == {"slot": 0, "trial": False, "seq": 1, "size": 14752}
+    # a new image that is booted on trial but reset before it is confirmed: reverted
+    (tmp_path / "other.tflite").write_bytes((SEED_MODELS / "Hello_World.tflite").read_bytes())
+    assert _slots(tmp_path, "install", str(tmp_path / "other.tflite"))["install"]["slot"] == 1
+    assert _slots(tmp_path, "boot")["boot"]["trial"] is True
+    assert _slots(tmp_path, "boot")["boot"]["slot"] == 0
+    # an image that fails its self-test (a mangled flatbuffer) is never confirmed
+    (tmp_path / "bad.tflite").write_bytes(b"\x00" * 4096)
+    _slots(tmp_path, "install", str(tmp_path / "bad.tflite"))
+    tried = _slots(tmp_path, "boot", "--confirm")
+    assert tried["refused"] == "mangled_flatbuffer" and "confirm" not in tried
+    assert _slots(tmp_path, "boot")["boot"]["slot"] == 0
+    info = _slots(tmp_path, "info")["slots"]
+    assert info[0]["state"] == "confirmed"
+    assert info[0]["sha256"] == hashlib.sha256(good.read_bytes()).hexdigest()
+
+
+@needs_toolchain
+@pytest.mark.slow
+def test_sigkill_during_install_boots_the_committed_image(tmp_path):
+    good = KG_DATA / "models" / "kws-dscnn-int8.tflite"
+    big = SEED_MODELS / "ARM_MicroNet_VWW_3.tflite"
+    _slots(tmp_path, "install", str(good))
+    _slots(tmp_path, "boot", "--confirm")
+    command = agent_command(
+        "qemu-mps2-an386", ["--flash", str(tmp_path / "flash.img"), "slots", "install", str(big)]
+    )
+    outcomes = set()
+    for delay in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8):
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        out, _ = process.communicate()
+        completed = b'"rc":0' in out
+        boot = _slots(tmp_path, "boot")["boot"]
+        # the committed image, or the new one on trial when its commit record was written
+        assert (boot["seq"], boot["size"]) == (1, 14752) or (
+            boot["trial"] and boot["size"] == big.stat().st_size
+        ), (delay, boot)
+        outcomes.add("new" if boot["trial"] else "old")
+        if boot["trial"]:  # reset before confirmation: the next boot is the old one again
+            assert _slots(tmp_path, "boot")["boot"]["seq"] == 1
+        assert completed or not boot["trial"] or boot["size"] == big.stat().st_size
+    assert "old" in outcomes

@@ -247,6 +247,20 @@ extern "C" int tr_bench_file(const char* path, uint32_t budget, const char* targ
              static_cast<unsigned long>(sizeof g_model));
     return refuse(ctx, "model_too_large", reason);
   }
+  return tr_bench_loaded(static_cast<uint32_t>(size), budget, path, target, core);
+}
+
+extern "C" uint8_t* tr_model_buffer(uint32_t* capacity) {
+  *capacity = sizeof g_model;
+  return g_model;
+}
+
+extern "C" int tr_bench_loaded(uint32_t size, uint32_t budget, const char* path,
+                               const char* target, const char* core) {
+  const Context ctx{path, target, core};
+  char reason[sizeof g_log + 200];
+  RegisterDebugLogCallback(log_callback);
+  if (budget == 0) budget = TR_ARENA_MAX;
   uint8_t digest[32];
   char model_sha[65];
   tr_sha256(g_model, size, digest);

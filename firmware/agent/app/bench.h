@@ -21,6 +21,11 @@ extern "C" {
  * Prints one JSON line on stdout; returns 0 when measured, 2 when the model was refused. */
 int tr_bench_file(const char *path, uint32_t budget, const char *target, const char *core);
 
+/* The same for a model already in the static model buffer (tr_model_buffer). */
+int tr_bench_loaded(uint32_t size, uint32_t budget, const char *label, const char *target,
+                    const char *core);
+uint8_t *tr_model_buffer(uint32_t *capacity);
+
 /* Print every arena attempt on stderr. */
 void tr_bench_verbose(int on);
 

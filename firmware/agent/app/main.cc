@@ -3,9 +3,10 @@
 //
 //   agent bench MODEL [--budget BYTES]   measure a model (one JSON line)
 //   agent selftest                       SHA-256 vectors and the flash layout
-//   agent slots boot                     choose the slot to boot (marks trial / rejected)
+//   agent slots boot [--confirm]         choose the slot to boot (marks trial / rejected); with
+//                                        --confirm, self-test a trial image and confirm it
 //   agent slots install FILE             write FILE to the slot not running, commit record last
-//   agent slots confirm                  confirm the slot running on trial
+//   agent slots confirm                  confirm the slot running on trial (after this boot)
 //   agent slots info                     both slots' trailers
 // Options for every command: --flash PATH (the flash image file, default tinyreg-flash.img).
 #include <stdio.h>
@@ -29,7 +30,8 @@ extern "C" void tr_qemu_set_flash_path(const char* path);
 namespace {
 
 int usage() {
-  fputs("usage: agent bench MODEL [--budget BYTES] | selftest | slots boot|install FILE|confirm|info"
+  fputs("usage: agent bench MODEL [--budget BYTES] | selftest | slots boot [--confirm]|"
+        "install FILE|confirm|info"
         " [--flash PATH]\n",
         stderr);
   return 64;
@@ -87,7 +89,24 @@ int slots(int argc, char** argv) {
   }
   if (strcmp(cmd, "boot") == 0) {
     print_choice("boot", running);
-    return 0;
+    if (running.slot == TR_NO_SLOT || !running.trial || argc < 2 ||
+        strcmp(argv[1], "--confirm") != 0) {
+      return 0;
+    }
+    // self-test of the trial image: load it as the running model, verify it and run it once
+    // (the bench); confirm only when that passes, else the next reset reverts it
+    uint32_t capacity;
+    uint8_t* buffer = tr_model_buffer(&capacity);
+    if (running.size > capacity ||
+        tr_slot_read(&g, running.slot, 0, buffer, running.size) != TR_SLOTS_OK) {
+      printf("{\"target\":\"%s\",\"selftest\":false}\n", TR_TARGET_NAME);
+      return 2;
+    }
+    if (tr_bench_loaded(running.size, 0, "slot", TR_TARGET_NAME, TR_CORE_NAME) != 0) return 2;
+    int rc = tr_slot_confirm(&g, running.slot);
+    printf("{\"target\":\"%s\",\"confirm\":{\"slot\":%d,\"rc\":%d}}\n", TR_TARGET_NAME,
+           running.slot, rc);
+    return rc == 0 ? 0 : 1;
   }
   if (strcmp(cmd, "confirm") == 0) {
     int rc = running.slot == TR_NO_SLOT ? TR_SLOTS_ESTATE : tr_slot_confirm(&g, running.slot);

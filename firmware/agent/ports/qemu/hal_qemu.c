@@ -1,6 +1,6 @@
 /* The QEMU port of the HAL (mps2-an386, mps3-an547).
  *
- * flash   a host file reached through semihosting (newlib stdio over librdimon), so the flash
+ * flash   a host file reached through semihosting file calls, so the flash
  *         image survives the QEMU process; NOR semantics are kept (program clears bits, erase sets
  *         a page to 0xFF). Page size and count are this port's choice, reported by the layout.
  * uart    the CMSDK APB UART0 of the board (QEMU's first serial port), polled.
@@ -9,9 +9,10 @@
  *         instructions (not cycles): 40 per tick at 25 MHz (an386), 31.25 at 32 MHz (an547).
  * reset   SCB AIRCR.SYSRESETREQ.
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "semihosting.h"
 #include "tinyreg/hal.h"
 
 #ifndef TR_SYSCLK_HZ
@@ -28,31 +29,59 @@
 #define REG(addr) (*(volatile uint32_t *)(addr))
 
 /* ---- flash ------------------------------------------------------------------------------- */
+/* Semihosting file calls, not newlib stdio: newlib-nano writes an unbuffered stream one byte
+ * per call, and every semihosting call is a trap into QEMU. */
 
-static FILE *flash_file;
+#define SEMI_OPEN 0x01
+#define SEMI_WRITE 0x05
+#define SEMI_READ 0x06
+#define SEMI_SEEK 0x0A
+#define SEMI_FLEN 0x0C
+#define SEMI_MODE_RB_PLUS 3 /* "r+b" */
+#define SEMI_MODE_WB_PLUS 7 /* "w+b" */
+
+static int flash_handle = -1;
 static const char *flash_path = "tinyreg-flash.img";
+static uint8_t erased_page[TR_FLASH_PAGE_SIZE];
 
 void tr_qemu_set_flash_path(const char *path) { flash_path = path; }
 
+static int semi_open(const char *path, int mode) {
+  uint32_t block[3] = {(uint32_t)(uintptr_t)path, (uint32_t)mode, (uint32_t)strlen(path)};
+  return tr_semihost(SEMI_OPEN, block);
+}
+
+static int semi_seek(uint32_t pos) {
+  uint32_t block[2] = {(uint32_t)flash_handle, pos};
+  return tr_semihost(SEMI_SEEK, block) == 0 ? 0 : TR_HAL_EIO;
+}
+
+static int semi_write(const void *buf, uint32_t len) {
+  uint32_t block[3] = {(uint32_t)flash_handle, (uint32_t)(uintptr_t)buf, len};
+  return tr_semihost(SEMI_WRITE, block) == 0 ? 0 : TR_HAL_EIO; /* returns bytes not written */
+}
+
+static int semi_read(void *buf, uint32_t len) {
+  uint32_t block[3] = {(uint32_t)flash_handle, (uint32_t)(uintptr_t)buf, len};
+  return tr_semihost(SEMI_READ, block) == 0 ? 0 : TR_HAL_EIO; /* returns bytes not read */
+}
+
 static int flash_open(void) {
-  if (flash_file) return 0;
-  flash_file = fopen(flash_path, "r+b");
-  if (!flash_file) {
-    flash_file = fopen(flash_path, "w+b");
-    if (!flash_file) return TR_HAL_EIO;
-  }
-  setvbuf(flash_file, NULL, _IONBF, 0);
+  if (flash_handle >= 0) return 0;
+  memset(erased_page, 0xFF, sizeof erased_page);
+  flash_handle = semi_open(flash_path, SEMI_MODE_RB_PLUS);
+  if (flash_handle < 0) flash_handle = semi_open(flash_path, SEMI_MODE_WB_PLUS);
+  if (flash_handle < 0) return TR_HAL_EIO;
   /* a new or short file is extended with erased pages */
-  static uint8_t erased[256];
-  memset(erased, 0xFF, sizeof erased);
-  if (fseek(flash_file, 0, SEEK_END) != 0) return TR_HAL_EIO;
-  long size = ftell(flash_file);
-  long want = (long)(TR_FLASH_PAGE_SIZE * TR_FLASH_PAGE_COUNT);
-  for (long at = size < 0 ? 0 : size; at < want; at += (long)sizeof erased) {
-    size_t n = (size_t)(want - at) < sizeof erased ? (size_t)(want - at) : sizeof erased;
-    if (fwrite(erased, 1, n, flash_file) != n) return TR_HAL_EIO;
+  uint32_t block[1] = {(uint32_t)flash_handle};
+  int size = tr_semihost(SEMI_FLEN, block);
+  if (size < 0) return TR_HAL_EIO;
+  uint32_t page = (uint32_t)size / TR_FLASH_PAGE_SIZE;
+  if (semi_seek(page * TR_FLASH_PAGE_SIZE) != 0) return TR_HAL_EIO;
+  for (; page < TR_FLASH_PAGE_COUNT; page++) {
+    if (semi_write(erased_page, TR_FLASH_PAGE_SIZE) != 0) return TR_HAL_EIO;
   }
-  return fflush(flash_file) == 0 ? 0 : TR_HAL_EIO;
+  return 0;
 }
 
 static int in_range(uint32_t offset, uint32_t len) {
@@ -69,40 +98,30 @@ int tr_hal_flash_layout(tr_flash_layout *out) {
 
 int tr_hal_flash_read(uint32_t offset, void *buf, uint32_t len) {
   if (!in_range(offset, len)) return TR_HAL_EINVAL;
-  if (flash_open() != 0 || fseek(flash_file, (long)offset, SEEK_SET) != 0) return TR_HAL_EIO;
-  return fread(buf, 1, len, flash_file) == len ? 0 : TR_HAL_EIO;
+  if (flash_open() != 0 || semi_seek(offset) != 0) return TR_HAL_EIO;
+  return semi_read(buf, len);
 }
 
 int tr_hal_flash_program(uint32_t offset, const void *buf, uint32_t len) {
   if (!in_range(offset, len) || offset % TR_FLASH_WRITE_ALIGN || len % TR_FLASH_WRITE_ALIGN) {
     return TR_HAL_EINVAL;
   }
-  uint8_t old[256];
+  static uint8_t old[1024];
   const uint8_t *p = (const uint8_t *)buf;
   for (uint32_t done = 0; done < len;) {
     uint32_t n = len - done < sizeof old ? len - done : (uint32_t)sizeof old;
     if (tr_hal_flash_read(offset + done, old, n) != 0) return TR_HAL_EIO;
     for (uint32_t i = 0; i < n; i++) old[i] &= p[done + i]; /* NOR: programming clears bits */
-    if (fseek(flash_file, (long)(offset + done), SEEK_SET) != 0 ||
-        fwrite(old, 1, n, flash_file) != n) {
-      return TR_HAL_EIO;
-    }
+    if (semi_seek(offset + done) != 0 || semi_write(old, n) != 0) return TR_HAL_EIO;
     done += n;
   }
-  return fflush(flash_file) == 0 ? 0 : TR_HAL_EIO;
+  return 0;
 }
 
 int tr_hal_flash_erase_page(uint32_t page) {
   if (page >= TR_FLASH_PAGE_COUNT) return TR_HAL_EINVAL;
-  static uint8_t erased[256];
-  memset(erased, 0xFF, sizeof erased);
-  if (flash_open() != 0 || fseek(flash_file, (long)(page * TR_FLASH_PAGE_SIZE), SEEK_SET) != 0) {
-    return TR_HAL_EIO;
-  }
-  for (uint32_t done = 0; done < TR_FLASH_PAGE_SIZE; done += sizeof erased) {
-    if (fwrite(erased, 1, sizeof erased, flash_file) != sizeof erased) return TR_HAL_EIO;
-  }
-  return fflush(flash_file) == 0 ? 0 : TR_HAL_EIO;
+  if (flash_open() != 0 || semi_seek(page * TR_FLASH_PAGE_SIZE) != 0) return TR_HAL_EIO;
+  return semi_write(erased_page, TR_FLASH_PAGE_SIZE);
 }
 
 /* ---- UART: CMSDK APB UART ------------------------------------------------------------------ */

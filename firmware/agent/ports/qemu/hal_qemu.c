@@ -167,6 +167,9 @@ static void clock_init(void) {
   SYST_RVR = SYST_RELOAD;
   SYST_CVR = 0;
   SYST_CSR = 7u; /* enable, interrupt on wrap, processor clock */
+  while (SYST_CVR == 0u) {
+    /* the counter reads 0 until its first tick loads the reload value */
+  }
 }
 
 static uint64_t ticks(void) {
@@ -189,9 +192,52 @@ uint64_t tr_hal_clock_now(void) {
 
 const char *tr_hal_clock_kind(void) { return "instructions (QEMU -icount shift=0, SysTick)"; }
 
+/* ---- MPU: the code memory read-only -------------------------------------------------------- */
+/* On these boards the code lives in RAM from address 0, so a write through a null pointer would
+ * silently overwrite the vector table and code. Made read-only, such a write faults, and the
+ * fault handler reports it. The rest of the map stays as the default (PRIVDEFENA). */
+
+extern const uint8_t __vectors_start[], __text_end[];
+
+#define MPU_CTRL REG(0xE000ED94u)
+#define MPU_RNR REG(0xE000ED98u)
+#define MPU_RBAR REG(0xE000ED9Cu)
+#define MPU_RASR_RLAR REG(0xE000EDA0u)
+#define MPU_MAIR0 REG(0xE000EDC0u)
+#define SCB_SHCSR REG(0xE000ED24u)
+
+static void mpu_region(uint32_t index, uint32_t base, uint32_t size) {
+  MPU_RNR = index;
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+  /* v8-M: base and limit (32-byte granules); AP = read-only at any privilege; attribute 0 */
+  MPU_RBAR = (base & ~31u) | (3u << 1);
+  MPU_RASR_RLAR = ((base + size - 1u) & ~31u) | 1u;
+#else
+  /* v7-M: power-of-two region, AP = 0b110 read-only, normal memory (TEX=1, C=0, B=0) */
+  uint32_t log2 = 5;
+  while ((1u << log2) < size) log2++;
+  MPU_RBAR = base & ~((1u << log2) - 1u);
+  MPU_RASR_RLAR = (6u << 24) | (1u << 19) | ((log2 - 1u) << 1) | 1u;
+#endif
+}
+
+static void mpu_init(void) {
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+  MPU_MAIR0 = 0x44u; /* attribute 0: normal memory, non-cacheable */
+  mpu_region(0, 0u, 512u * 1024u);                          /* the ITCM with the vectors */
+  mpu_region(1, 0x01000000u, (uint32_t)(__text_end - (const uint8_t *)0x01000000u));
+#else
+  mpu_region(0, 0u, (uint32_t)(__text_end - __vectors_start));
+#endif
+  SCB_SHCSR |= 1u << 16; /* MemManage faults enabled (else they escalate to HardFault) */
+  MPU_CTRL = 5u;         /* enable, default map for everything else */
+  __asm__ volatile("dsb\n\tisb" ::: "memory");
+}
+
 /* ---- init and reset ------------------------------------------------------------------------- */
 
 int tr_hal_init(void) {
+  mpu_init();
   uart_init();
   clock_init();
   return 0;

@@ -59,6 +59,9 @@ build_core() {  # build_core CORE -> prints the ELF path
   local core="$1" lib_key lib_dir agent_key agent_dir
   lib_key="$(printf '%s\n' "$tflm_hash" "$(lib_flags "$core")" "$core" "$toolchain" | sha256sum | cut -c1-16)"
   lib_dir="$cache/tflm-$core-$lib_key"
+  # one build per key at a time (tests, setup and other checkouts share the cache)
+  exec 9>"$cache/tflm-$core-$lib_key.lock"
+  flock 9
   if [ ! -f "$lib_dir/libtflm.a" ]; then
     log "building the TFLM library for $core into $lib_dir (about 10 CPU-minutes)"
     local start=$SECONDS
@@ -67,8 +70,11 @@ build_core() {  # build_core CORE -> prints the ELF path
     mv "$lib_dir.partial" "$lib_dir"
     log "TFLM library for $core built in $((SECONDS - start)) s"
   fi
+  flock -u 9
   agent_key="$(printf '%s\n' "$lib_key" "$agent_hash" | sha256sum | cut -c1-16)"
   agent_dir="$cache/agent-$core-$agent_key"
+  exec 9>"$cache/agent-$core-$agent_key.lock"
+  flock 9
   if [ ! -f "$agent_dir/agent.elf" ]; then
     log "building the agent for $core into $agent_dir"
     make -s -C "$agent" -j"$jobs" agent CORE="$core" OUT="$agent_dir.partial" \
@@ -76,6 +82,7 @@ build_core() {  # build_core CORE -> prints the ELF path
     rm -rf "$agent_dir"
     mv "$agent_dir.partial" "$agent_dir"
   fi
+  flock -u 9
   echo "$agent_dir/agent.elf"
 }
 
@@ -83,11 +90,14 @@ build_host_test() {
   local key dir
   key="$(printf '%s\n' "$agent_hash" "$(gcc --version | head -n1)" | sha256sum | cut -c1-16)"
   dir="$cache/host-$key"
+  exec 9>"$cache/host-$key.lock"
+  flock 9
   if [ ! -x "$dir/host_test" ]; then
     make -s -C "$agent" host-test HOST_OUT="$dir.partial" >&2
     rm -rf "$dir"
     mv "$dir.partial" "$dir"
   fi
+  flock -u 9
   echo "$dir/host_test"
 }
 

@@ -270,3 +270,21 @@ def test_sigkill_during_install_boots_the_committed_image(tmp_path):
             assert _slots(tmp_path, "boot")["boot"]["seq"] == 1
         assert completed or not boot["trial"] or boot["size"] == big.stat().st_size
     assert "old" in outcomes
+
+
+@needs_toolchain
+def test_the_tds_ram_budget_is_enforced_not_the_emulators_memory():
+    from tinyreg.firmware.device import DeviceLimits
+
+    nicla = DeviceLimits.from_td(KG_DATA / "devices" / "arduino-nicla-sense-me.td.jsonld")
+    small = bench_target(KG_DATA / "models" / "kws-dscnn-int8.tflite", budget=nicla.arena_budget)
+    assert small.arena_budget == nicla.arena_budget
+    assert (
+        small.arena_bytes == bench_target(KG_DATA / "models" / "kws-dscnn-int8.tflite").arena_bytes
+    )
+    with pytest.raises(BenchmarkError) as caught:
+        bench_target(
+            SEED_MODELS / "ARM_MicroNet_Small_anomaly_detection.tflite", budget=nicla.arena_budget
+        )
+    assert caught.value.detail.startswith("arena_over_budget:")
+    assert f"the budget is {nicla.arena_budget}" in caught.value.detail

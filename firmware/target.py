@@ -23,7 +23,7 @@ budget, a model the runtime refuses) raise :class:`~tinyreg.registry.errors.Benc
 whose ``detail`` starts with the agent's refusal code, e.g. ``unregistered_operator: ...``.
 
 >>> sorted(TARGETS)
-['qemu-mps2-an386']
+['qemu-mps2-an386', 'qemu-mps3-an547']
 >>> TARGETS["qemu-mps2-an386"].cpu
 'cortex-m4f'
 """
@@ -94,6 +94,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "qemu-mps2-an386": Target("qemu-mps2-an386", "mps2-an386", "mps2-an386", "cortex-m4f"),
+    "qemu-mps3-an547": Target("qemu-mps3-an547", "mps3-an547", "mps3-an547", "cortex-m55"),
 }
 
 

@@ -46,6 +46,15 @@ bool g_log_echo = true;
 // the interpreter made lives in the arena and in static storage, so nothing is left to undo.
 jmp_buf* g_abort_target = nullptr;
 
+// A fault during an attempt (a kernel reading through a pointer that a failed allocation left
+// bad) abandons the attempt the same way; the HAL resumes thread mode here.
+[[noreturn]] void on_fault() { longjmp(*g_abort_target, 2); }
+
+void guard(jmp_buf* target) {
+  g_abort_target = target;
+  tr_hal_on_fault(target ? on_fault : nullptr);
+}
+
 void log_callback(const char* s) {
   // TFLM prefixes some messages with its source file's build path: keep it from the tree on
   static const char kTree[] = "third_party/tflite-micro/";
@@ -142,15 +151,16 @@ Attempt attempt(const tflite::Model* model, const Resolver& resolver, size_t are
   static jmp_buf aborted;
   static tflite::MicroInterpreter* interpreter;
   Attempt result{false, 0};
-  g_abort_target = &aborted;
+  guard(&aborted);
   if (setjmp(aborted) == 0) {
     interpreter = build(model, resolver, arena);
     result.ok = interpreter->AllocateTensors() == kTfLiteOk;
     if (result.ok) result.used = interpreter->arena_used_bytes();
   } else if (g_verbose) {
-    fprintf(stderr, "the runtime aborted at arena %lu\n", static_cast<unsigned long>(arena));
+    fprintf(stderr, "the runtime aborted or faulted at arena %lu\n",
+            static_cast<unsigned long>(arena));
   }
-  g_abort_target = nullptr;
+  guard(nullptr);
   // No destructor: everything the interpreter made lives in the arena or in its static
   // storage, which the next attempt overwrites, and after a failed AllocateTensors the
   // destructor would walk half-built kernel data.
@@ -188,17 +198,17 @@ const char* run_final(const tflite::Model* model, const Resolver& resolver, size
                       Final* out) {
   static jmp_buf aborted;
   log_reset();
-  g_abort_target = &aborted;
+  guard(&aborted);
   if (setjmp(aborted) != 0) {
-    g_abort_target = nullptr;
-    return "the runtime aborted";
+    guard(nullptr);
+    return "the runtime aborted or faulted";
   }
   out->t0 = tr_hal_clock_now();
   out->interpreter = build(model, resolver, arena);
   TfLiteStatus status = out->interpreter->AllocateTensors();
   out->t1 = tr_hal_clock_now();
   if (status != kTfLiteOk) {
-    g_abort_target = nullptr;
+    guard(nullptr);
     return "the runtime refuses the model at its minimal arena";
   }
   out->used = out->interpreter->arena_used_bytes();
@@ -208,7 +218,7 @@ const char* run_final(const tflite::Model* model, const Resolver& resolver, size
   out->t2 = tr_hal_clock_now();
   status = out->interpreter->Invoke();
   out->t3 = tr_hal_clock_now();
-  g_abort_target = nullptr;
+  guard(nullptr);
   return status == kTfLiteOk ? nullptr : "inference failed";
 }
 

@@ -97,6 +97,7 @@ int tr_hal_uart_read(uint8_t *buf, size_t len) { (void)buf; (void)len; return 0;
 uint64_t tr_hal_clock_now(void) { return 0; }
 const char *tr_hal_clock_kind(void) { return "none"; }
 int tr_hal_init(void) { return 0; }
+void tr_hal_on_fault(void (*recover)(void)) { (void)recover; }
 void tr_hal_reset(void) { abort(); }
 
 /* ---- helpers -------------------------------------------------------------------------------- */

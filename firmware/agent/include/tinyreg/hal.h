@@ -56,6 +56,10 @@ const char *tr_hal_clock_kind(void);
 /* ---- reset and start-up --------------------------------------------------------------------- */
 
 int tr_hal_init(void);
+/* While a hook is set, a fault (memory, bus, usage) does not stop the device: thread mode
+ * resumes in `recover`, which must not return (it abandons one unit of work, e.g. with longjmp).
+ * NULL restores the default: report the fault and stop. */
+void tr_hal_on_fault(void (*recover)(void));
 void tr_hal_reset(void) __attribute__((noreturn));
 
 #ifdef __cplusplus

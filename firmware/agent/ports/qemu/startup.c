@@ -14,6 +14,8 @@ extern int main(int argc, char **argv);
 void tr_qemu_systick_handler(void);
 
 void Reset_Handler(void) __attribute__((noreturn));
+void tr_fault_dispatch(uint32_t *frame);
+void tr_hal_on_fault(void (*recover)(void));
 void Fault_Handler(void);
 void Default_Handler(void);
 
@@ -71,14 +73,39 @@ void Reset_Handler(void) {
   exit(main(argc, argv_buf));
 }
 
-void Fault_Handler(void) {
-  uint32_t cfsr = *(volatile uint32_t *)0xE000ED28u;
+/* A fault with a recovery hook set (tr_hal_on_fault) resumes thread mode in the hook: the
+ * stacked PC is replaced and the exception returns. Without a hook the fault is reported and
+ * QEMU exits. */
+static void (*volatile fault_hook)(void);
+
+void tr_hal_on_fault(void (*recover)(void)) { fault_hook = recover; }
+
+void tr_fault_dispatch(uint32_t *frame) {
+  volatile uint32_t *cfsr = (volatile uint32_t *)0xE000ED28u;
+  volatile uint32_t *hfsr = (volatile uint32_t *)0xE000ED2Cu;
+  uint32_t status = *cfsr;
+  if (fault_hook) {
+    *cfsr = status; /* write-one-to-clear */
+    *hfsr = *hfsr;
+    frame[6] = (uint32_t)(uintptr_t)fault_hook; /* return address */
+    frame[7] = 1u << 24;                        /* xPSR: Thumb state only */
+    return;
+  }
   static char msg[96] = "{\"error\":\"fault\",\"reason\":\"the core took a fault, CFSR=0x00000000\"}\n";
   static const char hex[] = "0123456789abcdef";
   char *at = strstr(msg, "0x") + 2;
-  for (int i = 0; i < 8; i++) at[i] = hex[(cfsr >> (28 - 4 * i)) & 15u];
+  for (int i = 0; i < 8; i++) at[i] = hex[(status >> (28 - 4 * i)) & 15u];
   tr_semihost(TR_SEMI_WRITE0, msg);
   tr_semihost_exit(0x20023u); /* ADP_Stopped_RunTimeErrorUnknown: QEMU exits with status 1 */
+}
+
+__attribute__((naked)) void Fault_Handler(void) {
+  __asm__ volatile(
+      "tst lr, #4\n\t"
+      "ite eq\n\t"
+      "mrseq r0, msp\n\t"
+      "mrsne r0, psp\n\t"
+      "b tr_fault_dispatch\n\t");
 }
 
 void Default_Handler(void) { Fault_Handler(); }

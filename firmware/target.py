@@ -166,15 +166,19 @@ def _semihosting_arg(value: str) -> str:
     return value.replace(",", ",,")
 
 
-def agent_command(target: str, args: list[str]) -> list[str]:
-    """The ``qemu-system-arm`` command line that runs the agent with ``args``."""
+def agent_command(target: str, args: list[str], *, serial: str = "null") -> list[str]:
+    """The ``qemu-system-arm`` command line that runs the agent with ``args``.
+
+    ``serial`` is QEMU's ``-serial`` backend for the board's UART0 (e.g. ``file:PATH``, or a
+    socket for the serial bridge).
+    """
     spec = _target(target)
     elf = firmware_elf(target)
     semihosting = ",".join(
         ["enable=on", "target=native"] + [f"arg={_semihosting_arg(a)}" for a in ["agent", *args]]
     )
     return [
-        "qemu-system-arm", "-M", spec.machine, "-nographic", "-serial", "null",
+        "qemu-system-arm", "-M", spec.machine, "-nographic", "-serial", serial,
         "-monitor", "none", "-icount", "shift=0", "-semihosting-config", semihosting,
         "-kernel", str(elf),
     ]  # fmt: skip

@@ -288,3 +288,13 @@ def test_the_tds_ram_budget_is_enforced_not_the_emulators_memory():
         )
     assert caught.value.detail.startswith("arena_over_budget:")
     assert f"the budget is {nicla.arena_budget}" in caught.value.detail
+
+
+@needs_toolchain
+@pytest.mark.parametrize("target", TARGET_NAMES)
+def test_uart_transport_reaches_qemus_serial_port(target, tmp_path):
+    out = tmp_path / "serial.txt"
+    command = agent_command(target, ["uart", "tinyreg-uart-check"], serial=f"file:{out}")
+    proc = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert '"uart_bytes":19' in proc.stdout, proc.stdout + proc.stderr
+    assert out.read_text() == "tinyreg-uart-check\n"

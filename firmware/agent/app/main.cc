@@ -8,6 +8,7 @@
 //   agent slots install FILE             write FILE to the slot not running, commit record last
 //   agent slots confirm                  confirm the slot running on trial (after this boot)
 //   agent slots info                     both slots' trailers
+//   agent uart TEXT                      write TEXT and a newline to the UART (transport check)
 // Options for every command: --flash PATH (the flash image file, default tinyreg-flash.img).
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,21 @@ int main(int argc, char** argv) {
     return tr_bench_file(argv[2], budget, TR_TARGET_NAME, TR_CORE_NAME);
   }
   if (strcmp(argv[1], "selftest") == 0) return selftest();
+  if (strcmp(argv[1], "uart") == 0 && argc >= 3) {
+    size_t len = strlen(argv[2]);
+    size_t sent = 0;
+    for (int spins = 0; sent < len && spins < 1000000; spins++) {
+      int n = tr_hal_uart_write(reinterpret_cast<const uint8_t*>(argv[2]) + sent, len - sent);
+      if (n < 0) return 1;
+      sent += static_cast<size_t>(n);
+    }
+    static const uint8_t newline = '\n';
+    while (tr_hal_uart_write(&newline, 1) == 0) {
+    }
+    printf("{\"target\":\"%s\",\"uart_bytes\":%u}\n", TR_TARGET_NAME,
+           static_cast<unsigned>(sent + 1));
+    return 0;
+  }
   if (strcmp(argv[1], "slots") == 0) return slots(argc - 2, argv + 2);
   return usage();
 }

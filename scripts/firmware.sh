@@ -2,7 +2,8 @@
 # Build the tinyreg device agent (firmware/agent/) for every supported Cortex-M core.
 #
 # 1. Installs the Debian toolchain and QEMU when missing (gcc-arm-none-eabi, newlib, libstdc++,
-#    qemu-system-arm), waiting for the dpkg lock when another apt holds it.
+#    qemu-system-arm; gcc for the host unit tests), waiting for the dpkg lock when another apt
+#    holds it.
 # 2. Builds the vendored TFLM tree (CMSIS-NN kernels, -O2, C++17/C11) as a static library per
 #    core into a cache outside the checkout:
 #        ${TINYREG_CACHE:-$HOME/.cache/tinyreg}/firmware/tflm-<core>-<key>/libtflm.a
@@ -33,6 +34,9 @@ command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
 [ -f /usr/lib/arm-none-eabi/newlib/libc.a ] || need_apt+=(libnewlib-arm-none-eabi)
 [ -d /usr/lib/arm-none-eabi/include/c++ ] || need_apt+=(libstdc++-arm-none-eabi-newlib)
 command -v qemu-system-arm >/dev/null 2>&1 || need_apt+=(qemu-system-arm)
+command -v flock >/dev/null 2>&1 || need_apt+=(util-linux)
+# the host unit tests of the portable core (gcc with AddressSanitizer)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   log "installing ${need_apt[*]} (apt waits up to 10 min for the dpkg lock)"

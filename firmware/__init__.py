@@ -7,6 +7,9 @@
   interpreter.
 * :mod:`tinyreg.firmware.fleet`: many devices in one process over one MQTT connection
   (``tinyreg device run``).
+* :mod:`tinyreg.firmware.target`: the C agent (``agent/``, TFLite Micro with CMSIS-NN) on
+  emulated Cortex-M cores in QEMU: bench a model on the target (docs/firmware.md).
+* :mod:`tinyreg.firmware.operators`: the operators the agent registers, derived from the models.
 
 The wire protocol is described in ``PROTOCOL.md`` beside this file.
 

@@ -50,3 +50,8 @@ if [ ! -f "$td_schema" ] || ! echo "$TD_SCHEMA_SHA256  $td_schema" | sha256sum -
   cp "$work/package/td-schema.json" "$td_schema"
   rm -rf "$work"
 fi
+
+# The firmware agent (firmware/agent/): the Arm toolchain and QEMU from Debian, the TFLM library
+# per core (cached outside the checkout, keyed by its inputs) and the agent ELFs. The tests of
+# tests/test_firmware_target.py run it; a second run is a no-op.
+case ",$extras," in *,test,*) bash scripts/firmware.sh >/dev/null ;; esac

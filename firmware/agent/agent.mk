@@ -1,0 +1,45 @@
+# Agent and host-test rules (included by Makefile).
+
+PROJECT_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+CORE_SRCS := core/sha256.c core/crc32.c core/slots.c
+CORE_INC := -I$(AGENT_DIR)/include -I$(AGENT_DIR)/core
+
+# ---- host unit tests of the portable core (host gcc) ----
+HOST_OUT ?= $(OUT)/host
+HOST_CC ?= gcc
+.PHONY: host-test
+host-test: $(HOST_OUT)/host_test
+$(HOST_OUT)/host_test: $(addprefix $(AGENT_DIR)/,$(CORE_SRCS) host/host_test.c) $(wildcard $(AGENT_DIR)/core/*.h $(AGENT_DIR)/include/tinyreg/*.h)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=c11 -O1 -g $(PROJECT_WARN) -fsanitize=address,undefined $(CORE_INC) \
+	  $(addprefix $(AGENT_DIR)/,$(CORE_SRCS) host/host_test.c) -o $@
+
+# ---- the agent ELF (arm-none-eabi) ----
+ifeq ($(CORE),mps2-an386)
+  TARGET_DEFS := -DTR_TARGET_NAME='"qemu-mps2-an386"' -DTR_CORE_NAME='"cortex-m4f"'
+else
+  TARGET_DEFS := -DTR_TARGET_NAME='"qemu-mps3-an547"' -DTR_CORE_NAME='"cortex-m55"'
+endif
+AGENT_C_SRCS := $(CORE_SRCS) ports/qemu/hal_qemu.c ports/qemu/startup.c
+AGENT_CXX_SRCS := app/main.cc app/bench.cc
+AGENT_OBJS := $(patsubst %,$(OUT)/obj/%.o,$(AGENT_C_SRCS) $(AGENT_CXX_SRCS))
+AGENT_INC := $(CORE_INC) -I$(AGENT_DIR)/app -I$(AGENT_DIR)/ports/qemu \
+  $(subst -I,-isystem ,$(TFLM_INCLUDES))
+AGENT_FLAGS := $(COMMON_FLAGS) $(BOARD_DEFS) $(TARGET_DEFS) $(PROJECT_WARN) $(AGENT_INC)
+AGENT_DEPS := $(wildcard $(AGENT_DIR)/*/*.h $(AGENT_DIR)/*/*/*.h $(AGENT_DIR)/ports/qemu/*.ld*) $(MAKEFILE_LIST)
+LDFLAGS := $(ARCH_FLAGS) --specs=nano.specs --specs=rdimon.specs -nostartfiles \
+  -L$(AGENT_DIR)/ports/qemu -T$(LDSCRIPT) -Wl,--gc-sections -Wl,-Map=$(OUT)/agent.map \
+  -Wl,--no-warn-rwx-segments
+
+agent: $(OUT)/agent.elf
+
+$(OUT)/agent.elf: $(AGENT_OBJS) $(TFLM_LIB)
+	$(CXX) $(LDFLAGS) $(AGENT_OBJS) $(TFLM_LIB) -lm -o $@
+	$(SIZE) $@
+
+$(OUT)/obj/%.c.o: $(AGENT_DIR)/%.c $(AGENT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_FLAGS) $(C_STD) -c $< -o $@
+$(OUT)/obj/%.cc.o: $(AGENT_DIR)/%.cc $(AGENT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(AGENT_FLAGS) $(CXX_STD) -c $< -o $@

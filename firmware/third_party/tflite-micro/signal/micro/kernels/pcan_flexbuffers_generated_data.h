@@ -1,0 +1,7 @@
+#ifndef SIGNAL_MICRO_KERNELS_PCAN_FLEXBUFFERS_GENERATED_DATA_H_
+#define SIGNAL_MICRO_KERNELS_PCAN_FLEXBUFFERS_GENERATED_DATA_H_
+
+extern const int g_gen_data_size_snr_shift_6_test;
+extern const unsigned char g_gen_data_snr_shift_6_test[];
+
+#endif  // SIGNAL_MICRO_KERNELS_PCAN_FLEXBUFFERS_GENERATED_DATA_H_

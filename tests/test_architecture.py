@@ -28,7 +28,9 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
+    ("firmware.vibration",),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
+    ("firmware.sensing",),
     ("matchmaker.engine", "firmware.fleet"),
     ("matchmaker", "firmware"),
     (

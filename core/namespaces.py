@@ -228,7 +228,6 @@ class TR(DefinedNamespace):
     assessedDevice: URIRef
     assessedModel: URIRef
     baselineModel: URIRef
-    modelVersion: URIRef
     bucketStart: URIRef
     bucketEnd: URIRef
     windowCount: URIRef

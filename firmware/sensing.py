@@ -111,7 +111,10 @@ def telemetry_message(
         message["truth"] = dict(truth)
     if raw is not None:
         scaled = np.clip(np.round(raw / 8.0 * 32767), -32768, 32767).astype("<i2")
-        message["raw"] = {"scale_g": 8.0 / 32767, "int16": base64.b64encode(scaled).decode()}
+        message["raw"] = {
+            "scale_g": 8.0 / 32767,
+            "int16": base64.b64encode(scaled.tobytes()).decode(),
+        }
     return message
 
 

@@ -44,7 +44,9 @@ __all__ = [
     "Scenario",
     "Window",
     "features",
+    "inject_fault",
     "statistics",
+    "synthesise",
 ]
 
 FS = 3200.0
@@ -383,3 +385,33 @@ def statistics(signal: np.ndarray, bearing: Bearing | None = None) -> dict[str, 
         "bands": coarse,
         "envelope_defect": ratio,
     }
+
+
+def inject_fault(
+    signal: np.ndarray,
+    rng: np.random.Generator,
+    fault: str,
+    severity: float,
+    shaft_hz: float,
+    resonance_hz: float = 900.0,
+    bearing: Bearing | None = None,
+) -> np.ndarray:
+    """A recorded window with a bearing fault's impulses added (for testing a detector).
+
+    Args:
+        signal: The recorded window, shape (4096,).
+        rng: Random generator.
+        fault: ``bearing-outer``, ``bearing-inner`` or ``bearing-ball``.
+        severity: 0 to 1.
+        shaft_hz: The shaft speed (e.g. telemetry's ``shaft_hz``).
+        resonance_hz: The resonance the impacts ring.
+        bearing: The bearing's geometry.
+
+    Returns:
+        The faulty window.
+
+    """
+    t = np.arange(signal.size) / FS
+    shaft = 2 * np.pi * shaft_hz * t + rng.uniform(0, 2 * np.pi)
+    c = Conditions(speed_hz=shaft_hz, resonance_hz=resonance_hz, fault=fault, severity=severity)
+    return np.asarray(signal + _impulses(rng, c, bearing or Bearing(), shaft, t))

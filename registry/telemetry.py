@@ -78,6 +78,18 @@ class TelemetryRecord:
     stats: dict[str, float]
     input: list[float]
     truth: dict[str, Any] | None = None
+    raw: str | None = None  # base64 little-endian int16 samples, ``raw_scale`` g each
+    raw_scale: float | None = None
+
+    def signal(self) -> Any:
+        """The raw window in g (numpy array), or ``None`` when it was not sent."""
+        if self.raw is None or self.raw_scale is None:
+            return None
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(self.raw), dtype="<i2").astype(float) * self.raw_scale
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -151,6 +163,15 @@ def parse_message(payload: bytes, topic_device: str | None = None) -> TelemetryR
     ):
         raise InputError(f"input must be {INPUT_LENGTH} finite numbers")
     truth = body.get("truth")
+    raw, raw_scale = body.get("raw"), None
+    if raw is not None:
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("int16"), str)
+            or not isinstance(raw.get("scale_g"), int | float)
+        ):
+            raise InputError("raw must carry int16 (base64) and scale_g")
+        raw, raw_scale = raw["int16"], float(raw["scale_g"])
     return TelemetryRecord(
         device=device,
         seq=seq,
@@ -166,6 +187,8 @@ def parse_message(payload: bytes, topic_device: str | None = None) -> TelemetryR
         stats={k: float(v) for k, v in stats.items()},
         input=[float(v) for v in values],
         truth=truth if isinstance(truth, dict) else None,
+        raw=raw,
+        raw_scale=raw_scale,
     )
 
 

@@ -97,3 +97,182 @@ def test_malformed_telemetry_is_counted_and_dropped(tmp_path: Path) -> None:
     assert len(ingest.telemetry.recent("urn:tinyreg:device:m1")) == 1
     with pytest.raises(Exception, match="device differs"):
         parse_message(json.dumps(good).encode(), "urn:tinyreg:device:other")
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the drift test against the fleet-wide training reference flags a single machine's "
+    "own harmonic signature (PSI on the 0-200 Hz input group) before the injected onset: a "
+    "per-device baseline is still to be built",
+)
+def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
+    """Drift at a known window is detected, a version retrained with lineage, gated and
+    rolled out in waves; a broken candidate halts at the canary and is rolled back."""
+    from tinyreg.registry.drift import DriftTest
+    from tinyreg.registry.loop import (
+        RolloutPlan,
+        check_drift,
+        establish_version,
+        gate_candidate,
+        new_rollout,
+        retrain_family,
+        run_rollout,
+    )
+    from tinyreg.registry.versions import resolve_version, version_info
+
+    period, onset = 0.2, 25
+    reg = Registry.open(tmp_path / "store")
+    reg.add_model(KG_DATA / "models" / f"{MODEL}.tflite")
+    tds = [_td(f"m{i}") for i in range(8)]
+    devices = [reg.add_device(td).id for td in tds]
+    reference = establish_version(reg, MODEL, windows=200)
+    key = generate_key()
+    telemetry = TelemetryStore(tmp_path / "telemetry")
+    ingest = Ingest(
+        reg.store, telemetry, bucket_s=2.0, thresholds={(MODEL, "1"): reference["threshold"]}
+    )
+    ingest.start(broker.url, period_s=0.2)
+    scenarios = {d: Scenario(after=DRIFTED, onset=onset, ramp=3) for d in devices}
+    sense = SensingOptions(period_s=period, seed=1, scenarios=scenarios, raw_every=2)
+    fleet = Fleet(
+        broker.url,
+        [device_limits(td) for td in tds],
+        tmp_path / "dev",
+        public_key_bytes(key),
+        sense=sense,
+        workers=1,
+    )
+    fleet.start()
+
+    def deploy(model: str, targets: list[str], version: str) -> list[Any]:
+        from tinyreg.registry.deployer import Deployer
+
+        with Deployer(reg, broker.url, key=key, agent="loop", timeout=10.0) as dep:
+            return dep.deploy(model, targets, image=reg.model_bytes(model).data, version=version)
+
+    def rollback(targets: list[str]) -> list[Any]:
+        from tinyreg.registry.deployer import Deployer
+
+        with Deployer(reg, broker.url, key=key, agent="loop", timeout=10.0) as dep:
+            return dep.rollback(targets)
+
+    try:
+        assert all(r.outcome == "committed" for r in deploy(MODEL, devices, "1"))
+        test = DriftTest(window=24, min_windows=20, psi_threshold=0.5)
+        detected_at = None
+        deadline = time.time() + 60
+        while time.time() < deadline and detected_at is None:
+            time.sleep(period * 2)
+            ingest.flush()
+            results = check_drift(reg, telemetry, test=test)
+            if (
+                results
+                and all(r.kind == "operating-conditions" for r in results)
+                and len(results) == 8
+            ):
+                detected_at = max(r.last_window or 0 for r in results)
+            else:
+                assert not any(
+                    r.kind != "none" and (r.last_window or 0) < onset for r in results
+                ), [r.reason for r in results if r.kind != "none"][:2]
+        assert detected_at is not None and detected_at >= onset
+        time.sleep(period * 20)  # windows of the new conditions to train on
+        ingest.flush()
+        drifted = check_drift(reg, telemetry, test=test)
+        candidate = retrain_family(
+            reg, telemetry, drifted, tmp_path / "snap", epochs=3, original_windows=200
+        )
+        assert candidate.model == f"{MODEL}-v2"
+        rows = reg.query(
+            "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX tr: <https://w3id.org/tinyreg#> "
+            "SELECT ?prev ?snap WHERE { <https://w3id.org/tinyreg/model/" + candidate.model + "> "
+            "prov:wasDerivedFrom ?prev ; prov:wasGeneratedBy ?a . ?a prov:used ?snap . "
+            "?snap a tr:DataSnapshot }"
+        ).rows
+        assert rows and str(rows[0]["prev"]).endswith(MODEL)
+        gate = gate_candidate(reg, candidate.model, MODEL, candidate.heldout, devices)
+        assert gate.passed, gate
+        assert resolve_version(reg, MODEL) == candidate.model
+        info = version_info(reg, candidate.model)
+        assert info is not None and info.threshold is not None
+        rollouts = tmp_path / "rollouts"
+        state = new_rollout(
+            rollouts,
+            candidate.model,
+            "2",
+            devices,
+            RolloutPlan(watch_windows=4),
+            gate.false_alarm_rate,
+            None,
+        )
+        state = run_rollout(
+            rollouts,
+            state["id"],
+            deploy=deploy,
+            rollback=rollback,
+            telemetry=telemetry.recent,
+            threshold=info.threshold,
+            window_s=period,
+        )
+        assert state["status"] == "done", state["events"]
+        assert len(state["waves"]) == 3 and len(state["waves"][0]) == 2
+        assert all(fleet.devices[d].status.model == candidate.model for d in devices)
+        # a broken candidate: same network, a threshold far too low (alarms on everything)
+        broken = f"{MODEL}-v3"
+        reg.add_model(
+            reg.model_bytes(candidate.model).data, None, ident=broken, filename="b.tflite"
+        )
+        from tinyreg.registry.versions import write_version_record
+
+        write_version_record(
+            reg,
+            broken,
+            family=MODEL,
+            number=3,
+            reference={**info.reference, "threshold": info.threshold / 100},
+            previous=candidate.model,
+        )
+        state = new_rollout(
+            rollouts,
+            broken,
+            "3",
+            devices,
+            RolloutPlan(watch_windows=4),
+            gate.false_alarm_rate,
+            None,
+        )
+        state = run_rollout(
+            rollouts,
+            state["id"],
+            deploy=deploy,
+            rollback=rollback,
+            telemetry=telemetry.recent,
+            threshold=info.threshold / 100,
+            window_s=period,
+        )
+        assert state["status"] == "halted"
+        canary = state["waves"][0]
+        assert all(fleet.devices[d].status.model == candidate.model for d in devices), [
+            fleet.devices[d].status.model for d in devices
+        ]
+        outside = [d for d in devices if d not in canary]
+        ran = {r.device for d in outside for r in telemetry.recent(d) if r.model == broken}
+        assert ran == set()
+        assert [e["event"] for e in state["events"]][-2:] == ["halted", "rolled back"]
+    finally:
+        fleet.stop()
+        ingest.stop()
+    assert ingest.counters.dropped.total() == 0
+    rows = reg.query(
+        "PREFIX tr: <https://w3id.org/tinyreg#> "
+        "SELECT (COUNT(?o) AS ?n) WHERE { ?o a tr:TelemetryAggregate }"
+    ).rows
+    assert 0 < int(rows[0]["n"].toPython()) < ingest.counters.accepted
+    reg.close()

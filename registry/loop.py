@@ -30,7 +30,7 @@ from tinyreg.firmware.vibration import (
 )
 from tinyreg.registry.cards import ModelCard, load_card
 from tinyreg.registry.catalogue import Catalogue, model_id
-from tinyreg.registry.drift import DriftResult, DriftTest, record_drift
+from tinyreg.registry.drift import BaselineStore, DriftResult, DriftTest, record_drift
 from tinyreg.registry.telemetry import TelemetryRecord, TelemetryStore
 from tinyreg.registry.versions import (
     GateResult,
@@ -47,6 +47,7 @@ from tinyreg.registry.versions import (
 __all__ = [
     "ORIGINAL_SEED",
     "RolloutPlan",
+    "baseline_store",
     "check_drift",
     "establish_version",
     "gate_candidate",
@@ -100,6 +101,11 @@ def establish_version(catalogue: Catalogue, model: str, *, windows: int = 300) -
     return reference
 
 
+def baseline_store(telemetry: TelemetryStore) -> BaselineStore:
+    """The devices' drift baselines, kept beside their telemetry (``baselines/``)."""
+    return BaselineStore(telemetry.directory / "baselines")
+
+
 def check_drift(
     catalogue: Catalogue,
     telemetry: TelemetryStore,
@@ -108,11 +114,16 @@ def check_drift(
     *,
     record: bool = True,
 ) -> list[DriftResult]:
-    """Test every device with telemetry (or those given) on the model version it runs now."""
+    """Test every device with telemetry (or those given) on the model version it runs now.
+
+    A device's first windows of the version it runs make its baseline, kept once made
+    (:class:`~tinyreg.registry.drift.BaselineStore`); until then it is not tested.
+    """
     test = test or DriftTest()
+    baselines = baseline_store(telemetry)
     results = []
     for device in devices or telemetry.devices():
-        records = telemetry.recent(device, limit=test.window * 4)
+        records = telemetry.recent(device)
         if not records or records[-1].model is None:
             continue
         model, version = records[-1].model, records[-1].version or ""
@@ -122,7 +133,17 @@ def check_drift(
             continue
         if info is None or info.reference is None:
             continue
-        result = test.check(device, records, model, version, info.reference, info.threshold)
+        baseline = baselines.get(device, model, version)
+        if baseline is None:
+            baseline = test.baseline(
+                device, records, model, version, info.reference, info.threshold
+            )
+            if baseline is None:
+                continue
+            baselines.put(baseline)
+        result = test.check(
+            device, records, model, version, info.reference, info.threshold, baseline
+        )
         if result is not None:
             results.append(result)
     if record:

@@ -11,7 +11,8 @@ version number as the OTA version, so a later version is an upgrade and going ba
 signed rollback.
 
 **Reference.** Each version keeps, in the graph, its operating threshold
-(``tr:anomalyThreshold``: the 99th percentile of its scores on its training windows) and a
+(``tr:anomalyThreshold``: 1.25 times the 99th percentile of its scores on its training
+windows, the margin for windows it was not fitted to) and a
 training reference (``tr:trainingReference``, JSON): the decile edges of the drift test's
 input statistics and a sample of its training scores.
 
@@ -66,6 +67,7 @@ DRIFT_FEATURES = (
 """The input statistics the drift test compares: three of the window's statistics and the
 model input (64 log band energies) averaged in 8 groups of 8 bands."""
 THRESHOLD_QUANTILE = 0.99
+THRESHOLD_MARGIN = 1.25
 
 
 def lineage_graph_name(ident: str) -> str:
@@ -143,7 +145,7 @@ def make_reference(
     scores = host_scores(data, inputs)
     sample = np.sort(scores)[:: max(1, len(scores) // 400)]
     return {
-        "threshold": float(np.quantile(scores, THRESHOLD_QUANTILE)),
+        "threshold": float(np.quantile(scores, THRESHOLD_QUANTILE) * THRESHOLD_MARGIN),
         "scores": [round(float(s), 6) for s in sample],
         "edges": {
             name: [float(v) for v in np.quantile(vectors[:, i], np.linspace(0.1, 0.9, 9))]

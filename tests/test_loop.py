@@ -4,6 +4,7 @@ versions with lineage, the gate and a staged rollout that halts itself."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,17 @@ from tinyreg.registry.telemetry import Ingest, TelemetryStore, parse_message
 MODEL = "vibration-ae-int8"
 NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 DRIFTED = Conditions(speed_hz=25.0, load=0.9, resonance_hz=480.0, noise_g=0.015)
+
+
+def _require_tensorflow() -> None:
+    """Skip without TensorFlow (the ``[train]`` extra), except under CI, where it must be."""
+    from tinyreg.registry.retrain import tensorflow_available
+
+    if tensorflow_available():
+        return
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail("TensorFlow is missing under CI: install the [train] extra (scripts/test.sh)")
+    pytest.skip("retraining needs TensorFlow (the [train] extra)")
 
 
 def _td(ident: str) -> dict[str, Any]:
@@ -109,6 +121,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
     """Drift at a known window is detected, a version retrained with lineage, gated and
     rolled out in waves; a broken candidate halts at the canary and is rolled back."""
+    _require_tensorflow()
     from tinyreg.registry.drift import DriftTest
     from tinyreg.registry.loop import (
         RolloutPlan,

@@ -9,6 +9,7 @@ rollout is a JSON state file (``rollouts/<id>.json`` beside the store) that
 from __future__ import annotations
 
 import json
+import re
 import statistics as stats_module
 import time
 import uuid
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyreg.core.errors import InputError
+from tinyreg.core.errors import InputError, NotFoundError
 from tinyreg.firmware.vibration import (
     Conditions,
     MachineSource,
@@ -387,12 +388,12 @@ def load_rollout(directory: Path, ident: str) -> dict[str, Any]:
     """A rollout's state (``status``, ``waves``, ``next_wave``, ``touched``, ``events``).
 
     Raises:
-        InputError: If there is no such rollout.
+        NotFoundError: If there is no such rollout.
 
     """
     path = _rollout_path(directory, ident)
-    if not path.is_file():
-        raise InputError(f"no rollout {ident}")
+    if not re.fullmatch(r"[0-9a-f]{12}", ident) or not path.is_file():
+        raise NotFoundError("rollout", ident)
     return dict(json.loads(path.read_text("utf-8")))
 
 

@@ -64,6 +64,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.rest.routes.match",
         "registry.rest.routes.deployments",
         "registry.rest.routes.reports",
+        "registry.rest.routes.loop",
     ),
     ("registry.rest.routes",),
     ("registry.rest.app",),

@@ -1,12 +1,14 @@
 """The REST app's routes, one :class:`fastapi.APIRouter` per resource.
 
 ``things`` (the TD directory), ``wot`` (the directory's own TD), ``events`` (Server-Sent
-Events), ``search`` (SPARQL), ``models``, ``match``, ``deployments`` and ``reports``.
+Events), ``search`` (SPARQL), ``models``, ``match``, ``deployments``, ``reports``
+and ``loop`` (telemetry, drift, retraining, rollouts).
 """
 
 from tinyreg.registry.rest.routes import (
     deployments,
     events,
+    loop,
     match,
     models,
     reports,
@@ -26,5 +28,6 @@ ROUTERS = (
     match.router,
     deployments.router,
     reports.router,
+    loop.router,
 )
 """Every router, in the order of the OpenAPI document."""

@@ -16,8 +16,7 @@ from _servers import TinyregServer, start_server
 from jsonschema import Draft7Validator
 
 from _paths import KG_DATA
-from tinyreg.matchmaker import Matchmaker
-from tinyreg.registry import Registry
+from tinyreg.registry import Registry, match_dict
 from tinyreg.registry.rest import default_td_schema_path
 
 TOKEN = "test-token-7f3a"
@@ -593,14 +592,15 @@ def test_models_and_matching_match_the_python_api(
         for name in ("arduino-nano-33-ble-sense", "sparkfun-edge", "esp-eye"):
             reg.add_device(td_of(name))
         reg.add_model(model)
-        mm = Matchmaker(reg)
-        assert devices == [m.to_dict() for m in mm.devices_for(ident, all_verdicts=True)]
-        assert models == [
-            m.to_dict() for m in mm.models_for("arduino-nano-33-ble-sense", all_verdicts=True)
-        ]
-        assert fitting.json() == [m.to_dict() for m in mm.models_for("arduino-nano-33-ble-sense")]
-        expected = mm.explain(ident, "sparkfun-edge")
-        assert explain == {**expected.to_dict(), "text": expected.explain()}
+        nano = "arduino-nano-33-ble-sense"
+        assert devices == [match_dict(m) for m in reg.match(model=ident, all_verdicts=True)]
+        assert models == [match_dict(m) for m in reg.match(device=nano, all_verdicts=True)]
+        assert fitting.json() == [match_dict(m) for m in reg.match(device=nano)]
+        expected = reg.explain(ident, "sparkfun-edge")
+        assert explain == {**match_dict(expected), "text": expected.explain()}
+    # one id scheme: the ids `list` prints, the IRIs beside them
+    assert {d["device"] for d in devices} <= {d["id"] for d in client.get("/things").json()}
+    assert all(d["model"] == ident and d["model_iri"].endswith("/" + ident) for d in devices)
 
     assert_problem(client.get("/match/devices", params={"model": "no-such-model"}), 404)
     assert_problem(client.get("/match/models"), 400)

@@ -219,6 +219,42 @@ class TR(DefinedNamespace):
     GestureSensor: URIRef
     OtherSensor: URIRef
 
+    # the loop: telemetry, drift, retraining, versions, gate
+    TelemetryAggregate: URIRef
+    DriftAssessment: URIRef
+    TrainingActivity: URIRef
+    DataSnapshot: URIRef
+    GateAssessment: URIRef
+    assessedDevice: URIRef
+    assessedModel: URIRef
+    baselineModel: URIRef
+    bucketStart: URIRef
+    bucketEnd: URIRef
+    windowCount: URIRef
+    alarmCount: URIRef
+    errorCount: URIRef
+    meanScore: URIRef
+    maxScore: URIRef
+    medianInferenceMs: URIRef
+    meanRms: URIRef
+    meanKurtosis: URIRef
+    meanEnvelopeDefect: URIRef
+    modelFamily: URIRef
+    versionNumber: URIRef
+    anomalyThreshold: URIRef
+    trainingReference: URIRef
+    driftKind: URIRef
+    driftReason: URIRef
+    psi: URIRef
+    ksStatistic: URIRef
+    rocAuc: URIRef
+    falseAlarmRate: URIRef
+    baselineRocAuc: URIRef
+    baselineFalseAlarmRate: URIRef
+    gatePassed: URIRef
+    hyperparameters: URIRef
+    trainLoss: URIRef
+
 
 TD = Namespace("https://www.w3.org/2019/wot/td#")
 SOSA = Namespace("http://www.w3.org/ns/sosa/")

@@ -253,6 +253,30 @@ class _Loaded:
         ]
         return elapsed, outputs
 
+    def run(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Run one inference on real input ``x`` (float); returns milliseconds and the output.
+
+        A quantised input tensor gets ``x`` quantised with its scale and zero point, and a
+        quantised output is dequantised, so the caller sees floats either way.
+        """
+        details = self.inputs[0]
+        value = np.asarray(x, dtype=np.float32).reshape(details["shape"])
+        if np.issubdtype(details["dtype"], np.integer):
+            q = details["quantization_parameters"]
+            info = np.iinfo(details["dtype"])
+            value = np.clip(
+                np.round(value / q["scales"][0]) + q["zero_points"][0], info.min, info.max
+            ).astype(details["dtype"])
+        self.interpreter.set_input(value, 0)
+        start = time.perf_counter()
+        self.interpreter.invoke()
+        elapsed = (time.perf_counter() - start) * 1000
+        out = np.asarray(self.interpreter.get_output(0))
+        if np.issubdtype(out.dtype, np.integer):
+            q = self.interpreter.get_output_details(0)["quantization_parameters"]
+            out = (out.astype(np.float32) - q["zero_points"][0]) * q["scales"][0]
+        return elapsed, out.astype(np.float32).ravel()
+
 
 def _details(get: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
     """Details of every input (or output) tensor: asked by index until the runtime refuses."""
@@ -1096,6 +1120,36 @@ class VirtualDevice:
         with RUNTIME_LOCK:
             loaded, load_ms = _build(data, arena, device)
         return loaded, load_ms, _self_test(loaded, self.self_test_runs, device)
+
+    def run_model(self, x: np.ndarray) -> dict[str, Any]:
+        """Run the running model on a sensed input (the device's application loop).
+
+        Returns:
+            ``model``, ``version``, ``sha256`` of the running model, and either ``output``
+            (floats) with ``inference_ms``, or ``error`` (no model, or it fails).
+
+        """
+        with self._lock:
+            reply: dict[str, Any] = {
+                "model": self.status.model,
+                "version": self.status.version,
+                "sha256": self.status.sha256,
+            }
+            try:
+                loaded = self._interpreter_of_committed()
+                if loaded is None:
+                    reply["error"] = "no model running"
+                    return reply
+                with RUNTIME_LOCK:
+                    ms, output = loaded.run(x)
+            except DeviceRefusedError as exc:
+                reply["error"] = f"the running model does not load: {exc.detail}"
+                return reply
+            except Exception as exc:  # an inference that fails is reported, never raised
+                reply["error"] = f"inference failed: {exc}"
+                return reply
+            reply.update(output=output, inference_ms=ms)
+            return reply
 
     def _interpreter_of_committed(self) -> _Loaded | None:
         """The running model's interpreter, built on first use when a worker tested it."""

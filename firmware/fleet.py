@@ -46,6 +46,7 @@ from tinyreg.firmware.device import (
     VirtualDevice,
     check_image,
 )
+from tinyreg.firmware.sensing import Sensing, SensingOptions, telemetry_topic
 
 __all__ = ["Fleet", "ImageChecker", "replicate"]
 
@@ -189,6 +190,8 @@ class Fleet:
             threads of the fleet's own process, as does a platform without ``fork``.
         self_test_runs: Inferences of each self-test.
         recovery_key: A raw public key the devices accept for ``rotate-key`` only.
+        sense: Make the devices sense a rotary machine, run their model on every window
+            and publish telemetry (``docs/telemetry.md``); ``None``: OTA only.
 
     """
 
@@ -202,6 +205,7 @@ class Fleet:
         workers: int = 2,
         self_test_runs: int = SELF_TEST_RUNS,
         recovery_key: bytes | None = None,
+        sense: SensingOptions | None = None,
     ) -> None:
         # started before any thread of the fleet, so that forking copies no held lock
         self.checker = image_checker(workers)
@@ -236,9 +240,26 @@ class Fleet:
             self._routes[device_topic(ident, "manifest")] = self._later(device.on_manifest)
             self._routes[device_topic(ident, "chunk")] = device.on_chunk
             self._routes[device_topic(ident, "cmd")] = device.on_command
+        self.sensing: Sensing | None = None
+        if sense is not None:
+            self.sensing = Sensing(self.devices, self._publish_topic, sense)
+            for ident in self.devices:
+                topic = telemetry_topic(ident, "request")
+                subscriptions.append((topic, QOS_CONTROL))
+                self._routes[topic] = self._raw_request(ident)
         self.connection = Connection(
             broker, subscriptions, self._on_message, name="fleet", fast=True
         )
+
+    def _publish_topic(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        self.connection.publish(topic, payload, qos, retain)
+
+    def _raw_request(self, ident: str) -> Callable[[bytes], None]:
+        def handle(payload: bytes) -> None:
+            if self.sensing is not None:
+                self.sensing.request(ident, payload)
+
+        return handle
 
     def _publisher(self, ident: str) -> Callable[[str, bytes, int, bool], None]:
         def publish(leaf: str, payload: bytes, qos: int, retain: bool) -> None:
@@ -270,9 +291,13 @@ class Fleet:
         self.connection.start(timeout)
         for device in self.devices.values():
             device.boot()
+        if self.sensing is not None and self.sensing.options.period_s > 0:
+            self.sensing.start()
 
     def stop(self) -> None:
         """Finish pending loads and disconnect."""
+        if self.sensing is not None:
+            self.sensing.stop()
         self.manifests.shutdown(wait=True, cancel_futures=False)
         self.pool.shutdown(wait=True, cancel_futures=False)
         if self.checker is not None:

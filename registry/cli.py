@@ -1186,6 +1186,195 @@ def report_cmd(state: _Context, out: Path, quiet: bool) -> None:
     _echo(f"wrote {files.json} and {len(files.csv)} CSV files in {out / 'data'}")
 
 
+# ---------------------------------------------------------------------------------- the loop
+
+_BROKER = click.option(
+    "--broker", required=True, metavar="URL", help="MQTT broker, mqtt://host:port."
+)
+_KEY = click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TINYREG_SIGNING_KEY",
+    help="Ed25519 signing key (PEM); default: signing-key.pem in the store's directory.",
+)
+_FORMAT = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+
+
+@cli.group()
+def telemetry() -> None:
+    """Device telemetry (docs/telemetry.md)."""
+
+
+@telemetry.command("collect")
+@_BROKER
+@click.option("--seconds", type=click.FloatRange(min=0), default=60.0, show_default=True)
+@click.option("--bucket", "bucket_s", type=click.FloatRange(min=0.1), default=10.0)
+@pass_ctx
+def telemetry_collect(state: _Context, broker: str, seconds: float, bucket_s: float) -> None:
+    """Ingest telemetry from the broker for a while; print the counters as JSON."""
+    result = state.registry.telemetry_collect(broker, seconds=seconds, bucket_s=bucket_s)
+    _echo(json.dumps(result, indent=2, default=str))
+
+
+TELEMETRY_COLUMNS = ["device", "window", "model", "version", "score", "verdict", "inference_ms"]
+
+
+@telemetry.command("show")
+@click.option("--device", help="One device's latest windows (default: each device's latest).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@_FORMAT
+@pass_ctx
+def telemetry_show(state: _Context, device: str | None, limit: int, fmt: str) -> None:
+    """The windows kept of the devices' telemetry."""
+    rows = [r.to_dict() for r in state.registry.telemetry_show(device, limit=limit)]
+    for r in rows:
+        r.pop("input", None)
+        r.pop("raw", None)
+    _emit_records(fmt, TELEMETRY_COLUMNS, rows)
+
+
+DRIFT_COLUMNS = ["device", "model", "version", "kind", "mean_psi", "ks", "envelope_ratio", "reason"]
+
+
+@cli.group()
+def drift() -> None:
+    """Drift of devices against their own baselines (docs/loop.md)."""
+
+
+@drift.command("check")
+@click.option("--device", "devices", multiple=True, help="A device (repeatable; default: all).")
+@_FORMAT
+@pass_ctx
+def drift_check(state: _Context, devices: tuple[str, ...], fmt: str) -> None:
+    """Test devices for drift on the model version they run; record the assessments."""
+    results = state.registry.drift_check(devices)
+    _emit_records(fmt, DRIFT_COLUMNS, [r.to_dict() for r in results])
+
+
+@cli.command("retrain")
+@click.option("--device", "devices", multiple=True, help="A device (repeatable; default: all).")
+@click.option("--epochs", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@pass_ctx
+def retrain_cmd(state: _Context, devices: tuple[str, ...], epochs: int, seed: int) -> None:
+    """Retrain on drifted devices' windows, register the version with lineage, gate it."""
+    result = state.registry.retrain(devices, epochs=epochs, seed=seed)
+    _echo(json.dumps(result, indent=2, default=str))
+
+
+ROLLOUT_COLUMNS = ["id", "model", "version", "status", "next_wave", "waves"]
+
+
+def _rollout_rows(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s["id"],
+            "model": s["model"],
+            "version": s["version"],
+            "status": s["status"],
+            "next_wave": s["next_wave"],
+            "waves": "/".join(str(len(w)) for w in s["waves"]),
+        }
+        for s in states
+    ]
+
+
+@cli.group()
+def rollout() -> None:
+    """Staged rollouts: canary, then waves; halts and rolls back by itself (docs/loop.md)."""
+
+
+@rollout.command("start")
+@click.option("--model", required=True, help="The version (id, family@N, or family: gated).")
+@click.option("--device", "devices", multiple=True, required=True, help="Repeatable.")
+@_BROKER
+@_KEY
+@click.option("--expected-alarm-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--window", "window_s", type=click.FloatRange(min=0.01), default=1.0)
+@click.option("--plan-only", is_flag=True, help="Plan it; run it with rollout resume.")
+@pass_ctx
+def rollout_start(
+    state: _Context,
+    model: str,
+    devices: tuple[str, ...],
+    broker: str,
+    key: Path | None,
+    expected_alarm_rate: float,
+    window_s: float,
+    plan_only: bool,
+) -> None:
+    """Roll a model version out in waves; print its state as JSON."""
+    result = state.registry.rollout_start(
+        model,
+        devices,
+        broker=broker,
+        key=key,
+        expected_alarm_rate=expected_alarm_rate,
+        window_s=window_s,
+        run=not plan_only,
+    )
+    _echo(json.dumps(result, indent=2, default=str))
+
+
+@rollout.command("status")
+@click.argument("ident", required=False)
+@_FORMAT
+@pass_ctx
+def rollout_status(state: _Context, ident: str | None, fmt: str) -> None:
+    """A rollout's state with its events (JSON), or every rollout."""
+    states = state.registry.rollout_status(ident)
+    if fmt == "json":
+        _echo(json.dumps(states if ident is None else states[0], indent=2, default=str))
+        return
+    _emit_records(fmt, ROLLOUT_COLUMNS, _rollout_rows(states))
+
+
+@rollout.command("halt")
+@click.argument("ident")
+@click.option("--reason", default="halted by hand", show_default=True)
+@pass_ctx
+def rollout_halt(state: _Context, ident: str, reason: str) -> None:
+    """Stop a rollout before its next wave."""
+    result = state.registry.rollout_halt(ident, reason)
+    _echo(json.dumps(result, indent=2, default=str))
+
+
+@rollout.command("resume")
+@click.argument("ident")
+@_BROKER
+@_KEY
+@click.option("--window", "window_s", type=click.FloatRange(min=0.01), default=1.0)
+@pass_ctx
+def rollout_resume(
+    state: _Context, ident: str, broker: str, key: Path | None, window_s: float
+) -> None:
+    """Run a planned or interrupted rollout on from its recorded state."""
+    result = state.registry.rollout_resume(ident, broker=broker, key=key, window_s=window_s)
+    _echo(json.dumps(result, indent=2, default=str))
+
+
+@cli.group("loop")
+def loop_group() -> None:
+    """The whole loop unattended."""
+
+
+@loop_group.command("run")
+@_BROKER
+@_KEY
+@click.option("--seconds", type=click.FloatRange(min=0), default=60.0, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--window", "window_s", type=click.FloatRange(min=0.01), default=1.0)
+@pass_ctx
+def loop_run(
+    state: _Context, broker: str, key: Path | None, seconds: float, epochs: int, window_s: float
+) -> None:
+    """One turn: collect telemetry, test drift, retrain and gate, roll out if it passed."""
+    result = state.registry.loop_run(
+        broker=broker, seconds=seconds, key=key, epochs=epochs, window_s=window_s
+    )
+    _echo(json.dumps(result, indent=2, default=str))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``tinyreg`` console script."""
     try:

@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from tinyreg.registry.deployer import Progress
+    from tinyreg.registry.drift import DriftResult, DriftTest
+    from tinyreg.registry.loop import RolloutPlan
     from tinyreg.registry.report import ReportFiles
+    from tinyreg.registry.telemetry import TelemetryRecord, TelemetryStore
 
 __all__ = ["BenchOutcome", "BenchResult", "Registry", "match_dict"]
 
@@ -320,7 +323,8 @@ class Registry(Catalogue):
         """Deploy a model over the air to devices and record every outcome.
 
         Args:
-            model: The model's id, IRI or name; its bytes are the ones the registry keeps
+            model: The model's id, IRI or name, ``family@N``, or a family (its latest
+                gated version, ``docs/loop.md``); its bytes are the ones the registry keeps
                 (else found by digest, see :meth:`model_bytes`).
             devices: Device ids, short ids or titles (see :meth:`deploy_targets`).
             broker: The MQTT broker URL (``mqtt://host:port``).
@@ -347,6 +351,11 @@ class Registry(Catalogue):
 
         if not devices:
             raise InputError("no device selected")
+        from tinyreg.registry.versions import resolve_version, version_info
+
+        model = resolve_version(self, model)  # family@N, or a family: its latest gated version
+        if version is None and (info := version_info(self, model)) and info.number > 1:
+            version = str(info.number)
         found = self.model_bytes(model, search=search, file=file)
         with Deployer(self, broker, key=self.signing_key(key), **options) as deployer:
             return deployer.deploy(
@@ -495,3 +504,262 @@ class Registry(Catalogue):
         from tinyreg.registry.report import write_report
 
         return write_report(self, out, progress=progress)
+
+    # ------------------------------------------------------------------ the loop
+
+    _loop_folder: Path | None = None
+
+    def loop_folder(self) -> Path:
+        """Where telemetry and rollouts are kept: beside an embedded store, else a temp folder."""
+        if self._loop_folder is None:
+            label = Path(self.store.label)
+            if "://" not in self.store.label and label.is_dir():
+                self._loop_folder = label
+            else:
+                import tempfile
+
+                self._loop_folder = Path(tempfile.mkdtemp(prefix="tinyreg-loop-"))
+        return self._loop_folder
+
+    def telemetry(self) -> TelemetryStore:
+        """The bounded store of the devices' recent windows (``telemetry/``)."""
+        from tinyreg.registry.telemetry import TelemetryStore
+
+        return TelemetryStore(self.loop_folder() / "telemetry")
+
+    def _rollouts(self) -> Path:
+        return self.loop_folder() / "rollouts"
+
+    def telemetry_collect(
+        self, broker: str, *, seconds: float, bucket_s: float = 10.0
+    ) -> dict[str, Any]:
+        """Ingest the devices' telemetry from a broker for ``seconds`` (``docs/telemetry.md``).
+
+        Returns:
+            The ingest's counters (accepted, dropped by reason, lag) and silent devices.
+
+        Raises:
+            BrokerError: If the broker cannot be reached.
+
+        """
+        import time
+
+        from tinyreg.registry.telemetry import Ingest
+
+        ingest = Ingest(self.store, self.telemetry(), bucket_s=bucket_s)
+        ingest.start(broker, period_s=min(1.0, bucket_s))
+        try:
+            time.sleep(max(0.0, seconds))
+        finally:
+            ingest.stop()
+        return {**ingest.counters.to_dict(), "silent": ingest.silent(max(5.0, 3 * bucket_s))}
+
+    def telemetry_show(self, device: str | None = None, limit: int = 20) -> list[TelemetryRecord]:
+        """A device's latest kept windows (every device's latest one without ``device``)."""
+        store = self.telemetry()
+        if device is not None:
+            return store.recent(self.resolve("device", device), limit=limit)
+        return [rows[-1] for d in store.devices() if (rows := store.recent(d, limit=1))]
+
+    def establish_version(self, model: str) -> dict[str, Any]:
+        """Make an unversioned model version 1 of its family (threshold, training reference)."""
+        from tinyreg.registry.loop import establish_version
+
+        return establish_version(self, model)
+
+    def drift_check(
+        self, devices: Sequence[str] = (), test: DriftTest | None = None, *, record: bool = True
+    ) -> list[DriftResult]:
+        """Test devices for drift against their own baselines (``docs/loop.md``).
+
+        Every device with telemetry, or those given, on the model version it runs now;
+        the assessments are recorded in the graph with ``record``.
+        """
+        from tinyreg.registry.loop import check_drift
+
+        targets = [self.resolve("device", d) for d in devices]
+        return check_drift(self, self.telemetry(), targets, test, record=record)
+
+    def retrain(
+        self,
+        devices: Sequence[str] = (),
+        *,
+        epochs: int = 8,
+        seed: int = 0,
+        original_windows: int = 300,
+    ) -> dict[str, Any]:
+        """Retrain the family of drifted devices' model, register the version and gate it.
+
+        Returns:
+            ``candidate`` (the new version's id), ``number``, ``gate`` (its figures) and
+            ``drifted`` (the devices retrained on).
+
+        Raises:
+            InputError: If no device drifted by its operating conditions.
+            ConfigError: Without TensorFlow (the ``[train]`` extra).
+
+        """
+        from tinyreg.registry.loop import gate_candidate, retrain_family
+
+        drifted = [r for r in self.drift_check(devices) if r.kind == "operating-conditions"]
+        if not drifted:
+            raise InputError("no device drifted by its operating conditions: nothing to retrain")
+        candidate = retrain_family(
+            self,
+            self.telemetry(),
+            drifted,
+            self.loop_folder() / "snapshots",
+            epochs=epochs,
+            seed=seed,
+            original_windows=original_windows,
+        )
+        targets = [r.device for r in drifted]
+        gate = gate_candidate(self, candidate.model, drifted[0].model, candidate.heldout, targets)
+        return {
+            "candidate": candidate.model,
+            "number": candidate.number,
+            "gate": gate.to_dict(),
+            "drifted": targets,
+        }
+
+    def rollout_start(
+        self,
+        model: str,
+        devices: Sequence[str],
+        *,
+        broker: str,
+        key: Path | None = None,
+        plan: RolloutPlan | None = None,
+        expected_alarm_rate: float = 0.0,
+        window_s: float = 1.0,
+        run: bool = True,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Plan a staged rollout of a model version and run it (``docs/loop.md``).
+
+        Args:
+            model: The version's model id (``family@N`` and a family name the gated one).
+            devices: The devices, canary first.
+            broker: The MQTT broker URL.
+            key: The signing key's PEM file.
+            plan: Canary share, waves and halting thresholds.
+            expected_alarm_rate: The gate's false alarm rate.
+            window_s: Seconds per device window.
+            run: Run it now (else only plan it; :meth:`rollout_resume` runs it).
+            **options: :class:`~tinyreg.registry.deployer.Deployer` settings.
+
+        Returns:
+            The rollout's state.
+
+        """
+        from tinyreg.registry.loop import RolloutPlan, new_rollout
+        from tinyreg.registry.versions import resolve_version, version_info
+
+        if not devices:
+            raise InputError("no device selected")
+        ident = resolve_version(self, model)
+        info = version_info(self, ident)
+        state = new_rollout(
+            self._rollouts(),
+            ident,
+            str(info.number if info else 1),
+            list(devices),
+            plan or RolloutPlan(),
+            expected_alarm_rate,
+            None,
+        )
+        if not run:
+            return state
+        return self.rollout_resume(
+            state["id"], broker=broker, key=key, window_s=window_s, **options
+        )
+
+    def rollout_resume(
+        self,
+        ident: str,
+        *,
+        broker: str,
+        key: Path | None = None,
+        window_s: float = 1.0,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Run a planned or interrupted rollout on from its recorded state.
+
+        Telemetry is ingested from the broker while the rollout watches its waves.
+        """
+        from tinyreg.registry.loop import load_rollout, run_rollout
+        from tinyreg.registry.telemetry import Ingest
+        from tinyreg.registry.versions import version_info
+
+        state = load_rollout(self._rollouts(), ident)
+        info = version_info(self, state["model"])
+        if info is None or info.threshold is None:
+            raise InputError(f"{state['model']} has no version record with a threshold")
+        telemetry = self.telemetry()
+        ingest = Ingest(self.store, telemetry, bucket_s=10.0)
+        ingest.start(broker, period_s=min(1.0, window_s))
+        try:
+            return run_rollout(
+                self._rollouts(),
+                ident,
+                deploy=lambda model, targets, version: self.deploy(
+                    model, targets, broker=broker, key=key, version=version, **options
+                ),
+                rollback=lambda targets: self.rollback(targets, broker=broker, key=key, **options),
+                telemetry=telemetry.recent,
+                threshold=info.threshold,
+                window_s=window_s,
+            )
+        finally:
+            ingest.stop()
+
+    def rollout_status(self, ident: str | None = None) -> list[dict[str, Any]]:
+        """A rollout's state, or every rollout's (oldest first)."""
+        from tinyreg.registry.loop import load_rollout
+
+        folder = self._rollouts()
+        if ident is not None:
+            return [load_rollout(folder, ident)]
+        states = [load_rollout(folder, p.stem) for p in folder.glob("*.json")]
+        return sorted(states, key=lambda s: s["events"][0]["at"] if s["events"] else 0)
+
+    def rollout_halt(self, ident: str, reason: str = "halted by hand") -> dict[str, Any]:
+        """Stop a rollout before its next wave (touched devices stay; roll back by hand)."""
+        from tinyreg.registry.loop import halt_rollout
+
+        return halt_rollout(self._rollouts(), ident, reason)
+
+    def loop_run(
+        self,
+        *,
+        broker: str,
+        seconds: float,
+        key: Path | None = None,
+        epochs: int = 8,
+        window_s: float = 1.0,
+    ) -> dict[str, Any]:
+        """One unattended turn: collect, test drift, retrain and gate, roll out if it passed.
+
+        Returns:
+            What each step found: ``telemetry``, ``drift``, ``retrain`` and ``rollout``
+            (``None`` for the steps not reached).
+
+        """
+        out: dict[str, Any] = {"telemetry": None, "drift": None, "retrain": None, "rollout": None}
+        out["telemetry"] = self.telemetry_collect(broker, seconds=seconds)
+        drift = self.drift_check()
+        out["drift"] = [r.to_dict() for r in drift]
+        if not any(r.kind == "operating-conditions" for r in drift):
+            return out
+        retrained = self.retrain(epochs=epochs)
+        out["retrain"] = retrained
+        if retrained["gate"]["passed"]:
+            out["rollout"] = self.rollout_start(
+                retrained["candidate"],
+                retrained["drifted"],
+                broker=broker,
+                key=key,
+                expected_alarm_rate=retrained["gate"]["false_alarm_rate"],
+                window_s=window_s,
+            )
+        return out

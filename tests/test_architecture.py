@@ -28,7 +28,9 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
+    ("firmware.vibration",),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
+    ("firmware.sensing",),
     ("matchmaker.engine", "firmware.fleet"),
     ("matchmaker", "firmware"),
     (
@@ -46,7 +48,9 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("registry.model_rdf",),
     ("registry.bench", "registry.deployments"),
     ("registry.catalogue", "registry.limits"),
-    ("registry.directory", "registry.deployer", "registry.report"),
+    ("registry.telemetry", "registry.versions", "registry.retrain"),
+    ("registry.drift",),
+    ("registry.directory", "registry.deployer", "registry.report", "registry.loop"),
     ("registry.service",),
     ("registry",),
     (
@@ -68,6 +72,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.rest.routes.deployments",
         "registry.rest.routes.reports",
         "registry.rest.routes.graph",
+        "registry.rest.routes.loop",
     ),
     ("registry.rest.routes",),
     ("registry.rest.app",),

@@ -19,6 +19,8 @@ import flatbuffers
 import pytest
 
 from _paths import KG_DATA, REPO, SEED_MODELS
+from tinyreg.core.errors import BenchmarkError
+from tinyreg.core.tflite import parse_tflite
 from tinyreg.firmware.operators import (
     HEADER,
     MLPERF_TINY_OPERATORS,
@@ -37,8 +39,6 @@ from tinyreg.firmware.target import (
     toolchain_available,
 )
 from tinyreg.registry import measure_arena
-from tinyreg.registry.errors import BenchmarkError
-from tinyreg.registry.tflite import parse_tflite
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 needs_toolchain = pytest.mark.skipif(

@@ -1,14 +1,15 @@
 """The REST app's routes, one :class:`fastapi.APIRouter` per resource.
 
 ``things`` (the TD directory), ``wot`` (the directory's own TD), ``events`` (Server-Sent
-Events), ``search`` (SPARQL), ``models``, ``match``, ``deployments``, ``reports`` and
-``graph`` (export, check, reindex, bench).
+Events), ``search`` (SPARQL), ``models``, ``match``, ``deployments``, ``reports``,
+``graph`` (export, check, reindex, bench) and ``loop`` (telemetry, drift, retraining, rollouts).
 """
 
 from tinyreg.registry.rest.routes import (
     deployments,
     events,
     graph,
+    loop,
     match,
     models,
     reports,
@@ -29,5 +30,6 @@ ROUTERS = (
     deployments.router,
     reports.router,
     graph.router,
+    loop.router,
 )
 """Every router, in the order of the OpenAPI document."""

@@ -158,9 +158,18 @@ class _Context:
         if self._registry is None:
             # the service (graph store, rdflib) loads when a command needs it, so that
             # --help and --version start fast
+            from tinyreg.core.stores import default_store_path
             from tinyreg.registry.service import Registry
 
+            where = self.location or str(default_store_path())
+            fresh = "://" not in where and not Path(where).exists()
             self._registry = Registry.open(self.location)
+            if fresh:  # a mistyped --store would otherwise pass unnoticed
+                click.echo(
+                    f"note: there was no store at {where}; a new, empty one was made there "
+                    "(check --store or TINYREG_STORE)",
+                    err=True,
+                )
         return self._registry
 
     def close(self) -> None:

@@ -185,8 +185,11 @@ class TDSchema:
             document = json.loads(path.read_text("utf-8"))
         except OSError as exc:
             raise ConfigError(
-                f"TD JSON Schema {path}: cannot read it ({exc.strerror}); "
-                "`bash scripts/setup.sh` installs it"
+                f"TD JSON Schema {path}: cannot read it ({exc.strerror}). A plain pip install "
+                "does not bring it: `bash scripts/setup.sh` installs it from a checkout; or save "
+                "the W3C TD 1.1 validation schema (td-json-schema-validation.json) and give it "
+                "with TINYREG_TD_SCHEMA=FILE; or set TINYREG_VALIDATE_TD_SCHEMA=false to check "
+                "TDs with the SHACL shapes alone"
             ) from exc
         except json.JSONDecodeError as exc:
             raise ConfigError(f"TD JSON Schema {path}: not JSON: {exc}") from exc

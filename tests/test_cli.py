@@ -135,3 +135,13 @@ def test_reindex(store: Path):
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "model(s) indexed" in rebuilt.stdout
     assert "reindex" in run(store, "--help").stdout
+
+
+def test_a_mistyped_store_is_named_on_stderr_never_in_json(tmp_path: Path):
+    typo = tmp_path / "stroe"
+    done = run(typo, "list", "models", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    assert f"no store at {typo}" in done.stderr
+    again = run(typo, "list", "models", "--format", "json")
+    assert "no store at" not in again.stderr  # it exists now

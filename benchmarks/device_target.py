@@ -32,9 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+from tinyreg.core.errors import BenchmarkError  # noqa: E402
 from tinyreg.firmware.target import TARGETS, bench_target, firmware_elf, host_output_sha256  # noqa: E402
 from tinyreg.registry import measure_arena  # noqa: E402
-from tinyreg.registry.errors import BenchmarkError  # noqa: E402
 
 # Object files (TFLM kernels and CMSIS-NN functions) by the operator they implement.
 KERNEL_OBJECTS = {

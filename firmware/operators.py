@@ -82,7 +82,7 @@ def resolver_method(builtin: str) -> str:
 
 def model_operators(paths: Iterable[Path]) -> dict[str, frozenset[str]]:
     """The builtin operator names of each model file (custom operators as ``CUSTOM:<code>``)."""
-    from tinyreg.registry.tflite import parse_tflite_file
+    from tinyreg.core.tflite import parse_tflite_file
 
     found: dict[str, frozenset[str]] = {}
     for path in paths:

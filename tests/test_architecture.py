@@ -45,6 +45,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ),
     ("registry.model_rdf",),
     ("registry.bench", "registry.deployments"),
+    ("registry.target_bench",),
     ("registry.catalogue", "registry.limits"),
     ("registry.directory", "registry.deployer", "registry.report"),
     ("registry.service",),

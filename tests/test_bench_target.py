@@ -1,0 +1,154 @@
+"""Target benchmarks: ``tinyreg bench MODEL --target``, the firmware agent in QEMU, in the graph.
+
+The QEMU tests skip only when the Arm toolchain or QEMU is missing *and* the run is not under
+CI (``CI=true``): in CI, ``scripts/setup.sh`` installs them and these tests must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import flatbuffers
+import pytest
+from _processes import run_cli as run
+
+from _paths import KG_DATA
+from tinyreg.core.errors import BenchmarkError, ValidationError
+from tinyreg.firmware.target import TARGETS, TFLM_COMMIT, host_output_sha256, toolchain_available
+from tinyreg.registry import Registry
+from tinyreg.registry.cli import BENCH_TARGETS
+from tinyreg.registry.target_bench import (
+    StoredTargetBenchmark,
+    list_target_benchmarks,
+    store_target_benchmark,
+    target_benchmark_iri,
+)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+needs_toolchain = pytest.mark.skipif(
+    not toolchain_available() and not IN_CI,
+    reason="arm-none-eabi-gcc or qemu-system-arm missing (bash scripts/firmware.sh installs them)",
+)
+
+KWS = KG_DATA / "models" / "kws-dscnn-int8.tflite"
+VIBRATION = KG_DATA / "models" / "vibration-ae-int8.tflite"
+JSON_KEYS = {
+    "model",
+    "model_iri",
+    "target",
+    "arena_bytes",
+    "init_instructions",
+    "inference_instructions",
+    "code_bytes",
+    "output_sha256",
+}
+
+
+def _with_tanh(data: bytes) -> bytes:
+    """The model with its FULLY_CONNECTED operators turned into TANH (not in the firmware)."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+    model = fb.ModelT.InitFromObj(fb.Model.GetRootAsModel(data, 0))
+    for code in model.operatorCodes:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == fb.BuiltinOperator.FULLY_CONNECTED:
+            code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.TANH
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _stored(
+    model: str = "https://w3id.org/tinyreg/model/kws", **changes: object
+) -> StoredTargetBenchmark:
+    fields: dict[str, object] = {
+        "model": model,
+        "sha256": "a" * 64,
+        "target": "qemu-mps2-an386",
+        "core_family": "cortex-m4",
+        "arena_bytes": 12_000,
+        "init_instructions": 1_000,
+        "inference_instructions": 2_000_000,
+        "code_bytes": 300_000,
+        "output_sha256": "b" * 64,
+        "tflm_commit": TFLM_COMMIT,
+        "toolchain": "arm-none-eabi-gcc 13.2.1",
+        "measured_at": datetime(2026, 1, 1, tzinfo=UTC),
+        **changes,
+    }
+    return StoredTargetBenchmark(**fields)  # type: ignore[arg-type]
+
+
+def test_cli_targets_are_the_firmware_targets():
+    assert sorted(BENCH_TARGETS) == sorted(TARGETS)
+
+
+def test_target_benchmark_shape_checks_the_figures():
+    with Registry.open(in_memory=True) as registry:
+        store_target_benchmark(registry.store, _stored())  # conforms
+        with pytest.raises(ValidationError) as caught:
+            store_target_benchmark(registry.store, _stored(output_sha256="nothex", arena_bytes=0))
+        paths = {v.path for v in caught.value.violations}
+        assert {"tr:outputSha256", "tr:arenaBytes"} <= paths, paths
+        assert target_benchmark_iri(_stored().model, "qemu-mps2-an386").endswith(
+            "/benchmark/target/qemu-mps2-an386/kws"
+        )
+
+
+@needs_toolchain
+def test_cli_bench_target_stores_a_target_benchmark_equal_to_the_host_output(tmp_path: Path):
+    store = tmp_path / "store"
+    assert run(store, "import", "--builtin", "-q").returncode == 0
+    target = "qemu-mps2-an386"
+    done = run(store, "bench", "kws-dscnn-int8", "--target", target, "--format", "json", "-q")
+    assert done.returncode == 0, done.stderr
+    [record] = json.loads(done.stdout)
+    assert set(record) >= JSON_KEYS, sorted(JSON_KEYS - set(record))
+    assert record["model"] == "kws-dscnn-int8"
+    assert record["model_iri"] == "https://w3id.org/tinyreg/model/kws-dscnn-int8"
+    assert record["target"] == target and record["core_family"] == "cortex-m4"
+    assert record["instruction_counts"].startswith("instructions, not cycles")
+    assert record["inference_instructions"] > record["init_instructions"] > 0
+    assert record["code_bytes"] > 100_000 and record["tflm_commit"] == TFLM_COMMIT
+    # int8: the emulated core computes the host interpreter's output bit for bit
+    assert record["output_sha256"] == host_output_sha256(KWS.read_bytes())
+
+    with Registry.open(store) as registry:
+        rows = registry.query(
+            "SELECT ?b ?arena ?n ?out ?bits WHERE { ?b a tr:TargetBenchmark ; "
+            "tr:benchmarkOf ?m ; tr:target ?t ; tr:arenaBytes ?arena ; tr:pointerBits ?bits ; "
+            "tr:inferenceInstructions ?n ; tr:outputSha256 ?out }"
+        ).rows
+        assert [(int(r["arena"]), int(r["n"]), str(r["out"]), int(r["bits"])) for r in rows] == [
+            (record["arena_bytes"], record["inference_instructions"], record["output_sha256"], 32)
+        ]
+        [stored] = list_target_benchmarks(registry.store, record["model_iri"])
+        assert stored.to_dict()["output_sha256"] == record["output_sha256"]
+
+    table = run(store, "bench", "kws-dscnn-int8", "--target", target, "-q")
+    assert table.returncode == 0, table.stderr
+    assert "inference_instructions" in table.stdout
+    assert "instructions, not cycles" in table.stderr
+
+
+@needs_toolchain
+def test_a_model_the_firmware_refuses_is_reported_with_the_reason_and_not_stored(tmp_path: Path):
+    data = _with_tanh(VIBRATION.read_bytes())
+    with Registry.open(in_memory=True) as registry:
+        registry.add_model(data, ident="vibration-tanh")
+        with pytest.raises(BenchmarkError) as caught:
+            registry.bench(["vibration-tanh"], target="qemu-mps2-an386")
+        assert caught.value.detail.startswith("unregistered_operator:")
+        assert "TANH" in caught.value.detail
+        assert list_target_benchmarks(registry.store) == []
+        assert not registry.query("ASK { ?b a tr:TargetBenchmark }").boolean
+
+    store = tmp_path / "store"
+    model = tmp_path / "vibration-tanh.tflite"
+    model.write_bytes(data)
+    assert run(store, "add", "model", str(model)).returncode == 0
+    refused = run(store, "bench", "vibration-tanh", "--target", "qemu-mps2-an386", "-q")
+    assert refused.returncode == 1
+    assert "unregistered_operator" in refused.stderr and "TANH" in refused.stderr

@@ -14,12 +14,14 @@ from pathlib import Path
 import flatbuffers
 import pytest
 from _processes import run_cli as run
+from fastapi.testclient import TestClient
 
 from _paths import KG_DATA
 from tinyreg.core.errors import BenchmarkError, ValidationError
 from tinyreg.firmware.target import TARGETS, TFLM_COMMIT, host_output_sha256, toolchain_available
 from tinyreg.registry import Registry
 from tinyreg.registry.cli import BENCH_TARGETS
+from tinyreg.registry.rest import Settings, create_app
 from tinyreg.registry.target_bench import (
     StoredTargetBenchmark,
     list_target_benchmarks,
@@ -152,3 +154,33 @@ def test_a_model_the_firmware_refuses_is_reported_with_the_reason_and_not_stored
     refused = run(store, "bench", "vibration-tanh", "--target", "qemu-mps2-an386", "-q")
     assert refused.returncode == 1
     assert "unregistered_operator" in refused.stderr and "TANH" in refused.stderr
+
+
+@needs_toolchain
+def test_rest_bench_with_a_target_is_the_same_service_method():
+    token = "target-token"
+    auth = {"Authorization": f"Bearer {token}"}
+    with Registry.open(in_memory=True) as registry:
+        registry.add_model(KWS)
+        registry.add_model(_with_tanh(VIBRATION.read_bytes()), ident="vibration-tanh")
+        app = create_app(Settings(token=token, validate_td_schema=False), registry=registry)
+        with TestClient(app) as client:
+            params = {"model": "kws-dscnn-int8", "target": "qemu-mps3-an547"}
+            answer = client.post("/bench", params=params, headers=auth)
+            assert answer.status_code == 200, answer.text
+            [result] = answer.json()["results"]
+            assert set(result) >= JSON_KEYS
+            assert result["target"] == "qemu-mps3-an547" and result["core_family"] == "cortex-m55"
+            assert result["output_sha256"] == host_output_sha256(KWS.read_bytes())
+            [stored] = list_target_benchmarks(registry.store)
+            assert stored.target == "qemu-mps3-an547"
+            refused = client.post(
+                "/bench",
+                params={"model": "vibration-tanh", "target": "qemu-mps3-an547"},
+                headers=auth,
+            )
+            assert refused.status_code == 422 and "unregistered_operator" in refused.text
+            unknown = client.post(
+                "/bench", params={"model": "kws-dscnn-int8", "target": "qemu-nope"}, headers=auth
+            )
+            assert unknown.status_code == 400 and "qemu-mps2-an386" in unknown.text

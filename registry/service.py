@@ -509,6 +509,7 @@ class Registry(Catalogue):
             measured = bench_registered_target(
                 self.store, iri, found.data, target, label=model_id(iri)
             )
+            self.fits.index_models([iri])  # the verdicts use the target arena of its core family
         match = self.explain(iri, device) if device is not None else None
         return BenchResult(model_id(iri), found.source, measured, match)
 

@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from _paths import KG_DATA
 from tinyreg.core.errors import BenchmarkError, ValidationError
 from tinyreg.firmware.target import TARGETS, TFLM_COMMIT, host_output_sha256, toolchain_available
+from tinyreg.matchmaker import Match
+from tinyreg.matchmaker.constraints import Constraint
 from tinyreg.registry import Registry
 from tinyreg.registry.cli import BENCH_TARGETS
 from tinyreg.registry.rest import Settings, create_app
@@ -184,3 +186,44 @@ def test_rest_bench_with_a_target_is_the_same_service_method():
                 "/bench", params={"model": "kws-dscnn-int8", "target": "qemu-nope"}, headers=auth
             )
             assert unknown.status_code == 400 and "qemu-mps2-an386" in unknown.text
+
+
+def _ram(registry: Registry, model: str, device: str) -> tuple[Match, Constraint]:
+    match = registry.explain(model, device)
+    [ram] = [c for c in match.verdict.constraints if c.name == "ram"]
+    return match, ram
+
+
+def test_the_matchmaker_uses_the_target_arena_of_the_devices_core_family():
+    nano = "urn:tinyreg:device:arduino-nano-33-ble-sense"  # cortex-m4
+    portenta = "urn:tinyreg:device:arduino-portenta-h7"  # cortex-m7
+    with Registry.open(in_memory=True) as registry:
+        registry.import_path(KG_DATA)
+        model = registry.resolve("model", "kws-dscnn-int8")
+        host = registry.list_models()
+        host_arena = next(m.arena_bytes for m in host if m.iri == model)
+        before, ram = _ram(registry, model, nano)
+        assert before.fits and ram.parts["arena"] == host_arena
+        assert ram.parts["arena_measured_on"] == "host"
+        assert any(m.model == model for m in registry.match(device=nano))
+
+        # a (made-up) target figure for the cortex-m4 family, too large for the Nano's RAM
+        sha = next(m.sha256 for m in host if m.iri == model)
+        huge = StoredTargetBenchmark(**{**_stored(model).__dict__, "sha256": sha})
+        huge = StoredTargetBenchmark(**{**huge.__dict__, "arena_bytes": 10_000_000})
+        store_target_benchmark(registry.store, huge)
+        registry.fits.index_models([model])
+        after, ram = _ram(registry, model, nano)
+        assert not after.fits and "ram" in after.verdict.failed
+        assert ram.parts["arena"] == 10_000_000 and ram.parts["arena_measured_on"] == "target"
+        assert "arena on the target" in ram.detail
+        assert all(m.model != model for m in registry.match(device=nano))
+        # another core family keeps the host figure
+        _, other = _ram(registry, model, portenta)
+        assert other.parts["arena"] == host_arena
+
+        # a figure of other bytes than the registered ones is not used
+        stale = StoredTargetBenchmark(**{**huge.__dict__, "sha256": "c" * 64})
+        store_target_benchmark(registry.store, stale)
+        _, ram = _ram(registry, model, nano)
+        assert ram.parts["arena"] == host_arena

@@ -27,6 +27,7 @@ __all__ = [
     "SCHEMA",
     "SOSA",
     "SSN",
+    "TARGET_BENCHMARK_PREFIX",
     "TD",
     "TR",
     "TR_IRI",
@@ -186,7 +187,8 @@ class TR(DefinedNamespace):
     loadLatencyMs: URIRef
     inferenceLatencyMs: URIRef
     arenaUsedBytes: URIRef
-    # host benchmarks
+    # host and target benchmarks
+    Benchmark: URIRef
     HostBenchmark: URIRef
     benchmarkOf: URIRef
     loadMs: URIRef
@@ -197,6 +199,14 @@ class TR(DefinedNamespace):
     measuredAt: URIRef
     hostMachine: URIRef
     inputSeed: URIRef
+    TargetBenchmark: URIRef
+    target: URIRef
+    initInstructions: URIRef
+    inferenceInstructions: URIRef
+    firmwareBytes: URIRef
+    outputSha256: URIRef
+    tflmCommit: URIRef
+    toolchain: URIRef
     # sensor types
     provides: URIRef
     Accelerometer: URIRef
@@ -282,6 +292,7 @@ class DISCOVERY(DefinedNamespace):
 MODEL_PREFIX = "https://w3id.org/tinyreg/model/"
 DEVICE_PREFIX = "urn:tinyreg:device:"
 BENCHMARK_PREFIX = "https://w3id.org/tinyreg/benchmark/host/"
+TARGET_BENCHMARK_PREFIX = "https://w3id.org/tinyreg/benchmark/target/"
 
 
 PREFIXES: dict[str, str] = {

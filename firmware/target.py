@@ -55,6 +55,7 @@ __all__ = [
     "host_output_sha256",
     "run_agent",
     "toolchain_available",
+    "toolchain_version",
 ]
 
 #: The TFLM source the firmware is built from (firmware/third_party/README.md).
@@ -82,7 +83,8 @@ class Target:
         name: The target id used by tinyreg (``qemu-<machine>``).
         machine: The ``qemu-system-arm -M`` machine.
         core: The build core passed to ``scripts/firmware.sh``.
-        cpu: The core, as the runtime tables name core families.
+        cpu: The core, as the agent reports it (``cortex-m4f``, ``cortex-m55``).
+        family: The core family, as the runtime tables and devices' ``tr:coreFamily`` name it.
 
     """
 
@@ -90,11 +92,16 @@ class Target:
     machine: str
     core: str
     cpu: str
+    family: str
 
 
 TARGETS: dict[str, Target] = {
-    "qemu-mps2-an386": Target("qemu-mps2-an386", "mps2-an386", "mps2-an386", "cortex-m4f"),
-    "qemu-mps3-an547": Target("qemu-mps3-an547", "mps3-an547", "mps3-an547", "cortex-m55"),
+    "qemu-mps2-an386": Target(
+        "qemu-mps2-an386", "mps2-an386", "mps2-an386", "cortex-m4f", "cortex-m4"
+    ),
+    "qemu-mps3-an547": Target(
+        "qemu-mps3-an547", "mps3-an547", "mps3-an547", "cortex-m55", "cortex-m55"
+    ),
 }
 
 
@@ -140,6 +147,23 @@ def firmware_script() -> Path:
 def toolchain_available() -> bool:
     """Whether the Arm toolchain and QEMU are installed."""
     return all(shutil.which(tool) for tool in ("arm-none-eabi-gcc", "qemu-system-arm"))
+
+
+@functools.cache
+def toolchain_version() -> str:
+    """The first line of ``arm-none-eabi-gcc --version`` (the compiler that builds the agent).
+
+    Raises:
+        ConfigError: The toolchain is not installed.
+
+    """
+    try:
+        proc = subprocess.run(
+            ["arm-none-eabi-gcc", "--version"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ConfigError(f"arm-none-eabi-gcc is not usable ({exc})") from exc
+    return proc.stdout.splitlines()[0].strip() if proc.stdout else "arm-none-eabi-gcc"
 
 
 @functools.cache

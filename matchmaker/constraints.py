@@ -225,13 +225,16 @@ def ram(row: VerdictRow) -> Constraint:
         parts = {"capacity": capacity, "reserved": reserved}
         return Constraint("ram", False, None, free, "B", detail, parts)
     need, overhead = int(row["ramNeed"]), row.number("ramOverhead")
+    measured = " on the target" if row.get("targetArena") is not None else ""
     detail = (
-        f"RAM: needs {_bytes(need)} (arena {int(row['arena']):,} + runtime {overhead:,}), "
+        f"RAM: needs {_bytes(need)} (arena{measured} {int(row['arena']):,} + runtime "
+        f"{overhead:,}), "
         f"has {_bytes(free)} ({int(capacity):,} − {int(reserved):,} reserved), "
         f"{_margin(free, need)}"
     )
     parts = {
         "arena": row["arena"],
+        "arena_measured_on": "target" if measured else "host",
         "runtime_overhead": overhead,
         "capacity": capacity,
         "reserved": reserved,

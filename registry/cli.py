@@ -28,6 +28,10 @@ import click
 
 from tinyreg.core.errors import TinyregError
 
+BENCH_TARGETS = ("qemu-mps2-an386", "qemu-mps3-an547")
+"""The emulated boards of ``bench --target`` (``tinyreg.firmware.target.TARGETS``, not imported
+so that ``--help`` stays light; a test keeps them equal)."""
+
 if TYPE_CHECKING:
     from tinyreg.core.stores import QueryResult
     from tinyreg.registry.service import Registry
@@ -1094,6 +1098,13 @@ def deployments_cmd(
     metavar="ID",
     help="Also show the matchmaker's verdict and estimated latency on this device.",
 )
+@click.option(
+    "--target",
+    type=click.Choice(BENCH_TARGETS),
+    help="Run on the firmware agent on this emulated board (QEMU) instead of the host: "
+    "minimal 32-bit arena, instructions (not cycles) to load and per inference, code bytes, "
+    "output hash for the zero-point input.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @pass_ctx
@@ -1106,16 +1117,24 @@ def bench_cmd(
     runs: int,
     seed: int,
     device: str | None,
+    target: str | None,
     fmt: str,
     quiet: bool,
 ) -> None:
-    """Measure MODEL on the host with the real TFLite Micro runtime; store it in the graph.
+    """Measure MODEL with the real TFLite Micro runtime; store it in the graph.
 
     Minimal arena, load time (median of 5 interpreter builds) and invoke time (median of
     --runs inferences with random inputs of each input's dtype and shape). The result
     replaces the model's previous host benchmark and appears in reports and SPARQL
     (tr:HostBenchmark). Host figures are not a board's: --device adds the matchmaker's
     estimate for a board.
+
+    With --target, the firmware agent runs MODEL on an emulated Cortex-M board (QEMU,
+    -icount shift=0) and the result is stored as a tr:TargetBenchmark beside the host one:
+    the minimal arena on the 32-bit target, instructions (not cycles) to load the model and
+    per inference, the firmware's code bytes, and the SHA-256 of the outputs for the
+    zero-point input. A model the firmware refuses is reported with the reason, not stored,
+    and the exit code is 1.
     """
     from tqdm import tqdm
 
@@ -1144,15 +1163,24 @@ def bench_cmd(
             runs=runs,
             seed=seed,
             device=device,
+            target=target,
             on_total=start,
             progress=step,
         )
     finally:
         bar.close()
-    columns = ["model", "arena_bytes", "load_ms", "invoke_median_ms", "invoke_min_ms", "runs"]
+    if target is not None:
+        columns = ["model", "target", "arena_bytes", "init_instructions"]
+        columns += ["inference_instructions", "code_bytes", "output_sha256"]
+    else:
+        columns = ["model", "arena_bytes", "load_ms", "invoke_median_ms", "invoke_min_ms", "runs"]
     if device:
         columns += ["device", "fits", "estimated_latency_ms"]
     _emit_records(fmt, columns, [r.to_dict() for r in outcome.results])
+    if target is not None and fmt != "json":
+        click.echo(
+            "instruction counts are instructions, not cycles (QEMU -icount shift=0)", err=True
+        )
     for ident, why in outcome.failed:
         click.echo(f"  not measured {ident}: {why}", err=True)
     if outcome.failed:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from tinyreg.registry.drift import DriftResult, DriftTest
     from tinyreg.registry.loop import RolloutPlan
     from tinyreg.registry.report import ReportFiles
+    from tinyreg.registry.target_bench import StoredTargetBenchmark
     from tinyreg.registry.telemetry import TelemetryRecord, TelemetryStore
 
 __all__ = ["BenchOutcome", "BenchResult", "Registry", "match_dict"]
@@ -64,19 +65,20 @@ def match_dict(match: Match) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class BenchResult:
-    """One host benchmark of a registered model, and the verdict on a board if asked.
+    """One benchmark of a registered model (host or target), and the verdict on a board if asked.
 
     Attributes:
         model: The model's id.
         file: The file the bytes were read from (``None`` for bytes kept in memory).
-        benchmark: The measurement, as stored in the graph.
+        benchmark: The measurement, as stored in the graph: a host benchmark, or a target
+            benchmark when :meth:`Registry.bench` was given a ``target``.
         match: The matchmaker's verdict on the board given to :meth:`Registry.bench`.
 
     """
 
     model: str
     file: Path | None
-    benchmark: HostBenchmark
+    benchmark: HostBenchmark | StoredTargetBenchmark
     match: Match | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -431,10 +433,16 @@ class Registry(Catalogue):
         runs: int = 50,
         seed: int = 0,
         device: str | None = None,
+        target: str | None = None,
         on_total: Callable[[int], None] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> BenchOutcome:
-        """Measure models on the host with the real TFLite Micro runtime; store the results.
+        """Measure models with the real TFLite Micro runtime; store the results.
+
+        On the host by default; with ``target``, on the firmware agent in QEMU (see
+        :mod:`tinyreg.registry.target_bench`): minimal 32-bit arena, instructions (not
+        cycles) to load and per inference, code bytes, and the output hash. A model the
+        firmware refuses is not stored.
 
         Args:
             models: Model ids, IRIs or names.
@@ -445,6 +453,9 @@ class Registry(Catalogue):
             runs: Timed inferences.
             seed: Seed of the random inputs.
             device: Also give the matchmaker's verdict on this device.
+            target: Run on this emulated board (``qemu-mps2-an386``, ``qemu-mps3-an547``)
+                instead of the host; ``runs`` and ``seed`` do not apply (one inference with
+                the zero-point input).
             on_total: Called once with the number of models.
             progress: Called with each model's id once it is handled.
 
@@ -452,10 +463,17 @@ class Registry(Catalogue):
             InputError: If neither or both of ``models`` and ``every`` are given, or
                 ``file`` comes with more than one model.
             NotFoundError: If a model is unknown.
-            BenchmarkError: If the runtime refuses a model, or its bytes differ.
+            BenchmarkError: If the runtime (or the firmware, with ``target``) refuses a model,
+                or its bytes differ; the detail gives the reason.
             ModelFileError: If a model's bytes are not found.
+            ConfigError: If ``target`` is unknown, or the firmware or QEMU is not available.
 
         """
+        if target is not None:
+            from tinyreg.firmware.target import TARGETS
+
+            if target not in TARGETS:
+                raise InputError(f"unknown target {target!r}: one of {', '.join(sorted(TARGETS))}")
         if every == bool(models):
             raise InputError("give model names or every model, not both or neither")
         if every:
@@ -469,7 +487,9 @@ class Registry(Catalogue):
         outcome = BenchOutcome()
         for iri in targets:
             try:
-                outcome.results.append(self._bench_one(iri, file, search, runs, seed, device))
+                outcome.results.append(
+                    self._bench_one(iri, file, search, runs, seed, device, target)
+                )
             except InputError as exc:
                 if not every:
                     raise
@@ -486,9 +506,19 @@ class Registry(Catalogue):
         runs: int,
         seed: int,
         device: str | None,
+        target: str | None,
     ) -> BenchResult:
         found = self.model_bytes(iri, search=search, file=file)
-        measured = bench_registered(self.store, iri, found.data, runs=runs, seed=seed)
+        measured: HostBenchmark | StoredTargetBenchmark
+        if target is None:
+            measured = bench_registered(self.store, iri, found.data, runs=runs, seed=seed)
+        else:
+            from tinyreg.registry.target_bench import bench_registered_target
+
+            measured = bench_registered_target(
+                self.store, iri, found.data, target, label=model_id(iri)
+            )
+            self.fits.index_models([iri])  # the verdicts use the target arena of its core family
         match = self.explain(iri, device) if device is not None else None
         return BenchResult(model_id(iri), found.source, measured, match)
 

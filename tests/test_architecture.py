@@ -47,6 +47,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ),
     ("registry.model_rdf",),
     ("registry.bench", "registry.deployments"),
+    ("registry.target_bench",),
     ("registry.catalogue", "registry.limits"),
     ("registry.telemetry", "registry.versions", "registry.retrain"),
     ("registry.drift",),

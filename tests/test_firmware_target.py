@@ -274,9 +274,9 @@ def test_sigkill_during_install_boots_the_committed_image(tmp_path):
 
 @needs_toolchain
 def test_the_tds_ram_budget_is_enforced_not_the_emulators_memory():
-    from tinyreg.firmware.device import DeviceLimits
+    from tinyreg.registry.limits import device_limits
 
-    nicla = DeviceLimits.from_td(KG_DATA / "devices" / "arduino-nicla-sense-me.td.jsonld")
+    nicla = device_limits(KG_DATA / "devices" / "arduino-nicla-sense-me.td.jsonld")
     small = bench_target(KG_DATA / "models" / "kws-dscnn-int8.tflite", budget=nicla.arena_budget)
     assert small.arena_budget == nicla.arena_budget
     assert (

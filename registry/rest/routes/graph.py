@@ -67,14 +67,23 @@ async def bench(
     runs: Annotated[int, Query(ge=1, le=1000)] = 50,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
     device: Annotated[str | None, Query(min_length=1)] = None,
+    target: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> Response:
     """Measure models on the server with TFLite Micro and store the results (``tinyreg bench``).
 
-    The answer lists ``results`` (as ``tinyreg bench --format json``) and, with ``all``,
-    the models ``failed`` with why.
+    With ``target`` (``qemu-mps2-an386``, ``qemu-mps3-an547``) the firmware agent runs them on
+    that emulated board (``tinyreg bench --target``): instruction counts are instructions, not
+    cycles. The answer lists ``results`` (as ``tinyreg bench --format json``) and, with
+    ``all``, the models ``failed`` with why.
     """
     outcome = await call(
-        s.registry.bench, model or [], every=every, runs=runs, seed=seed, device=device
+        s.registry.bench,
+        model or [],
+        every=every,
+        runs=runs,
+        seed=seed,
+        device=device,
+        target=target,
     )
     return json_response(
         {

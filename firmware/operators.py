@@ -5,7 +5,7 @@ The agent (``firmware/agent/``) registers a fixed list of TFLite Micro builtin o
 ``firmware/agent/app/ops_list.h``. It is the union of
 
 * the operators of the seed models and the ``kg_data`` models, read with the project's own
-  parser (:func:`tinyreg.registry.tflite.parse_tflite_file`), and
+  parser (:func:`tinyreg.core.tflite.parse_tflite_file`), and
 * :data:`MLPERF_TINY_OPERATORS`, the operators of the four MLPerf Tiny reference models
   (keyword spotting DS-CNN, visual wake words MobileNetV1 0.25, image classification ResNet-8,
   anomaly detection FC autoencoder), written down from their reference graphs because the models
@@ -82,7 +82,7 @@ def resolver_method(builtin: str) -> str:
 
 def model_operators(paths: Iterable[Path]) -> dict[str, frozenset[str]]:
     """The builtin operator names of each model file (custom operators as ``CUSTOM:<code>``)."""
-    from tinyreg.registry.tflite import parse_tflite_file
+    from tinyreg.core.tflite import parse_tflite_file
 
     found: dict[str, frozenset[str]] = {}
     for path in paths:

@@ -19,7 +19,7 @@ semihosting, and returns a :class:`TargetBenchmark`:
   :func:`host_output_sha256` computes the same on the host interpreter.
 
 Refusals (a mangled flatbuffer, an operator the firmware does not register, an arena over the
-budget, a model the runtime refuses) raise :class:`~tinyreg.registry.errors.BenchmarkError`
+budget, a model the runtime refuses) raise :class:`~tinyreg.core.errors.BenchmarkError`
 whose ``detail`` starts with the agent's refusal code, e.g. ``unregistered_operator: ...``.
 
 >>> sorted(TARGETS)
@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tinyreg.registry.errors import BenchmarkError, ConfigError
+from tinyreg.core.errors import BenchmarkError, ConfigError
 
 __all__ = [
     "REFUSAL_CODES",
@@ -293,7 +293,7 @@ def host_output_sha256(data: bytes, *, arena_bytes: int | None = None) -> str:
     import numpy as np
     from tflite_micro.python.tflite_micro import runtime
 
-    from tinyreg.registry.tflite import parse_tflite
+    from tinyreg.core.tflite import parse_tflite
 
     info = parse_tflite(data)
     arena = arena_bytes or max(4 * 1024 * 1024, 10 * len(data))

@@ -19,6 +19,8 @@ import flatbuffers
 import pytest
 
 from _paths import KG_DATA, REPO, SEED_MODELS
+from tinyreg.core.errors import BenchmarkError
+from tinyreg.core.tflite import parse_tflite
 from tinyreg.firmware.operators import (
     HEADER,
     MLPERF_TINY_OPERATORS,
@@ -37,8 +39,6 @@ from tinyreg.firmware.target import (
     toolchain_available,
 )
 from tinyreg.registry import measure_arena
-from tinyreg.registry.errors import BenchmarkError
-from tinyreg.registry.tflite import parse_tflite
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 needs_toolchain = pytest.mark.skipif(
@@ -274,9 +274,9 @@ def test_sigkill_during_install_boots_the_committed_image(tmp_path):
 
 @needs_toolchain
 def test_the_tds_ram_budget_is_enforced_not_the_emulators_memory():
-    from tinyreg.firmware.device import DeviceLimits
+    from tinyreg.registry.limits import device_limits
 
-    nicla = DeviceLimits.from_td(KG_DATA / "devices" / "arduino-nicla-sense-me.td.jsonld")
+    nicla = device_limits(KG_DATA / "devices" / "arduino-nicla-sense-me.td.jsonld")
     small = bench_target(KG_DATA / "models" / "kws-dscnn-int8.tflite", budget=nicla.arena_budget)
     assert small.arena_budget == nicla.arena_budget
     assert (

@@ -97,6 +97,7 @@ def test_agent_ota_scenarios_and_power_cuts(ota_test: Path):
         "manifest acceptance: power cut at each of",
         "key rotation: power cut at each of",
         "abort: power cut at each of",
+        "commit: power cut at each of",
     ):
         assert f"ok {scenario}" in run.stdout, scenario
     assert run.stdout.strip().splitlines()[-1].startswith("PASSED")

@@ -695,3 +695,34 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
   verdict_ok(v, TR_OTA_ACCEPTED);
   return TR_OTA_ACCEPTED;
 }
+
+int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice) {
+  int rc = tr_boot_select(&ota->geom, choice);
+  if (rc != 0) return rc;
+  if (choice->slot == TR_NO_SLOT || (ota->has_image && choice->slot == ota->active_slot)) {
+    return TR_SLOTS_OK;
+  }
+  /* the slot that boots is not the one the state names: a commit was cut short */
+  tr_slot_info info;
+  rc = tr_slot_info_read(&ota->geom, choice->slot, &info);
+  if (rc != 0) return rc;
+  const tr_ota_manifest *m = &ota->transfer;
+  int ours = ota->transfer_active && ota->transfer_slot == choice->slot &&
+             info.size == m->size && memcmp(info.sha256, m->sha256, 32) == 0;
+  if (ours && choice->trial) {
+    if (ota->cfg.self_test && ota->cfg.self_test(choice->slot, m->size, ota->cfg.user) != 0) {
+      drop_transfer(ota);
+      return tr_boot_select(&ota->geom, choice); /* rejected: the previous image boots */
+    }
+    rc = tr_slot_confirm(&ota->geom, choice->slot);
+    if (rc != 0) return rc;
+    choice->trial = 0;
+  }
+  if (ours && !choice->trial) {
+    rc = persist(ota, ota->persisted_seq, ota->key, ota->key_rotated, 1, choice->slot, m->sha256,
+                 m->model, m->version);
+    if (rc != 0) return rc;
+    return drop_transfer(ota);
+  }
+  return TR_SLOTS_OK; /* an image the state does not know (e.g. provisioned): left as it is */
+}

@@ -149,6 +149,12 @@ size_t tr_ota_bitmap(const tr_ota *ota, const uint8_t **bits);
  * confirm and write the state naming it; a failure reverts to the previous slot. */
 tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v);
 
+/* At start-up, after tr_ota_init: choose the slot to boot (tr_boot_select) and finish a commit a
+ * power cut interrupted: an image of the unfinished transfer booting on trial is self-tested and
+ * confirmed, a confirmed one is named in the state record. Afterwards the state names the slot that
+ * boots (or none). */
+int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice);
+
 /* key_id: the first 16 hex digits of the SHA-256 of a raw public key (17 bytes with the NUL). */
 void tr_ota_key_id(const uint8_t key[32], char out[17]);
 

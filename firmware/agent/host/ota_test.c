@@ -3,8 +3,8 @@
  *
  *   ota_test                 the built-in scenarios (replay after reboot, another device, fit and
  *                            downgrade, chunks and a tampered one, commit with trial/self-test,
- *                            power cuts at every flash operation of a manifest acceptance and a
- *                            key rotation)
+ *                            power cuts at every flash operation of a manifest acceptance, a
+ *                            key rotation, an abort and a commit)
  *   ota_test vectors FILE    each message of FILE on a freshly provisioned device; FILE has lines
  *                            "key <hex>", "device <id>", "<manifest|cmd> <name> <hex>", as
  *                            tests/test_agent_ota.py writes them from firmware/protocol-v2-vectors.json;
@@ -447,6 +447,32 @@ static void power_cuts(const char *name, step_fn setup, step_fn step, judge_fn j
   printf("ok %s: power cut at each of %ld flash operations\n", name, total);
 }
 
+/* a commit cut short, then a boot: the image that boots is the one the state names */
+static const manifest_spec *commit_spec;
+static void setup_complete(void) {
+  tr_ota_verdict v;
+  setup_committed();
+  send_manifest(commit_spec, secret, &v);
+  send_chunks(commit_spec);
+}
+static void step_commit(void) {
+  tr_ota_verdict v;
+  tr_ota_commit(&ota, &v);
+}
+static char judge_commit(void) {
+  tr_boot_choice c;
+  ops_left = -1;
+  if (tr_ota_boot(&ota, &c) != 0 || c.slot == TR_NO_SLOT || c.slot != ota.active_slot) return 'x';
+  tr_slot_info info;
+  if (tr_slot_info_read(&ota.geom, c.slot, &info) != 0 ||
+      memcmp(info.sha256, ota.image_sha256, 32) != 0 || info.state != TR_SLOT_CONFIRMED) {
+    return 'x';
+  }
+  if (strcmp(ota.version, "1.2.0") == 0) return 'o';
+  if (strcmp(ota.version, "1.3.0") == 0 && !ota.transfer_active) return 'n';
+  return 'x';
+}
+
 static void test_power_cuts(void) {
   manifest_spec s = spec(60);
   s.transfer = "t-0007";
@@ -455,6 +481,16 @@ static void test_power_cuts(void) {
   power_cuts("manifest acceptance", setup_committed, step_accept, judge_accept, "on");
   power_cuts("key rotation", setup_committed, step_rotate, judge_rotate, "on");
   power_cuts("abort", setup_receiving, step_abort, judge_abort, "ond");
+  static uint8_t image2[5000];
+  for (size_t i = 0; i < sizeof image2; i++) image2[i] = (uint8_t)(i * 5u + 1u);
+  manifest_spec c = spec(60);
+  c.transfer = "t-0008";
+  c.version = "1.3.0";
+  c.image = image2;
+  c.size = sizeof image2;
+  commit_spec = &c;
+  self_test_result = 0;
+  power_cuts("commit", setup_complete, step_commit, judge_commit, "on");
   /* after a cut that lost the acceptance, the resent manifest is accepted anew */
   setup_committed();
   ops_done = 0;

@@ -7,7 +7,7 @@
  * alternating state-record pages with a generation number and CRC, the newest valid one wins, and
  * one unfinished-transfer page); the pages before them are the two slots.
  *
- * No allocation: a tr_ota holds everything (about 1.5 KiB plus the bitmap); the caller owns it
+ * No allocation: a tr_ota holds everything (1.7 KiB with the default bitmap); the caller owns it
  * (static storage on the target).
  */
 #ifndef TINYREG_OTA_H

@@ -40,9 +40,13 @@ const char *tr_slot_state_name(tr_slot_state state) {
   return "?";
 }
 
-int tr_slots_geometry(tr_slots_geom *g) {
+int tr_slots_geometry(tr_slots_geom *g) { return tr_slots_geometry_reserve(g, 0); }
+
+int tr_slots_geometry_reserve(tr_slots_geom *g, uint32_t reserved_pages) {
   tr_flash_layout fl;
   if (tr_hal_flash_layout(&fl) != 0) return TR_SLOTS_EIO;
+  if (reserved_pages > fl.page_count) return TR_SLOTS_ELAYOUT;
+  fl.page_count -= reserved_pages;
   if (fl.page_size == 0 || fl.write_align == 0 || fl.page_count < 2 * 2) return TR_SLOTS_ELAYOUT;
   memset(g, 0, sizeof *g);
   g->page_size = fl.page_size;

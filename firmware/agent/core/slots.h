@@ -73,6 +73,9 @@ typedef struct {
 const char *tr_slot_state_name(tr_slot_state state);
 
 int tr_slots_geometry(tr_slots_geom *geom);
+/* The same, with the last `reserved_pages` pages of the flash area left out of the slots (the OTA
+ * state records live there, see ota.h). */
+int tr_slots_geometry_reserve(tr_slots_geom *geom, uint32_t reserved_pages);
 /* Read a slot's trailer and (for complete images) verify the image's SHA-256. */
 int tr_slot_info_read(const tr_slots_geom *geom, int slot, tr_slot_info *info);
 /* Choose the slot to boot; marks a new image "trial" and an unconfirmed trial "rejected". */

@@ -1,0 +1,728 @@
+/* The device side of the OTA protocol version 2; see ota.h and firmware/PROTOCOL.md. */
+#include "ota.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crc32.h"
+#include "optional/monocypher-ed25519.h"
+#include "sha256.h"
+
+#define STATE_MAGIC 0x54525354u    /* "TRST" */
+#define TRANSFER_MAGIC 0x54525458u /* "TRTX" */
+#define KIND_MANIFEST 1u
+#define KIND_COMMAND 2u
+#define FLAG_ALLOW_DOWNGRADE 0x01u
+#define MAX_WINDOW 4096u
+#define MAX_SEQ 0x7fffffffffffffffull
+#define HEADER_BYTES 144u
+#define RECORD_BUF 512u
+
+typedef struct {
+  uint32_t magic;
+  uint32_t generation;
+  uint64_t last_seq;
+  uint8_t key[32];
+  uint32_t key_rotated;
+  uint32_t has_image;
+  int32_t active_slot;
+  uint8_t sha256[32];
+  char model[65];
+  char version[33];
+  uint8_t pad[2];
+  uint32_t crc; /* CRC-32 of the bytes before it */
+} state_record;
+
+typedef struct {
+  uint32_t magic;
+  int32_t slot;
+  uint8_t message[TR_OTA_MANIFEST_BYTES];
+  uint32_t crc;
+} transfer_record;
+
+_Static_assert(sizeof(state_record) <= RECORD_BUF, "state record fits its buffer");
+_Static_assert(sizeof(transfer_record) <= RECORD_BUF, "transfer record fits its buffer");
+
+static uint8_t record_buf[RECORD_BUF];
+
+const char *tr_ota_code_name(tr_ota_code code) {
+  switch (code) {
+    case TR_OTA_ACCEPTED: return "accepted";
+    case TR_OTA_RESENT: return "resent";
+    case TR_OTA_E_LENGTH: return "length";
+    case TR_OTA_E_MAGIC: return "magic";
+    case TR_OTA_E_SIGNATURE: return "signature";
+    case TR_OTA_E_FIELD: return "field";
+    case TR_OTA_E_DEVICE: return "device";
+    case TR_OTA_E_REPLAY: return "replay";
+    case TR_OTA_E_RUNTIME: return "runtime";
+    case TR_OTA_E_SLOT: return "slot";
+    case TR_OTA_E_ARENA: return "arena";
+    case TR_OTA_E_FIT: return "fit";
+    case TR_OTA_E_DOWNGRADE: return "downgrade";
+    case TR_OTA_E_FLASH: return "flash";
+    case TR_OTA_E_REFUSED: return "refused";
+    case TR_OTA_CHUNK_OK: return "chunk-ok";
+    case TR_OTA_CHUNK_HELD: return "chunk-held";
+    case TR_OTA_CHUNK_OTHER: return "chunk-other";
+    case TR_OTA_E_CHUNK: return "chunk";
+    case TR_OTA_E_VERIFY: return "verify";
+    case TR_OTA_E_SELF_TEST: return "self-test";
+  }
+  return "?";
+}
+
+int tr_ota_op_persists(uint8_t op) {
+  return op == TR_OP_ABORT || op == TR_OP_ROLLBACK || op == TR_OP_ROTATE_KEY;
+}
+
+/* ---- small helpers ---------------------------------------------------------------------------- */
+
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
+
+static tr_ota_code verdict(tr_ota_verdict *v, tr_ota_code code, const char *stage, const char *fmt,
+                           ...) __attribute__((format(printf, 4, 5)));
+
+#include <stdarg.h>
+static tr_ota_code verdict(tr_ota_verdict *v, tr_ota_code code, const char *stage, const char *fmt,
+                           ...) {
+  v->code = code;
+  v->stage = stage;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+static void verdict_ok(tr_ota_verdict *v, tr_ota_code code) {
+  v->code = code;
+  v->stage = "";
+  v->reason[0] = '\0';
+}
+
+/* A string field: content, then only NUL bytes; `required`: not empty. Copies it NUL-terminated
+ * into out (n + 1 bytes). Returns 1 when well formed. */
+static int text_field(const uint8_t *raw, size_t n, int required, char *out) {
+  size_t end = n;
+  while (end > 0 && raw[end - 1] == 0) end--;
+  if (memchr(raw, 0, end) != NULL || (required && end == 0)) return 0;
+  memcpy(out, raw, end);
+  out[end] = '\0';
+  return 1;
+}
+
+/* Decimal digits of a 64-bit value (newlib-nano's printf has no %llu). */
+static int decimal(uint64_t u, char out[24]) {
+  char rev[24];
+  int n = 0;
+  do {
+    rev[n++] = (char)('0' + u % 10u);
+    u /= 10u;
+  } while (u != 0);
+  for (int i = 0; i < n; i++) out[i] = rev[n - 1 - i];
+  out[n] = '\0';
+  return n;
+}
+
+/* Digits of an integer with thousands separators, as Python's "{:,}". */
+static void thousands(int64_t value, char out[32]) {
+  char digits[24];
+  int neg = value < 0;
+  uint64_t u = neg ? (uint64_t)(-(value + 1)) + 1u : (uint64_t)value;
+  int n = decimal(u, digits);
+  size_t o = 0;
+  if (neg) out[o++] = '-';
+  for (int i = 0; i < n; i++) {
+    if (i > 0 && (n - i) % 3 == 0) out[o++] = ',';
+    out[o++] = digits[i];
+  }
+  out[o] = '\0';
+}
+
+/* Python's version_key: strip, drop leading v/V, dot-separated parts all digits. Returns the
+ * start and end of the usable text, or 0 when it is not such a version. */
+static int version_span(const char *s, const char **b, const char **e) {
+  const char *start = s, *end = s + strlen(s);
+  while (start < end && (*start == ' ' || (*start >= '\t' && *start <= '\r'))) start++;
+  while (end > start && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r'))) end--;
+  while (start < end && (*start == 'v' || *start == 'V')) start++;
+  int part = 0;
+  for (const char *p = start; p <= end; p++) {
+    if (p == end || *p == '.') {
+      if (part == 0) return 0;
+      part = 0;
+    } else if (*p >= '0' && *p <= '9') {
+      part++;
+    } else {
+      return 0;
+    }
+  }
+  *b = start;
+  *e = end;
+  return 1;
+}
+
+/* <0, 0, >0 as the dotted versions compare numerically (both valid, see version_span). */
+static int version_cmp(const char *ab, const char *ae, const char *bb, const char *be) {
+  while (1) {
+    if (ab >= ae || bb >= be) return (ab < ae) - (bb < be);
+    while (ab < ae - 1 && *ab == '0' && ab[1] != '.') ab++;
+    while (bb < be - 1 && *bb == '0' && bb[1] != '.') bb++;
+    const char *pa = ab, *pb = bb;
+    while (pa < ae && *pa != '.') pa++;
+    while (pb < be && *pb != '.') pb++;
+    if (pa - ab != pb - bb) return (pa - ab) < (pb - bb) ? -1 : 1;
+    int c = memcmp(ab, bb, (size_t)(pa - ab));
+    if (c != 0) return c;
+    ab = pa < ae ? pa + 1 : pa;
+    bb = pb < be ? pb + 1 : pb;
+    if ((pa == ae) != (pb == be)) return pa == ae ? -1 : 1;
+    if (pa == ae) return 0;
+  }
+}
+
+void tr_ota_key_id(const uint8_t key[32], char out[17]) {
+  uint8_t d[32];
+  char hex[65];
+  tr_sha256(key, 32, d);
+  tr_sha256_hex(d, hex);
+  memcpy(out, hex, 16);
+  out[16] = '\0';
+}
+
+/* ---- flash records ---------------------------------------------------------------------------- */
+
+static uint32_t page_offset(const tr_ota *ota, uint32_t index) {
+  return (ota->record_page + index) * ota->geom.page_size;
+}
+
+static int program_record(const tr_ota *ota, uint32_t index, const void *rec, uint32_t len) {
+  uint32_t total = (len + ota->geom.write_align - 1u) / ota->geom.write_align * ota->geom.write_align;
+  if (total > RECORD_BUF) return TR_SLOTS_ELAYOUT;
+  memset(record_buf, 0xFF, total);
+  memcpy(record_buf, rec, len);
+  if (tr_hal_flash_erase_page(ota->record_page + index) != 0) return TR_SLOTS_EIO;
+  if (tr_hal_flash_program(page_offset(ota, index), record_buf, total) != 0) return TR_SLOTS_EIO;
+  return TR_SLOTS_OK;
+}
+
+/* Write the next state record (the page not holding the newest valid one) with these values;
+ * the in-RAM copy changes only once the write is complete. */
+static int persist(tr_ota *ota, uint64_t seq, const uint8_t *key, int key_rotated, int has_image,
+                   int active_slot, const uint8_t *sha256, const char *model, const char *version) {
+  state_record r;
+  memset(&r, 0, sizeof r);
+  r.magic = STATE_MAGIC;
+  r.generation = ota->generation + 1u;
+  r.last_seq = seq;
+  memcpy(r.key, key, 32);
+  r.key_rotated = (uint32_t)key_rotated;
+  r.has_image = (uint32_t)has_image;
+  r.active_slot = active_slot;
+  memcpy(r.sha256, sha256, 32);
+  snprintf(r.model, sizeof r.model, "%s", model);
+  snprintf(r.version, sizeof r.version, "%s", version);
+  r.crc = tr_crc32(&r, offsetof(state_record, crc));
+  uint32_t index = ota->record_index == 0 ? 1u : 0u;
+  int rc = program_record(ota, index, &r, sizeof r);
+  if (rc != 0) return rc;
+  ota->record_index = (int)index;
+  ota->generation = r.generation;
+  ota->persisted_seq = seq;
+  if (ota->last_seq < seq) ota->last_seq = seq;
+  if (key != ota->key) memcpy(ota->key, key, 32);
+  ota->key_rotated = key_rotated;
+  ota->has_image = has_image;
+  ota->active_slot = active_slot;
+  if (sha256 != ota->image_sha256) memcpy(ota->image_sha256, sha256, 32);
+  if (model != ota->model) snprintf(ota->model, sizeof ota->model, "%s", model);
+  if (version != ota->version) snprintf(ota->version, sizeof ota->version, "%s", version);
+  return TR_SLOTS_OK;
+}
+
+static int persist_seq(tr_ota *ota, uint64_t seq) {
+  return persist(ota, seq, ota->key, ota->key_rotated, ota->has_image, ota->active_slot,
+                 ota->image_sha256, ota->model, ota->version);
+}
+
+static int write_transfer_record(tr_ota *ota, int slot, const uint8_t *message) {
+  static transfer_record r;
+  memset(&r, 0, sizeof r);
+  r.magic = TRANSFER_MAGIC;
+  r.slot = slot;
+  memcpy(r.message, message, TR_OTA_MANIFEST_BYTES);
+  r.crc = tr_crc32(&r, offsetof(transfer_record, crc));
+  return program_record(ota, 2u, &r, sizeof r);
+}
+
+static int page_erased(const tr_ota *ota, uint32_t index, int *erased) {
+  uint8_t buf[64];
+  *erased = 1;
+  for (uint32_t off = 0; off < ota->geom.page_size; off += sizeof buf) {
+    uint32_t n = ota->geom.page_size - off < sizeof buf ? ota->geom.page_size - off : sizeof buf;
+    if (tr_hal_flash_read(page_offset(ota, index) + off, buf, n) != 0) return TR_SLOTS_EIO;
+    for (uint32_t i = 0; i < n; i++) *erased &= buf[i] == 0xFFu;
+  }
+  return TR_SLOTS_OK;
+}
+
+static int drop_transfer(tr_ota *ota) {
+  ota->transfer_active = 0;
+  ota->received = 0;
+  memset(ota->bitmap, 0, sizeof ota->bitmap);
+  int erased;
+  if (page_erased(ota, 2u, &erased) != 0) return TR_SLOTS_EIO;
+  if (!erased && tr_hal_flash_erase_page(ota->record_page + 2u) != 0) return TR_SLOTS_EIO;
+  return TR_SLOTS_OK;
+}
+
+/* ---- checks ----------------------------------------------------------------------------------- */
+
+static int signature_ok(const uint8_t *msg, size_t body, const uint8_t key[32]) {
+  return crypto_ed25519_check(msg + body, key, msg, body) == 0;
+}
+
+/* Steps 1-2 and the header of step 3, shared by manifests and commands. */
+static tr_ota_code check_signed(tr_ota *ota, const uint8_t *msg, size_t len, uint8_t kind,
+                                char device[129], uint64_t *seq, tr_ota_verdict *v) {
+  const char *what = kind == KIND_MANIFEST ? "manifest" : "command";
+  size_t want = kind == KIND_MANIFEST ? TR_OTA_MANIFEST_BYTES : TR_OTA_COMMAND_BYTES;
+  size_t body = want - 64u;
+  if (msg == NULL || len != want) {
+    return verdict(v, TR_OTA_E_LENGTH, kind == KIND_MANIFEST ? "manifest" : "command",
+                   "%s is not a signed version 2 %s: %lu bytes, not %lu", what, what,
+                   (unsigned long)(msg == NULL ? 0u : len), (unsigned long)want);
+  }
+  const char *stage = kind == KIND_MANIFEST ? "manifest" : "command";
+  if (memcmp(msg, "TRS2", 4) != 0 || msg[4] != kind) {
+    return verdict(v, TR_OTA_E_MAGIC, stage, "%s is not a signed version 2 %s (magic or kind)",
+                   what, what);
+  }
+  int ok = signature_ok(msg, body, ota->key);
+  if (!ok && kind == KIND_COMMAND && msg[5] == TR_OP_ROTATE_KEY && ota->cfg.recovery_key) {
+    ok = signature_ok(msg, body, ota->cfg.recovery_key);
+  }
+  if (!ok) {
+    return verdict(v, TR_OTA_E_SIGNATURE, stage, "%s signature does not verify with the device's key",
+                   what);
+  }
+  if (msg[7] != 0) return verdict(v, TR_OTA_E_FIELD, stage, "reserved header byte is not zero");
+  *seq = be64(msg + 8);
+  if (*seq < 1u || *seq > MAX_SEQ) {
+    return verdict(v, TR_OTA_E_FIELD, stage, "sequence number out of range");
+  }
+  uint8_t op = msg[5];
+  if ((kind == KIND_MANIFEST && op != 0) ||
+      (kind == KIND_COMMAND && (op < TR_OP_SYNC || op > TR_OP_ROTATE_KEY))) {
+    return verdict(v, TR_OTA_E_FIELD, stage, "unknown command op %u", op);
+  }
+  if (!text_field(msg + 16, 128, 1, device)) {
+    return verdict(v, TR_OTA_E_FIELD, stage, "field 'device' is empty or holds NUL bytes");
+  }
+  return TR_OTA_ACCEPTED;
+}
+
+/* Steps 4-5. */
+static tr_ota_code check_binding(const tr_ota *ota, const char *device, uint64_t seq,
+                                 const char *stage, tr_ota_verdict *v) {
+  if (strcmp(device, ota->cfg.device_id) != 0) {
+    return verdict(v, TR_OTA_E_DEVICE, stage, "the message is for another device (%s)", device);
+  }
+  if (seq <= ota->last_seq) {
+    char a[24], b[24];
+    v->last_seq = ota->last_seq;
+    decimal(seq, a);
+    decimal(ota->last_seq, b);
+    return verdict(v, TR_OTA_E_REPLAY, stage,
+                   "sequence number %s is not greater than the last accepted %s (a replay)", a, b);
+  }
+  return TR_OTA_ACCEPTED;
+}
+
+static tr_ota_code check_fit(const tr_ota *ota, const tr_ota_manifest *m, tr_ota_verdict *v) {
+  char a[32], b[32], c[32], d[32], e[32];
+  if (strcmp(m->runtime, ota->cfg.runtime) != 0) {
+    return verdict(v, TR_OTA_E_RUNTIME, "fit", "built for runtime %s, the device runs %s",
+                   m->runtime, ota->cfg.runtime);
+  }
+  if (m->size > ota->geom.image_max) {
+    thousands(m->size, a);
+    thousands(ota->geom.image_max, b);
+    return verdict(v, TR_OTA_E_SLOT, "fit", "model of %s B does not fit the flash slot of %s B", a,
+                   b);
+  }
+  int64_t budget = (int64_t)ota->cfg.ram_bytes - ota->cfg.ram_reserved -
+                   ota->cfg.runtime_ram_overhead;
+  if ((int64_t)m->arena_bytes > budget) {
+    thousands(m->arena_bytes, a);
+    thousands(budget, b);
+    thousands(ota->cfg.ram_bytes, c);
+    thousands(ota->cfg.ram_reserved, d);
+    thousands(ota->cfg.runtime_ram_overhead, e);
+    return verdict(v, TR_OTA_E_ARENA, "fit",
+                   "arena of %s B does not fit the %s B of RAM left (%s \xe2\x88\x92 %s reserved "
+                   "\xe2\x88\x92 %s runtime)",
+                   a, b, c, d, e);
+  }
+  if (m->chunks > TR_OTA_MAX_CHUNKS || m->chunk_size % ota->geom.unit != 0) {
+    return verdict(v, TR_OTA_E_FIT, "fit",
+                   "chunking of %u chunks of %u B: this device takes at most %u chunks, each a "
+                   "multiple of %u B",
+                   (unsigned)m->chunks, (unsigned)m->chunk_size, (unsigned)TR_OTA_MAX_CHUNKS,
+                   (unsigned)ota->geom.unit);
+  }
+  const char *nb, *ne, *ob, *oe;
+  if (ota->has_image && strcmp(ota->model, m->model) == 0 && !(m->flags & FLAG_ALLOW_DOWNGRADE) &&
+      version_span(m->version, &nb, &ne) && version_span(ota->version, &ob, &oe) &&
+      version_cmp(nb, ne, ob, oe) < 0) {
+    return verdict(v, TR_OTA_E_DOWNGRADE, "manifest",
+                   "version %s is older than the running %s (a downgrade needs force)", m->version,
+                   ota->version);
+  }
+  return TR_OTA_ACCEPTED;
+}
+
+tr_ota_code tr_ota_check_manifest(tr_ota *ota, const uint8_t *msg, size_t len,
+                                  tr_ota_manifest *m, tr_ota_verdict *v) {
+  memset(m, 0, sizeof *m);
+  v->last_seq = 0;
+  tr_ota_code rc = check_signed(ota, msg, len, KIND_MANIFEST, m->device, &m->seq, v);
+  if (rc != TR_OTA_ACCEPTED) return rc;
+  m->flags = msg[6];
+  if (m->flags & ~FLAG_ALLOW_DOWNGRADE) {
+    return verdict(v, TR_OTA_E_FIELD, "manifest", "manifest flags hold unknown bits");
+  }
+  const uint8_t *t = msg + HEADER_BYTES;
+  memcpy(m->transfer, t, 16);
+  memcpy(m->sha256, t + 16, 32);
+  m->size = be32(t + 48);
+  m->arena_bytes = be32(t + 52);
+  m->chunk_size = be32(t + 56);
+  m->chunks = be32(t + 60);
+  m->window = be32(t + 64);
+  if (be32(t + 68) != 0) {
+    return verdict(v, TR_OTA_E_FIELD, "manifest", "manifest reserved bytes are not zero");
+  }
+  if (m->chunk_size < 1u || m->chunk_size > ota->cfg.chunk_buffer || m->size == 0) {
+    return verdict(v, TR_OTA_E_FIELD, "manifest", "manifest size or chunk size out of bounds");
+  }
+  if (m->chunks != m->size / m->chunk_size + (m->size % m->chunk_size != 0)) {
+    return verdict(v, TR_OTA_E_FIELD, "manifest",
+                   "manifest chunk count does not match size and chunk size");
+  }
+  if (m->window < 1u || m->window > MAX_WINDOW) {
+    return verdict(v, TR_OTA_E_FIELD, "manifest", "manifest window out of bounds");
+  }
+  static const struct { const char *name; uint32_t off, n; int required; } fields[] = {
+      {"model", 72, 64, 1},    {"version", 136, 32, 1},          {"runtime", 168, 32, 1},
+      {"runtime_version", 200, 32, 0}, {"transfer", 0, 16, 1},
+  };
+  char transfer_text[17];
+  char *outs[] = {m->model, m->version, m->runtime, m->runtime_version, transfer_text};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (!text_field(t + fields[i].off, fields[i].n, fields[i].required, outs[i])) {
+      return verdict(v, TR_OTA_E_FIELD, "manifest", "field '%s' is empty or holds NUL bytes",
+                     fields[i].name);
+    }
+  }
+  rc = check_binding(ota, m->device, m->seq, "manifest", v);
+  if (rc == TR_OTA_E_REPLAY && ota->transfer_active &&
+      memcmp(msg, ota->transfer_message, TR_OTA_MANIFEST_BYTES) == 0) {
+    verdict_ok(v, TR_OTA_RESENT);
+    return TR_OTA_RESENT;
+  }
+  if (rc != TR_OTA_ACCEPTED) return rc;
+  rc = check_fit(ota, m, v);
+  if (rc != TR_OTA_ACCEPTED) return rc;
+  verdict_ok(v, TR_OTA_ACCEPTED);
+  return TR_OTA_ACCEPTED;
+}
+
+tr_ota_code tr_ota_check_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_command *c,
+                                 tr_ota_verdict *v) {
+  memset(c, 0, sizeof *c);
+  v->last_seq = 0;
+  tr_ota_code rc = check_signed(ota, msg, len, KIND_COMMAND, c->device, &c->seq, v);
+  if (rc != TR_OTA_ACCEPTED) return rc;
+  c->op = msg[5];
+  if (msg[6] != 0) return verdict(v, TR_OTA_E_FIELD, "command", "command flags are not zero");
+  char transfer_text[17];
+  if (!text_field(msg + HEADER_BYTES, 16, 0, transfer_text)) {
+    return verdict(v, TR_OTA_E_FIELD, "command", "field 'transfer' is empty or holds NUL bytes");
+  }
+  memcpy(c->transfer, msg + HEADER_BYTES, 16);
+  memcpy(c->argument, msg + HEADER_BYTES + 16, 32);
+  rc = check_binding(ota, c->device, c->seq, "command", v);
+  if (rc != TR_OTA_ACCEPTED) return rc;
+  verdict_ok(v, TR_OTA_ACCEPTED);
+  return TR_OTA_ACCEPTED;
+}
+
+/* ---- start-up --------------------------------------------------------------------------------- */
+
+int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg) {
+  memset(ota, 0, sizeof *ota);
+  ota->cfg = *cfg;
+  int rc = tr_slots_geometry_reserve(&ota->geom, TR_OTA_RESERVED_PAGES);
+  if (rc != 0) return rc;
+  if (ota->geom.page_size < RECORD_BUF || ota->geom.write_align > RECORD_BUF) {
+    return TR_SLOTS_ELAYOUT;
+  }
+  tr_flash_layout fl;
+  if (tr_hal_flash_layout(&fl) != 0) return TR_SLOTS_EIO;
+  ota->record_page = fl.page_count - TR_OTA_RESERVED_PAGES;
+  memcpy(ota->key, cfg->key, 32);
+  ota->record_index = -1;
+  ota->active_slot = TR_NO_SLOT;
+  state_record best;
+  for (uint32_t i = 0; i < 2u; i++) {
+    state_record r;
+    if (tr_hal_flash_read(page_offset(ota, i), &r, sizeof r) != 0) return TR_SLOTS_EIO;
+    if (r.magic != STATE_MAGIC || r.crc != tr_crc32(&r, offsetof(state_record, crc))) continue;
+    if (ota->record_index < 0 || r.generation > best.generation) {
+      best = r;
+      ota->record_index = (int)i;
+    }
+  }
+  if (ota->record_index >= 0) {
+    ota->generation = best.generation;
+    ota->persisted_seq = best.last_seq;
+    if (best.key_rotated) memcpy(ota->key, best.key, 32);
+    ota->key_rotated = best.key_rotated != 0;
+    ota->has_image = best.has_image != 0;
+    ota->active_slot = best.active_slot;
+    memcpy(ota->image_sha256, best.sha256, 32);
+    best.model[sizeof best.model - 1] = '\0';
+    best.version[sizeof best.version - 1] = '\0';
+    snprintf(ota->model, sizeof ota->model, "%s", best.model);
+    snprintf(ota->version, sizeof ota->version, "%s", best.version);
+  }
+  ota->last_seq = ota->persisted_seq;
+  /* the unfinished transfer: kept only when accepted (seq persisted) and still signed by the key */
+  static transfer_record t;
+  if (tr_hal_flash_read(page_offset(ota, 2u), &t, sizeof t) != 0) return TR_SLOTS_EIO;
+  int keep = t.magic == TRANSFER_MAGIC && t.crc == tr_crc32(&t, offsetof(transfer_record, crc)) &&
+             (t.slot == 0 || t.slot == 1) && t.slot != (ota->has_image ? ota->active_slot : -1);
+  if (keep) {
+    tr_ota_verdict v;
+    uint64_t saved = ota->last_seq;
+    ota->last_seq = 0; /* the binding is checked against the persisted seq below */
+    keep = tr_ota_check_manifest(ota, t.message, TR_OTA_MANIFEST_BYTES, &ota->transfer, &v) ==
+               TR_OTA_ACCEPTED &&
+           ota->transfer.seq <= saved;
+    ota->last_seq = saved;
+  }
+  if (!keep) return drop_transfer(ota);
+  ota->transfer_active = 1;
+  ota->transfer_slot = t.slot;
+  memcpy(ota->transfer_message, t.message, TR_OTA_MANIFEST_BYTES);
+  return TR_SLOTS_OK;
+}
+
+/* ---- messages --------------------------------------------------------------------------------- */
+
+static int same_transfer(const tr_ota_manifest *a, const tr_ota_manifest *b) {
+  return memcmp(a->transfer, b->transfer, 16) == 0 && memcmp(a->sha256, b->sha256, 32) == 0 &&
+         a->size == b->size && a->chunk_size == b->chunk_size && strcmp(a->device, b->device) == 0;
+}
+
+tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_verdict *v) {
+  static tr_ota_manifest m;
+  tr_ota_code rc = tr_ota_check_manifest(ota, msg, len, &m, v);
+  if (rc != TR_OTA_ACCEPTED) {
+    if (rc != TR_OTA_RESENT) ota->rejected_messages++;
+    return rc;
+  }
+  int resume = ota->transfer_active && same_transfer(&ota->transfer, &m);
+  int slot = resume ? ota->transfer_slot : (ota->has_image && ota->active_slot == 0 ? 1 : 0);
+  if (!resume) {
+    ota->transfer_active = 0;
+    ota->received = 0;
+    memset(ota->bitmap, 0, sizeof ota->bitmap);
+    if (tr_slot_erase(&ota->geom, slot) != 0) {
+      return verdict(v, TR_OTA_E_FLASH, "manifest", "flash erase failed");
+    }
+  }
+  /* (1) the unfinished-transfer record, (2) the state record with the seq; then acknowledge */
+  if (write_transfer_record(ota, slot, msg) != 0 || persist_seq(ota, m.seq) != 0) {
+    return verdict(v, TR_OTA_E_FLASH, "manifest", "flash write failed");
+  }
+  ota->transfer = m;
+  ota->transfer_slot = slot;
+  memcpy(ota->transfer_message, msg, TR_OTA_MANIFEST_BYTES);
+  ota->transfer_active = 1;
+  verdict_ok(v, TR_OTA_ACCEPTED);
+  return TR_OTA_ACCEPTED;
+}
+
+tr_ota_code tr_ota_on_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_command *c,
+                              tr_ota_verdict *v) {
+  tr_ota_code rc = tr_ota_check_command(ota, msg, len, c, v);
+  if (rc != TR_OTA_ACCEPTED) {
+    ota->rejected_messages++;
+    return rc;
+  }
+  switch (c->op) {
+    case TR_OP_ABORT:
+      if (ota->transfer_active && memcmp(c->transfer, ota->transfer.transfer, 16) == 0) {
+        /* the record goes first: a cut before the seq lets this abort be replayed once, harmlessly */
+        if (drop_transfer(ota) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash erase failed");
+      }
+      if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+      break;
+    case TR_OP_ROTATE_KEY:
+      /* the new key and the seq in one state write: from here on the old key is revoked */
+      if (persist(ota, c->seq, c->argument, 1, ota->has_image, ota->active_slot, ota->image_sha256,
+                  ota->model, ota->version) != 0) {
+        return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+      }
+      break;
+    case TR_OP_ROLLBACK:
+      if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+      return verdict(v, TR_OTA_E_REFUSED, "rollback", "rollback is not implemented on this agent yet");
+    default: /* sync, status, infer: not worth a flash write */
+      ota->last_seq = c->seq;
+      break;
+  }
+  verdict_ok(v, TR_OTA_ACCEPTED);
+  return TR_OTA_ACCEPTED;
+}
+
+tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ota_verdict *v) {
+  if (!ota->transfer_active) {
+    verdict_ok(v, TR_OTA_CHUNK_OTHER);
+    return TR_OTA_CHUNK_OTHER;
+  }
+  if (frame == NULL || len < TR_OTA_CHUNK_HEADER) {
+    ota->rejected_messages++;
+    return verdict(v, TR_OTA_E_CHUNK, "transfer", "chunk frame shorter than its header");
+  }
+  if (memcmp(frame, "TRC1", 4) != 0) {
+    ota->rejected_messages++;
+    return verdict(v, TR_OTA_E_CHUNK, "transfer", "not a chunk frame");
+  }
+  uint32_t index = be32(frame + 20), crc = be32(frame + 24);
+  const uint8_t *data = frame + TR_OTA_CHUNK_HEADER;
+  size_t n = len - TR_OTA_CHUNK_HEADER;
+  if (tr_crc32(data, n) != crc) {
+    ota->rejected_messages++;
+    return verdict(v, TR_OTA_E_CHUNK, "transfer", "chunk %u: CRC mismatch", (unsigned)index);
+  }
+  const tr_ota_manifest *m = &ota->transfer;
+  if (memcmp(frame + 4, m->transfer, 16) != 0) {
+    verdict_ok(v, TR_OTA_CHUNK_OTHER);
+    return TR_OTA_CHUNK_OTHER;
+  }
+  uint32_t expect = index + 1u == m->chunks ? m->size - index * m->chunk_size : m->chunk_size;
+  if (index >= m->chunks || n != expect) {
+    ota->rejected_messages++;
+    return verdict(v, TR_OTA_E_CHUNK, "transfer", "chunk %u: index or length out of bounds",
+                   (unsigned)index);
+  }
+  if (ota->bitmap[index >> 3] >> (index & 7u) & 1u) {
+    verdict_ok(v, TR_OTA_CHUNK_HELD);
+    return TR_OTA_CHUNK_HELD;
+  }
+  if (tr_slot_write(&ota->geom, ota->transfer_slot, index * m->chunk_size, data, (uint32_t)n) != 0) {
+    return verdict(v, TR_OTA_E_FLASH, "transfer", "flash write failed");
+  }
+  ota->bitmap[index >> 3] |= (uint8_t)(1u << (index & 7u));
+  ota->received++;
+  verdict_ok(v, TR_OTA_CHUNK_OK);
+  return TR_OTA_CHUNK_OK;
+}
+
+int tr_ota_complete(const tr_ota *ota) {
+  return ota->transfer_active && ota->received == ota->transfer.chunks;
+}
+
+size_t tr_ota_bitmap(const tr_ota *ota, const uint8_t **bits) {
+  *bits = ota->bitmap;
+  return ota->transfer_active ? (ota->transfer.chunks + 7u) / 8u : 0u;
+}
+
+tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
+  if (!tr_ota_complete(ota)) return verdict(v, TR_OTA_E_REFUSED, "transfer", "chunks missing");
+  const tr_ota_manifest *m = &ota->transfer;
+  int slot = ota->transfer_slot;
+  /* verify before sealing: a sealed slot counts as an image for the boot selection */
+  tr_sha256_ctx ctx;
+  uint8_t buf[256], digest[32];
+  tr_sha256_init(&ctx);
+  for (uint32_t off = 0; off < m->size;) {
+    uint32_t n = m->size - off < sizeof buf ? m->size - off : (uint32_t)sizeof buf;
+    if (tr_slot_read(&ota->geom, slot, off, buf, n) != 0) {
+      return verdict(v, TR_OTA_E_FLASH, "verify", "flash read failed");
+    }
+    tr_sha256_update(&ctx, buf, n);
+    off += n;
+  }
+  tr_sha256_final(&ctx, digest);
+  if (memcmp(digest, m->sha256, 32) != 0 ||
+      !signature_ok(ota->transfer_message, TR_OTA_MANIFEST_BODY, ota->key)) {
+    const char *why = memcmp(digest, m->sha256, 32) != 0
+                          ? "image SHA-256 does not match the manifest"
+                          : "manifest signature does not verify with the device's key";
+    drop_transfer(ota);
+    return verdict(v, TR_OTA_E_VERIFY, "verify", "%s", why);
+  }
+  uint32_t slot_seq;
+  tr_boot_choice choice;
+  if (tr_slots_next_seq(&ota->geom, &slot_seq) != 0 ||
+      tr_slot_finish(&ota->geom, slot, m->size, slot_seq) != 0 ||
+      tr_boot_select(&ota->geom, &choice) != 0) {
+    return verdict(v, TR_OTA_E_FLASH, "commit", "flash write failed");
+  }
+  if (choice.slot != slot || !choice.trial) {
+    drop_transfer(ota);
+    return verdict(v, TR_OTA_E_VERIFY, "verify", "the sealed image does not boot on trial");
+  }
+  if (ota->cfg.self_test && ota->cfg.self_test(slot, m->size, ota->cfg.user) != 0) {
+    tr_boot_select(&ota->geom, &choice); /* rejects the trial, returns to the previous slot */
+    drop_transfer(ota);
+    return verdict(v, TR_OTA_E_SELF_TEST, "self-test", "the image failed its self-test");
+  }
+  if (tr_slot_confirm(&ota->geom, slot) != 0 ||
+      persist(ota, ota->persisted_seq, ota->key, ota->key_rotated, 1, slot, m->sha256, m->model,
+              m->version) != 0 ||
+      drop_transfer(ota) != 0) {
+    return verdict(v, TR_OTA_E_FLASH, "commit", "flash write failed");
+  }
+  verdict_ok(v, TR_OTA_ACCEPTED);
+  return TR_OTA_ACCEPTED;
+}
+
+int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice) {
+  int rc = tr_boot_select(&ota->geom, choice);
+  if (rc != 0) return rc;
+  if (choice->slot == TR_NO_SLOT || (ota->has_image && choice->slot == ota->active_slot)) {
+    return TR_SLOTS_OK;
+  }
+  /* the slot that boots is not the one the state names: a commit was cut short */
+  tr_slot_info info;
+  rc = tr_slot_info_read(&ota->geom, choice->slot, &info);
+  if (rc != 0) return rc;
+  const tr_ota_manifest *m = &ota->transfer;
+  int ours = ota->transfer_active && ota->transfer_slot == choice->slot &&
+             info.size == m->size && memcmp(info.sha256, m->sha256, 32) == 0;
+  if (ours && choice->trial) {
+    if (ota->cfg.self_test && ota->cfg.self_test(choice->slot, m->size, ota->cfg.user) != 0) {
+      drop_transfer(ota);
+      return tr_boot_select(&ota->geom, choice); /* rejected: the previous image boots */
+    }
+    rc = tr_slot_confirm(&ota->geom, choice->slot);
+    if (rc != 0) return rc;
+    choice->trial = 0;
+  }
+  if (ours && !choice->trial) {
+    rc = persist(ota, ota->persisted_seq, ota->key, ota->key_rotated, 1, choice->slot, m->sha256,
+                 m->model, m->version);
+    if (rc != 0) return rc;
+    return drop_transfer(ota);
+  }
+  return TR_SLOTS_OK; /* an image the state does not know (e.g. provisioned): left as it is */
+}

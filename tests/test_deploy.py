@@ -778,3 +778,51 @@ def test_deploy_by_id_a_model_whose_file_is_gone(
         fleet.stop()
         registry.delete_model(model.id)
         registry.delete_device(device)
+
+
+def test_rest_deploys_through_the_servers_broker_only(
+    registry: Registry, broker: Mosquitto, tmp_path: Path
+) -> None:
+    """POST /deployments is the service's deploy; the broker is a server setting."""
+    from fastapi.testclient import TestClient
+
+    from tinyreg.registry.rest import Settings, create_app
+
+    key_file = tmp_path / "signing-key.pem"
+    td = _td("over-rest")
+    device = registry.add_device(td).id
+    fleet = Fleet(
+        broker.url,
+        [device_limits(td)],
+        tmp_path / "devices",
+        public_key_bytes(registry.signing_key(key_file)),
+    )
+    fleet.start()
+    auth = {"Authorization": "Bearer secret"}
+    body = {"model": NEW, "devices": [device], "timeout": 4.0}
+    try:
+        off = Settings(token="secret", validate_td_schema=False)
+        with TestClient(create_app(off, registry=registry)) as client:
+            refused = client.post("/deployments", json=body, headers=auth)
+            assert refused.status_code == 403 and "TINYREG_BROKER" in refused.json()["detail"]
+        on = Settings(
+            token="secret", validate_td_schema=False, broker=broker.url, signing_key=key_file
+        )
+        with TestClient(create_app(on, registry=registry)) as client:
+            assert client.post("/deployments", json=body).status_code in (401, 403)
+            assert (
+                client.post(
+                    "/deployments", json={**body, "broker": "mqtt://10.0.0.1"}, headers=auth
+                ).status_code
+                == 200
+            )  # an unknown field is ignored
+            done = client.post("/deployments", json=body, headers=auth)
+            assert done.status_code == 200, done.text
+            [record] = done.json()
+            assert record["outcome"] == "committed" and record["device"] == device
+            running = client.get("/deployments", params={"device": device, "running": "true"})
+            assert [r["model"] for r in running.json()] == [NEW]
+        assert fleet.devices[device].status.model == NEW
+    finally:
+        fleet.stop()
+        registry.delete_device(device)

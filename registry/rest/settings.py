@@ -64,6 +64,11 @@ class Settings(BaseSettings):
             directory's own TD; default: taken from each request.
         report_max_age_s: Seconds ``/reports/latest`` serves a report before writing it
             again (a write through the app makes it stale at once).
+        broker: The MQTT broker ``POST /deployments`` deploys through (``mqtt://host:port``
+            or ``mqtts://``); ``None`` turns deployments over REST off. A server setting,
+            never a request field, so that no client makes the server connect elsewhere.
+        signing_key: The deployments' signing key (PEM); default: ``signing-key.pem`` in
+            the store's directory, or ``$TINYREG_SIGNING_KEY``.
 
     """
 
@@ -92,6 +97,8 @@ class Settings(BaseSettings):
     page_size: int = Field(default=100, ge=1, le=10_000)
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)
+    broker: str | None = None
+    signing_key: Path | None = None
 
     @model_validator(mode="after")
     def _read_token_file(self) -> Settings:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fleet import SENSOR_CLASSES as SENSORS  # (sensor class, relative frequency), one table
 from fleet import _bool, _int, _iri, _str  # N-Triples term writers shared by the benchmarks
 from rdflib import Graph
 
@@ -74,26 +75,6 @@ MCUS: list[tuple[str, str, tuple[int, ...], bool, bool, int]] = [
     ("RISC-V RV32IMC", "riscv32", (96, 160), False, False, 6),
 ]
 
-# (sensor class local name, relative frequency)
-SENSORS: list[tuple[str, int]] = [
-    ("IMU", 14),
-    ("IMU9DoF", 8),
-    ("Accelerometer", 10),
-    ("Gyroscope", 3),
-    ("Magnetometer", 3),
-    ("PDMMicrophone", 10),
-    ("I2SMicrophone", 6),
-    ("AnalogMicrophone", 3),
-    ("Camera", 8),
-    ("Thermometer", 10),
-    ("HumiditySensor", 8),
-    ("Barometer", 6),
-    ("GasSensor", 4),
-    ("LightSensor", 4),
-    ("ColorSensor", 3),
-    ("ProximitySensor", 3),
-    ("GestureSensor", 2),
-]
 SENSOR_COUNTS = [1, 2, 3, 4]
 SENSOR_COUNT_WEIGHTS = [30, 35, 20, 15]
 

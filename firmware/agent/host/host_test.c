@@ -16,21 +16,9 @@
 #include "slots.h"
 #include "tinyreg/hal.h"
 #include "sim_flash.h"
-
-static int failures, checks;
+#include "check.h"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
-#define CHECK(cond, ...)                      \
-  do {                                        \
-    checks++;                                 \
-    if (!(cond)) {                            \
-      failures++;                             \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                    \
-      printf("\n");                           \
-    }                                         \
-  } while (0)
 
 static tr_slots_geom geom;
 static uint8_t image_a[5000], image_b[6789];

@@ -23,19 +23,7 @@
 #include "sha256.h"
 #include "sim_flash.h"
 #include "tinyreg/hal.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    checks++;                                     \
-    if (!(cond)) {                                \
-      failures++;                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "check.h"
 
 #define DEVICE "urn:tinyreg:device:arduino-nano-33-ble-sense"
 #define OTHER "urn:tinyreg:device:board-17"

@@ -24,93 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 from tinyreg.core.errors import BenchmarkError  # noqa: E402
+from tinyreg.firmware.linkmap import code_by_operator  # noqa: E402
 from tinyreg.firmware.target import TARGETS, bench_target, firmware_elf, host_output_sha256  # noqa: E402
 from tinyreg.registry import measure_arena  # noqa: E402
-
-# Object files (TFLM kernels and CMSIS-NN functions) by the operator they implement.
-KERNEL_OBJECTS = {
-    "conv": "CONV_2D",
-    "conv_common": "CONV_2D",
-    "depthwise_conv": "DEPTHWISE_CONV_2D",
-    "depthwise_conv_common": "DEPTHWISE_CONV_2D",
-    "fully_connected": "FULLY_CONNECTED",
-    "fully_connected_common": "FULLY_CONNECTED",
-    "pooling": "AVERAGE_POOL_2D + MAX_POOL_2D",
-    "pooling_common": "AVERAGE_POOL_2D + MAX_POOL_2D",
-    "softmax": "SOFTMAX",
-    "softmax_common": "SOFTMAX",
-    "add": "ADD",
-    "add_common": "ADD",
-    "reshape": "RESHAPE",
-    "reshape_common": "RESHAPE",
-    "quantize": "QUANTIZE",
-    "quantize_common": "QUANTIZE",
-    "dequantize": "DEQUANTIZE",
-    "dequantize_common": "DEQUANTIZE",
-    "logistic": "LOGISTIC",
-    "logistic_common": "LOGISTIC",
-    "reduce": "MEAN",
-    "reduce_common": "MEAN",
-    "pad": "PAD",
-    "pad_common": "PAD",
-    "resize_nearest_neighbor": "RESIZE_NEAREST_NEIGHBOR",
-}
-CMSIS_PREFIXES = [
-    ("arm_depthwise", "DEPTHWISE_CONV_2D"),
-    ("arm_convolve", "CONV_2D"),
-    ("arm_nn_mat_mult_kernel", "CONV_2D"),
-    ("arm_nn_mat_mul_core", "CONV_2D"),
-    ("arm_fully_connected", "FULLY_CONNECTED"),
-    ("arm_nn_vec_mat_mult", "FULLY_CONNECTED"),
-    ("arm_avgpool", "AVERAGE_POOL_2D + MAX_POOL_2D"),
-    ("arm_max_pool", "AVERAGE_POOL_2D + MAX_POOL_2D"),
-    ("arm_softmax", "SOFTMAX"),
-    ("arm_nn_softmax", "SOFTMAX"),
-    ("arm_elementwise_add", "ADD"),
-]
-_SECTION = re.compile(
-    r"^ (\.text|\.rodata)(\.\S*)?\s*\n?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)", re.M
-)
-
-
-def operator_of(obj: str) -> str:
-    """The operator (or framework, CMSIS-NN support, agent, libc) an object file belongs to."""
-    member = re.search(r"\(([^)]+)\)$", obj)
-    name = Path(member.group(1) if member else obj).name
-    stem = name.removesuffix(".o").removesuffix(".cc").removesuffix(".c")
-    if "libtflm.a" in obj:
-        if stem in KERNEL_OBJECTS:
-            return KERNEL_OBJECTS[stem]
-        for prefix, op in CMSIS_PREFIXES:
-            if stem.startswith(prefix):
-                return op
-        if stem.startswith("arm_"):
-            return "CMSIS-NN support"
-        return "TFLM framework"
-    if "/obj/" in obj:
-        return "agent"
-    return "libc/libm/libstdc++"
-
-
-def code_by_operator(map_path: Path) -> dict[str, int]:
-    """Bytes of code and read-only data kept in the image, by operator, from a GNU ld map."""
-    text = map_path.read_text()
-    memory_map = text[text.index("Linker script and memory map") :]
-    sizes: dict[str, int] = defaultdict(int)
-    for match in _SECTION.finditer(memory_map):
-        address, size, obj = int(match.group(3), 16), int(match.group(4), 16), match.group(5)
-        if size and address:
-            sizes[operator_of(obj)] += size
-    return dict(sorted(sizes.items()))
 
 
 def main() -> int:

@@ -28,7 +28,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
-    ("firmware.vibration",),
+    ("firmware.vibration", "firmware.linkmap"),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
     ("firmware.sensing",),
     ("matchmaker.engine", "firmware.fleet"),

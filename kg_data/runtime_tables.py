@@ -26,6 +26,7 @@ import functools
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -38,6 +39,8 @@ from types import ModuleType
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+
+from tinyreg.kg_data.latency_calibration import MEASUREMENTS, Calibration, calibrate
 
 TR = Namespace("https://w3id.org/tinyreg#")
 OP = Namespace("https://w3id.org/tinyreg/op/")
@@ -728,6 +731,66 @@ def measure() -> RuntimeFacts:
     return RuntimeFacts(wheel_version(), registrations, x86, calibrate_thumb2(x86), ram)
 
 
+POOLS = "AVERAGE_POOL_2D + MAX_POOL_2D"
+#: Linker-map groups counted as the interpreter core on a target (``tr:hasCoreCodeSize``).
+TARGET_CORE_GROUPS = ("TFLM framework", "CMSIS-NN support")
+_OPERATOR_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class TargetCode:
+    """Code sizes measured from the linker map of the firmware agent for one core family.
+
+    Attributes:
+        family: The core family.
+        by_operator: Bytes per operator kernel (TFLM kernel plus the CMSIS-NN functions it
+            calls). AVERAGE_POOL_2D and MAX_POOL_2D share one object file: each carries the
+            shared figure (an upper bound for either alone).
+        core_bytes: The TFLM framework (interpreter, allocator, flatbuffer parsing) plus the
+            CMSIS-NN support functions every kernel shares.
+        source: How it was measured: target, compiler, flags, TFLM commit, date.
+
+    """
+
+    family: str
+    by_operator: dict[str, int]
+    core_bytes: int
+    source: str
+
+
+def measured_code_sizes(path: Path = MEASUREMENTS) -> dict[str, TargetCode]:
+    """Measured code sizes per core family from ``target-measurements.json``.
+
+    Args:
+        path: The measurements file ``scripts/measure_targets.py`` writes.
+
+    Returns:
+        One :class:`TargetCode` per measured core family (none when the file is absent).
+
+    """
+    if not path.is_file():
+        return {}
+    document = json.loads(path.read_text())
+    prov = document["provenance"]
+    out: dict[str, TargetCode] = {}
+    for target, facts in sorted(document["targets"].items()):
+        groups: dict[str, int] = facts["code_bytes_by_operator"]
+        by_operator: dict[str, int] = {}
+        for key, size in groups.items():
+            if key == POOLS:
+                by_operator["AVERAGE_POOL_2D"] = by_operator["MAX_POOL_2D"] = size
+            elif _OPERATOR_KEY.match(key):
+                by_operator[key] = size
+        source = (
+            f"measured: linker map of the firmware agent for {target} ({facts['cpu']}), "
+            f"{prov['toolchain']}, {facts['compiler_flags']}, TFLM {prov['tflm_commit']}, "
+            f"{prov['kernels']}, {prov['measured_at']} (scripts/measure_targets.py)"
+        )
+        core = sum(groups.get(k, 0) for k in TARGET_CORE_GROUPS)
+        out[facts["family"]] = TargetCode(facts["family"], by_operator, core, source)
+    return out
+
+
 def _bind(g: Graph) -> None:
     g.bind("tr", TR)
     g.bind("op", OP)
@@ -763,8 +826,11 @@ def build_runtime_graph(facts: RuntimeFacts | None = None) -> Graph:
         if reg.is_custom:
             g.add((node, TR.isCustom, Literal(True)))
     factors = family_factors(facts.thumb2_factor)
+    measured = measured_code_sizes()
     for family in FAMILY_KEYS:
         factor = factors[family]
+        on_target = measured.get(family)
+        estimate = f"estimate: x86-64 bytes of the wheel x {factor} (kg_data/runtimes/README.md)"
         entries: list[tuple[str | None, int]] = [(None, facts.x86_bytes[CORE])]
         entries += [(r.op, facts.x86_bytes.get(r.op, 0)) for r in facts.registrations]
         for op, x86 in entries:
@@ -775,7 +841,13 @@ def build_runtime_graph(facts: RuntimeFacts | None = None) -> Graph:
             if op is not None:
                 g.add((node, TR.operatorType, OP[op]))
             code = max(1, int((Decimal(x86) * factor).to_integral_value()))
+            source = estimate
+            if on_target is not None:
+                found = on_target.core_bytes if op is None else on_target.by_operator.get(op)
+                if found is not None:
+                    code, source = found, on_target.source
             g.add((node, TR.codeBytes, Literal(code, datatype=XSD.integer)))
+            g.add((node, TR.figureSource, Literal(source)))
     return g
 
 
@@ -785,8 +857,82 @@ def _decimal(value: Decimal) -> Literal:
     return Literal(text if "." in text else f"{text}.0", datatype=XSD.decimal)
 
 
-def build_cores_graph() -> Graph:
-    """The ``cores.ttl`` graph: cycles per MAC for each core family."""
+@dataclass(frozen=True)
+class CalibratedCycles:
+    """Cycles per MAC of a core family derived from measured instruction counts.
+
+    Attributes:
+        int8_simd: Cycles per int8 MAC with CMSIS-NN (instructions per MAC × CPI).
+        float_hw: Cycles per float MAC with the FPU (instructions per MAC × CPI).
+        source: Where the figures come from, in one line.
+        error_band: Median |estimate / measurement − 1| on held-out board measurements,
+            ``None`` where no board measurement could test it.
+
+    """
+
+    int8_simd: Decimal
+    float_hw: Decimal
+    source: str
+    error_band: Decimal | None
+
+
+def calibrated_cycles(cal: Calibration) -> dict[str, CalibratedCycles]:
+    """Cycles per MAC for every core family with measured instruction counts.
+
+    A family with a board model (:class:`~tinyreg.kg_data.latency_calibration.BoardModel`)
+    uses its cycles per instruction; one without uses 1 cycle per instruction, a lower
+    bound for a single-issue core with code and data in zero-wait-state memory.
+    """
+    out: dict[str, CalibratedCycles] = {}
+    families = sorted({family for family, _ in cal.instruction_models})
+    prov = cal.provenance
+    for family in families:
+        int8 = cal.instruction_models.get((family, "int8"))
+        flt = cal.instruction_models.get((family, "float"))
+        if int8 is None or flt is None:
+            continue
+        board = cal.board_for(family)
+        cpi = board.cycles_per_instruction if board is not None else 1.0
+        measured = (
+            f"instructions per MAC fitted on QEMU counts (firmware agent, TFLM "
+            f"{prov['tflm_commit'][:7]}, CMSIS-NN, {prov['toolchain']}; {prov['measured_at']}): "
+            f"int8 {int8.per_mac_overall}, float {flt.per_mac_overall}"
+        )
+        if board is not None:
+            error = board.median_error
+            source = (
+                f"calibrated: {measured}; x {cpi} cycles per instruction of the {board.board} "
+                f"at {board.clock_hz // 1_000_000} MHz fitted on published MLPerf Tiny "
+                f"latencies ({board.runtime}; kg_data/runtimes/README.md)"
+            )
+            band = Decimal(str(round(error, 3))) if error is not None else None
+        else:
+            source = (
+                f"measured instructions: {measured}; x 1 cycle per instruction, a lower bound "
+                "(no published board latency used; error unknown)"
+            )
+            band = None
+        out[family] = CalibratedCycles(
+            Decimal(str(round(int8.per_mac_overall * cpi, 2))),
+            Decimal(str(round(flt.per_mac_overall * cpi, 2))),
+            source,
+            band,
+        )
+    return out
+
+
+def build_cores_graph(calibration: Calibration | None = None) -> Graph:
+    """The ``cores.ttl`` graph: cycles per MAC for each core family.
+
+    Args:
+        calibration: The latency calibration; computed from the committed measurements
+            when omitted. Families it covers get calibrated int8-SIMD and float figures.
+
+    Returns:
+        An rdflib graph with one ``tr:CoreFamily`` per family.
+
+    """
+    calibrated = calibrated_cycles(calibration or calibrate())
     g = Graph()
     _bind(g)
     for fam in CORE_FAMILIES:
@@ -794,13 +940,26 @@ def build_cores_graph() -> Graph:
         g.add((node, RDF.type, TR.CoreFamily))
         g.add((node, TR.coreFamily, Literal(fam.key)))
         g.add((node, RDFS.label, Literal(fam.label)))
+        cal = calibrated.get(fam.key)
+        int8_simd = cal.int8_simd if cal is not None else fam.int8_simd
+        float_hw = cal.float_hw if cal is not None else fam.float_hw
         for prop, value in (
             (TR.cyclesPerMacInt8, fam.int8),
-            (TR.cyclesPerMacInt8Simd, fam.int8_simd),
-            (TR.cyclesPerMacFloat, fam.float_hw),
+            (TR.cyclesPerMacInt8Simd, int8_simd),
+            (TR.cyclesPerMacFloat, float_hw),
             (TR.cyclesPerMacFloatSoft, fam.float_soft),
         ):
             g.add((node, prop, _decimal(value)))
+        if cal is None:
+            source = f"estimate: {fam.basis} (kg_data/runtimes/README.md)"
+        else:
+            source = (
+                f"int8 SIMD and float: {cal.source}; int8 reference kernels and soft float: "
+                f"estimate ({fam.basis})"
+            )
+        g.add((node, TR.figureSource, Literal(source)))
+        if cal is not None and cal.error_band is not None:
+            g.add((node, TR.latencyErrorBand, _decimal(cal.error_band)))
     return g
 
 

@@ -355,6 +355,12 @@ def latency(row: VerdictRow) -> Constraint | None:
         f"({int(row['macs']):,} MACs × {row.get('cpm')} cycles/MAC at "
         f"{int(row['clock']) / 1e6:g} MHz), limit {limit:,} ms"
     )
+    band = row.get("latencyBand")
+    detail += (
+        f"; median error {float(band):.0%} on held-out real-board measurements"
+        if band is not None
+        else "; cycles per MAC not checked against a real board"
+    )
     return Constraint("latency", bool(row["latencyOk"]), limit, estimate, "ms", detail)
 
 

@@ -88,6 +88,10 @@ class Verdict:
         constraints: Each constraint with its figures.
         flags: Warnings that do not fail the pair (e.g. float32 without FPU).
         metric: The model's metric value, if any (used in ranking).
+        latency_error_band: How far the latency estimate can be off: the median
+            |estimate / measurement − 1| of the core family's figures on held-out real-board
+            measurements; ``None`` where no board measurement tested them.
+        latency_basis: Where the core family's cycles per MAC come from (``tr:figureSource``).
 
     """
 
@@ -98,6 +102,8 @@ class Verdict:
     constraints: tuple[Constraint, ...]
     flags: tuple[str, ...]
     metric: float | None
+    latency_error_band: float | None = None
+    latency_basis: str | None = None
 
     @property
     def failed(self) -> list[str]:
@@ -133,6 +139,12 @@ class Match:
         lines = [f"{local_name(self.model)} on {local_name(self.device)}: {verdict}"]
         if self.verdict.estimated_latency_ms is not None:
             lines[0] += f", estimated latency {self.verdict.estimated_latency_ms:,.2f} ms"
+            band = self.verdict.latency_error_band
+            lines[0] += (
+                f" (median error {band:.0%} on held-out real-board measurements)"
+                if band is not None
+                else " (not checked against a real board)"
+            )
         for c in self.verdict.constraints:
             lines.append(f"  [{'pass' if c.passed else 'FAIL'}] {c.detail}")
         lines.extend(f"  [note] {flag}" for flag in self.verdict.flags)
@@ -147,6 +159,8 @@ class Match:
             "device": self.device,
             "fits": self.fits,
             "estimated_latency_ms": round(latency, 4) if latency is not None else None,
+            "latency_error_band": self.verdict.latency_error_band,
+            "latency_basis": self.verdict.latency_basis,
             "failed": self.verdict.failed,
             "flags": list(self.verdict.flags),
             "metric": self.verdict.metric,
@@ -363,6 +377,8 @@ def _verdict(
         constraints=tuple(constraints),
         flags=tuple(note for notes in NOTES for note in notes(found)),
         metric=float(metric) if metric is not None else None,
+        latency_error_band=float(band) if (band := found.get("latencyBand")) is not None else None,
+        latency_basis=str(basis) if (basis := found.get("latencySource")) is not None else None,
     )
 
 

@@ -290,12 +290,19 @@ def test_seed_paper_question_2_models_for_a_camera_board(matchmaker: Matchmaker)
     registry.add_device(td)
     try:
         found = {_short(m.model) for m in matchmaker.models_for("camera-board-127k")}
-        # arena 85,184 + runtime ≤ 130,048 B; 531,624 B + runtime code ≤ 589,824 B
-        assert "visual-alarm-clock" in found
+        # arena 85,184 + runtime ≤ 130,048 B, but 531,624 B of model plus the runtime code
+        # measured on a Cortex-M4 (TFLM core and CMSIS-NN kernels from the firmware's linker
+        # map, kg_data/runtimes) exceed the 589,824 B of flash; the x86-64-based estimates
+        # (about 4x smaller kernels) let it fit before
+        alarm = matchmaker.explain("visual-alarm-clock", "camera-board-127k")
+        assert alarm.verdict.failed == ["flash"]
+        flash = next(c for c in alarm.verdict.constraints if c.name == "flash")
+        assert 589_824 < int(flash.required) < 589_824 + 64 * 1024
+        assert "visual-alarm-clock" not in found
         assert "hello-world" in found  # needs no sensor
-        # arena 140,136 B > 127 kB
+        # arena 140,136 B > 127 kB, and its flash with the measured runtime code too
         vww = matchmaker.explain("arm-micronet-vww-3", "camera-board-127k")
-        assert vww.verdict.failed == ["ram"]
+        assert vww.verdict.failed == ["ram", "flash"]
         assert "person-detection" not in found  # the runtime refuses it
         assert "magic-wand-2" not in found  # needs an IMU
         # the plain SPARQL version (arena and flatbuffer only) finds a superset

@@ -11,12 +11,18 @@ figure and the host's 32-bit estimate, guest instructions of model load and of o
 and whether the output for the zero-point input equals the host interpreter's bit for bit.
 Then the code bytes per operator kernel, read from the agent's linker map.
 
-No latency estimate is printed: the instruction counts are not calibrated against real boards
-here (see docs/firmware.md), so ``median_latency_estimate_error`` is left out on purpose.
+Then the latency estimate (``tinyreg.kg_data.latency_calibration``, fitted on the committed
+``kg_data/runtimes/target-measurements.json``): per model, the instructions the estimate
+predicts from the MACs against the ones just measured; and on the published real-board latencies
+of the MLPerf Tiny reference models kept out of the calibration, the estimate against the
+measurement. ``median_latency_estimate_error`` is the median of |estimate / measurement − 1|
+over those held-out references (the estimate from the MACs alone, as the matchmaker makes it).
 
 The last line of stdout is one JSON object: ``targets``, ``models_run``, ``models_refused``,
 ``max_arena_target_over_host``, ``outputs_equal_host``, ``per_model`` and
-``kernel_code_bytes`` (per target and operator).
+``kernel_code_bytes`` (per target and operator), ``median_latency_estimate_error``,
+``latency_references`` and ``median_instruction_estimate_error`` (held-out models per core
+family and int8/float).
 """
 
 from __future__ import annotations
@@ -26,14 +32,90 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 from tinyreg.core.errors import BenchmarkError  # noqa: E402
+from tinyreg.core.tflite import parse_tflite  # noqa: E402
 from tinyreg.firmware.linkmap import code_by_operator  # noqa: E402
 from tinyreg.firmware.target import TARGETS, bench_target, firmware_elf, host_output_sha256  # noqa: E402
+from tinyreg.kg_data.latency_calibration import Calibration, calibrate  # noqa: E402
 from tinyreg.registry import measure_arena  # noqa: E402
+
+
+def _instruction_estimate(
+    calibration: Calibration, target: str, path: Path, measured: int
+) -> dict[str, object]:
+    """The instructions the calibrated estimate predicts from the model's MACs."""
+    family = TARGETS[target].family
+    info = parse_tflite(path.read_bytes(), source=path.name)
+    kind = "int8" if info.quantization in ("int8", "uint8", "int16x8") else "float"
+    model = calibration.instruction_models.get((family, kind))
+    if model is None:
+        return {}
+    macs: Counter[str] = Counter()
+    for sg in info.subgraphs:
+        for op in sg.operators:
+            macs[op.opcode] += op.macs
+    operators = sum(len(sg.operators) for sg in info.subgraphs)
+    estimate = model.instructions(macs, operators)
+    role = "fit" if path.name in model.fit_models else "held out"
+    if path.name not in model.fit_models and path.name not in model.held_out:
+        role = "not used"
+    return {
+        "instructions_estimate": round(estimate),
+        "instructions_estimate_over_measured": round(estimate / measured, 3),
+        "instruction_fit_role": role,
+    }
+
+
+def _latency_summary(calibration: Calibration) -> dict[str, object]:
+    """Print estimate against published board latencies; the JSON keys of the latency part."""
+    errors = {
+        f"{family}/{kind}": round(err, 4)
+        for (family, kind), model in sorted(calibration.instruction_models.items())
+        if (err := model.held_out_error) is not None
+    }
+    print("\n== latency estimate vs published real-board latencies ==")
+    references: list[dict[str, object]] = []
+    median = median_total = None
+    for family, board in sorted(calibration.boards.items()):
+        print(
+            f"{board.board} ({family}, {board.clock_hz / 1e6:g} MHz, {board.runtime}): "
+            f"{board.cycles_per_instruction} cycles per instruction, fitted on "
+            + ", ".join(f"{m} ({cpi})" for m, cpi in board.calibration.items())
+        )
+        for model, (from_macs, from_instr, published) in board.test.items():
+            print(
+                f"  held out {model:32} estimate {from_macs:9.1f} ms "
+                f"(from measured instructions {from_instr:9.1f} ms), "
+                f"published {published:9.1f} ms, "
+                f"error {from_macs / published - 1:+.1%}"
+            )
+            references.append(
+                {
+                    "model": model,
+                    "board": board.board,
+                    "estimate_ms": from_macs,
+                    "estimate_from_measured_instructions_ms": from_instr,
+                    "published_ms": published,
+                }
+            )
+        median, median_total = board.median_error, board.median_error_total_macs
+        for model, estimate in board.test_total_macs.items():
+            print(f"  held out {model:32} matchmaker estimate (total MACs) {estimate:9.1f} ms")
+    for key, (estimate, published) in calibration.cross_checks.items():
+        print(f"  cross-check {key}: estimate {estimate:.1f} ms, published {published:.1f} ms")
+    return {
+        "median_latency_estimate_error": round(median, 4) if median is not None else None,
+        "median_latency_estimate_error_total_macs": (
+            round(median_total, 4) if median_total is not None else None
+        ),
+        "latency_references": references,
+        "median_instruction_estimate_error": errors,
+    }
 
 
 def main() -> int:
@@ -61,6 +143,7 @@ def main() -> int:
     equal = 0
     compared = 0
     started = time.perf_counter()
+    calibration = calibrate()
     for target in targets:
         elf = firmware_elf(target)
         kernel_bytes[target] = code_by_operator(elf.with_name("agent.map"))
@@ -101,11 +184,15 @@ def main() -> int:
                     "inference_instructions": bench.inference_instructions,
                     "code_bytes": bench.code_bytes,
                     "output_equals_host": same,
+                    **_instruction_estimate(
+                        calibration, target, path, bench.inference_instructions
+                    ),
                 }
             )
         print(f"\ncode bytes by operator on {target} (linker map, .text + .rodata kept):")
         for op, size in sorted(kernel_bytes[target].items(), key=lambda kv: -kv[1]):
             print(f"  {op:34} {size:8}")
+    latency = _latency_summary(calibration)
     summary = {
         "targets": targets,
         "models_run": len(run),
@@ -118,6 +205,7 @@ def main() -> int:
         "counts_are": "guest instructions under QEMU -icount shift=0, not cycles",
         "kernel_code_bytes": kernel_bytes,
         "per_model": per_model,
+        **latency,
     }
     sys.stdout.write(json.dumps(summary) + "\n")
     return 0

@@ -314,6 +314,9 @@ class BoardModel:
         calibration: The calibration references, with their own CPI.
         test: Held-out references: (estimate ms from MACs, estimate ms from the measured
             instructions, published ms).
+        test_total_macs: Held-out references: estimate ms from the total MACs alone times the
+            family's one cycles-per-MAC figure (what the matchmaker computes from
+            ``cores.ttl``).
 
     """
 
@@ -324,11 +327,18 @@ class BoardModel:
     cycles_per_instruction: float
     calibration: Mapping[str, float]
     test: Mapping[str, tuple[float, float, float]]
+    test_total_macs: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def median_error(self) -> float | None:
         """Median |estimate / measurement − 1| over the held-out references (MACs → ms)."""
         errors = [abs(est / meas - 1) for est, _, meas in self.test.values()]
+        return statistics.median(errors) if errors else None
+
+    @property
+    def median_error_total_macs(self) -> float | None:
+        """The same median for the matchmaker's estimate (total MACs × cycles per MAC)."""
+        errors = [abs(est / self.test[m][2] - 1) for m, est in self.test_total_macs.items()]
         return statistics.median(errors) if errors else None
 
 
@@ -416,6 +426,13 @@ def calibrate(document: Mapping[str, Any] | None = None) -> Calibration:
             )
             for r in test_refs
         }
+        total_macs = {
+            r.model: round(
+                references[r.model].macs * int8.per_mac_overall * round(cpi, 4) / r.clock_hz * 1e3,
+                3,
+            )
+            for r in test_refs
+        }
         board = calib_refs[0]
         boards[family] = BoardModel(
             board.board,
@@ -425,6 +442,7 @@ def calibrate(document: Mapping[str, Any] | None = None) -> Calibration:
             round(cpi, 4),
             {k: round(v, 4) for k, v in cpis.items()},
             test,
+            total_macs,
         )
         for r in PUBLISHED:
             if r.family == family and not r.runtime.startswith("tflite") and r.model in references:

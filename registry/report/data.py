@@ -152,6 +152,8 @@ def pair_row(match: Match) -> dict[str, Any]:
         "flash_required_bytes": flash.get("required"),
         "flash_free_bytes": flash.get("available"),
         "estimated_latency_ms": match.verdict.estimated_latency_ms,
+        "latency_error_band": match.verdict.latency_error_band,
+        "latency_basis": match.verdict.latency_basis,
         "flags": list(match.verdict.flags),
     }
 

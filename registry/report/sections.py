@@ -224,6 +224,36 @@ def per_model(data: ReportData) -> Section:
     return Section("models", title, "Models", blocks)
 
 
+def _estimate_provenance(data: ReportData) -> str:
+    """Where the per-board latency estimates come from and how far off they can be."""
+    estimated = [m.verdict for m in data.matches if m.verdict.estimated_latency_ms is not None]
+    checked = sorted(
+        {
+            (v.latency_error_band, v.latency_basis or "")
+            for v in estimated
+            if v.latency_error_band is not None
+        },
+        key=lambda item: item[1],
+    )
+    text = (
+        "Per-board estimates: the model's MACs × the core family's cycles per MAC ÷ the clock "
+        "(kg_data/runtimes). "
+    )
+    for band, basis in checked:
+        pairs = sum(1 for v in estimated if v.latency_basis == basis)
+        text += (
+            f"{pairs} pair(s) use figures checked against real boards, median error "
+            f"{float(band or 0):.0%} on held-out published measurements ({basis}). "
+        )
+    unchecked = sum(1 for v in estimated if v.latency_error_band is None)
+    if unchecked:
+        text += (
+            f"{unchecked} pair(s) use figures not checked against a board (estimates or "
+            "instruction counts only): treat them as rough."
+        )
+    return text.strip()
+
+
 def latency(data: ReportData) -> Section:
     """Host measurements (when any) and the estimated latency on every board."""
     blocks: list[Block] = []
@@ -245,6 +275,7 @@ def latency(data: ReportData) -> Section:
             Note("No host benchmark recorded yet: run `tinyreg bench MODEL` (or `--all`).")
         )
     blocks.append(Plot("estimated_latency", "Estimated inference latency per board."))
+    blocks.append(Note(_estimate_provenance(data)))
     title = "Latency: measured on the host, estimated per board"
     return Section("latency", title, "Latency", blocks)
 

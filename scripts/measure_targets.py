@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python scripts/measure_targets.py [--seed-dir DIR] [--reference-dir DIR]
+    .venv/bin/python scripts/measure_targets.py --tables   # docs/firmware.md's arena tables
 
 For each emulated core (``qemu-mps2-an386`` Cortex-M4F, ``qemu-mps3-an547`` Cortex-M55) this runs
 the agent's bench mode (QEMU ``-icount shift=0``: guest **instructions**, not cycles) on every
@@ -99,6 +100,44 @@ def _model_facts(path: Path, source: str) -> dict[str, Any]:
     }
 
 
+_TITLES = {
+    "qemu-mps2-an386": "Cortex-M4F (`qemu-mps2-an386`)",
+    "qemu-mps3-an547": "Cortex-M55 with MVE (`qemu-mps3-an547`)",
+}
+
+
+def markdown_tables(document: dict[str, Any]) -> str:
+    """The 32-bit arena tables of docs/firmware.md, from a measurements document."""
+    out: list[str] = []
+    for target, facts in sorted(document["targets"].items()):
+        title = _TITLES.get(target, f"`{target}`")
+        out += [f"### {title}, firmware code bytes {facts['firmware_code_bytes']:,}", ""]
+        out += [
+            "| model | arena target | arena host | est32 | target/host | init instr "
+            "| inference instr | out = host |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for m in document["models"]:
+            if m["source"] not in ("seed", "kg_data"):
+                continue
+            r = m["results"][target]
+            name = m["model"].removesuffix(".tflite")
+            if "refused" in r:
+                code = r["refused"].split(":", 1)[0]
+                host_text = "refused" if m["arena_host"] is None else str(m["arena_host"])
+                out.append(f"| {name} | refused (`{code}`) | {host_text} | | | | | |")
+                continue
+            host = m["arena_host"]
+            ratio = f"{r['arena_bytes'] / host:.3f}" if host else ""
+            out.append(
+                f"| {name} | {r['arena_bytes']} | {host or ''} | "
+                f"{m['arena_32bit_estimate'] or ''} | {ratio} | {r['init_instructions']} | "
+                f"{r['inference_instructions']} | {'yes' if r['output_equals_host'] else 'no'} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> int:
     """Measure, then write the JSON file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -106,7 +145,15 @@ def main() -> int:
     parser.add_argument("--seed-dir", type=Path, default=default_seed)
     parser.add_argument("--reference-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--tables",
+        action="store_true",
+        help="print the arena tables of docs/firmware.md from the measurements file and stop",
+    )
     args = parser.parse_args()
+    if args.tables:
+        sys.stdout.write(markdown_tables(json.loads(args.out.read_text())))
+        return 0
 
     sources = [(p, "seed") for p in sorted((args.seed_dir / "models").glob("*.tflite"))]
     sources += [(p, "kg_data") for p in sorted((REPO / "kg_data" / "models").glob("*.tflite"))]

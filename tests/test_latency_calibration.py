@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from rdflib import Graph, Namespace
 from rdflib.term import Node
 from test_runtime_tables import _script
 
-from _paths import KG_DATA, SEED_MODELS, requires_files
+from _paths import KG_DATA, REPO, SEED_MODELS, requires_files
 from tinyreg.firmware.linkmap import code_by_operator, operator_of
 from tinyreg.kg_data.latency_calibration import (
     MEASUREMENTS,
@@ -77,6 +78,19 @@ def test_measurements_say_how_they_were_measured(document: dict[str, Any]) -> No
     for facts in document["targets"].values():
         assert "-O2" in facts["compiler_flags"] and "-DCMSIS_NN" in facts["compiler_flags"]
         assert "-I" not in facts["compiler_flags"]  # no checkout paths in the data
+
+
+def test_docs_arena_tables_are_generated_from_the_measurements(document: dict[str, Any]) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "measure_targets", REPO / "scripts" / "measure_targets.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tables = module.markdown_tables(document)
+    assert tables.count("| ARM_DS_CNN_Small_ |") == 2  # one table per core
+    assert "kws_ref_model" not in tables  # the board references are not project models
+    assert tables.strip() in (REPO / "docs" / "firmware.md").read_text()
 
 
 # --------------------------------------------------------------------- code sizes

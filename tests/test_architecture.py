@@ -30,7 +30,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("firmware.vibration",),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
-    ("firmware.sensing",),
+    ("firmware.sensing", "firmware.framing"),
     ("matchmaker.engine", "firmware.fleet"),
     ("matchmaker", "firmware"),
     (

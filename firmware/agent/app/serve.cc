@@ -590,11 +590,55 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
   if (cfg->slot_bytes && cfg->slot_bytes < g_ota.geom.image_max) {
     g_ota.geom.image_max = cfg->slot_bytes;  // the TD's slot, not the emulator's flash
   }
+  // a transfer kept across the reset: its commit may have been cut (the slot sealed)
+  static tr_ota_manifest cut;
+  bool had_transfer = g_ota.transfer_active != 0;
+  int cut_slot = g_ota.transfer_slot;
+  cut = g_ota.transfer;
   tr_boot_choice choice;
   rc = tr_ota_boot(&g_ota, &choice);
   if (rc != 0) log_line("boot selection failed (%d)", rc);
+  bool sealed = false;
+  if (had_transfer) {
+    tr_slot_info info;
+    sealed = tr_slot_info_read(&g_ota.geom, cut_slot, &info) == TR_SLOTS_OK &&
+             info.state != TR_SLOT_EMPTY && memcmp(info.sha256, cut.sha256, 32) == 0;
+  }
+  if (g_ota.transfer_active) {
+    // its chunks are not recovered: the deployer starts it again (sync answered "unknown")
+    log_line("unfinished transfer dropped after the restart");
+    tr_ota_drop_transfer(&g_ota);
+  }
   boot_running();
   log_line("serving %s: %s", cfg->device, g_running ? g_ota.model : "no model");
+  if (sealed) {
+    // the verdict of the commit the reset cut, for a deployer still waiting for it
+    Claimed c{};
+    c.ok = true;
+    c.seq = cut.seq;
+    text16(cut.transfer, c.transfer);
+    if (g_running && g_ota.has_image && memcmp(g_ota.image_sha256, cut.sha256, 32) == 0) {
+      jbegin();
+      ju64("seq", cut.seq);
+      jstr("transfer", c.transfer);
+      jstr("model", cut.model);
+      jstr("version", cut.version);
+      jstr("outcome", "committed");
+      jstr("stage", "commit");
+      jstr("reason", "committed at the boot after a reset during the commit");
+      jstr("running", running_model());
+      jstr("running_version", running_version());
+      jms("load_ms", g_run.load_time);
+      jms("inference_ms", g_run.inference_time);
+      ju64("arena_used_bytes", g_run.arena_used_bytes);
+      jstr("output_sha256", g_run.output_sha256);
+      send(TR_FRAME_RESULT);
+    } else {
+      refuse(c, &cut, "commit",
+             "the device was reset before it confirmed the image: it runs its previous model",
+             nullptr);
+    }
+  }
   status();
   uint8_t buf[64];
   for (;;) {

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import tinyreg.firmware.framing as framing
 from tinyreg.core.errors import ConfigError
 from tinyreg.core.mqtt import Connection
 from tinyreg.core.protocol import QOS_CHUNK, QOS_CONTROL, device_topic
-from tinyreg.firmware import framing
 
 log = logging.getLogger(__name__)
 

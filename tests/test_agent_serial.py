@@ -1,17 +1,25 @@
 """The serial framing of the agent's UART: the C codec (core/frame.c) and the Python one
-(tinyreg.firmware.framing) on the same vectors, and the C host unit tests of core/frame.c."""
+(tinyreg.firmware.framing) on the same vectors, the C host unit tests of core/frame.c, and the
+serial bridge (tinyreg.firmware.bridge) between a line and a real mosquitto."""
 
 from __future__ import annotations
 
+import queue
 import random
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from _mosquitto import Mosquitto
 
 from _paths import REPO
 from tinyreg.core.errors import InputError
+from tinyreg.core.mqtt import Connection
+from tinyreg.core.protocol import QOS_CONTROL, device_topic
 from tinyreg.firmware import framing
+from tinyreg.firmware.bridge import Bridge, line_opener
 from tinyreg.firmware.target import firmware_script
 
 
@@ -103,3 +111,73 @@ def test_python_encoder_refuses_what_the_agent_cannot_hold():
         framing.encode(framing.CHUNK, bytes(framing.MAX_PAYLOAD + 1))
     with pytest.raises(InputError):
         framing.encode(256, b"")
+
+
+def _frames_from(sock: socket.socket, want: int, timeout: float = 10.0) -> list[tuple[int, bytes]]:
+    decoder = framing.FrameDecoder()
+    frames: list[tuple[int, bytes]] = []
+    sock.settimeout(timeout)
+    while len(frames) < want:
+        data = sock.recv(4096)
+        assert data, "the bridge closed the line"
+        frames += decoder.feed(data)
+    return frames
+
+
+def test_bridge_relays_both_ways_and_counts_what_it_drops(tmp_path: Path):
+    device = "urn:tinyreg:device:serial-x"
+    broker = Mosquitto(tmp_path / "mosquitto").start()
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+    seen: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    spy = Connection(
+        broker.url,
+        [(device_topic(device, leaf), QOS_CONTROL) for leaf in ("status", "result", "ack")],
+        lambda topic, payload: seen.put((topic, payload)),
+        name="spy",
+    )
+    port = server.getsockname()[1]
+    bridge = Bridge(broker.url, device, line_opener(f"tcp:127.0.0.1:{port}"))
+    try:
+        spy.start()
+        bridge.start()
+        board, _ = server.accept()
+        # device -> host: a garbled frame, a torn one, an answer that is not JSON, a frame of
+        # no kind, then a good status: only the status is published
+        status = b'{"device":"urn:tinyreg:device:serial-x","state":"idle"}'
+        garbled = bytearray(framing.encode(framing.RESULT, b'{"a":1}'))
+        garbled[3] ^= 0x40
+        board.sendall(
+            bytes(garbled)
+            + framing.encode(framing.ACK, b'{"transfer":"t"}')[5:]
+            + framing.encode(framing.RESULT, b"not json")
+            + framing.encode(0x7F, b"{}")
+            + framing.encode(framing.STATUS, status)
+        )
+        assert seen.get(timeout=10) == (device_topic(device, "status"), status)
+        # host -> device: a message too long for a frame is dropped; the others arrive as
+        # frames of their topic's kind, in order
+        spy.publish(device_topic(device, "chunk"), bytes(framing.MAX_PAYLOAD + 1), 0)
+        spy.publish(device_topic(device, "manifest"), b"M" * 440, QOS_CONTROL)
+        spy.publish(device_topic(device, "cmd"), b"C" * 256, QOS_CONTROL)
+        assert _frames_from(board, 2) == [
+            (framing.MANIFEST, b"M" * 440),
+            (framing.COMMAND, b"C" * 256),
+        ]
+        deadline = time.monotonic() + 10
+        while bridge.counters.frames_dropped < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        c = bridge.counters
+        assert (c.frames_dropped, c.answers_dropped, c.messages_dropped) == (2, 2, 1), c
+        # the line closes (the device resets): the bridge opens it again and goes on
+        board.close()
+        board, _ = server.accept()
+        board.sendall(framing.encode(framing.RESULT, b'{"seq":1}'))
+        assert seen.get(timeout=10) == (device_topic(device, "result"), b'{"seq":1}')
+        assert bridge.counters.reconnects == 1
+        board.close()
+    finally:
+        bridge.stop()
+        spy.stop()
+        server.close()
+        broker.stop()

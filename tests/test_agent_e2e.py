@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Iterator
@@ -22,7 +25,7 @@ from typing import Any
 import pytest
 from _mosquitto import Mosquitto
 
-from _paths import KG_DATA
+from _paths import KG_DATA, REPO
 from tinyreg.core.mqtt import Connection
 from tinyreg.core.protocol import QOS_CONTROL, device_topic, generate_key, public_key_bytes
 from tinyreg.firmware.agents import AgentDevice, AgentFleet
@@ -233,3 +236,51 @@ def test_tampered_chunk_and_foreign_key_are_refused_on_the_device(
     assert foreign.outcome == "rolled_back" and "signature" in (foreign.reason or "")
     with boards.deployer() as dep:
         assert dep.infer(device, timeout=20.0)["model"] == OLD
+
+
+def _device_run(td: Path, broker: str, public: Path, state: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "tinyreg.registry.cli", "device", "run",
+            "--target", TARGET, "--td", str(td), "--broker", broker,
+            "--public-key", str(public), "--state-dir", str(state),
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.strip())
+        if line.startswith("ready:"):
+            return proc
+    raise AssertionError(f"device run ended before it was ready: {lines}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(20)
+
+
+def test_device_run_target_command_keeps_the_flash_across_restarts(
+    registry: Registry, broker: Mosquitto, key: Any, tmp_path: Path
+) -> None:
+    td = _td("cli")
+    td_file = tmp_path / "board.td.jsonld"
+    td_file.write_text(json.dumps(td))
+    device = registry.add_device(td).id
+    public = tmp_path / "registry.pub.pem"
+    state = tmp_path / "boards"
+    with Deployer(registry, broker.url, key=key, agent="tester", timeout=20.0) as dep:
+        dep.write_public_key(public)
+        proc = _device_run(td_file, broker.url, public, state)
+        try:
+            _committed(dep.deploy(NEW, [device]), 1)
+        finally:
+            _stop(proc)
+        assert list(state.glob("*/flash.img"))
+        proc = _device_run(td_file, broker.url, public, state)
+        try:  # the restarted board boots the model it committed before
+            answer = dep.infer(device, timeout=20.0)
+        finally:
+            _stop(proc)
+    assert answer["model"] == NEW, answer

@@ -11,12 +11,15 @@ key are refused on the device. The records carry deploy, load and inference time
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +30,15 @@ from _mosquitto import Mosquitto
 
 from _paths import KG_DATA, REPO
 from tinyreg.core.mqtt import Connection
-from tinyreg.core.protocol import QOS_CONTROL, device_topic, generate_key, public_key_bytes
+from tinyreg.core.protocol import (
+    QOS_CONTROL,
+    Manifest,
+    device_topic,
+    generate_key,
+    pack_chunk,
+    public_key_bytes,
+    sign_manifest,
+)
 from tinyreg.firmware.agents import AgentDevice, AgentFleet
 from tinyreg.firmware.target import host_output_sha256, toolchain_available
 from tinyreg.registry import Registry
@@ -284,3 +295,81 @@ def test_device_run_target_command_keeps_the_flash_across_restarts(
         finally:
             _stop(proc)
     assert answer["model"] == NEW, answer
+
+
+def _with_tanh(data: bytes) -> bytes:
+    """The model with its FULLY_CONNECTED operator code replaced by TANH, which the firmware
+    does not register."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+    model = fb.ModelT.InitFromObj(fb.Model.GetRootAsModel(data, 0))
+    old, new = fb.BuiltinOperator.FULLY_CONNECTED, fb.BuiltinOperator.TANH
+    for code in model.operatorCodes:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == old:
+            code.builtinCode = new
+            code.deprecatedBuiltinCode = min(new, 127)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _send_signed_image(
+    broker: str, device: str, key: Any, image: bytes, seq: int, version: str
+) -> dict[str, Any]:
+    """Send ``image`` with a manifest signed by ``key`` and return the device's verdict."""
+    chunk = 1024
+    chunks = -(-len(image) // chunk)
+    manifest = Manifest(
+        "bad-image", version, len(image), hashlib.sha256(image).hexdigest(), 8192,
+        "tflite-micro", "", chunk, chunks, f"bad-{seq % 10**6}", window=32, device=device,
+        seq=seq,
+    )  # fmt: skip
+    answers: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+    conn = Connection(
+        broker,
+        [(device_topic(device, "result"), QOS_CONTROL), (device_topic(device, "ack"), 1)],
+        lambda t, p: answers.put((t.rsplit("/", 1)[1], json.loads(p))),
+        name="bad-image",
+    )
+    conn.start()
+    try:
+        conn.publish(device_topic(device, "manifest"), sign_manifest(manifest, key), QOS_CONTROL)
+        leaf, first = answers.get(timeout=20)
+        assert leaf == "ack", first
+        for index in range(chunks):
+            data = image[index * chunk : (index + 1) * chunk]
+            conn.publish(
+                device_topic(device, "chunk"), pack_chunk(manifest.transfer, index, data), 0
+            )
+        while True:
+            leaf, answer = answers.get(timeout=30)
+            if leaf == "result":
+                return answer
+    finally:
+        conn.stop()
+
+
+def test_images_the_firmware_cannot_run_are_refused_with_the_reason(boards: Boards) -> None:
+    (device,) = boards.start("bad-image")
+    with boards.deployer() as dep:
+        _committed(dep.deploy(OLD, [device]), 1)
+    good = (KG_DATA / "models" / "vibration-ae-int8.tflite").read_bytes()
+    seq = int(time.time() * 1e6) + 10**9  # above what the deployer has handed out
+    cases = [
+        (_with_tanh(good), "load", "operator TANH (builtin code 28) is not registered"),
+        (b"\xff\xff\xff\x7f" + good[4:], "load", "the flatbuffers verifier refuses it"),
+        (bytes(64), "load", "the flatbuffers verifier refuses it"),
+    ]
+    for i, (image, stage, reason) in enumerate(cases):
+        verdict = _send_signed_image(
+            boards.broker.url, device, boards.key, image, seq + i, f"1.{i}"
+        )
+        assert verdict["outcome"] == "rolled_back", verdict
+        assert verdict["stage"] == stage and reason in verdict["reason"], verdict
+        assert verdict["running"] == OLD, verdict
+    with boards.deployer() as dep:  # the previous model still runs (after one replay round)
+        answer = dep.infer(device, timeout=20.0)
+    assert answer["model"] == OLD
+    expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
+    assert answer["output_sha256"] == expected

@@ -2,11 +2,13 @@
 agents running under QEMU (``tinyreg.firmware.agents``), as ``tinyreg device run --target``
 starts them.
 
-Two emulated boards take a seed int8 model; their inference for the fixed input (every input
-at its zero point) equals the host interpreter's bit for bit. An emulator killed with SIGKILL
-in the middle of a transfer, and again during the commit, comes back on its previous model
-and the deployment resumes and completes. A tampered chunk and a manifest signed by another
-key are refused on the device. The records carry deploy, load and inference time.
+Two emulated boards (on each core) take a seed int8 model; their inference for the fixed input
+(every input at its zero point) equals the host interpreter's bit for bit, and the records carry
+deploy, load and inference time. An emulator killed with SIGKILL in the middle of a transfer,
+and again during the commit, comes back on a committed model and the deployment completes. A
+tampered chunk, a manifest signed by another key, an operator the firmware does not register
+and mangled flatbuffers are refused on the device with the reason, the previous model still
+running. ``tinyreg device run --target`` keeps a board's flash across restarts.
 """
 
 from __future__ import annotations
@@ -92,13 +94,13 @@ class Boards:
         self.registry, self.broker, self.key, self.directory = registry, broker, key, directory
         self.fleet: AgentFleet | None = None
 
-    def start(self, *names: str) -> list[str]:
+    def start(self, *names: str, target: str = TARGET) -> list[str]:
         tds = [_td(n) for n in names]
         ids = [self.registry.add_device(td).id for td in tds]
         self.fleet = AgentFleet(
             self.broker.url,
             [device_limits(td) for td in tds],
-            TARGET,
+            target,
             self.directory / "boards",
             public_key_bytes(self.key),
         )
@@ -132,10 +134,11 @@ def _committed(records: list[Any], n: int) -> None:
     ]
 
 
+@pytest.mark.parametrize("target", [TARGET, "qemu-mps3-an547"])
 def test_two_emulated_boards_take_a_model_and_infer_as_the_host(
-    boards: Boards, registry: Registry
+    boards: Boards, registry: Registry, target: str
 ) -> None:
-    devices = boards.start("a", "b")
+    devices = boards.start(f"{target}-a", f"{target}-b", target=target)
     with boards.deployer() as dep:
         records = dep.deploy(NEW, devices)
         _committed(records, 2)

@@ -131,7 +131,7 @@ int tr_hal_flash_erase_page(uint32_t page) {
 #define UART_CTRL REG(TR_UART0_BASE + 0x08u)
 #define UART_INTSTATUS REG(TR_UART0_BASE + 0x0Cu)
 #define UART_BAUDDIV REG(TR_UART0_BASE + 0x10u)
-#define NVIC_ISER0 REG(0xE000E100u)
+#define NVIC_ISER(irq) REG(0xE000E100u + 4u * ((irq) / 32u))
 #define UART_STATE_TXFULL 1u
 #define UART_STATE_RXFULL 2u
 
@@ -139,7 +139,7 @@ static void uart_init(void) {
   UART_BAUDDIV = 16u; /* the smallest divider; QEMU does not pace the line */
 #ifdef TR_UART0_RX_IRQ
   UART_CTRL = 3u | 8u; /* TX and RX enabled, the RX interrupt (bit 3) wakes tr_hal_idle */
-  NVIC_ISER0 = 1u << TR_UART0_RX_IRQ;
+  NVIC_ISER(TR_UART0_RX_IRQ) = 1u << (TR_UART0_RX_IRQ % 32u);
 #else
   UART_CTRL = 3u; /* TX and RX enabled, no interrupts */
 #endif

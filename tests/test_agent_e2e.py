@@ -59,10 +59,11 @@ NEW = "kws-dscnn-int8"
 NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
-def _td(ident: str) -> dict[str, Any]:
+def _td(ident: str, **changes: Any) -> dict[str, Any]:
     td = json.loads(NANO_TD.read_text())
     td["id"] = f"urn:tinyreg:device:qemu-{ident}"
     td["title"] = f"Emulated board {ident}"
+    td.update(changes)
     return td
 
 
@@ -94,8 +95,8 @@ class Boards:
         self.registry, self.broker, self.key, self.directory = registry, broker, key, directory
         self.fleet: AgentFleet | None = None
 
-    def start(self, *names: str, target: str = TARGET) -> list[str]:
-        tds = [_td(n) for n in names]
+    def start(self, *names: str, target: str = TARGET, **changes: Any) -> list[str]:
+        tds = [_td(n, **changes) for n in names]
         ids = [self.registry.add_device(td).id for td in tds]
         self.fleet = AgentFleet(
             self.broker.url,
@@ -318,13 +319,13 @@ def _with_tanh(data: bytes) -> bytes:
 
 
 def _send_signed_image(
-    broker: str, device: str, key: Any, image: bytes, seq: int, version: str
+    broker: str, device: str, key: Any, image: bytes, seq: int, version: str, arena: int = 8192
 ) -> dict[str, Any]:
     """Send ``image`` with a manifest signed by ``key`` and return the device's verdict."""
     chunk = 1024
     chunks = -(-len(image) // chunk)
     manifest = Manifest(
-        "bad-image", version, len(image), hashlib.sha256(image).hexdigest(), 8192,
+        "bad-image", version, len(image), hashlib.sha256(image).hexdigest(), arena,
         "tflite-micro", "", chunk, chunks, f"bad-{seq % 10**6}", window=32, device=device,
         seq=seq,
     )  # fmt: skip
@@ -339,7 +340,8 @@ def _send_signed_image(
     try:
         conn.publish(device_topic(device, "manifest"), sign_manifest(manifest, key), QOS_CONTROL)
         leaf, first = answers.get(timeout=20)
-        assert leaf == "ack", first
+        if leaf == "result":  # refused at once
+            return first
         for index in range(chunks):
             data = image[index * chunk : (index + 1) * chunk]
             conn.publish(
@@ -376,3 +378,25 @@ def test_images_the_firmware_cannot_run_are_refused_with_the_reason(boards: Boar
     assert answer["model"] == OLD
     expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
     assert answer["output_sha256"] == expected
+
+
+def test_the_tds_ram_and_flash_are_enforced_on_the_device(boards: Boards) -> None:
+    # RAM left for the arena: 64,000 - 50,000 reserved - 3,492 runtime = 10,508 B
+    (device,) = boards.start("small", ram={"capacityBytes": 64_000, "reservedBytes": 50_000})
+    with boards.deployer() as dep:
+        _committed(dep.deploy(OLD, [device]), 1)  # arena 4,848 B (host), 3,816 B on the M4F
+        (forced,) = dep.deploy(NEW, [device], force=True)  # the registry measured 11,888 B
+    assert forced.outcome == "rolled_back" and "arena of 11,888 B" in (forced.reason or "")
+    seq = int(time.time() * 1e6) + 10**9
+    kws = (KG_DATA / "models" / f"{NEW}.tflite").read_bytes()
+    # a manifest that understates the arena: TFLM gets the TD's budget, not the manifest's
+    verdict = _send_signed_image(boards.broker.url, device, boards.key, kws, seq, "1.0", 4000)
+    assert verdict["stage"] == "load" and "arena over budget" in verdict["reason"], verdict
+    # an image larger than the TD's flash slot ((1,048,576 - 188,416) / 2 = 430,080 B)
+    verdict = _send_signed_image(
+        boards.broker.url, device, boards.key, bytes(500_000), seq + 1, "1.1"
+    )
+    assert verdict["stage"] == "fit", verdict
+    assert "500,000 B does not fit the flash slot of 430,080 B" in verdict["reason"], verdict
+    with boards.deployer() as dep:
+        assert dep.infer(device, timeout=20.0)["model"] == OLD

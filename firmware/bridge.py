@@ -161,7 +161,6 @@ class Bridge:
         self.device = device
         self.open_line = open_line
         self.counters = BridgeCounters()
-        self._decoder = framing.FrameDecoder()
         self._outbox: queue.Queue[bytes | None] = queue.Queue()
         self._line: SerialLine | None = None
         self._line_ready = threading.Event()
@@ -229,22 +228,21 @@ class Bridge:
             if not first:
                 self.counters.reconnects += 1
             first = False
-            self._decoder = framing.FrameDecoder()
+            decoder = framing.FrameDecoder()  # a new line starts a new stream
+            dropped_before = self.counters.frames_dropped
             self._line = line
             self._line_ready.set()
             while not self._stop.is_set():
                 data = line.read(4096)
                 if not data:
                     break
-                for kind, payload in self._decoder.feed(data):
+                frames = decoder.feed(data)
+                self.counters.frames_dropped = dropped_before + decoder.dropped
+                for kind, payload in frames:
                     self._publish(kind, payload)
-                self.counters.frames_dropped = self._decoder.dropped + self._dropped_before
-            self._dropped_before = self.counters.frames_dropped
             self._line_ready.clear()
             self._line = None
             line.close()
-
-    _dropped_before = 0
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect to the broker and start relaying (the line is opened in the background).

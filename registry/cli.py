@@ -712,7 +712,7 @@ def serve(
 
 @cli.group("device")
 def device_group() -> None:
-    """Run virtual microcontrollers (the device side of over-the-air deployment)."""
+    """Run devices for over-the-air deployment: virtual ones, emulated boards, bridges."""
 
 
 @device_group.command("run")
@@ -787,7 +787,7 @@ def device_run(
     self_test_runs: int,
     recovery_key: Path | None,
 ) -> None:
-    """Run virtual devices until interrupted (Ctrl-C or SIGTERM).
+    """Run virtual devices (or emulated boards, --target) until interrupted.
 
     Each device enforces its TD's limits and runs models on the real TFLite Micro
     interpreter; a restarted device comes back on its last committed model. All devices

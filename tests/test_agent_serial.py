@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import queue
 import random
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -181,3 +183,36 @@ def test_bridge_relays_both_ways_and_counts_what_it_drops(tmp_path: Path):
         spy.stop()
         server.close()
         broker.stop()
+
+
+def test_device_bridge_command(tmp_path: Path):
+    device = "urn:tinyreg:device:serial-cli"
+    broker = Mosquitto(tmp_path / "mosquitto").start()
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(20)
+    seen: queue.Queue[bytes] = queue.Queue()
+    spy = Connection(
+        broker.url, [(device_topic(device, "status"), QOS_CONTROL)], lambda _t, p: seen.put(p)
+    )
+    port = server.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "tinyreg.registry.cli", "device", "bridge",
+            "--serial", f"tcp:127.0.0.1:{port}", "--device", device, "--broker", broker.url,
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        spy.start()
+        board, _ = server.accept()
+        board.sendall(b"\x07torn\x00" + framing.encode(framing.STATUS, b'{"state":"idle"}'))
+        assert seen.get(timeout=20) == b'{"state":"idle"}'
+        board.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+        spy.stop()
+        server.close()
+        broker.stop()
+    assert out.startswith(f"ready: {device}"), out
+    assert "1 from it; dropped: 1 garbled" in out, out

@@ -18,11 +18,20 @@ of the MLPerf Tiny reference models kept out of the calibration, the estimate ag
 measurement. ``median_latency_estimate_error`` is the median of |estimate / measurement − 1|
 over those held-out references (the estimate from the MACs alone, as the matchmaker makes it).
 
+Then the over-the-air deployment of one model (``kws-dscnn-int8``, 14,752 B, 1 KiB chunks) to
+one agent under QEMU (``qemu-mps2-an386``, serve mode in real time) through a real mosquitto
+and the serial bridge, ``--deploy-runs`` times (each a new version, so a full transfer,
+verification, load and self-test on the device), and as the baseline in the same run the same
+deployments to a Python virtual device: seconds from the deploy call to the device's
+``committed`` verdict, median over the runs. ``--deploy-only`` runs only this part.
+
 The last line of stdout is one JSON object: ``targets``, ``models_run``, ``models_refused``,
 ``max_arena_target_over_host``, ``outputs_equal_host``, ``per_model`` and
 ``kernel_code_bytes`` (per target and operator), ``median_latency_estimate_error``,
 ``latency_references`` and ``median_instruction_estimate_error`` (held-out models per core
-family and int8/float).
+family and int8/float),
+``deploy_p50_s`` (QEMU device through the
+bridge), ``deploy_p50_virtual_s`` (the baseline), ``deploy_runs``.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
 
 from tinyreg.core.errors import BenchmarkError  # noqa: E402
 from tinyreg.core.tflite import parse_tflite  # noqa: E402
@@ -118,12 +128,82 @@ def _latency_summary(calibration: Calibration) -> dict[str, object]:
     }
 
 
+DEPLOY_MODEL = REPO / "kg_data" / "models" / "kws-dscnn-int8.tflite"
+DEPLOY_TD = REPO / "kg_data" / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+
+
+def deploy_times(runs: int) -> dict[str, float | int]:
+    """Median seconds of one deployment to one QEMU device through the bridge, and to a
+    virtual device as the baseline (one mosquitto, one registry, the same model)."""
+    import statistics
+    import tempfile
+
+    from _mosquitto import Mosquitto
+
+    from tinyreg.core.protocol import generate_key, public_key_bytes
+    from tinyreg.firmware.agents import AgentFleet
+    from tinyreg.firmware.fleet import Fleet
+    from tinyreg.registry import Registry
+    from tinyreg.registry.deployer import Deployer
+    from tinyreg.registry.limits import device_limits
+
+    with tempfile.TemporaryDirectory(prefix="tinyreg-deploy-bench-") as tmp:
+        work = Path(tmp)
+        broker = Mosquitto(work / "broker").start()
+        registry = Registry.open(work / "store")
+        key = generate_key()
+        try:
+            registry.add_model(DEPLOY_MODEL)
+            times: dict[str, list[float]] = {}
+            for kind in ("qemu", "virtual"):
+                td = json.loads(DEPLOY_TD.read_text())
+                td["id"] = f"urn:tinyreg:device:bench-{kind}"
+                device = registry.add_device(td).id
+                limits = [device_limits(td)]
+                fleet: AgentFleet | Fleet
+                if kind == "qemu":
+                    fleet = AgentFleet(
+                        broker.url, limits, "qemu-mps2-an386", work / kind, public_key_bytes(key)
+                    )
+                else:
+                    fleet = Fleet(broker.url, limits, work / kind, public_key_bytes(key))
+                fleet.start()
+                try:
+                    with Deployer(registry, broker.url, key=key, agent="bench", timeout=30) as dep:
+                        times[kind] = []
+                        for run in range(runs):
+                            start = time.perf_counter()
+                            (record,) = dep.deploy(
+                                DEPLOY_MODEL.stem, [device], version=f"{run + 1}.0", record=False
+                            )
+                            elapsed = time.perf_counter() - start
+                            if record.outcome != "committed":
+                                raise RuntimeError(f"{kind} deployment {run}: {record.reason}")
+                            times[kind].append(elapsed)
+                            print(f"deploy to the {kind} device, run {run + 1}: {elapsed:.3f} s")
+                finally:
+                    fleet.stop()
+        finally:
+            registry.close()
+            broker.stop()
+    return {
+        "deploy_p50_s": round(statistics.median(times["qemu"]), 3),
+        "deploy_p50_virtual_s": round(statistics.median(times["virtual"]), 3),
+        "deploy_runs": runs,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     default_seed = Path(os.environ.get("TINYREG_SEED_DIR", REPO.parent / "shared" / "seed"))
     parser.add_argument("--seed-dir", type=Path, default=default_seed)
     parser.add_argument("--targets", default=",".join(sorted(TARGETS)))
+    parser.add_argument("--deploy-runs", type=int, default=5)
+    parser.add_argument("--deploy-only", action="store_true")
     args = parser.parse_args()
+    if args.deploy_only:
+        sys.stdout.write(json.dumps(deploy_times(args.deploy_runs)) + "\n")
+        return 0
     targets = args.targets.split(",")
     models = sorted((args.seed_dir / "models").glob("*.tflite")) + sorted(
         (REPO / "kg_data" / "models").glob("*.tflite")
@@ -207,6 +287,7 @@ def main() -> int:
         "per_model": per_model,
         **latency,
     }
+    summary.update(deploy_times(args.deploy_runs))
     sys.stdout.write(json.dumps(summary) + "\n")
     return 0
 

@@ -190,11 +190,15 @@ def _semihosting_arg(value: str) -> str:
     return value.replace(",", ",,")
 
 
-def agent_command(target: str, args: list[str], *, serial: str = "null") -> list[str]:
+def agent_command(
+    target: str, args: list[str], *, serial: str = "null", icount: bool = True
+) -> list[str]:
     """The ``qemu-system-arm`` command line that runs the agent with ``args``.
 
     ``serial`` is QEMU's ``-serial`` backend for the board's UART0 (e.g. ``file:PATH``, or a
-    socket for the serial bridge).
+    socket for the serial bridge). ``icount`` runs the core with ``-icount shift=0`` (one
+    instruction per virtual nanosecond: instruction counts, reproducible); without it the
+    virtual clock follows the host's real time (the serve mode, which waits for its UART).
     """
     spec = _target(target)
     elf = firmware_elf(target)
@@ -203,8 +207,8 @@ def agent_command(target: str, args: list[str], *, serial: str = "null") -> list
     )
     return [
         "qemu-system-arm", "-M", spec.machine, "-nographic", "-serial", serial,
-        "-monitor", "none", "-icount", "shift=0", "-semihosting-config", semihosting,
-        "-kernel", str(elf),
+        "-monitor", "none", *(["-icount", "shift=0"] if icount else []),
+        "-semihosting-config", semihosting, "-kernel", str(elf),
     ]  # fmt: skip
 
 

@@ -712,10 +712,16 @@ def serve(
 
 @cli.group("device")
 def device_group() -> None:
-    """Run virtual microcontrollers (the device side of over-the-air deployment)."""
+    """Run devices for over-the-air deployment: virtual ones, emulated boards, bridges."""
 
 
 @device_group.command("run")
+@click.option(
+    "--target",
+    type=click.Choice(["qemu-mps2-an386", "qemu-mps3-an547"]),
+    help="Run each device as the C agent on an emulated board (QEMU) behind a serial "
+    "bridge, instead of a virtual device; the firmware is built if needed.",
+)
 @click.option(
     "--td",
     "tds",
@@ -771,6 +777,7 @@ def device_group() -> None:
     "offline, it takes devices back after the signing key leaked.",
 )
 def device_run(
+    target: str | None,
     tds: tuple[Path, ...],
     broker: str,
     public_key: Path,
@@ -780,7 +787,7 @@ def device_run(
     self_test_runs: int,
     recovery_key: Path | None,
 ) -> None:
-    """Run virtual devices until interrupted (Ctrl-C or SIGTERM).
+    """Run virtual devices (or emulated boards, --target) until interrupted.
 
     Each device enforces its TD's limits and runs models on the real TFLite Micro
     interpreter; a restarted device comes back on its last committed model. All devices
@@ -788,6 +795,10 @@ def device_run(
     processes before the device commits them. A key accepted by a signed rotation is kept
     in the state and wins over --public-key. Broker credentials: TINYREG_MQTT_USERNAME,
     TINYREG_MQTT_PASSWORD or TINYREG_MQTT_PASSWORD_FILE (mqtts:// for TLS).
+
+    With --target, each device is the firmware agent on an emulated board: one QEMU per
+    device (its flash image in the state directory), connected to the broker by a serial
+    bridge (see `tinyreg device bridge`); --workers and --self-test-runs do not apply.
     """
     import signal
     import threading
@@ -797,6 +808,9 @@ def device_run(
     from tinyreg.registry.limits import device_limits
 
     limits = [d for td in tds for d in replicate(device_limits(td), replicas)]
+    if target is not None:
+        _run_agents(target, broker, limits, state_dir, public_key, recovery_key)
+        return
     fleet = Fleet(
         broker,
         limits,
@@ -822,6 +836,92 @@ def device_run(
         pass
     finally:
         fleet.stop()
+
+
+def _run_agents(
+    target: str,
+    broker: str,
+    limits: list[Any],
+    state_dir: Path,
+    public_key: Path,
+    recovery_key: Path | None,
+) -> None:
+    import signal
+    import threading
+
+    from tinyreg.core.protocol import load_public_key
+    from tinyreg.firmware.agents import AgentFleet
+
+    fleet = AgentFleet(
+        broker,
+        limits,
+        target,
+        state_dir,
+        load_public_key(public_key),
+        load_public_key(recovery_key) if recovery_key else None,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    fleet.start()
+    try:
+        for device in fleet.devices.values():
+            _echo(f"{device.limits.device}: {target}, serial on 127.0.0.1:{device.port}")
+        _echo(f"ready: {len(fleet.devices)} device(s) on {broker}")
+        sys.stdout.flush()
+        while not done.wait(0.5):
+            for device in fleet.devices.values():
+                if device.process is not None and device.process.poll() is not None:
+                    _echo(f"{device.limits.device}: the emulator stopped, restarting it")
+                    device.start_qemu()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fleet.stop()
+
+
+@device_group.command("bridge")
+@click.option(
+    "--serial",
+    "line",
+    required=True,
+    metavar="tcp:HOST:PORT|PATH",
+    help="The device's serial line: a TCP socket (QEMU's -serial tcp:...,server) or a "
+    "device file (a pty, /dev/ttyACM0; set to raw mode).",
+)
+@click.option("--device", "device", required=True, metavar="ID", help="The device id (TD id).")
+@click.option("--broker", required=True, metavar="URL", help="MQTT broker, mqtt://host:port.")
+def device_bridge(line: str, device: str, broker: str) -> None:
+    """Connect a device's framed serial line to its MQTT topics until interrupted.
+
+    Messages on the device's manifest, cmd and chunk topics go to the line as frames; the
+    device's answers (ack, result, status, inference) are published on its topics, so
+    `tinyreg deploy` and the deployment records treat it like any other device. Torn or
+    garbled frames are dropped and counted; a line that closes is opened again.
+    """
+    import signal
+    import threading
+
+    from tinyreg.firmware.bridge import Bridge, line_opener
+
+    bridge = Bridge(broker, device, line_opener(line))
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    bridge.start()
+    try:
+        _echo(f"ready: {device} on {line} <-> {broker}")
+        sys.stdout.flush()
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bridge.stop()
+        c = bridge.counters
+        _echo(
+            f"{c.to_device} frame(s) to the device, {c.from_device} from it; dropped: "
+            f"{c.frames_dropped} garbled, {c.answers_dropped} not JSON, "
+            f"{c.messages_dropped} too long"
+        )
 
 
 def _progress_line(step: Any) -> None:

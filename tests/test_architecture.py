@@ -30,9 +30,10 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("firmware.vibration", "firmware.linkmap"),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
-    ("firmware.sensing",),
-    ("matchmaker.engine", "firmware.fleet"),
+    ("firmware.sensing", "firmware.framing"),
+    ("matchmaker.engine", "firmware.fleet", "firmware.bridge"),
     ("matchmaker", "firmware"),
+    ("firmware.agents",),
     (
         "registry.cards",
         "registry.ids",

@@ -1,7 +1,7 @@
 # Agent and host-test rules (included by Makefile).
 
 PROJECT_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
-CORE_SRCS := core/sha256.c core/crc32.c core/slots.c core/ota.c
+CORE_SRCS := core/sha256.c core/crc32.c core/slots.c core/ota.c core/frame.c
 CORE_INC := -I$(AGENT_DIR)/include -I$(AGENT_DIR)/core -isystem $(MONO)
 # Monocypher 4.0.3, vendored unchanged: Ed25519 (SHA-512) from optional/
 MONO_SRCS := monocypher.c optional/monocypher-ed25519.c
@@ -13,7 +13,7 @@ HOST_FLAGS := -std=c11 -O1 -g -fsanitize=address,undefined
 HOST_HDRS := $(wildcard $(AGENT_DIR)/core/*.h $(AGENT_DIR)/include/tinyreg/*.h $(AGENT_DIR)/host/*.h)
 HOST_MONO_OBJS := $(patsubst %,$(HOST_OUT)/mono/%.o,$(MONO_SRCS))
 .PHONY: host-test
-host-test: $(HOST_OUT)/host_test $(HOST_OUT)/ota_test
+host-test: $(HOST_OUT)/host_test $(HOST_OUT)/ota_test $(HOST_OUT)/frame_test
 $(HOST_OUT)/mono/%.c.o: $(MONO)/%.c
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_FLAGS) -w -I$(MONO) -c $< -o $@
@@ -30,7 +30,7 @@ else
   TARGET_DEFS := -DTR_TARGET_NAME='"qemu-mps3-an547"' -DTR_CORE_NAME='"cortex-m55"'
 endif
 AGENT_C_SRCS := $(CORE_SRCS) ports/qemu/hal_qemu.c ports/qemu/startup.c
-AGENT_CXX_SRCS := app/main.cc app/bench.cc
+AGENT_CXX_SRCS := app/main.cc app/bench.cc app/serve.cc
 AGENT_OBJS := $(patsubst %,$(OUT)/obj/%.o,$(AGENT_C_SRCS) $(AGENT_CXX_SRCS)) \
   $(patsubst %,$(OUT)/mono/%.o,$(MONO_SRCS))
 AGENT_INC := $(CORE_INC) -I$(AGENT_DIR)/app -I$(AGENT_DIR)/ports/qemu \

@@ -222,6 +222,75 @@ const char* run_final(const tflite::Model* model, const Resolver& resolver, size
   return status == kTfLiteOk ? nullptr : "inference failed";
 }
 
+// Steps 2 and 3 of the bench: the flatbuffer verified before TFLM reads any of it, every operator
+// registered. Returns nullptr and the model and resolver, or the refusal code with `reason`.
+const char* check_model(uint32_t size, const tflite::Model** out_model, Resolver** out_resolver,
+                        char* reason, size_t reason_len) {
+  auto fail = [&](const char* code, const char* why) {
+    if (why != reason) snprintf(reason, reason_len, "%s", why);
+    return code;
+  };
+  // 2. Verify the flatbuffer before TFLM reads any of it.
+  flatbuffers::Verifier verifier(g_model, size);
+  if (size < 8 || !tflite::VerifyModelBuffer(verifier)) {
+    return fail("mangled_flatbuffer",
+                  "not a valid TFLite flatbuffer (the flatbuffers verifier refuses it)");
+  }
+  const tflite::Model* model = tflite::GetModel(g_model);
+  if (model->version() != TFLITE_SCHEMA_VERSION) {
+    snprintf(reason, reason_len, "schema version %lu, this runtime reads %d",
+             static_cast<unsigned long>(model->version()), TFLITE_SCHEMA_VERSION);
+    return fail("mangled_flatbuffer", reason);
+  }
+  if (!model->subgraphs() || model->subgraphs()->size() == 0 || !model->operator_codes()) {
+    return fail("mangled_flatbuffer", "the model has no subgraph or operator codes");
+  }
+
+  // 3. Every operator registered?
+  Resolver* resolver = new (g_resolver_storage) Resolver();
+#define TR_REGISTER(name, method) resolver->method();
+  TR_REGISTERED_OPS(TR_REGISTER)
+#undef TR_REGISTER
+  for (const tflite::OperatorCode* code : *model->operator_codes()) {
+    if (!code) return fail("mangled_flatbuffer", "an empty operator code");
+    tflite::BuiltinOperator op = tflite::GetBuiltinCode(code);
+    if (op == tflite::BuiltinOperator_CUSTOM) {
+      const char* name = code->custom_code() ? code->custom_code()->c_str() : "?";
+      if (!resolver->FindOp(name)) {
+        snprintf(reason, reason_len, "custom operator %s is not registered in this firmware",
+                 name);
+        return fail("unregistered_operator", reason);
+      }
+    } else if (!resolver->FindOp(op)) {
+      const char* name = op >= tflite::BuiltinOperator_MIN && op <= tflite::BuiltinOperator_MAX
+                             ? tflite::EnumNameBuiltinOperator(op)
+                             : "";
+      snprintf(reason, reason_len,
+               "operator %s (builtin code %d) is not registered in this firmware",
+               name[0] ? name : "?", static_cast<int>(op));
+      return fail("unregistered_operator", reason);
+    }
+  }
+
+  *out_model = model;
+  *out_resolver = resolver;
+  return nullptr;
+}
+
+bool g_loaded = false;
+
+void output_hash(tflite::MicroInterpreter* interpreter, char out[65]) {
+  uint8_t digest[32];
+  tr_sha256_ctx sha;
+  tr_sha256_init(&sha);
+  for (size_t i = 0; i < interpreter->outputs_size(); i++) {
+    const TfLiteTensor* t = interpreter->output(i);
+    tr_sha256_update(&sha, t->data.raw, t->bytes);
+  }
+  tr_sha256_final(&sha, digest);
+  tr_sha256_hex(digest, out);
+}
+
 }  // namespace
 
 extern "C" void tr_bench_verbose(int on) { g_verbose = on != 0; }
@@ -276,46 +345,10 @@ extern "C" int tr_bench_loaded(uint32_t size, uint32_t budget, const char* path,
   tr_sha256(g_model, size, digest);
   tr_sha256_hex(digest, model_sha);
 
-  // 2. Verify the flatbuffer before TFLM reads any of it.
-  flatbuffers::Verifier verifier(g_model, size);
-  if (size < 8 || !tflite::VerifyModelBuffer(verifier)) {
-    return refuse(ctx, "mangled_flatbuffer",
-                  "not a valid TFLite flatbuffer (the flatbuffers verifier refuses it)");
-  }
-  const tflite::Model* model = tflite::GetModel(g_model);
-  if (model->version() != TFLITE_SCHEMA_VERSION) {
-    snprintf(reason, sizeof reason, "schema version %lu, this runtime reads %d",
-             static_cast<unsigned long>(model->version()), TFLITE_SCHEMA_VERSION);
-    return refuse(ctx, "mangled_flatbuffer", reason);
-  }
-  if (!model->subgraphs() || model->subgraphs()->size() == 0 || !model->operator_codes()) {
-    return refuse(ctx, "mangled_flatbuffer", "the model has no subgraph or operator codes");
-  }
-
-  // 3. Every operator registered?
-  Resolver* resolver = new (g_resolver_storage) Resolver();
-#define TR_REGISTER(name, method) resolver->method();
-  TR_REGISTERED_OPS(TR_REGISTER)
-#undef TR_REGISTER
-  for (const tflite::OperatorCode* code : *model->operator_codes()) {
-    if (!code) return refuse(ctx, "mangled_flatbuffer", "an empty operator code");
-    tflite::BuiltinOperator op = tflite::GetBuiltinCode(code);
-    if (op == tflite::BuiltinOperator_CUSTOM) {
-      const char* name = code->custom_code() ? code->custom_code()->c_str() : "?";
-      if (!resolver->FindOp(name)) {
-        snprintf(reason, sizeof reason, "custom operator %s is not registered in this firmware",
-                 name);
-        return refuse(ctx, "unregistered_operator", reason);
-      }
-    } else if (!resolver->FindOp(op)) {
-      const char* name = op >= tflite::BuiltinOperator_MIN && op <= tflite::BuiltinOperator_MAX
-                             ? tflite::EnumNameBuiltinOperator(op)
-                             : "";
-      snprintf(reason, sizeof reason,
-               "operator %s (builtin code %d) is not registered in this firmware",
-               name[0] ? name : "?", static_cast<int>(op));
-      return refuse(ctx, "unregistered_operator", reason);
-    }
+  const tflite::Model* model = nullptr;
+  Resolver* resolver = nullptr;
+  if (const char* code = check_model(size, &model, &resolver, reason, sizeof reason)) {
+    return refuse(ctx, code, reason);
   }
 
   // 4. The minimal arena: TFLM's own figure at the budget, then a search just around it.
@@ -416,3 +449,66 @@ extern "C" int tr_bench_loaded(uint32_t size, uint32_t budget, const char* path,
   fflush(stdout);
   return 0;
 }
+
+extern "C" int tr_model_load(uint32_t size, uint32_t arena, tr_model_run* out, const char** code,
+                             char* reason, size_t reason_len) {
+  g_loaded = false;
+  RegisterDebugLogCallback(log_callback);
+  g_log_echo = g_verbose;
+  if (arena == 0 || arena > TR_ARENA_MAX) arena = TR_ARENA_MAX;
+  const tflite::Model* model = nullptr;
+  Resolver* resolver = nullptr;
+  *code = check_model(size, &model, &resolver, reason, reason_len);
+  if (*code) return -1;
+  Final run;
+  const char* failure = run_final(model, *resolver, arena, &run);
+  if (failure) {
+    bool shortage = log_says_shortage();
+    *code = shortage ? "arena_over_budget"
+                     : strcmp(failure, "inference failed") == 0 ? "inference_failed"
+                                                                : "runtime_refused";
+    if (shortage) {
+      snprintf(reason, reason_len, "arena over budget: the model needs more than the %lu B "
+               "of arena this device has", static_cast<unsigned long>(arena));
+    } else {
+      snprintf(reason, reason_len, "%s: %s", failure, g_log);
+    }
+    return -1;
+  }
+  out->arena_used_bytes = static_cast<uint32_t>(run.used);
+  out->load_time = run.t1 - run.t0;
+  out->inference_time = run.t3 - run.t2;
+  output_hash(run.interpreter, out->output_sha256);
+  g_loaded = true;
+  return 0;
+}
+
+extern "C" int tr_model_infer(tr_model_run* out, char* reason, size_t reason_len) {
+  if (!g_loaded) {
+    snprintf(reason, reason_len, "no model running");
+    return -1;
+  }
+  auto* interpreter = reinterpret_cast<tflite::MicroInterpreter*>(g_interpreter_storage);
+  static jmp_buf aborted;
+  guard(&aborted);
+  if (setjmp(aborted) != 0) {
+    guard(nullptr);
+    g_loaded = false;
+    snprintf(reason, reason_len, "the runtime aborted or faulted");
+    return -1;
+  }
+  for (size_t i = 0; i < interpreter->inputs_size(); i++) fill_zero_point(interpreter->input(i));
+  uint64_t t0 = tr_hal_clock_now();
+  TfLiteStatus status = interpreter->Invoke();
+  uint64_t t1 = tr_hal_clock_now();
+  guard(nullptr);
+  if (status != kTfLiteOk) {
+    snprintf(reason, reason_len, "inference failed: %s", g_log);
+    return -1;
+  }
+  out->inference_time = t1 - t0;
+  output_hash(interpreter, out->output_sha256);
+  return 0;
+}
+
+extern "C" void tr_model_unload(void) { g_loaded = false; }

@@ -9,12 +9,17 @@
 //   agent slots confirm                  confirm the slot running on trial (after this boot)
 //   agent slots info                     both slots' trailers
 //   agent uart TEXT                      write TEXT and a newline to the UART (transport check)
+//   agent serve --device ID --key HEX --ram B --ram-reserved B --runtime-overhead B
+//               [--slot-bytes B] [--recovery-key HEX]
+//                                        the OTA device on the framed UART (app/serve.cc), with
+//                                        the TD's id, RAM and flash slot and the trusted key
 // Options for every command: --flash PATH (the flash image file, default tinyreg-flash.img).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "serve.h"
 #include "sha256.h"
 #include "slots.h"
 #include "tinyreg/hal.h"
@@ -36,6 +41,54 @@ int usage() {
         " [--flash PATH]\n",
         stderr);
   return 64;
+}
+
+bool parse_key(const char* text, uint8_t out[32]) {
+  if (!text || strlen(text) != 64) return false;
+  for (int i = 0; i < 32; i++) {
+    unsigned v = 0;
+    for (int k = 0; k < 2; k++) {
+      char c = text[2 * i + k];
+      unsigned d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99u;
+      if (d > 15) return false;
+      v = v * 16 + d;
+    }
+    out[i] = static_cast<uint8_t>(v);
+  }
+  return true;
+}
+
+int serve(int argc, char** argv) {
+  static tr_serve_config cfg;
+  cfg.target = TR_TARGET_NAME;
+  bool has_key = false;
+  for (int i = 0; i + 1 < argc; i += 2) {
+    const char* opt = argv[i];
+    const char* val = argv[i + 1];
+    if (strcmp(opt, "--device") == 0) {
+      cfg.device = val;
+    } else if (strcmp(opt, "--key") == 0) {
+      has_key = parse_key(val, cfg.key);
+    } else if (strcmp(opt, "--recovery-key") == 0) {
+      cfg.has_recovery_key = parse_key(val, cfg.recovery_key);
+      if (!cfg.has_recovery_key) return usage();
+    } else if (strcmp(opt, "--ram") == 0) {
+      cfg.ram_bytes = static_cast<uint32_t>(strtoul(val, nullptr, 0));
+    } else if (strcmp(opt, "--ram-reserved") == 0) {
+      cfg.ram_reserved = static_cast<uint32_t>(strtoul(val, nullptr, 0));
+    } else if (strcmp(opt, "--runtime-overhead") == 0) {
+      cfg.runtime_ram_overhead = static_cast<uint32_t>(strtoul(val, nullptr, 0));
+    } else if (strcmp(opt, "--slot-bytes") == 0) {
+      cfg.slot_bytes = static_cast<uint32_t>(strtoul(val, nullptr, 0));
+    } else {
+      return usage();
+    }
+  }
+  if (!cfg.device || strlen(cfg.device) > 128 || !has_key || cfg.ram_bytes == 0) {
+    printf("{\"error\":\"serve needs --device ID, --key HEX (32 bytes) and --ram BYTES\"}\n");
+    return 64;
+  }
+  return tr_serve(&cfg);
 }
 
 int selftest() {
@@ -183,5 +236,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(argv[1], "slots") == 0) return slots(argc - 2, argv + 2);
+  if (strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
   return usage();
 }

@@ -696,6 +696,8 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
   return TR_OTA_ACCEPTED;
 }
 
+int tr_ota_drop_transfer(tr_ota *ota) { return drop_transfer(ota); }
+
 int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice) {
   int rc = tr_boot_select(&ota->geom, choice);
   if (rc != 0) return rc;

@@ -155,6 +155,11 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v);
  * boots (or none). */
 int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice);
 
+/* Forget the unfinished transfer (its record erased). The serve mode calls it after tr_ota_boot:
+ * the chunks of a kept transfer are not recovered, so the deployer's next sync is answered
+ * "unknown" and it starts the transfer again with a fresh manifest (the slot erased anew). */
+int tr_ota_drop_transfer(tr_ota *ota);
+
 /* key_id: the first 16 hex digits of the SHA-256 of a raw public key (17 bytes with the NUL). */
 void tr_ota_key_id(const uint8_t key[32], char out[17]);
 

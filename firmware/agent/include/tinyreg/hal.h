@@ -46,6 +46,10 @@ int tr_hal_uart_write(const uint8_t *buf, size_t len);
 /* Read up to len bytes that have arrived; returns how many (0 when none) or a negative error. */
 int tr_hal_uart_read(uint8_t *buf, size_t len);
 
+/* Wait for something to happen (a byte received, a timer tick) without spinning the core; may
+ * return at once (a port without a receive interrupt polls). */
+void tr_hal_idle(void);
+
 /* ---- clock ---------------------------------------------------------------------------------- */
 
 /* A monotonic 64-bit clock. On QEMU with -icount shift=0 it counts guest instructions (not

@@ -129,13 +129,33 @@ int tr_hal_flash_erase_page(uint32_t page) {
 #define UART_DATA REG(TR_UART0_BASE + 0x00u)
 #define UART_STATE REG(TR_UART0_BASE + 0x04u)
 #define UART_CTRL REG(TR_UART0_BASE + 0x08u)
+#define UART_INTSTATUS REG(TR_UART0_BASE + 0x0Cu)
 #define UART_BAUDDIV REG(TR_UART0_BASE + 0x10u)
+#define NVIC_ISER(irq) REG(0xE000E100u + 4u * ((irq) / 32u))
 #define UART_STATE_TXFULL 1u
 #define UART_STATE_RXFULL 2u
 
 static void uart_init(void) {
   UART_BAUDDIV = 16u; /* the smallest divider; QEMU does not pace the line */
-  UART_CTRL = 3u;     /* TX and RX enabled, no interrupts */
+#ifdef TR_UART0_RX_IRQ
+  UART_CTRL = 3u | 8u; /* TX and RX enabled, the RX interrupt (bit 3) wakes tr_hal_idle */
+  NVIC_ISER(TR_UART0_RX_IRQ) = 1u << (TR_UART0_RX_IRQ % 32u);
+#else
+  UART_CTRL = 3u; /* TX and RX enabled, no interrupts */
+#endif
+}
+
+#ifdef TR_UART0_RX_IRQ
+void tr_qemu_uart_rx_handler(void) { UART_INTSTATUS = 2u; /* RX interrupt cleared */ }
+#endif
+
+void tr_hal_idle(void) {
+#ifdef TR_UART0_RX_IRQ
+  /* with interrupts masked a pending one still ends the WFI: no byte slips in between */
+  __asm__ volatile("cpsid i" ::: "memory");
+  if (!(UART_STATE & UART_STATE_RXFULL)) __asm__ volatile("dsb\n\twfi" ::: "memory");
+  __asm__ volatile("cpsie i" ::: "memory");
+#endif
 }
 
 int tr_hal_uart_write(const uint8_t *buf, size_t len) {

@@ -12,6 +12,9 @@ extern void __libc_init_array(void);
 extern void initialise_monitor_handles(void);
 extern int main(int argc, char **argv);
 void tr_qemu_systick_handler(void);
+#ifdef TR_UART0_RX_IRQ
+void tr_qemu_uart_rx_handler(void);
+#endif
 
 void Reset_Handler(void) __attribute__((noreturn));
 void tr_fault_dispatch(uint32_t *frame);
@@ -24,6 +27,8 @@ void _init(void) {}
 void _fini(void) {}
 
 #define VECTOR_COUNT 64
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
 __attribute__((section(".isr_vector"), used)) void (*const tr_vectors[VECTOR_COUNT])(void) = {
     (void (*)(void))(&__stack_top),
     Reset_Handler,
@@ -39,9 +44,13 @@ __attribute__((section(".isr_vector"), used)) void (*const tr_vectors[VECTOR_COU
     0,
     Default_Handler, /* PendSV */
     tr_qemu_systick_handler,
-    /* external interrupts: none used */
+    /* external interrupts: the UART's receive interrupt where the board flags name it */
     [16 ... VECTOR_COUNT - 1] = Default_Handler,
+#ifdef TR_UART0_RX_IRQ
+    [16 + TR_UART0_RX_IRQ] = tr_qemu_uart_rx_handler, /* overrides the default above */
+#endif
 };
+#pragma GCC diagnostic pop
 
 static char cmdline[1024];
 static char *argv_buf[32];

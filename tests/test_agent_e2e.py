@@ -1,0 +1,402 @@
+"""The C agent end to end: OTA deployments through a real mosquitto and the serial bridge to
+agents running under QEMU (``tinyreg.firmware.agents``), as ``tinyreg device run --target``
+starts them.
+
+Two emulated boards (on each core) take a seed int8 model; their inference for the fixed input
+(every input at its zero point) equals the host interpreter's bit for bit, and the records carry
+deploy, load and inference time. An emulator killed with SIGKILL in the middle of a transfer,
+and again during the commit, comes back on a committed model and the deployment completes. A
+tampered chunk, a manifest signed by another key, an operator the firmware does not register
+and mangled flatbuffers are refused on the device with the reason, the previous model still
+running. ``tinyreg device run --target`` keeps a board's flash across restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _mosquitto import Mosquitto
+
+from _paths import KG_DATA, REPO
+from tinyreg.core.mqtt import Connection
+from tinyreg.core.protocol import (
+    QOS_CONTROL,
+    Manifest,
+    device_topic,
+    generate_key,
+    pack_chunk,
+    public_key_bytes,
+    sign_manifest,
+)
+from tinyreg.firmware.agents import AgentDevice, AgentFleet
+from tinyreg.firmware.target import host_output_sha256, toolchain_available
+from tinyreg.registry import Registry
+from tinyreg.registry.deployer import Deployer, Progress
+from tinyreg.registry.limits import device_limits
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+pytestmark = pytest.mark.skipif(
+    not toolchain_available() and not IN_CI,
+    reason="arm-none-eabi-gcc or qemu-system-arm not installed (scripts/setup.sh installs them)",
+)
+
+TARGET = "qemu-mps2-an386"
+OLD = "gesture-cnn-int8"
+NEW = "kws-dscnn-int8"
+NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+
+
+def _td(ident: str, **changes: Any) -> dict[str, Any]:
+    td = json.loads(NANO_TD.read_text())
+    td["id"] = f"urn:tinyreg:device:qemu-{ident}"
+    td["title"] = f"Emulated board {ident}"
+    td.update(changes)
+    return td
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = Registry.open(tmp_path_factory.mktemp("store") / "store")
+    for name in (OLD, NEW):
+        reg.add_model(KG_DATA / "models" / f"{name}.tflite")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture(scope="module")
+def key() -> Any:
+    return generate_key()
+
+
+class Boards:
+    """Emulated boards of one test, registered in the registry and bridged to the broker."""
+
+    def __init__(self, registry: Registry, broker: Mosquitto, key: Any, directory: Path) -> None:
+        self.registry, self.broker, self.key, self.directory = registry, broker, key, directory
+        self.fleet: AgentFleet | None = None
+
+    def start(self, *names: str, target: str = TARGET, **changes: Any) -> list[str]:
+        tds = [_td(n, **changes) for n in names]
+        ids = [self.registry.add_device(td).id for td in tds]
+        self.fleet = AgentFleet(
+            self.broker.url,
+            [device_limits(td) for td in tds],
+            target,
+            self.directory / "boards",
+            public_key_bytes(self.key),
+        )
+        self.fleet.start()
+        return ids
+
+    def board(self, device: str) -> AgentDevice:
+        assert self.fleet is not None
+        return self.fleet.devices[device]
+
+    def deployer(self, **options: Any) -> Deployer:
+        options.setdefault("timeout", 20.0)
+        options.setdefault("ack_wait", 1.0)
+        return Deployer(self.registry, self.broker.url, key=self.key, agent="tester", **options)
+
+    def close(self) -> None:
+        if self.fleet is not None:
+            self.fleet.stop()
+
+
+@pytest.fixture
+def boards(registry: Registry, broker: Mosquitto, key: Any, tmp_path: Path) -> Iterator[Boards]:
+    b = Boards(registry, broker, key, tmp_path)
+    yield b
+    b.close()
+
+
+def _committed(records: list[Any], n: int) -> None:
+    assert [r.outcome for r in records] == ["committed"] * n, [
+        (r.outcome, r.reason) for r in records
+    ]
+
+
+@pytest.mark.parametrize("target", [TARGET, "qemu-mps3-an547"])
+def test_two_emulated_boards_take_a_model_and_infer_as_the_host(
+    boards: Boards, registry: Registry, target: str
+) -> None:
+    devices = boards.start(f"{target}-a", f"{target}-b", target=target)
+    with boards.deployer() as dep:
+        records = dep.deploy(NEW, devices)
+        _committed(records, 2)
+        answers = [dep.infer(d, timeout=20.0) for d in devices]
+    expected = host_output_sha256((KG_DATA / "models" / f"{NEW}.tflite").read_bytes())
+    for answer in answers:
+        assert answer["model"] == NEW, answer
+        assert answer["output_sha256"] == expected, answer
+        assert answer["latency_ms"] > 0
+    for record in records:  # the figures come from the device's verdict
+        assert record.deploy_ms is not None and record.deploy_ms > 0
+        assert record.load_ms is not None and record.load_ms > 0
+        assert record.inference_ms is not None and record.inference_ms > 0
+        assert record.arena_used_bytes is not None and 0 < record.arena_used_bytes < 256 * 1024
+    graph = registry.list_deployments(device=devices[0])
+    assert [r.outcome for r in graph] == ["committed"]
+    assert graph[0].load_ms == pytest.approx(records[0].load_ms, abs=1e-3)
+    for device in devices:
+        assert boards.board(device).bridge.counters.frames_dropped == 0
+
+
+def _power_cycle(board: AgentDevice) -> None:
+    """SIGKILL the emulator (the flash file keeps what was written) and start it again."""
+    board.kill()
+    board.start_qemu()
+
+
+def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
+    (device,) = boards.start("power")
+    board = boards.board(device)
+    with boards.deployer(chunk_size=512, window=4) as dep:
+        _committed(dep.deploy(OLD, [device]), 1)
+
+        # mid-transfer: the plug is pulled as chunk 8 leaves, the board is back at once
+        cut: list[int] = []
+
+        def pull_the_plug(target: str, index: int, frame: bytes) -> bytes | None:
+            if index == 8 and not cut:
+                cut.append(index)
+                _power_cycle(board)
+            return frame
+
+        dep.chunk_filter = pull_the_plug
+        steps: list[Progress] = []
+        (resumed,) = dep.deploy(NEW, [device], progress=steps.append)
+        dep.chunk_filter = None
+        assert cut == [8]
+        _committed([resumed], 1)
+        assert board.bridge.counters.reconnects >= 1
+        assert dep.infer(device, timeout=20.0)["model"] == NEW
+
+        # during the commit: the plug is pulled when the device reports the image verified
+        # (after it sealed the slot, before its self-test confirmed it)
+        pulled = threading.Event()
+
+        def on_ack(_topic: str, payload: bytes) -> None:
+            if json.loads(payload).get("verified") and not pulled.is_set():
+                pulled.set()
+                _power_cycle(board)
+
+        spy = Connection(
+            boards.broker.url, [(device_topic(device, "ack"), QOS_CONTROL)], on_ack, name="plug"
+        )
+        spy.start()
+        try:
+            (after_cut,) = dep.deploy(OLD, [device], version="9.0", force=True)
+        finally:
+            spy.stop()
+        assert pulled.is_set()
+        # the verdict comes from the restarted board: the sealed image boots on trial, passes its
+        # self-test and is confirmed (committed), or it had been started on trial already and
+        # the reset reverts it (rolled back, the previous model runs); then deploying again
+        # completes
+        if after_cut.outcome == "rolled_back":
+            assert "reset before it confirmed" in (after_cut.reason or ""), after_cut
+            assert dep.infer(device, timeout=20.0)["model"] == NEW
+            (after_cut,) = dep.deploy(OLD, [device], version="9.0", force=True)
+        _committed([after_cut], 1)
+        answer = dep.infer(device, timeout=20.0)
+        assert answer["model"] == OLD and answer["version"] == "9.0", answer
+        expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
+        assert answer["output_sha256"] == expected
+
+
+def test_tampered_chunk_and_foreign_key_are_refused_on_the_device(
+    boards: Boards, registry: Registry
+) -> None:
+    (device,) = boards.start("refuse")
+    with boards.deployer() as dep:
+        _committed(dep.deploy(OLD, [device]), 1)
+    # a chunk whose data and CRC were both replaced: every frame check passes, the image
+    # digest does not; the device refuses it at verify and keeps its model
+    with boards.deployer(timeout=20.0) as dep:
+
+        def tamper(target: str, index: int, frame: bytes) -> bytes:
+            if index != 2:
+                return frame
+            data = bytes(b ^ 0x5A for b in frame[28:])
+            return frame[:24] + zlib.crc32(data).to_bytes(4, "big") + data
+
+        dep.chunk_filter = tamper
+        (tampered,) = dep.deploy(NEW, [device])
+        assert tampered.outcome == "rolled_back", tampered
+        assert "SHA-256" in (tampered.reason or ""), tampered.reason
+        assert dep.infer(device, timeout=20.0)["model"] == OLD
+    stranger = Deployer(registry, boards.broker.url, key=generate_key(), agent="x", timeout=20.0)
+    with stranger:
+        (foreign,) = stranger.deploy(NEW, [device])
+    assert foreign.outcome == "rolled_back" and "signature" in (foreign.reason or "")
+    with boards.deployer() as dep:
+        assert dep.infer(device, timeout=20.0)["model"] == OLD
+
+
+def _device_run(td: Path, broker: str, public: Path, state: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "tinyreg.registry.cli", "device", "run",
+            "--target", TARGET, "--td", str(td), "--broker", broker,
+            "--public-key", str(public), "--state-dir", str(state),
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.strip())
+        if line.startswith("ready:"):
+            return proc
+    raise AssertionError(f"device run ended before it was ready: {lines}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(20)
+
+
+def test_device_run_target_command_keeps_the_flash_across_restarts(
+    registry: Registry, broker: Mosquitto, key: Any, tmp_path: Path
+) -> None:
+    td = _td("cli")
+    td_file = tmp_path / "board.td.jsonld"
+    td_file.write_text(json.dumps(td))
+    device = registry.add_device(td).id
+    public = tmp_path / "registry.pub.pem"
+    state = tmp_path / "boards"
+    with Deployer(registry, broker.url, key=key, agent="tester", timeout=20.0) as dep:
+        dep.write_public_key(public)
+        proc = _device_run(td_file, broker.url, public, state)
+        try:
+            _committed(dep.deploy(NEW, [device]), 1)
+        finally:
+            _stop(proc)
+        assert list(state.glob("*/flash.img"))
+        proc = _device_run(td_file, broker.url, public, state)
+        try:  # the restarted board boots the model it committed before
+            answer = dep.infer(device, timeout=20.0)
+        finally:
+            _stop(proc)
+    assert answer["model"] == NEW, answer
+
+
+def _with_tanh(data: bytes) -> bytes:
+    """The model with its FULLY_CONNECTED operator code replaced by TANH, which the firmware
+    does not register."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+    model = fb.ModelT.InitFromObj(fb.Model.GetRootAsModel(data, 0))
+    old, new = fb.BuiltinOperator.FULLY_CONNECTED, fb.BuiltinOperator.TANH
+    for code in model.operatorCodes:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == old:
+            code.builtinCode = new
+            code.deprecatedBuiltinCode = min(new, 127)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _send_signed_image(
+    broker: str, device: str, key: Any, image: bytes, seq: int, version: str, arena: int = 8192
+) -> dict[str, Any]:
+    """Send ``image`` with a manifest signed by ``key`` and return the device's verdict."""
+    chunk = 1024
+    chunks = -(-len(image) // chunk)
+    manifest = Manifest(
+        "bad-image", version, len(image), hashlib.sha256(image).hexdigest(), arena,
+        "tflite-micro", "", chunk, chunks, f"bad-{seq % 10**6}", window=32, device=device,
+        seq=seq,
+    )  # fmt: skip
+    answers: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+    conn = Connection(
+        broker,
+        [(device_topic(device, "result"), QOS_CONTROL), (device_topic(device, "ack"), 1)],
+        lambda t, p: answers.put((t.rsplit("/", 1)[1], json.loads(p))),
+        name="bad-image",
+    )
+    conn.start()
+    try:
+        conn.publish(device_topic(device, "manifest"), sign_manifest(manifest, key), QOS_CONTROL)
+        leaf, first = answers.get(timeout=20)
+        if leaf == "result":  # refused at once
+            return first
+        for index in range(chunks):
+            data = image[index * chunk : (index + 1) * chunk]
+            conn.publish(
+                device_topic(device, "chunk"), pack_chunk(manifest.transfer, index, data), 0
+            )
+        while True:
+            leaf, answer = answers.get(timeout=30)
+            if leaf == "result":
+                return answer
+    finally:
+        conn.stop()
+
+
+def test_images_the_firmware_cannot_run_are_refused_with_the_reason(boards: Boards) -> None:
+    (device,) = boards.start("bad-image")
+    with boards.deployer() as dep:
+        _committed(dep.deploy(OLD, [device]), 1)
+    good = (KG_DATA / "models" / "vibration-ae-int8.tflite").read_bytes()
+    seq = int(time.time() * 1e6) + 10**9  # above what the deployer has handed out
+    cases = [
+        (_with_tanh(good), "load", "operator TANH (builtin code 28) is not registered"),
+        (b"\xff\xff\xff\x7f" + good[4:], "load", "the flatbuffers verifier refuses it"),
+        (bytes(64), "load", "the flatbuffers verifier refuses it"),
+    ]
+    for i, (image, stage, reason) in enumerate(cases):
+        verdict = _send_signed_image(
+            boards.broker.url, device, boards.key, image, seq + i, f"1.{i}"
+        )
+        assert verdict["outcome"] == "rolled_back", verdict
+        assert verdict["stage"] == stage and reason in verdict["reason"], verdict
+        assert verdict["running"] == OLD, verdict
+    with boards.deployer() as dep:  # the previous model still runs (after one replay round)
+        answer = dep.infer(device, timeout=20.0)
+    assert answer["model"] == OLD
+    expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
+    assert answer["output_sha256"] == expected
+
+
+def test_the_tds_ram_and_flash_are_enforced_on_the_device(boards: Boards) -> None:
+    # RAM left for the arena: 64,000 - 50,000 reserved - 3,492 runtime = 10,508 B
+    (device,) = boards.start("small", ram={"capacityBytes": 64_000, "reservedBytes": 50_000})
+    with boards.deployer() as dep:
+        _committed(dep.deploy(OLD, [device]), 1)  # arena 4,848 B (host), 3,816 B on the M4F
+        (forced,) = dep.deploy(NEW, [device], force=True)  # the registry measured 11,888 B
+    assert forced.outcome == "rolled_back" and "arena of 11,888 B" in (forced.reason or "")
+    seq = int(time.time() * 1e6) + 10**9
+    kws = (KG_DATA / "models" / f"{NEW}.tflite").read_bytes()
+    # a manifest that understates the arena: TFLM gets the TD's budget, not the manifest's
+    verdict = _send_signed_image(boards.broker.url, device, boards.key, kws, seq, "1.0", 4000)
+    assert verdict["stage"] == "load" and "arena over budget" in verdict["reason"], verdict
+    # an image larger than the TD's flash slot ((1,048,576 - 188,416) / 2 = 430,080 B)
+    verdict = _send_signed_image(
+        boards.broker.url, device, boards.key, bytes(500_000), seq + 1, "1.1"
+    )
+    assert verdict["stage"] == "fit", verdict
+    assert "500,000 B does not fit the flash slot of 430,080 B" in verdict["reason"], verdict
+    with boards.deployer() as dep:
+        assert dep.infer(device, timeout=20.0)["model"] == OLD

@@ -86,6 +86,7 @@ __all__ = [
     "inline_bindings",
     "normalise_bindings",
     "ntriples",
+    "query_form",
     "replace_update",
     "result_from_oxigraph",
     "to_oxigraph",
@@ -642,7 +643,7 @@ def ntriples(data: Graph, bnode_prefix: str) -> str:
     return serialised.decode("utf-8") if serialised else ""
 
 
-def replace_update(graphs: Mapping[str, Graph]) -> str:
+def replace_update(graphs: Mapping[str, Graph], *, template: bool = False) -> str:
     """Build the single SPARQL Update request that replaces named graphs.
 
     The request is ``DROP SILENT GRAPH <g1> ; ... ; INSERT DATA { GRAPH <g1>
@@ -650,8 +651,15 @@ def replace_update(graphs: Mapping[str, Graph]) -> str:
     serialiser (which escapes every literal) and each graph's blank nodes get
     their own label prefix, so blank nodes of different graphs stay distinct.
 
+    With ``template`` each graph is inserted by its own ``INSERT { GRAPH <g> { ... } }
+    WHERE { }`` operation of the same request instead: the same triples, for
+    endpoints that refuse blank nodes in ``INSERT DATA`` (Virtuoso, which also
+    fails on a template spanning several graphs with blank nodes); a template's
+    blank nodes are fresh nodes too.
+
     Args:
         graphs: New content by graph IRI.
+        template: Write ``INSERT { ... } WHERE { }`` rather than ``INSERT DATA``.
 
     Returns:
         The update request.
@@ -669,7 +677,10 @@ def replace_update(graphs: Mapping[str, Graph]) -> str:
             blocks.append(f"GRAPH {node} {{\n{ntriples(data, f'g{index}b')}}}")
     parts = list(drops)
     if blocks:
-        parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+        if template:
+            parts.extend(f"INSERT {{\n{block}\n}} WHERE {{ }}" for block in blocks)
+        else:
+            parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
     return " ;\n".join(parts)
 
 
@@ -756,6 +767,22 @@ def check_query(sparql: str) -> None:
         raise QueryError(str(exc.msg or exc)) from exc
     except (RuntimeError, ValueError, TypeError, OSError) as exc:
         raise QueryError(str(exc)) from exc
+
+
+def query_form(sparql: str) -> str | None:
+    r"""Tell the form of a query from its first keyword, past prologue and comments.
+
+    Args:
+        sparql: The query.
+
+    Returns:
+        ``"SELECT"``, ``"ASK"``, ``"CONSTRUCT"`` or ``"DESCRIBE"``, or ``None``.
+
+    >>> query_form("PREFIX s: <http://ex/select#> # SELECT\nconstruct where { ?s ?p ?o }")
+    'CONSTRUCT'
+
+    """
+    return next((t.upper() for t, _, _ in _tokens(sparql) if t.upper() in FORMS), None)
 
 
 def inline_bindings(sparql: str, values: Mapping[str, OxTerm]) -> str:

@@ -20,6 +20,37 @@ and updates, and bulk loads go through SPARQL Update. Every URL can be given
 explicitly. Credentials may be given as ``auth`` or in the URL's user-info; they
 never appear in messages.
 
+**Protocol.** Queries are sent as ``POST`` with an URL-encoded form
+(``query=...``), the one request shape every SPARQL 1.1 server accepts (Virtuoso
+7.2 waits for more input on a ``POST`` with ``application/sparql-query``); updates
+as ``POST`` with ``application/sparql-update``.
+
+**Virtuoso.** Recognised by its ``Server`` header on the first request (or told
+with ``virtuoso=True``), Virtuoso gets three adjustments, each measured by the
+store contract tests (``docs/design.md``, "Virtuoso as the store"):
+
+* its own graphs (``virtrdf:``, the LDP vocabulary, the service description of
+  the endpoint) hold a few thousand triples. :meth:`graph_names`,
+  :meth:`has_graph` and :meth:`triple_count` leave them out, and queries are sent
+  with ``define input:default-graph-exclude`` and ``define
+  input:named-graph-exclude`` for each, so the store looks empty without
+  tinyreg's data, as Oxigraph does. Except for one shape: in Virtuoso 7.2.5 those
+  pragmas make every ``GRAPH <iri> { ... }`` group match, even of an absent graph,
+  so a query that names a graph (``GRAPH <iri>`` or ``GRAPH prefix:name``) is sent
+  without them and its default-graph patterns also see Virtuoso's own triples
+  (tinyreg's queries never match them: they use tinyreg's vocabulary);
+* queries are first parsed locally (as with bindings), so a syntax error reads
+  the same as on Oxigraph; ``DESCRIBE`` is sent with ``define sql:describe-mode
+  "CBD"`` (Virtuoso's default describes nothing over the union default graph);
+* a boolean computed by a query (``(?a <= ?b AS ?ok)``, ``(true AS ?t)``) comes
+  back as the integer ``1`` or ``0``: Virtuoso has no boolean type in results.
+  Stored ``xsd:boolean`` literals read back as booleans;
+* it refuses blank nodes in ``INSERT DATA``: graphs are written with
+  ``INSERT { ... } WHERE { }``, the same triples with fresh blank nodes;
+* answers are capped by the server's ``ResultSetMaxRows`` and cut by
+  ``MaxQueryExecutionTime``: the server must be configured without both limits
+  (see the docs); the store cannot tell a cut answer from a whole one.
+
 **Bindings.** An endpoint cannot substitute variables: the query is first
 parsed locally by Oxigraph (so syntax errors read the same as with the
 embedded store), then the bound values are written into its outermost
@@ -31,6 +62,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -54,6 +86,8 @@ from tinyreg.core.stores.base import (
     guess_bulk_format,
     inline_bindings,
     normalise_bindings,
+    query_form,
+    replace_update,
     result_from_oxigraph,
 )
 
@@ -65,6 +99,10 @@ ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
     "application/sparql-results+xml;q=0.7, application/rdf+xml;q=0.6"
 )
+
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.6"
+"""For ``CONSTRUCT`` and ``DESCRIBE``: Virtuoso answers them as a table of ``?s ?p ?o``
+when a result format comes first in ``Accept``."""
 
 RESULT_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -86,9 +124,22 @@ GRAPH_FORMATS = {
 
 HAS_GRAPH_QUERY = "ASK WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
 GET_GRAPH_QUERY = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+SD_SERVICE = "http://www.w3.org/ns/sparql-service-description#Service"
+VIRTUOSO_GRAPHS = (
+    "http://www.openlinksw.com/schemas/virtrdf#",
+    "http://www.w3.org/ns/ldp#",
+)
+"""Graphs every Virtuoso database holds for itself."""
+NAMED_GRAPH = re.compile(r"\bGRAPH\s+[^\s?${]", re.IGNORECASE)
+"""A ``GRAPH`` group named by an IRI or a prefixed name, not a variable."""
+SERVICE_GRAPHS_QUERY = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s a <{SD_SERVICE}> }} }}"
+"""Finds the graph of Virtuoso's service description (named after its ``DefaultHost``)."""
+
 GRAPH_NAMES_QUERY = (
     "SELECT ?g WHERE { GRAPH ?g { } FILTER(isIRI(?g)) FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
 )
+VIRTUOSO_GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?g)) }"
+"""Virtuoso answers ``GRAPH ?g { }`` with one row that binds nothing."""
 
 
 class SparqlEndpointStore(BaseGraphStore):
@@ -106,6 +157,8 @@ class SparqlEndpointStore(BaseGraphStore):
         bulk_timeout: Seconds to wait for a bulk load to finish.
         label: The query URL without credentials.
         capabilities: Transactional as configured, substitutions emulated.
+        engine_graphs: The endpoint's own graphs, hidden from tinyreg (Virtuoso's),
+            known after the first request.
 
     """
 
@@ -119,6 +172,7 @@ class SparqlEndpointStore(BaseGraphStore):
         timeout: float | None = 30.0,
         bulk_timeout: float | None = 600.0,
         transactional: bool = True,
+        virtuoso: bool | None = None,
     ) -> None:
         """Configure the endpoint; no request is sent until the first call.
 
@@ -135,6 +189,8 @@ class SparqlEndpointStore(BaseGraphStore):
             bulk_timeout: Seconds to wait for a bulk load.
             transactional: Whether the endpoint applies each update request
                 atomically (true for Oxigraph, Fuseki/TDB2, Virtuoso, GraphDB).
+            virtuoso: Whether the endpoint is Virtuoso; told by its ``Server``
+                header on the first request when ``None``.
 
         Raises:
             ConfigError: A URL is not an absolute ``http(s)`` URL.
@@ -165,6 +221,10 @@ class SparqlEndpointStore(BaseGraphStore):
             persistent=True,
             graph_store_protocol=self.store_url is not None,
         )
+        self._virtuoso = virtuoso
+        self.engine_graphs: tuple[str, ...] | None = None if virtuoso is not False else ()
+        self._dialect_lock = threading.Lock()
+        self._exclusions = ""
         self._session: requests.Session | None = requests.Session()
         self._session.headers["User-Agent"] = "tinyreg-registry"
         if auth is not None:
@@ -175,7 +235,7 @@ class SparqlEndpointStore(BaseGraphStore):
     def _post(
         self,
         url: str,
-        data: bytes | IO[bytes],
+        data: bytes | IO[bytes] | Mapping[str, str],
         content_type: str,
         *,
         accept: str | None = None,
@@ -225,6 +285,53 @@ class SparqlEndpointStore(BaseGraphStore):
             raise StoreError(where, f"{message}: {detail}" if detail else message)
         return response
 
+    # ------------------------------------------------------------------ dialect
+
+    def _probe(self) -> None:
+        """Find out, once, whether the endpoint is Virtuoso and which graphs are its own.
+
+        Raises:
+            StoreError: The endpoint is unreachable or failed.
+
+        """
+        if self.engine_graphs is not None:
+            return
+        with self._dialect_lock:
+            if self.engine_graphs is not None:
+                return
+            answer = self._post(
+                self.query_url,
+                {"query": SERVICE_GRAPHS_QUERY},
+                "application/x-www-form-urlencoded",
+                accept="application/sparql-results+json",
+                timeout=self.timeout,
+                refused=QueryError,
+            )
+            if self._virtuoso is None:
+                self._virtuoso = answer.headers.get("Server", "").startswith("Virtuoso")
+            graphs: tuple[str, ...] = ()
+            if self._virtuoso:
+                rows = self._parse(answer)
+                found = {str(row["g"]) for row in rows.rows if "g" in row}
+                graphs = tuple(sorted(found.union(VIRTUOSO_GRAPHS)))
+                self._exclusions = "".join(
+                    f"define input:default-graph-exclude {graph_node(g)}\n"
+                    f"define input:named-graph-exclude {graph_node(g)}\n"
+                    for g in graphs
+                )
+            self.engine_graphs = graphs
+
+    def _engine_graphs(self) -> tuple[str, ...]:
+        """The endpoint's own graphs (asks it on first use)."""
+        self._probe()
+        return self.engine_graphs or ()
+
+    @property
+    def is_virtuoso(self) -> bool:
+        """Whether the endpoint is Virtuoso (asks it on first use)."""
+        self._probe()
+        return bool(self._virtuoso)
+
     # ------------------------------------------------------------------ reads
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
@@ -246,14 +353,37 @@ class SparqlEndpointStore(BaseGraphStore):
         if values:
             check_query(sparql)
             sparql = inline_bindings(sparql, values)
+        form = query_form(sparql)
+        if self.is_virtuoso:
+            if not values:
+                check_query(sparql)  # syntax errors read as on Oxigraph, not Virtuoso's
+            if not NAMED_GRAPH.search(sparql):
+                sparql = self._exclusions + sparql
+            if form == "DESCRIBE":
+                sparql = 'define sql:describe-mode "CBD"\n' + sparql
         response = self._post(
             self.query_url,
-            sparql.encode("utf-8"),
-            "application/sparql-query",
-            accept=ACCEPT,
+            {"query": sparql},
+            "application/x-www-form-urlencoded",
+            accept=GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else ACCEPT,
             timeout=self.timeout,
             refused=QueryError,
         )
+        return self._parse(response)
+
+    def _parse(self, response: requests.Response) -> QueryResult:
+        """Read a query's answer in any of the result formats asked for.
+
+        Args:
+            response: The successful HTTP response.
+
+        Returns:
+            The materialised result.
+
+        Raises:
+            StoreError: The answer is malformed or of an unexpected type.
+
+        """
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
             if media_type in RESULT_FORMATS:
@@ -278,7 +408,10 @@ class SparqlEndpointStore(BaseGraphStore):
             ``True`` if the graph exists.
 
         """
-        return self.ask(HAS_GRAPH_QUERY.format(graph=graph_node(name)))
+        node = graph_node(name)
+        if name in self._engine_graphs():
+            return False
+        return self.ask(HAS_GRAPH_QUERY.format(graph=node))
 
     def graph_names(self) -> list[str]:
         """List the IRIs of the non-empty named graphs.
@@ -287,7 +420,26 @@ class SparqlEndpointStore(BaseGraphStore):
             The graph IRIs, sorted.
 
         """
-        return sorted({str(row["g"]) for row in self.select(GRAPH_NAMES_QUERY) if "g" in row})
+        hidden = self._engine_graphs()
+        query = VIRTUOSO_GRAPH_NAMES_QUERY if self._virtuoso else GRAPH_NAMES_QUERY
+        return sorted({str(row["g"]) for row in self.select(query) if "g" in row} - set(hidden))
+
+    def triple_count(self) -> int:
+        """Count the triples of all named graphs but the endpoint's own.
+
+        Returns:
+            The number of (graph, triple) pairs.
+
+        """
+        hidden = self._engine_graphs()
+        if not hidden:
+            return super().triple_count()
+        excluded = ", ".join(str(graph_node(g)) for g in hidden)
+        rows = self.select_values(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f"FILTER(?g NOT IN ({excluded})) }}"
+        )
+        return int(rows[0].get("n", 0)) if rows else 0
 
     def get_graph(self, name: str) -> Graph:
         """Return the content of a named graph.
@@ -303,6 +455,16 @@ class SparqlEndpointStore(BaseGraphStore):
         return result.graph if result.graph is not None else Graph()
 
     # ------------------------------------------------------------------ writes
+
+    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+        """Atomically replace several named graphs with one SPARQL Update.
+
+        Args:
+            graphs: New content by graph IRI.
+
+        """
+        if graphs:
+            self.update(replace_update(graphs, template=self.is_virtuoso))
 
     def update(self, sparql: str) -> None:
         """Send a SPARQL Update request.
@@ -378,7 +540,7 @@ class SparqlEndpointStore(BaseGraphStore):
                 )
             return
         data = bytes(source) if isinstance(source, bytes | bytearray) else _read_source(where)
-        request = _insert_data(data, chosen, target, where)
+        request = _insert_data(data, chosen, target, where, template=self.is_virtuoso)
         self._post(
             self.update_url,
             request.encode("utf-8"),
@@ -501,7 +663,14 @@ def _read_source(path: str) -> bytes:
         return stream.read()
 
 
-def _insert_data(data: bytes, chosen: BulkFormat, target: ox.NamedNode | None, where: str) -> str:
+def _insert_data(
+    data: bytes,
+    chosen: BulkFormat,
+    target: ox.NamedNode | None,
+    where: str,
+    *,
+    template: bool = False,
+) -> str:
     """Turn an N-Triples or N-Quads document into one ``INSERT DATA`` request.
 
     Args:
@@ -509,6 +678,7 @@ def _insert_data(data: bytes, chosen: BulkFormat, target: ox.NamedNode | None, w
         chosen: Its syntax.
         target: The graph for N-Triples.
         where: The source, for messages.
+        template: Write ``INSERT { ... } WHERE { }`` (for Virtuoso) instead.
 
     Returns:
         The update request.
@@ -532,4 +702,6 @@ def _insert_data(data: bytes, chosen: BulkFormat, target: ox.NamedNode | None, w
     for key, triples in by_graph.items():
         text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
         blocks.append(f"GRAPH {key} {{\n{text}}}" if key else f"{{\n{text}}}")
+    if template:
+        return " ;\n".join(f"INSERT {{\n{block}\n}} WHERE {{ }}" for block in blocks)
     return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"

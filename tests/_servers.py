@@ -1,4 +1,4 @@
-"""Start ``tinyreg serve`` (uvicorn) as a real process on a free loopback port."""
+"""Real servers the tests start on free loopback ports: `tinyreg serve` (uvicorn) and Virtuoso."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 from _processes import free_port, stop_process
+
+from tinyreg.core.stores import SparqlEndpointStore
 
 START_TIMEOUT = 60.0
 
@@ -189,3 +191,13 @@ def launch_virtuoso(directory: Path, timeout: float = VIRTUOSO_START_TIMEOUT) ->
         server.stop()
         raise RuntimeError(f"GRANT SPARQL_UPDATE failed:\n{grant.stdout}{grant.stderr}")
     return server
+
+
+def clear_endpoint(store: SparqlEndpointStore) -> None:
+    """Empty a shared endpoint: ``DROP ALL`` on Oxigraph; on Virtuoso, tinyreg's graphs only
+    (``DROP ALL`` would drop the graphs Virtuoso keeps for itself)."""
+    if store.is_virtuoso:
+        for name in store.graph_names():
+            store.update(f"DROP SILENT GRAPH <{name}>")
+    else:
+        store.update("DROP ALL")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from _processes import free_port, stop_process
-from _servers import launch_virtuoso
+from _servers import clear_endpoint, launch_virtuoso
 
 from tinyreg.core.stores import GraphStore, OxigraphStore, SparqlEndpointStore
 
@@ -139,16 +139,6 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
-
-
-def clear_endpoint(store: SparqlEndpointStore) -> None:
-    """Empty a shared endpoint: ``DROP ALL`` on Oxigraph; on Virtuoso, tinyreg's graphs only
-    (``DROP ALL`` would drop the graphs Virtuoso keeps for itself)."""
-    if store.is_virtuoso:
-        for name in store.graph_names():
-            store.update(f"DROP SILENT GRAPH <{name}>")
-    else:
-        store.update("DROP ALL")
 
 
 @pytest.fixture

@@ -89,6 +89,7 @@ from tinyreg.core.stores.base import (
     query_form,
     replace_update,
     result_from_oxigraph,
+    template_inserts,
 )
 
 __all__ = ["SparqlEndpointStore"]
@@ -699,9 +700,12 @@ def _insert_data(
     except SyntaxError as exc:
         raise InputError(f"{where}: invalid {chosen.upper()} data: {exc}") from exc
     blocks = []
+    operations: list[str] = []
     for key, triples in by_graph.items():
         text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
         blocks.append(f"GRAPH {key} {{\n{text}}}" if key else f"{{\n{text}}}")
+        if template and key:
+            operations.extend(template_inserts(ox.NamedNode(key[1:-1]), text))
     if template:
-        return " ;\n".join(f"INSERT {{\n{block}\n}} WHERE {{ }}" for block in blocks)
+        return " ;\n".join(operations)
     return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"

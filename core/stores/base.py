@@ -695,12 +695,16 @@ _BNODE_LABEL = re.compile(r"_:[A-Za-z0-9_]+")
 TEMPLATE_TRIPLES = 200
 """Triples per ``INSERT { } WHERE { }`` template: Virtuoso 7.2.5 compiles a template of
 5,000 triples out of memory (``SP030 ... memory exhausted``)."""
+DATA_TRIPLES = 1000
+"""Triples per ``INSERT DATA`` for Virtuoso, whose parser runs out of stack (``SP030 ...
+memory exhausted``) on about 5,000 triples in one operation."""
 
 
 def template_inserts(graph: ox.NamedNode, text: str) -> list[str]:
     """Insert one graph's N-Triples without blank nodes in ``INSERT DATA`` (for Virtuoso).
 
-    Triples without blank nodes go into one ``INSERT DATA``; the others into
+    Triples without blank nodes go into ``INSERT DATA`` operations of
+    :data:`DATA_TRIPLES` triples; the others into
     ``INSERT { ... } WHERE { }`` templates of about :data:`TEMPLATE_TRIPLES` triples, the
     triples sharing a blank node always in the same template (a label names one node
     within one template only).
@@ -740,8 +744,8 @@ def template_inserts(graph: ox.NamedNode, text: str) -> list[str]:
             parent[root(other)] = first
         linked.append((labels[0], line))
     operations = []
-    if ground:
-        body = "\n".join(ground)
+    for start in range(0, len(ground), DATA_TRIPLES):
+        body = "\n".join(ground[start : start + DATA_TRIPLES])
         operations.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}")
     components: dict[str, list[str]] = {}
     for label, line in linked:

@@ -20,10 +20,11 @@ and updates, and bulk loads go through SPARQL Update. Every URL can be given
 explicitly. Credentials may be given as ``auth`` or in the URL's user-info; they
 never appear in messages.
 
-**Protocol.** Queries are sent as ``POST`` with an URL-encoded form
-(``query=...``), the one request shape every SPARQL 1.1 server accepts (Virtuoso
-7.2 waits for more input on a ``POST`` with ``application/sparql-query``); updates
-as ``POST`` with ``application/sparql-update``.
+**Protocol.** Short queries are sent as ``GET`` (``?query=...``), longer ones
+as ``POST`` with an URL-encoded form, the request shapes every SPARQL 1.1
+server accepts (Virtuoso 7.2 waits for more input on a ``POST`` with
+``application/sparql-query``); updates as ``POST`` with
+``application/sparql-update``.
 
 **Virtuoso.** Recognised by its ``Server`` header on the first request (or told
 with ``virtuoso=True``), Virtuoso gets three adjustments, each measured by the
@@ -100,6 +101,15 @@ ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
     "application/sparql-results+xml;q=0.7, application/rdf+xml;q=0.6"
 )
+
+GET_MAX_CHARS = 1500
+"""Queries up to this length go as ``GET ?query=...``, one packet: Virtuoso answers a
+``POST`` whose body arrives in a second packet about 5 ms later
+(``benchmarks/sparql_client.py``). Longer ones are ``POST``ed (URL length limits)."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters (other than tab and line breaks), which Virtuoso mangles in a URL:
+a query holding one is ``POST``ed."""
 
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.6"
 """For ``CONSTRUCT`` and ``DESCRIBE``: Virtuoso answers them as a table of ``?s ?p ?o``
@@ -243,8 +253,9 @@ class SparqlEndpointStore(BaseGraphStore):
         params: Mapping[str, str] | None = None,
         timeout: float | None,
         refused: Callable[[str], Exception],
+        get: bool = False,
     ) -> requests.Response:
-        """Send one POST request and map failures to tinyreg errors.
+        """Send one POST (or GET) request and map failures to tinyreg errors.
 
         Args:
             url: The endpoint.
@@ -254,6 +265,7 @@ class SparqlEndpointStore(BaseGraphStore):
             params: URL query parameters.
             timeout: Seconds to wait for the answer.
             refused: Builds the error for a ``400 Bad Request`` from its message.
+            get: Send ``data`` (a form) as the URL's query string of a ``GET`` instead.
 
         Returns:
             The successful response.
@@ -267,11 +279,16 @@ class SparqlEndpointStore(BaseGraphStore):
         where = _public_url(url)
         if session is None:
             raise StoreError(where, "the store is closed")
-        headers = {"Content-Type": content_type}
+        headers = {} if get else {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
         try:
-            response = session.post(url, data=data, headers=headers, params=params, timeout=timeout)
+            if get:
+                response = session.get(url, params=data, headers=headers, timeout=timeout)  # type: ignore[arg-type]
+            else:
+                response = session.post(
+                    url, data=data, headers=headers, params=params, timeout=timeout
+                )
         except requests.Timeout as exc:
             raise StoreError(where, f"no answer within {timeout} s") from exc
         except requests.ConnectionError as exc:
@@ -369,6 +386,7 @@ class SparqlEndpointStore(BaseGraphStore):
             accept=GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else ACCEPT,
             timeout=self.timeout,
             refused=QueryError,
+            get=len(sparql) <= GET_MAX_CHARS and not _CONTROL.search(sparql),
         )
         return self._parse(response)
 

@@ -733,7 +733,9 @@ def template_inserts(graph: ox.NamedNode, text: str) -> list[str]:
 
     ground: list[str] = []
     linked: list[tuple[str, str]] = []
-    for line in text.splitlines():
+    # Virtuoso ends a short string at U+2028/U+2029 in INSERT DATA: send them escaped
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    for line in text.split("\n"):
         labels = _BNODE_LABEL.findall(line.split('"', 1)[0] + line.rsplit('"', 1)[-1])
         if not labels:
             if line.strip():

@@ -16,6 +16,8 @@ the test of concurrent registrations runs on Oxigraph, with
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import queue
 import threading
@@ -31,13 +33,16 @@ from _mosquitto import Mosquitto
 from _servers import TinyregServer, clear_endpoint, start_server
 
 from _paths import KG_DATA
-from tinyreg.core.errors import StoreError
+from tinyreg.core.errors import ConfigError, StoreError
 from tinyreg.core.mqtt import Connection
 from tinyreg.core.stores import SparqlEndpointStore
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.matchmaker.fits import _fits_query
 from tinyreg.registry import Registry
 from tinyreg.registry.blobs import DirectoryBlobs
+from tinyreg.registry.rest.events import EventLog
+from tinyreg.registry.rest.relay import EventRelay, relay_key
+from tinyreg.registry.rest.settings import Settings
 
 TOKEN = "replica-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -250,3 +255,75 @@ def test_virtuoso_refuses_the_verdict_query(replicas: Replicas) -> None:
     with pytest.raises(StoreError, match="SQ074"):
         replicas.registry.fits.missing()  # the counts compile
         replicas.registry.store.select(_fits_query())
+
+
+# ----------------------------------------------------------------------------- the relay alone
+#
+# What a client that may publish on the broker can try, checked message by message (the
+# relay is built but never connected: its checks need no broker).
+
+
+def _relay(log: EventLog, secret: str = "s3cret") -> EventRelay:
+    return EventRelay(log, "mqtt://127.0.0.1:1", "t/events", relay_key(secret))
+
+
+def _signed(body: Any, secret: str = "s3cret") -> bytes:
+    data = json.dumps(body).encode()
+    return hmac.new(relay_key(secret), data, hashlib.sha256).hexdigest().encode() + b"\n" + data
+
+
+def _message(n: int, **changes: Any) -> dict[str, Any]:
+    body = {"origin": "other", "n": n, "at": time.time(), "type": "thing_created"}
+    body |= {"thing": "urn:x", "full": {"id": "urn:x"}}
+    return body | changes
+
+
+def test_the_relay_takes_only_signed_new_events_of_other_replicas() -> None:
+    log = EventLog()
+    relay = _relay(log)
+    assert relay._connection.client.is_connected() is False
+    relay._receive("t/events", _signed(_message(1)))
+    assert [(e.type, e.thing) for e in log.since(0)] == [("thing_created", "urn:x")]
+
+    refused = [
+        _signed(_message(1)),  # replayed: counter not above the last one
+        _signed(_message(2), secret="other key"),
+        _signed(_message(3)).replace(b'"n": 3', b'"n": 33'),  # altered after signing
+        b"no signature at all",
+        _signed(_message(4, at=time.time() - 3600)),  # an old message replayed
+        _signed(_message(5, type="thing_exploded")),
+        _signed(_message(6, thing=["urn:x"])),
+        _signed(_message(7, full="text")),
+        _signed(_message(8) | {"n": "8"}),
+        _signed([1, 2, 3]),
+        b"0" * (5 << 20),
+    ]
+    for payload in refused:
+        relay._receive("t/events", payload)
+    assert relay.rejected == len(refused)
+    relay._receive("t/events", _signed(_message(9, origin=relay.origin)))  # our own, echoed
+    assert relay.received == 1 and len(log.since(0)) == 1
+    relay._receive("t/events", _signed(_message(10, type="thing_deleted")))
+    assert [e.type for e in log.since(0)] == ["thing_created", "thing_deleted"]
+
+
+def test_local_events_go_to_the_relay_and_remote_ones_do_not() -> None:
+    log = EventLog()
+    sent: list[str] = []
+    log.relay = lambda event: sent.append(event.thing)
+    log.publish("thing_created", "urn:mine", {"id": "urn:mine"})
+    log.publish("thing_created", "urn:theirs", {"id": "urn:theirs"}, local=False)
+    assert sent == ["urn:mine"]
+    assert [e.thing for e in log.since(0)] == ["urn:mine", "urn:theirs"]
+
+
+def test_shared_events_need_a_key_and_one_topic() -> None:
+    with pytest.raises(ConfigError, match="key"):
+        Settings(events_broker="mqtt://127.0.0.1:1883")
+    for topic in ("tinyreg/#", "a/+/b", ""):
+        with pytest.raises(ConfigError, match="topic"):
+            Settings(events_topic=topic)
+    with_token = Settings(events_broker="mqtt://127.0.0.1:1883", token="t")
+    assert with_token.events_secret() == "t"
+    keyed = Settings(events_broker="mqtt://127.0.0.1:1883", token="t", events_key="k")
+    assert keyed.events_secret() == "k"

@@ -20,6 +20,18 @@ rebuilds the index (``Registry.refresh_requirements``). Data bulk-loaded around 
 registry (``GraphStore.bulk_load``) is covered by :meth:`FitIndex.build`
 (``tinyreg reindex``).
 
+**Several writers.** Replicas over one SPARQL server register at the same moment, so a
+model's verdicts may be computed just before a device brings a new profile, while that
+profile's pairs are added to the models indexed so far, which do not include the model
+yet: both markers would be written and the pair lost. Each writer therefore checks the
+other side after writing, with no lock: a model's indexer reads the profile markers
+before computing and again after writing, and evaluates the model against each profile
+marked in between; a profile's indexer reads the model markers before and after, and
+evaluates the profile against each model marked in between. The store applies each
+request atomically and in some order, so of two writers racing, at least one sees the
+other's marker and adds the pair (pairs are inserted, never replaced, so adding one twice
+is harmless). Profile markers are inserted, never rewritten from a read.
+
 >>> fits_graph_name("https://w3id.org/tinyreg/model/kws").startswith(FITS_PREFIX)
 True
 """
@@ -93,6 +105,30 @@ class FitIndex:
         rows = self.store.select_values(_fits_query(), {"profile": URIRef(profile)})
         return sorted({str(row["model"]) for row in rows})
 
+    def _profile_markers(self) -> set[str]:
+        rows = self.store.select_values(
+            f"SELECT ?p WHERE {{ <{FITS_STATE}> <{TR.indexedProfile}> ?p }}"
+        )
+        return {str(row["p"]) for row in rows}
+
+    def _model_markers(self) -> set[str]:
+        return set(self._items("indexed_models"))
+
+    def _fits_pair(self, model: str, profile: str) -> bool:
+        rows = self.store.select_values(
+            _fits_query(), {"model": URIRef(model), "profile": URIRef(profile)}
+        )
+        return bool(rows)
+
+    def _add_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Insert fitting pairs into their models' fits graphs (idempotent)."""
+        triples = "\n".join(
+            f"GRAPH <{fits_graph_name(m)}> {{ <{m}> <{TR.fitsProfile}> <{p}> }}"
+            for m, p in sorted(pairs)
+        )
+        if triples:
+            self.store.update(f"INSERT DATA {{ {triples} }}")
+
     def _items(self, kind: str) -> list[str]:
         return sorted(
             str(row["item"])
@@ -118,20 +154,34 @@ class FitIndex:
         return graph
 
     def index_models(self, models: Iterable[str]) -> None:
-        """Compute and store the fitting profiles of some models (replacing what was kept)."""
+        """Compute and store the fitting profiles of some models (replacing what was kept).
+
+        Profiles marked by another writer while a model was computed are then checked
+        against that model (see "Several writers" above).
+        """
         for model in models:
+            seen = self._profile_markers()
             self.store.replace_graphs(
                 {fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))}
             )
+            while True:
+                now = self._profile_markers()
+                late = now - seen
+                if not late:
+                    break
+                self._add_pairs((model, p) for p in late if self._fits_pair(model, p))
+                seen = now
 
     def index_profiles(self, profiles: Iterable[str]) -> None:
         """Add the models that fit some new profiles to the index, one update per profile.
 
         Only models the index already covers get the new pairs: a model not yet indexed
         gets every pair when it is (its own verdicts cover every profile).
+        Models marked by another writer meanwhile are then checked against the profile
+        (see "Several writers" above).
         """
-        indexed = set(self._items("indexed_models"))
         for profile in profiles:
+            indexed = self._model_markers()
             models = set(self._fitting_models(profile))
             triples = "\n".join(
                 f"GRAPH <{fits_graph_name(m)}> {{ <{m}> <{TR.fitsProfile}> <{profile}> }}"
@@ -141,6 +191,14 @@ class FitIndex:
                 f"INSERT DATA {{ {triples}\n GRAPH <{PROFILE_MARKERS}> "
                 f"{{ <{FITS_STATE}> <{TR.indexedProfile}> <{profile}> }} }}"
             )
+            while True:
+                now = self._model_markers()
+                late = now - indexed
+                if not late:
+                    break
+                fitting = set(self._fitting_models(profile))
+                self._add_pairs((m, profile) for m in late & fitting)
+                indexed = now
 
     def index_new_profiles(self, profiles: Iterable[str]) -> None:
         """Index those of ``profiles`` the index does not cover yet."""
@@ -197,11 +255,10 @@ class FitIndex:
                 models = sorted(set(models) | set(indexed))
         self._index_many(models, workers, progress)
         if profiles:
-            markers = Graph()
-            for profile in profiles:
-                markers.add((URIRef(FITS_STATE), TR.indexedProfile, URIRef(profile)))
-            known = self.store.get_graph(PROFILE_MARKERS)
-            self.store.replace_graphs({PROFILE_MARKERS: known + markers})
+            markers = "\n".join(
+                f"<{FITS_STATE}> <{TR.indexedProfile}> <{profile}> ." for profile in profiles
+            )
+            self.store.update(f"INSERT DATA {{ GRAPH <{PROFILE_MARKERS}> {{ {markers} }} }}")
         return len(models)
 
     def _index_many(

@@ -9,6 +9,8 @@ the property path and the reason.
 
 from __future__ import annotations
 
+import threading
+
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Namespace
 from rdflib.term import BNode, Node
@@ -39,6 +41,12 @@ def _short(term: Node | None, data: Graph) -> str | None:
     return text
 
 
+_SHACL_LOCK = threading.Lock()
+"""pySHACL parses the shapes' SPARQL constraints with rdflib's parser, whose pyparsing
+grammar is not thread-safe: two checks at once (two ``PUT /things`` served together) failed
+with ``TypeError: Param.postParse2()``. One check runs at a time."""
+
+
 def check(data: Graph) -> list[Violation]:
     """Run the shapes over a graph and return every violation (empty when it conforms).
 
@@ -49,15 +57,16 @@ def check(data: Graph) -> list[Violation]:
         The violations, sorted by focus node and path.
 
     """
-    conforms, report, _ = shacl_validate(
-        data,
-        shacl_graph=shapes_graph(),
-        ont_graph=ontology_graph(),
-        inference="none",
-        abort_on_first=False,
-        allow_warnings=True,
-        advanced=True,
-    )
+    with _SHACL_LOCK:
+        conforms, report, _ = shacl_validate(
+            data,
+            shacl_graph=shapes_graph(),
+            ont_graph=ontology_graph(),
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            advanced=True,
+        )
     if conforms:
         return []
     assert isinstance(report, Graph)

@@ -18,6 +18,8 @@ command -v objdump >/dev/null 2>&1 || need_apt+=(binutils)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # headless Chromium renders the HTML report in its test (asked for with the test extra)
 case ",$extras," in *,test,*) [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;; esac
+# Virtuoso open source: the second real SPARQL server of the store contract and replica tests
+case ",$extras," in *,test,*) [ -x /usr/bin/virtuoso-t ] || need_apt+=(virtuoso-opensource) ;; esac
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "installing system packages: ${need_apt[*]}" >&2

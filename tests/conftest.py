@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from _processes import free_port, stop_process
+from _servers import clear_endpoint, launch_virtuoso
 
 from tinyreg.core.stores import GraphStore, OxigraphStore, SparqlEndpointStore
 
@@ -22,14 +23,16 @@ from tinyreg.core.stores import GraphStore, OxigraphStore, SparqlEndpointStore
 #
 # * ``oxigraph_server``          session-wide real ``oxigraph serve`` (base URL)
 # * ``start_oxigraph_server``    starts extra servers, stopped after the test
+# * ``virtuoso_server``          session-wide real Virtuoso open source (SPARQL URL)
 # * ``store``                    a fresh, empty store per test, parametrised
-#                                over "oxigraph" (embedded) and "sparql" (HTTP)
+#                                over "oxigraph" (embedded), "sparql" (``oxigraph
+#                                serve`` over HTTP) and "virtuoso" (HTTP)
 #
-# The server is the real Oxigraph CLI. It is never skipped: when the binary is
-# missing the tests fail and say how to install it.
+# The servers are the real Oxigraph CLI and the Debian package's Virtuoso. They are
+# never skipped: when one is missing the tests fail and say how to install it.
 # =============================================================================
 
-STORE_KINDS = ["oxigraph", "sparql"]
+STORE_KINDS = ["oxigraph", "sparql", "virtuoso"]
 SERVER_START_TIMEOUT = 30.0
 
 
@@ -128,6 +131,16 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Virtuoso shared by the session; yields its SPARQL endpoint URL."""
+    server = launch_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def start_oxigraph_server(tmp_path: Path) -> Iterator[Callable[[], OxigraphServer]]:
     """Start private ``oxigraph serve`` processes; all are stopped after the test."""
@@ -152,8 +165,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
     if request.param == "oxigraph":
         opened = OxigraphStore(tmp_path / "store")
     else:
-        opened = SparqlEndpointStore(request.getfixturevalue("oxigraph_server"))
-        opened.update("DROP ALL")
+        server = "oxigraph_server" if request.param == "sparql" else "virtuoso_server"
+        endpoint = SparqlEndpointStore(request.getfixturevalue(server))
+        clear_endpoint(endpoint)
+        opened = endpoint
     try:
         yield opened
     finally:

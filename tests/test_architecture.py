@@ -61,7 +61,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.rest.events",
         "registry.rest.inputs",
     ),
-    ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
+    ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports", "registry.rest.relay"),
     ("registry.rest.search",),
     ("registry.rest.shared",),
     (

@@ -22,8 +22,9 @@ from _paths import KG_DATA
 from tinyreg.core.namespaces import TR
 from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matches, Matchmaker, engine
-from tinyreg.matchmaker.fits import FITS_STATE, fits_graph_name
+from tinyreg.matchmaker.fits import FITS_STATE, FitIndex, fits_graph_name
 from tinyreg.registry import Registry
+from tinyreg.registry.profile import PROFILE_PREFIX
 
 fleet = load_fleet_module()
 DEVICES = 600
@@ -262,3 +263,81 @@ def test_a_long_answer_reads_its_verdicts_in_one_query(
         if len(found) > 3:
             assert found[:2] == scan.models_for(device, max_latency_ms=50.0)[:2]
     assert all(n <= 3 for n in asked)  # longer answers: the profile's verdict query
+
+
+# ----------------------------------------------------------------------------- several writers
+#
+# Two writers (replicas) register at the same moment: the interleavings that lost a pair
+# before the index checked the other side after writing, forced step by step.
+
+
+def _variant(reg: Registry, tmp_path: Path, ram: int) -> tuple[Path, str]:
+    """A device TD with a profile the store has never seen, and that profile's IRI."""
+    td = _td("arduino-nano-33-ble-sense", ram)
+    path = tmp_path / f"variant-{ram}.td.jsonld"
+    path.write_text(json.dumps(td))
+    iri, graphs = reg.describe_device(path)
+    profiles = [g for g in graphs if g.startswith(PROFILE_PREFIX)]
+    assert len(profiles) == 1 and not reg.fits.has_profile(profiles[0])
+    return path, iri
+
+
+def test_a_profile_marked_while_a_model_is_computed_reaches_that_model(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writer A computes the model's verdicts; writer B then registers a device with a new
+    profile and indexes it while the model is not yet marked; A writes last."""
+    reg = registry
+    kws = reg.resolve("model", "kws-dscnn-int8")
+    reg.fits.drop_model(kws)  # the model is being registered again by writer A
+    writer_a = FitIndex(reg.store)
+    path, _ = _variant(reg, tmp_path, 310_000)
+    compute = writer_a._fitting_profiles
+    device: list[str] = []
+
+    def computed_then_b_registers(model: str) -> list[str]:
+        profiles = compute(model)
+        device.append(reg.add_device(path).id)  # writer B, complete, before A writes
+        return profiles
+
+    monkeypatch.setattr(writer_a, "_fitting_profiles", computed_then_b_registers)
+    writer_a.index_models([kws])
+
+    profile = _profile(reg, device[0])
+    assert device[0] in {m.device for m in Matchmaker(reg, use_index=False).devices_for(kws)}
+    assert profile in _fits(reg, kws)
+    assert reg.fits.missing() == (0, 0)
+    assert [m.device for m in Matchmaker(reg).devices_for(kws)] == [
+        m.device for m in Matchmaker(reg, use_index=False).devices_for(kws)
+    ]
+
+
+def test_a_model_marked_while_a_profile_is_computed_gets_that_profile(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writer A computed the model's verdicts before the device existed and writes them
+    while writer B computes the new profile's models; B writes last."""
+    reg = registry
+    kws = reg.resolve("model", "kws-dscnn-int8")
+    reg.fits.drop_model(kws)
+    writer_a, writer_b = FitIndex(reg.store), FitIndex(reg.store)
+    stale = writer_a._fitting_profiles(kws)  # before the device exists
+    monkeypatch.setattr(writer_a, "_fitting_profiles", lambda model: stale)
+    path, device = _variant(reg, tmp_path, 320_000)
+    with monkeypatch.context() as patch:
+        patch.setattr(reg.fits, "index_new_profiles", lambda profiles: None)
+        reg.add_device(path)  # the device's graphs only: B indexes its profile below
+    profile = _profile(reg, device)
+    compute = writer_b._fitting_models
+
+    def computed_then_a_writes(p: str) -> list[str]:
+        models = compute(p)
+        writer_a.index_models([kws])  # A writes and checks before B marks the profile
+        return models
+
+    monkeypatch.setattr(writer_b, "_fitting_models", computed_then_a_writes)
+    writer_b.index_profiles([profile])
+
+    assert device in {m.device for m in Matchmaker(reg, use_index=False).devices_for(kws)}
+    assert profile in _fits(reg, kws)
+    assert reg.fits.missing() == (0, 0)

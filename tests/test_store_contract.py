@@ -1,8 +1,11 @@
 """Contract tests of the graph stores.
 
-Every test taking the ``store`` fixture runs on both implementations, the
-embedded Oxigraph directory and a real ``oxigraph serve`` over HTTP, with the
-same expectations: the stores must be interchangeable.
+Every test taking the ``store`` fixture runs on every implementation, the
+embedded Oxigraph directory, a real ``oxigraph serve`` and a real Virtuoso over
+HTTP, with the same expectations: the stores must be interchangeable. Where
+Virtuoso differs and the store cannot hide it, the test asserts the documented
+difference (``docs/design.md``, "Virtuoso as the store"), so a change of Virtuoso
+shows up here.
 """
 
 from __future__ import annotations
@@ -98,6 +101,10 @@ def count(store: GraphStore, where: str = "?s ?p ?o") -> int:
     value = rows[0]["n"]
     assert isinstance(value, Literal)
     return int(value.toPython())
+
+
+def on_virtuoso(store: GraphStore) -> bool:
+    return isinstance(store, SparqlEndpointStore) and store.is_virtuoso
 
 
 def snapshot(store: GraphStore) -> tuple[list[str], int]:
@@ -234,7 +241,9 @@ def test_integer_results_are_rdflib_integers(store: GraphStore) -> None:
     }
     assert row["v"].toPython() == 5
     [row] = store.select("SELECT (COUNT(*) AS ?n) (true AS ?t) (1.5e0 AS ?d) WHERE { ?s ?p ?o }")
-    assert row == {"n": Literal(1), "t": Literal(True), "d": Literal(1.5)}
+    # documented difference: Virtuoso returns computed booleans as integers
+    truth = Literal(1) if on_virtuoso(store) else Literal(True)
+    assert row == {"n": Literal(1), "t": truth, "d": Literal(1.5)}
 
 
 def test_explicit_xsd_string_reads_back_as_a_simple_literal(store: GraphStore) -> None:
@@ -474,8 +483,10 @@ def test_bulk_load(store: GraphStore, tmp_path: Path) -> None:
     assert store.graph_names() == expected
     assert store.triple_count() == 1000 + 2 + 2 + 2
     # blank nodes of separate loads never merge; within one N-Quads document a
-    # label is one node, even across graphs
-    assert count(store, "?b <http://x/p> ?o ; <http://x/q> ?o2") == 3
+    # label is one node, even across graphs (documented difference: on Virtuoso one
+    # node per graph, as it cannot insert a blank node into two graphs at once)
+    shared = 2 if on_virtuoso(store) else 3
+    assert count(store, "?b <http://x/p> ?o ; <http://x/q> ?o2") == shared
 
     with pytest.raises(InputError):
         store.bulk_load(b"<not n-triples", G1)

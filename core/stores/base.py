@@ -86,8 +86,10 @@ __all__ = [
     "inline_bindings",
     "normalise_bindings",
     "ntriples",
+    "query_form",
     "replace_update",
     "result_from_oxigraph",
+    "template_inserts",
     "to_oxigraph",
 ]
 
@@ -642,7 +644,7 @@ def ntriples(data: Graph, bnode_prefix: str) -> str:
     return serialised.decode("utf-8") if serialised else ""
 
 
-def replace_update(graphs: Mapping[str, Graph]) -> str:
+def replace_update(graphs: Mapping[str, Graph], *, template: bool = False) -> str:
     """Build the single SPARQL Update request that replaces named graphs.
 
     The request is ``DROP SILENT GRAPH <g1> ; ... ; INSERT DATA { GRAPH <g1>
@@ -650,8 +652,16 @@ def replace_update(graphs: Mapping[str, Graph]) -> str:
     serialiser (which escapes every literal) and each graph's blank nodes get
     their own label prefix, so blank nodes of different graphs stay distinct.
 
+    With ``template`` the triples with blank nodes are inserted by ``INSERT { GRAPH
+    <g> { ... } } WHERE { }`` operations of the same request instead
+    (:func:`template_inserts`), for endpoints that refuse blank nodes in ``INSERT
+    DATA`` (Virtuoso, which also fails on a template spanning several graphs with
+    blank nodes, or of thousands of triples); a template's blank nodes are fresh
+    nodes too.
+
     Args:
         graphs: New content by graph IRI.
+        template: Write ``INSERT { ... } WHERE { }`` rather than ``INSERT DATA``.
 
     Returns:
         The update request.
@@ -662,15 +672,97 @@ def replace_update(graphs: Mapping[str, Graph]) -> str:
     """
     drops: list[str] = []
     blocks: list[str] = []
+    pieces: list[tuple[ox.NamedNode, str]] = []
     for index, (name, data) in enumerate(graphs.items()):
         node = graph_node(name)
         drops.append(f"DROP SILENT GRAPH {node}")
         if len(data):
-            blocks.append(f"GRAPH {node} {{\n{ntriples(data, f'g{index}b')}}}")
+            text = ntriples(data, f"g{index}b")
+            blocks.append(f"GRAPH {node} {{\n{text}}}")
+            pieces.append((node, text))
+    if template:
+        parts = list(drops)
+        for node, text in pieces:
+            parts.extend(template_inserts(node, text))
+        return " ;\n".join(parts)
     parts = list(drops)
     if blocks:
         parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
     return " ;\n".join(parts)
+
+
+_BNODE_LABEL = re.compile(r"_:[A-Za-z0-9_]+")
+TEMPLATE_TRIPLES = 200
+"""Triples per ``INSERT { } WHERE { }`` template: Virtuoso 7.2.5 compiles a template of
+5,000 triples out of memory (``SP030 ... memory exhausted``)."""
+DATA_TRIPLES = 1000
+"""Triples per ``INSERT DATA`` for Virtuoso, whose parser runs out of stack (``SP030 ...
+memory exhausted``) on about 5,000 triples in one operation."""
+
+
+def template_inserts(graph: ox.NamedNode, text: str) -> list[str]:
+    """Insert one graph's N-Triples without blank nodes in ``INSERT DATA`` (for Virtuoso).
+
+    Triples without blank nodes go into ``INSERT DATA`` operations of
+    :data:`DATA_TRIPLES` triples; the others into
+    ``INSERT { ... } WHERE { }`` templates of about :data:`TEMPLATE_TRIPLES` triples, the
+    triples sharing a blank node always in the same template (a label names one node
+    within one template only).
+
+    Args:
+        graph: The graph.
+        text: Its N-Triples, one triple a line, blank nodes labelled for this request.
+
+    Returns:
+        The update operations, to be joined with ``;``.
+
+    >>> lines = ["<http://ex/a> <http://ex/p> _:b1 .", '_:b1 <http://ex/q> "1" .']
+    >>> lines.append('<http://ex/a> <http://ex/r> "_:b2" .')
+    >>> ops = template_inserts(ox.NamedNode("http://ex/g"), chr(10).join(lines))
+    >>> [(op.split(" ", 2)[:2], op.count(" .")) for op in ops]
+    [(['INSERT', 'DATA'], 1), (['INSERT', '{'], 2)]
+
+    """
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    ground: list[str] = []
+    linked: list[tuple[str, str]] = []
+    # Virtuoso ends a short string at U+2028/U+2029 in INSERT DATA: send them escaped
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    for line in text.split("\n"):
+        labels = _BNODE_LABEL.findall(line.split('"', 1)[0] + line.rsplit('"', 1)[-1])
+        if not labels:
+            if line.strip():
+                ground.append(line)
+            continue
+        first = root(labels[0])
+        for other in labels[1:]:
+            parent[root(other)] = first
+        linked.append((labels[0], line))
+    operations = []
+    for start in range(0, len(ground), DATA_TRIPLES):
+        body = "\n".join(ground[start : start + DATA_TRIPLES])
+        operations.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}")
+    components: dict[str, list[str]] = {}
+    for label, line in linked:
+        components.setdefault(root(label), []).append(line)
+    chunk: list[str] = []
+    for lines in components.values():
+        chunk.extend(lines)
+        if len(chunk) >= TEMPLATE_TRIPLES:
+            operations.append(
+                f"INSERT {{ GRAPH {graph} {{\n" + "\n".join(chunk) + "\n} } WHERE { }"
+            )
+            chunk = []
+    if chunk:
+        operations.append(f"INSERT {{ GRAPH {graph} {{\n" + "\n".join(chunk) + "\n} } WHERE { }")
+    return operations
 
 
 def guess_bulk_format(
@@ -756,6 +848,22 @@ def check_query(sparql: str) -> None:
         raise QueryError(str(exc.msg or exc)) from exc
     except (RuntimeError, ValueError, TypeError, OSError) as exc:
         raise QueryError(str(exc)) from exc
+
+
+def query_form(sparql: str) -> str | None:
+    r"""Tell the form of a query from its first keyword, past prologue and comments.
+
+    Args:
+        sparql: The query.
+
+    Returns:
+        ``"SELECT"``, ``"ASK"``, ``"CONSTRUCT"`` or ``"DESCRIBE"``, or ``None``.
+
+    >>> query_form("PREFIX s: <http://ex/select#> # SELECT\nconstruct where { ?s ?p ?o }")
+    'CONSTRUCT'
+
+    """
+    return next((t.upper() for t, _, _ in _tokens(sparql) if t.upper() in FORMS), None)
 
 
 def inline_bindings(sparql: str, values: Mapping[str, OxTerm]) -> str:

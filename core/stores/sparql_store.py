@@ -20,6 +20,38 @@ and updates, and bulk loads go through SPARQL Update. Every URL can be given
 explicitly. Credentials may be given as ``auth`` or in the URL's user-info; they
 never appear in messages.
 
+**Protocol.** Short queries are sent as ``GET`` (``?query=...``), longer ones
+as ``POST`` with an URL-encoded form, the request shapes every SPARQL 1.1
+server accepts (Virtuoso 7.2 waits for more input on a ``POST`` with
+``application/sparql-query``); updates as ``POST`` with
+``application/sparql-update``.
+
+**Virtuoso.** Recognised by its ``Server`` header on the first request (or told
+with ``virtuoso=True``), Virtuoso gets three adjustments, each measured by the
+store contract tests (``docs/design.md``, "Virtuoso as the store"):
+
+* its own graphs (``virtrdf:``, the LDP vocabulary, the service description of
+  the endpoint) hold a few thousand triples. :meth:`graph_names`,
+  :meth:`has_graph` and :meth:`triple_count` leave them out, and queries are sent
+  with ``define input:default-graph-exclude`` and ``define
+  input:named-graph-exclude`` for each, so the store looks empty without
+  tinyreg's data, as Oxigraph does. Except for one shape: in Virtuoso 7.2.5 those
+  pragmas make every ``GRAPH <iri> { ... }`` group match, even of an absent graph,
+  so a query that names a graph (``GRAPH <iri>`` or ``GRAPH prefix:name``) is sent
+  without them and its default-graph patterns also see Virtuoso's own triples
+  (tinyreg's queries never match them: they use tinyreg's vocabulary);
+* queries are first parsed locally (as with bindings), so a syntax error reads
+  the same as on Oxigraph; ``DESCRIBE`` is sent with ``define sql:describe-mode
+  "CBD"`` (Virtuoso's default describes nothing over the union default graph);
+* a boolean computed by a query (``(?a <= ?b AS ?ok)``, ``(true AS ?t)``) comes
+  back as the integer ``1`` or ``0``: Virtuoso has no boolean type in results.
+  Stored ``xsd:boolean`` literals read back as booleans;
+* it refuses blank nodes in ``INSERT DATA``: graphs are written with
+  ``INSERT { ... } WHERE { }``, the same triples with fresh blank nodes;
+* answers are capped by the server's ``ResultSetMaxRows`` and cut by
+  ``MaxQueryExecutionTime``: the server must be configured without both limits
+  (see the docs); the store cannot tell a cut answer from a whole one.
+
 **Bindings.** An endpoint cannot substitute variables: the query is first
 parsed locally by Oxigraph (so syntax errors read the same as with the
 embedded store), then the bound values are written into its outermost
@@ -31,6 +63,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -54,7 +87,10 @@ from tinyreg.core.stores.base import (
     guess_bulk_format,
     inline_bindings,
     normalise_bindings,
+    query_form,
+    replace_update,
     result_from_oxigraph,
+    template_inserts,
 )
 
 __all__ = ["SparqlEndpointStore"]
@@ -65,6 +101,19 @@ ACCEPT = (
     "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8, "
     "application/sparql-results+xml;q=0.7, application/rdf+xml;q=0.6"
 )
+
+GET_MAX_CHARS = 1500
+"""Queries up to this length go as ``GET ?query=...``, one packet: Virtuoso answers a
+``POST`` whose body arrives in a second packet about 5 ms later
+(``benchmarks/sparql_client.py``). Longer ones are ``POST``ed (URL length limits)."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters (other than tab and line breaks), which Virtuoso mangles in a URL:
+a query holding one is ``POST``ed."""
+
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.6"
+"""For ``CONSTRUCT`` and ``DESCRIBE``: Virtuoso answers them as a table of ``?s ?p ?o``
+when a result format comes first in ``Accept``."""
 
 RESULT_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -86,9 +135,22 @@ GRAPH_FORMATS = {
 
 HAS_GRAPH_QUERY = "ASK WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
 GET_GRAPH_QUERY = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+SD_SERVICE = "http://www.w3.org/ns/sparql-service-description#Service"
+VIRTUOSO_GRAPHS = (
+    "http://www.openlinksw.com/schemas/virtrdf#",
+    "http://www.w3.org/ns/ldp#",
+)
+"""Graphs every Virtuoso database holds for itself."""
+NAMED_GRAPH = re.compile(r"\bGRAPH\s+[^\s?${]", re.IGNORECASE)
+"""A ``GRAPH`` group named by an IRI or a prefixed name, not a variable."""
+SERVICE_GRAPHS_QUERY = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s a <{SD_SERVICE}> }} }}"
+"""Finds the graph of Virtuoso's service description (named after its ``DefaultHost``)."""
+
 GRAPH_NAMES_QUERY = (
     "SELECT ?g WHERE { GRAPH ?g { } FILTER(isIRI(?g)) FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
 )
+VIRTUOSO_GRAPH_NAMES_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?g)) }"
+"""Virtuoso answers ``GRAPH ?g { }`` with one row that binds nothing."""
 
 
 class SparqlEndpointStore(BaseGraphStore):
@@ -106,6 +168,8 @@ class SparqlEndpointStore(BaseGraphStore):
         bulk_timeout: Seconds to wait for a bulk load to finish.
         label: The query URL without credentials.
         capabilities: Transactional as configured, substitutions emulated.
+        engine_graphs: The endpoint's own graphs, hidden from tinyreg (Virtuoso's),
+            known after the first request.
 
     """
 
@@ -119,6 +183,7 @@ class SparqlEndpointStore(BaseGraphStore):
         timeout: float | None = 30.0,
         bulk_timeout: float | None = 600.0,
         transactional: bool = True,
+        virtuoso: bool | None = None,
     ) -> None:
         """Configure the endpoint; no request is sent until the first call.
 
@@ -135,6 +200,8 @@ class SparqlEndpointStore(BaseGraphStore):
             bulk_timeout: Seconds to wait for a bulk load.
             transactional: Whether the endpoint applies each update request
                 atomically (true for Oxigraph, Fuseki/TDB2, Virtuoso, GraphDB).
+            virtuoso: Whether the endpoint is Virtuoso; told by its ``Server``
+                header on the first request when ``None``.
 
         Raises:
             ConfigError: A URL is not an absolute ``http(s)`` URL.
@@ -165,6 +232,10 @@ class SparqlEndpointStore(BaseGraphStore):
             persistent=True,
             graph_store_protocol=self.store_url is not None,
         )
+        self._virtuoso = virtuoso
+        self.engine_graphs: tuple[str, ...] | None = None if virtuoso is not False else ()
+        self._dialect_lock = threading.Lock()
+        self._exclusions = ""
         self._session: requests.Session | None = requests.Session()
         self._session.headers["User-Agent"] = "tinyreg-registry"
         if auth is not None:
@@ -175,15 +246,16 @@ class SparqlEndpointStore(BaseGraphStore):
     def _post(
         self,
         url: str,
-        data: bytes | IO[bytes],
+        data: bytes | IO[bytes] | Mapping[str, str],
         content_type: str,
         *,
         accept: str | None = None,
         params: Mapping[str, str] | None = None,
         timeout: float | None,
         refused: Callable[[str], Exception],
+        get: bool = False,
     ) -> requests.Response:
-        """Send one POST request and map failures to tinyreg errors.
+        """Send one POST (or GET) request and map failures to tinyreg errors.
 
         Args:
             url: The endpoint.
@@ -193,6 +265,7 @@ class SparqlEndpointStore(BaseGraphStore):
             params: URL query parameters.
             timeout: Seconds to wait for the answer.
             refused: Builds the error for a ``400 Bad Request`` from its message.
+            get: Send ``data`` (a form) as the URL's query string of a ``GET`` instead.
 
         Returns:
             The successful response.
@@ -206,11 +279,16 @@ class SparqlEndpointStore(BaseGraphStore):
         where = _public_url(url)
         if session is None:
             raise StoreError(where, "the store is closed")
-        headers = {"Content-Type": content_type}
+        headers = {} if get else {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
         try:
-            response = session.post(url, data=data, headers=headers, params=params, timeout=timeout)
+            if get:
+                response = session.get(url, params=data, headers=headers, timeout=timeout)  # type: ignore[arg-type]
+            else:
+                response = session.post(
+                    url, data=data, headers=headers, params=params, timeout=timeout
+                )
         except requests.Timeout as exc:
             raise StoreError(where, f"no answer within {timeout} s") from exc
         except requests.ConnectionError as exc:
@@ -224,6 +302,53 @@ class SparqlEndpointStore(BaseGraphStore):
             message = f"HTTP {response.status_code} {response.reason}"
             raise StoreError(where, f"{message}: {detail}" if detail else message)
         return response
+
+    # ------------------------------------------------------------------ dialect
+
+    def _probe(self) -> None:
+        """Find out, once, whether the endpoint is Virtuoso and which graphs are its own.
+
+        Raises:
+            StoreError: The endpoint is unreachable or failed.
+
+        """
+        if self.engine_graphs is not None:
+            return
+        with self._dialect_lock:
+            if self.engine_graphs is not None:
+                return
+            answer = self._post(
+                self.query_url,
+                {"query": SERVICE_GRAPHS_QUERY},
+                "application/x-www-form-urlencoded",
+                accept="application/sparql-results+json",
+                timeout=self.timeout,
+                refused=QueryError,
+            )
+            if self._virtuoso is None:
+                self._virtuoso = answer.headers.get("Server", "").startswith("Virtuoso")
+            graphs: tuple[str, ...] = ()
+            if self._virtuoso:
+                rows = self._parse(answer)
+                found = {str(row["g"]) for row in rows.rows if "g" in row}
+                graphs = tuple(sorted(found.union(VIRTUOSO_GRAPHS)))
+                self._exclusions = "".join(
+                    f"define input:default-graph-exclude {graph_node(g)}\n"
+                    f"define input:named-graph-exclude {graph_node(g)}\n"
+                    for g in graphs
+                )
+            self.engine_graphs = graphs
+
+    def _engine_graphs(self) -> tuple[str, ...]:
+        """The endpoint's own graphs (asks it on first use)."""
+        self._probe()
+        return self.engine_graphs or ()
+
+    @property
+    def is_virtuoso(self) -> bool:
+        """Whether the endpoint is Virtuoso (asks it on first use)."""
+        self._probe()
+        return bool(self._virtuoso)
 
     # ------------------------------------------------------------------ reads
 
@@ -246,14 +371,38 @@ class SparqlEndpointStore(BaseGraphStore):
         if values:
             check_query(sparql)
             sparql = inline_bindings(sparql, values)
+        form = query_form(sparql)
+        if self.is_virtuoso:
+            if not values:
+                check_query(sparql)  # syntax errors read as on Oxigraph, not Virtuoso's
+            if not NAMED_GRAPH.search(sparql):
+                sparql = self._exclusions + sparql
+            if form == "DESCRIBE":
+                sparql = 'define sql:describe-mode "CBD"\n' + sparql
         response = self._post(
             self.query_url,
-            sparql.encode("utf-8"),
-            "application/sparql-query",
-            accept=ACCEPT,
+            {"query": sparql},
+            "application/x-www-form-urlencoded",
+            accept=GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else ACCEPT,
             timeout=self.timeout,
             refused=QueryError,
+            get=len(sparql) <= GET_MAX_CHARS and not _CONTROL.search(sparql),
         )
+        return self._parse(response)
+
+    def _parse(self, response: requests.Response) -> QueryResult:
+        """Read a query's answer in any of the result formats asked for.
+
+        Args:
+            response: The successful HTTP response.
+
+        Returns:
+            The materialised result.
+
+        Raises:
+            StoreError: The answer is malformed or of an unexpected type.
+
+        """
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
             if media_type in RESULT_FORMATS:
@@ -278,7 +427,10 @@ class SparqlEndpointStore(BaseGraphStore):
             ``True`` if the graph exists.
 
         """
-        return self.ask(HAS_GRAPH_QUERY.format(graph=graph_node(name)))
+        node = graph_node(name)
+        if name in self._engine_graphs():
+            return False
+        return self.ask(HAS_GRAPH_QUERY.format(graph=node))
 
     def graph_names(self) -> list[str]:
         """List the IRIs of the non-empty named graphs.
@@ -287,7 +439,26 @@ class SparqlEndpointStore(BaseGraphStore):
             The graph IRIs, sorted.
 
         """
-        return sorted({str(row["g"]) for row in self.select(GRAPH_NAMES_QUERY) if "g" in row})
+        hidden = self._engine_graphs()
+        query = VIRTUOSO_GRAPH_NAMES_QUERY if self._virtuoso else GRAPH_NAMES_QUERY
+        return sorted({str(row["g"]) for row in self.select(query) if "g" in row} - set(hidden))
+
+    def triple_count(self) -> int:
+        """Count the triples of all named graphs but the endpoint's own.
+
+        Returns:
+            The number of (graph, triple) pairs.
+
+        """
+        hidden = self._engine_graphs()
+        if not hidden:
+            return super().triple_count()
+        excluded = ", ".join(str(graph_node(g)) for g in hidden)
+        rows = self.select_values(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f"FILTER(?g NOT IN ({excluded})) }}"
+        )
+        return int(rows[0].get("n", 0)) if rows else 0
 
     def get_graph(self, name: str) -> Graph:
         """Return the content of a named graph.
@@ -303,6 +474,16 @@ class SparqlEndpointStore(BaseGraphStore):
         return result.graph if result.graph is not None else Graph()
 
     # ------------------------------------------------------------------ writes
+
+    def replace_graphs(self, graphs: Mapping[str, Graph]) -> None:
+        """Atomically replace several named graphs with one SPARQL Update.
+
+        Args:
+            graphs: New content by graph IRI.
+
+        """
+        if graphs:
+            self.update(replace_update(graphs, template=self.is_virtuoso))
 
     def update(self, sparql: str) -> None:
         """Send a SPARQL Update request.
@@ -378,7 +559,7 @@ class SparqlEndpointStore(BaseGraphStore):
                 )
             return
         data = bytes(source) if isinstance(source, bytes | bytearray) else _read_source(where)
-        request = _insert_data(data, chosen, target, where)
+        request = _insert_data(data, chosen, target, where, template=self.is_virtuoso)
         self._post(
             self.update_url,
             request.encode("utf-8"),
@@ -501,7 +682,14 @@ def _read_source(path: str) -> bytes:
         return stream.read()
 
 
-def _insert_data(data: bytes, chosen: BulkFormat, target: ox.NamedNode | None, where: str) -> str:
+def _insert_data(
+    data: bytes,
+    chosen: BulkFormat,
+    target: ox.NamedNode | None,
+    where: str,
+    *,
+    template: bool = False,
+) -> str:
     """Turn an N-Triples or N-Quads document into one ``INSERT DATA`` request.
 
     Args:
@@ -509,6 +697,7 @@ def _insert_data(data: bytes, chosen: BulkFormat, target: ox.NamedNode | None, w
         chosen: Its syntax.
         target: The graph for N-Triples.
         where: The source, for messages.
+        template: Write ``INSERT { ... } WHERE { }`` (for Virtuoso) instead.
 
     Returns:
         The update request.
@@ -529,7 +718,12 @@ def _insert_data(data: bytes, chosen: BulkFormat, target: ox.NamedNode | None, w
     except SyntaxError as exc:
         raise InputError(f"{where}: invalid {chosen.upper()} data: {exc}") from exc
     blocks = []
+    operations: list[str] = []
     for key, triples in by_graph.items():
         text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
         blocks.append(f"GRAPH {key} {{\n{text}}}" if key else f"{{\n{text}}}")
+        if template and key:
+            operations.extend(template_inserts(ox.NamedNode(key[1:-1]), text))
+    if template:
+        return " ;\n".join(operations)
     return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import TDSchema
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
+from tinyreg.registry.rest.relay import EventRelay, relay_key
 from tinyreg.registry.rest.routes import ROUTERS
 from tinyreg.registry.rest.settings import Settings
 from tinyreg.registry.rest.shared import AppState
@@ -92,12 +93,22 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         )
         state = AppState(settings, reg, schema)
         app.state.tinyreg = state
+        relay = _relay(settings, state)
+        try:
+            if relay is not None:
+                await run_in_threadpool(relay.start)
+        except BaseException:
+            if own:
+                reg.close()
+            raise
         state.search.start()
         purger = asyncio.create_task(_purge_loop(state))
         try:
             yield
         finally:
             purger.cancel()
+            if relay is not None:
+                relay.stop()
             state.search.close()
             if own:
                 reg.close()
@@ -157,6 +168,20 @@ def _problems_only(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _relay(settings: Settings, state: AppState) -> EventRelay | None:
+    """The relay sharing directory events with the other replicas, when configured."""
+    secret = settings.events_secret()
+    if settings.events_broker is None or secret is None:
+        return None
+
+    def stale() -> None:
+        state.writes += 1  # another replica wrote: the served report is stale
+
+    return EventRelay(
+        state.events, settings.events_broker, settings.events_topic, relay_key(secret), stale
+    )
 
 
 async def _purge_loop(state: AppState) -> None:

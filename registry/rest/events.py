@@ -12,7 +12,7 @@ import asyncio
 import json
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +59,23 @@ class EventLog:
         self._lock = threading.Lock()
         self._next = 1
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = set()
+        #: Called with each event of this process's own writes (the replicas' relay).
+        self.relay: Callable[[Event], None] | None = None
 
-    def publish(self, kind: str, thing: str, full: dict[str, Any]) -> Event:
-        """Append an event and hand it to every subscriber; callable from any thread."""
+    def publish(self, kind: str, thing: str, full: dict[str, Any], *, local: bool = True) -> Event:
+        """Append an event and hand it to every subscriber; callable from any thread.
+
+        Args:
+            kind: The event type.
+            thing: The TD's id.
+            full: The event data.
+            local: The event is of this process's write (handed to :attr:`relay`), not
+                one another replica sent.
+
+        Returns:
+            The event appended.
+
+        """
         with self._lock:
             event = Event(self._next, kind, thing, full)
             self._next += 1
@@ -70,6 +84,9 @@ class EventLog:
         for loop, queue in subscribers:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(queue.put_nowait, event)
+        relay = self.relay
+        if local and relay is not None:
+            relay(event)
         return event
 
     def since(self, last_id: int) -> list[Event]:

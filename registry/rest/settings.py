@@ -69,6 +69,12 @@ class Settings(BaseSettings):
             never a request field, so that no client makes the server connect elsewhere.
         signing_key: The deployments' signing key (PEM); default: ``signing-key.pem`` in
             the store's directory, or ``$TINYREG_SIGNING_KEY``.
+        events_broker: The MQTT broker replicas share directory events through
+            (``mqtt://host:port``; usually the deployments' broker); ``None``: this
+            server's ``/events`` carries its own writes only. See
+            :mod:`tinyreg.registry.rest.relay`.
+        events_topic: The topic of those events (one per directory on a broker).
+        events_key: The secret the events are signed with; default: the write token.
 
     """
 
@@ -99,6 +105,9 @@ class Settings(BaseSettings):
     report_max_age_s: float = Field(default=300.0, gt=0)
     broker: str | None = None
     signing_key: Path | None = None
+    events_broker: str | None = None
+    events_topic: str = "tinyreg/directory/events"
+    events_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _read_token_file(self) -> Settings:
@@ -106,6 +115,24 @@ class Settings(BaseSettings):
         if self.token_file is not None:
             self.token = read_token_file(self.token_file)
         return self
+
+    @model_validator(mode="after")
+    def _check_events(self) -> Settings:
+        """A concrete events topic, and a key whenever events are shared."""
+        topic = self.events_topic
+        if not topic or any(c in topic for c in "#+\x00") or len(topic.encode()) > 1024:
+            raise ConfigError(f"events topic {topic!r}: give one topic, without wildcards")
+        if self.events_broker is not None and self.events_key is None and self.token is None:
+            raise ConfigError(
+                "shared events (TINYREG_EVENTS_BROKER) need a key to sign them: set "
+                "TINYREG_EVENTS_KEY, or the write token, the same on every replica"
+            )
+        return self
+
+    def events_secret(self) -> str | None:
+        """The secret the replicas' events are signed with (key, else token)."""
+        chosen = self.events_key if self.events_key is not None else self.token
+        return chosen.get_secret_value() if chosen is not None else None
 
     def schema_path(self) -> Path:
         """The TD JSON Schema file to use."""

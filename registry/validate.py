@@ -9,15 +9,17 @@ the property path and the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, Graph, Namespace
+from rdflib import RDF, Graph, Literal, Namespace
 from rdflib.term import BNode, Node
 
 from tinyreg.core.errors import ValidationError, Violation
 from tinyreg.core.namespaces import PREFIXES
 from tinyreg.ontology import ontology_graph, shapes_graph
 
-__all__ = ["check", "validate"]
+__all__ = ["check", "validate", "validate_many"]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -92,3 +94,62 @@ def validate(data: Graph, subject: str) -> None:
     violations = check(data)
     if violations:
         raise ValidationError(subject, violations)
+
+
+def _independent(graphs: Sequence[Graph]) -> bool:
+    """Whether every node two graphs mention is described identically by both.
+
+    A shape only follows triples from its focus node (through the description and the
+    ontology). When each node mentioned by several descriptions (an operator type such
+    as ``op:CONV_2D``) has the same triples in each, every node a description reaches
+    in the union has exactly the triples that description gives it, so checking the
+    union finds exactly the violations of checking each description alone.
+    """
+    seen: dict[Node, int] = {}
+    shared: set[Node] = set()
+    for index, graph in enumerate(graphs):
+        for node in {*graph.subjects(unique=True), *graph.objects(unique=True)}:
+            if isinstance(node, Literal):
+                continue
+            if seen.setdefault(node, index) != index:
+                shared.add(node)
+    for node in shared:
+        described = {
+            frozenset(graph.predicate_objects(node))
+            for graph in graphs
+            if (node, None, None) in graph or (None, None, node) in graph
+        }
+        if len(described) > 1:
+            return False
+    return True
+
+
+def validate_many(items: Sequence[tuple[str, Graph]]) -> list[ValidationError | None]:
+    """Check several descriptions at once; the outcome of :func:`validate` for each.
+
+    One pySHACL run over the union of independent descriptions (see
+    :func:`_independent`) costs about what one run over a single description costs (the
+    ontology is mixed in and the shapes' SPARQL parsed once), so a bulk import checks
+    its models together. When the union has a violation, or the descriptions are not
+    independent, each is checked on its own so every refusal names its own violations.
+
+    Args:
+        items: ``(subject IRI, description)`` pairs; the graphs are not modified.
+
+    Returns:
+        For each item in order, ``None`` when it conforms, else the
+        :class:`~tinyreg.core.errors.ValidationError` :func:`validate` would raise.
+
+    """
+    graphs = [graph for _, graph in items]
+    if len(items) > 1 and _independent(graphs):
+        union = Graph()
+        for graph in graphs:
+            union += graph
+        if not check(union):
+            return [None] * len(items)
+    outcomes: list[ValidationError | None] = []
+    for subject, graph in items:
+        violations = check(graph)
+        outcomes.append(ValidationError(subject, violations) if violations else None)
+    return outcomes

@@ -51,6 +51,7 @@ from tinyreg.registry.validate import validate
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DEVICES = 100_000
 DEFAULT_BASELINE_DEVICES = 2_000
+DEFAULT_CORPUS = 1_000
 SEED_CARDS_FILE = "models_information.csv"
 
 TR = "https://w3id.org/tinyreg#"
@@ -158,6 +159,73 @@ def _staged_import(models_dir: Path, seed_dir: Path, root: Path) -> StageTimes:
     finally:
         reg.close()
     return times
+
+
+# ------------------------------------------------------------------------------- corpus
+
+
+def corpus_variant(data: bytes, i: int) -> bytes:
+    """Variant ``i`` of a model: the same graph with one weight byte changed.
+
+    The byte (in the model's largest constant buffer) is chosen and changed by ``i``, so
+    every variant has its own SHA-256 while its size, operators and tensors, and hence
+    its arena, are those of the model it comes from.
+    """
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema_fb
+
+    buf = bytearray(data)
+    model = schema_fb.Model.GetRootAs(buf, 0)
+    largest = None
+    for b in range(model.BuffersLength()):
+        view = model.Buffers(b).DataAsNumpy()
+        if not isinstance(view, int) and (largest is None or view.size > largest.size):
+            largest = view
+    if largest is None or largest.size == 0:
+        return bytes(buf) + bytes(i % 16 + 1)  # no weights: trailing padding makes it unique
+    position = (i * 7919) % largest.size
+    largest[position] = (int(largest[position]) + 1 + i // 251) % 256
+    return bytes(buf)
+
+
+def write_corpus(models_dir: Path, out: Path, n: int) -> list[Path]:
+    """Write ``n`` model variants (round robin over the seed models) to ``out``."""
+    sources = sorted(models_dir.glob("*.tflite"))
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    seen: set[bytes] = set()
+    for i in range(n):
+        source = sources[i % len(sources)]
+        data = corpus_variant(source.read_bytes(), i)
+        assert data not in seen, f"variant {i} repeats an earlier one"
+        seen.add(data)
+        path = out / f"{source.stem}-v{i:04d}.tflite"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def runtime_builds(paths: list[Path]) -> tuple[float, int]:
+    """The runtime's own cost: one interpreter build per model, with the public API.
+
+    ``Interpreter.from_bytes`` at the first size the arena measurement tries, in this
+    process, its messages sent to ``/dev/null``. Returns seconds and models built.
+    """
+    from tflite_micro.python.tflite_micro import runtime
+
+    from tinyreg.core.arena import MIN_START_ARENA, stderr_to
+
+    blobs = [p.read_bytes() for p in paths]
+    built = 0
+    with open(os.devnull, "wb") as sink, stderr_to(sink.fileno()):
+        start = time.perf_counter()
+        for data in blobs:
+            try:
+                runtime.Interpreter.from_bytes(data, arena_size=max(10 * len(data), MIN_START_ARENA))
+                built += 1
+            except RuntimeError:
+                pass  # refused by the runtime: still one build's cost
+        elapsed = time.perf_counter() - start
+    return elapsed, built
 
 
 # ------------------------------------------------------------------------------- devices
@@ -272,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         help="seed catalogue (default $TINYREG_SEED_DIR or ../shared/seed)",
     )
     parser.add_argument(
+        "--corpus",
+        type=int,
+        default=DEFAULT_CORPUS,
+        help=f"generated model variants to ingest (default {DEFAULT_CORPUS})",
+    )
+    parser.add_argument(
         "--baseline-devices",
         type=int,
         default=DEFAULT_BASELINE_DEVICES,
@@ -323,6 +397,53 @@ def main(argv: list[str] | None = None) -> int:
                 "measure_ms_per_model": _per_model_ms(stages.measure, stages.models),
                 "validate_ms_per_model": _per_model_ms(stages.validate, stages.models),
                 "store_ms_per_model": _per_model_ms(stages.store, stages.models),
+            }
+        )
+
+        # the runtime's own cost on the seed models, and the generated corpus -------------
+        seed_paths = sorted(models_dir.glob("*.tflite"))
+        rt_s, rt_built = runtime_builds(seed_paths)
+        runtime_rate = len(seed_paths) / rt_s
+        seed_rate = n_models / total_s
+        print(
+            f"   baseline, one interpreter build per model (Interpreter.from_bytes): "
+            f"{len(seed_paths)} models ({rt_built} built) in {rt_s:.2f} s = "
+            f"{runtime_rate:.1f} models/s; ingest/runtime = {seed_rate / runtime_rate:.3f}"
+        )
+        n_corpus: int = args.corpus
+        print(f"== corpus: {n_corpus} variants of the seed models")
+        corpus = write_corpus(models_dir, tmpdir / "corpus", n_corpus)
+        reg = Registry.open(tmpdir / "corpus-import")
+        try:
+            t0 = time.perf_counter()
+            corpus_report = reg.import_path(tmpdir / "corpus")
+            corpus_s = time.perf_counter() - t0
+        finally:
+            reg.close()
+        corpus_n = len(corpus_report.models)
+        corpus_rate = corpus_n / corpus_s
+        crt_s, crt_built = runtime_builds(corpus)
+        corpus_runtime_rate = len(corpus) / crt_s
+        print(
+            f"   import_path: {corpus_n} models in {corpus_s:.2f} s = {corpus_rate:.2f} models/s "
+            f"({len(corpus_report.refused)} refused)"
+        )
+        print(
+            f"   baseline, one interpreter build per model: {len(corpus)} models "
+            f"({crt_built} built) in {crt_s:.2f} s = {corpus_runtime_rate:.1f} models/s; "
+            f"ingest/runtime = {corpus_rate / corpus_runtime_rate:.3f}"
+        )
+        figures.update(
+            {
+                "seed_models_per_s": round(seed_rate, 2),
+                "runtime_models_per_s": round(runtime_rate, 2),
+                "seed_vs_runtime_ratio": round(seed_rate / runtime_rate, 3),
+                "corpus_models": corpus_n,
+                "corpus_refused": len(corpus_report.refused),
+                "corpus_s": round(corpus_s, 3),
+                "corpus_models_per_s": round(corpus_rate, 2),
+                "corpus_runtime_models_per_s": round(corpus_runtime_rate, 2),
+                "corpus_vs_runtime_ratio": round(corpus_rate / corpus_runtime_rate, 3),
             }
         )
 

@@ -118,11 +118,16 @@ class FitIndex:
         return graph
 
     def index_models(self, models: Iterable[str]) -> None:
-        """Compute and store the fitting profiles of some models (replacing what was kept)."""
-        for model in models:
-            self.store.replace_graphs(
-                {fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))}
-            )
+        """Compute and store the fitting profiles of some models (replacing what was kept).
+
+        The verdicts are computed model by model and written in one transaction.
+        """
+        graphs = {
+            fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))
+            for model in models
+        }
+        if graphs:
+            self.store.replace_graphs(graphs)
 
     def index_profiles(self, profiles: Iterable[str]) -> None:
         """Add the models that fit some new profiles to the index, one update per profile.

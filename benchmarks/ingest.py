@@ -220,7 +220,8 @@ def runtime_builds(paths: list[Path]) -> tuple[float, int]:
         start = time.perf_counter()
         for data in blobs:
             try:
-                runtime.Interpreter.from_bytes(data, arena_size=max(10 * len(data), MIN_START_ARENA))
+                size = max(10 * len(data), MIN_START_ARENA)
+                runtime.Interpreter.from_bytes(data, arena_size=size)
                 built += 1
             except RuntimeError:
                 pass  # refused by the runtime: still one build's cost

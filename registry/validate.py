@@ -41,11 +41,13 @@ def _short(term: Node | None, data: Graph) -> str | None:
     return text
 
 
-def check(data: Graph) -> list[Violation]:
+def check(data: Graph, *, inplace: bool = False) -> list[Violation]:
     """Run the shapes over a graph and return every violation (empty when it conforms).
 
     Args:
-        data: The graph to check; it is not modified.
+        data: The graph to check; it is not modified unless ``inplace``.
+        inplace: Mix the ontology into ``data`` itself instead of into a copy (for a
+            graph made only to be checked, which saves copying it).
 
     Returns:
         The violations, sorted by focus node and path.
@@ -59,6 +61,7 @@ def check(data: Graph) -> list[Violation]:
         abort_on_first=False,
         allow_warnings=True,
         advanced=True,
+        inplace=inplace,
     )
     if conforms:
         return []
@@ -144,9 +147,8 @@ def validate_many(items: Sequence[tuple[str, Graph]]) -> list[ValidationError | 
     graphs = [graph for _, graph in items]
     if len(items) > 1 and _independent(graphs):
         union = Graph()
-        for graph in graphs:
-            union += graph
-        if not check(union):
+        union.addN((s, p, o, union) for graph in graphs for s, p, o in graph)
+        if not check(union, inplace=True):
             return [None] * len(items)
     outcomes: list[ValidationError | None] = []
     for subject, graph in items:

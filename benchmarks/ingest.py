@@ -323,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     n_devices: int = args.devices
     n_baseline = min(args.baseline_devices, n_devices)
     figures: dict[str, Any] = {}
+    # the machine is shared: its load says how far off the figures may be
+    figures["load_avg_1min_start"] = round(os.getloadavg()[0], 2)
 
     with tempfile.TemporaryDirectory(prefix="tinyreg-bench-") as tmp:
         tmpdir = Path(tmp)
@@ -468,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
+    figures["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
     return 0
 

@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     seed_dir: Path = args.seed_dir or _default_seed_dir()
     runs: int = args.runs
     figures: dict[str, object] = {}
+    # the machine is shared: its load says how far off the figures may be
+    figures["load_avg_1min_start"] = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="tinyreg-startup-") as tmp:
         store = Path(tmp) / "store"
         print(f"== building the store: {REPO / 'kg_data'} + {seed_dir}")
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 float(figures[f"{name}_s"]) - float(figures["python_s"]),  # type: ignore[arg-type]
                 3,
             )
+    figures["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
     return 0
 

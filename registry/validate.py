@@ -108,22 +108,20 @@ def _independent(graphs: Sequence[Graph]) -> bool:
     in the union has exactly the triples that description gives it, so checking the
     union finds exactly the violations of checking each description alone.
     """
-    seen: dict[Node, int] = {}
-    shared: set[Node] = set()
+    mentioned: dict[Node, list[int]] = {}
     for index, graph in enumerate(graphs):
-        for node in {*graph.subjects(unique=True), *graph.objects(unique=True)}:
-            if isinstance(node, Literal):
-                continue
-            if seen.setdefault(node, index) != index:
-                shared.add(node)
-    for node in shared:
-        described = {
-            frozenset(graph.predicate_objects(node))
-            for graph in graphs
-            if (node, None, None) in graph or (None, None, node) in graph
-        }
-        if len(described) > 1:
-            return False
+        for s, _, o in graph:
+            for node in (s, o):
+                if isinstance(node, Literal):
+                    continue
+                where = mentioned.setdefault(node, [index])
+                if where[-1] != index:
+                    where.append(index)
+    for node, where in mentioned.items():
+        if len(where) > 1:
+            first = set(graphs[where[0]].predicate_objects(node))
+            if any(set(graphs[i].predicate_objects(node)) != first for i in where[1:]):
+                return False
     return True
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Literal, Namespace
+from rdflib.graph import ModificationException, ReadOnlyGraphAggregate
 from rdflib.term import BNode, Node
 
 from tinyreg.core.errors import ValidationError, Violation
@@ -83,6 +84,21 @@ def check(data: Graph, *, inplace: bool = False) -> list[Violation]:
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))
 
 
+def _conforms(data: Graph) -> bool:
+    """Whether ``data``, which holds the ontology already, conforms to the shapes."""
+    conforms, _, _ = shacl_validate(
+        data,
+        shacl_graph=shapes_graph(),
+        ont_graph=None,
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=True,
+        advanced=True,
+        inplace=True,
+    )
+    return bool(conforms)
+
+
 def validate(data: Graph, subject: str) -> None:
     """Refuse a description that violates the shapes.
 
@@ -128,11 +144,12 @@ def _independent(graphs: Sequence[Graph]) -> bool:
 def validate_many(items: Sequence[tuple[str, Graph]]) -> list[ValidationError | None]:
     """Check several descriptions at once; the outcome of :func:`validate` for each.
 
-    One pySHACL run over the union of independent descriptions (see
-    :func:`_independent`) costs about what one run over a single description costs (the
-    ontology is mixed in and the shapes' SPARQL parsed once), so a bulk import checks
-    its models together. When the union has a violation, or the descriptions are not
-    independent, each is checked on its own so every refusal names its own violations.
+    One pySHACL run over a read-only view of the ontology and independent descriptions
+    (see :func:`_independent`; nothing is copied, where :func:`check` copies the
+    description to mix the ontology in) costs far less than one run per description,
+    so a bulk import checks its models together. When the union has a violation, or the
+    descriptions are not independent, each is checked on its own so every refusal names
+    its own violations.
 
     Args:
         items: ``(subject IRI, description)`` pairs; the graphs are not modified.
@@ -144,9 +161,16 @@ def validate_many(items: Sequence[tuple[str, Graph]]) -> list[ValidationError | 
     """
     graphs = [graph for _, graph in items]
     if len(items) > 1 and _independent(graphs):
-        union = Graph()
-        union.addN((s, p, o, union) for graph in graphs for s, p, o in graph)
-        if not check(union, inplace=True):
+        # a read-only view of the ontology and the descriptions, nothing copied: pySHACL
+        # checks a graph of several graphs as their union, and the ontology is in it
+        union = ReadOnlyGraphAggregate([ontology_graph(), *graphs])
+        try:
+            conforms = _conforms(union)
+        except ModificationException:  # pragma: no cover - pySHACL wrote to the view
+            copy = Graph()
+            copy.addN((s, p, o, copy) for graph in graphs for s, p, o in graph)
+            conforms = not check(copy, inplace=True)
+        if conforms:
             return [None] * len(items)
     outcomes: list[ValidationError | None] = []
     for subject, graph in items:

@@ -889,8 +889,12 @@ class Catalogue:
         Finds ``*.tflite`` models (with the card beside each, or a row of a
         ``models_information.csv`` in the folder or one above), ``*.jsonld``/``*.td.json``
         Thing Descriptions, and the seed project's Turtle device descriptions (``*.ttl``,
-        converted; the assumptions made are reported as notes). Each resource is
-        registered in its own transaction; a refused one is reported and the others go on.
+        converted; the assumptions made are reported as notes). Each device is
+        registered in its own transaction; models are parsed and measured one by one,
+        then checked against the shapes and written :data:`IMPORT_BATCH` at a time (one
+        pySHACL run, one transaction; see
+        :func:`~tinyreg.registry.validate.validate_many`). A refused file is reported
+        and the others go on; a model is only written once it passed the shapes.
 
         Args:
             path: A directory (searched recursively) or a single file.

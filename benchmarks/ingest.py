@@ -375,6 +375,30 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
+        # the arena alone: the fast path against the reference bisection ------------------
+        fast_s = bisect_s = 0.0
+        for path in sorted(models_dir.glob("*.tflite")):
+            data = path.read_bytes()
+            info = parse_tflite(data, str(path))
+            t0 = time.perf_counter()
+            fast = measure_arena(data, info=info)
+            t1 = time.perf_counter()
+            reference = measure_arena(data, info=info, method="bisect")
+            bisect_s += time.perf_counter() - t1
+            fast_s += t1 - t0
+            assert fast.arena_bytes == reference.arena_bytes, f"{path.name}: arenas differ"
+        n_seed = len(list(models_dir.glob("*.tflite")))
+        print(
+            f"   arena alone: fast path {_per_model_ms(fast_s, n_seed):.1f} ms/model, "
+            f"reference bisection {_per_model_ms(bisect_s, n_seed):.1f} ms/model (same arenas)"
+        )
+        figures.update(
+            {
+                "arena_fast_ms_per_model": _per_model_ms(fast_s, n_seed),
+                "arena_bisect_ms_per_model": _per_model_ms(bisect_s, n_seed),
+            }
+        )
+
         # the runtime's own cost on the seed models, and the generated corpus -------------
         seed_paths = sorted(models_dir.glob("*.tflite"))
         rt_s, rt_built = runtime_builds(seed_paths)

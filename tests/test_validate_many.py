@@ -85,3 +85,24 @@ def test_descriptions_that_disagree_on_a_shared_node_are_checked_one_by_one(
     second[1].add((op, TR.opcodeName, Literal("only here")))
     assert not _independent([first[1], second[1]])
     assert validate_many([first, second]) == [None, None]
+
+
+def test_import_batches_keep_the_order_of_files(tmp_path: Path) -> None:
+    """Two files with one id in one batch: both reported, the later one registered."""
+    import hashlib
+    import shutil
+
+    from tinyreg.registry import Registry
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for stem, source in (("a", KG_MODELS[0]), ("b", KG_MODELS[1])):
+        shutil.copy(source, folder / f"{stem}.tflite")
+        (folder / f"{stem}.yaml").write_text(f"id: same-id\nname: Model {stem}\n")
+    with Registry.open(tmp_path / "store") as reg:
+        report = reg.import_path(folder)
+        assert report.models == ["same-id", "same-id"] and not report.refused
+        model = reg.get_model("same-id")
+        assert model.name == "Model b"
+        assert model.sha256 == hashlib.sha256(KG_MODELS[1].read_bytes()).hexdigest()
+        assert [m.id for m in reg.list_models()] == ["same-id"]

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corpus import write_corpus
 from fleet import SENSOR_CLASSES as SENSORS  # (sensor class, relative frequency), one table
 from fleet import _bool, _int, _iri, _str  # N-Triples term writers shared by the benchmarks
 from rdflib import Graph
@@ -51,6 +52,7 @@ from tinyreg.registry.validate import validate
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DEVICES = 100_000
 DEFAULT_BASELINE_DEVICES = 2_000
+DEFAULT_CORPUS = 1_000
 SEED_CARDS_FILE = "models_information.csv"
 
 TR = "https://w3id.org/tinyreg#"
@@ -158,6 +160,34 @@ def _staged_import(models_dir: Path, seed_dir: Path, root: Path) -> StageTimes:
     finally:
         reg.close()
     return times
+
+
+# ------------------------------------------------------------------------------- corpus
+
+
+def runtime_builds(paths: list[Path]) -> tuple[float, int]:
+    """The runtime's own cost: one interpreter build per model, with the public API.
+
+    ``Interpreter.from_bytes`` at the first size the arena measurement tries, in this
+    process, its messages sent to ``/dev/null``. Returns seconds and models built.
+    """
+    from tflite_micro.python.tflite_micro import runtime
+
+    from tinyreg.core.arena import MIN_START_ARENA, stderr_to
+
+    blobs = [p.read_bytes() for p in paths]
+    built = 0
+    with open(os.devnull, "wb") as sink, stderr_to(sink.fileno()):
+        start = time.perf_counter()
+        for data in blobs:
+            try:
+                size = max(10 * len(data), MIN_START_ARENA)
+                runtime.Interpreter.from_bytes(data, arena_size=size)
+                built += 1
+            except RuntimeError:
+                pass  # refused by the runtime: still one build's cost
+        elapsed = time.perf_counter() - start
+    return elapsed, built
 
 
 # ------------------------------------------------------------------------------- devices
@@ -272,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         help="seed catalogue (default $TINYREG_SEED_DIR or ../shared/seed)",
     )
     parser.add_argument(
+        "--corpus",
+        type=int,
+        default=DEFAULT_CORPUS,
+        help=f"generated model variants to ingest (default {DEFAULT_CORPUS})",
+    )
+    parser.add_argument(
         "--baseline-devices",
         type=int,
         default=DEFAULT_BASELINE_DEVICES,
@@ -287,11 +323,24 @@ def main(argv: list[str] | None = None) -> int:
     n_devices: int = args.devices
     n_baseline = min(args.baseline_devices, n_devices)
     figures: dict[str, Any] = {}
+    # the machine is shared: its load says how far off the figures may be
+    figures["load_avg_1min_start"] = round(os.getloadavg()[0], 2)
 
     with tempfile.TemporaryDirectory(prefix="tinyreg-bench-") as tmp:
         tmpdir = Path(tmp)
 
         # 1. model ingest ------------------------------------------------------------
+        # warm-up (untimed in the rate): the first model of a process also loads pySHACL,
+        # the shapes, the runtime and forks the arena worker
+        first = sorted(models_dir.glob("*.tflite"))[0]
+        t0 = time.perf_counter()
+        with Registry.open(tmpdir / "warm-up") as warm:
+            warm.add_model(first)
+        figures["first_model_cold_s"] = round(time.perf_counter() - t0, 3)
+        print(
+            f"== warm-up: the process's first model ({first.name}): "
+            f"{figures['first_model_cold_s']:.2f} s"
+        )
         print(f"== model ingest: {models_dir}")
         total_s, n_models, refused = _timed_import(models_dir, tmpdir / "models-import")
         for file, reason in refused:
@@ -323,6 +372,77 @@ def main(argv: list[str] | None = None) -> int:
                 "measure_ms_per_model": _per_model_ms(stages.measure, stages.models),
                 "validate_ms_per_model": _per_model_ms(stages.validate, stages.models),
                 "store_ms_per_model": _per_model_ms(stages.store, stages.models),
+            }
+        )
+
+        # the arena alone: the fast path against the reference bisection ------------------
+        fast_s = bisect_s = 0.0
+        for path in sorted(models_dir.glob("*.tflite")):
+            data = path.read_bytes()
+            info = parse_tflite(data, str(path))
+            t0 = time.perf_counter()
+            fast = measure_arena(data, info=info)
+            t1 = time.perf_counter()
+            reference = measure_arena(data, info=info, method="bisect")
+            bisect_s += time.perf_counter() - t1
+            fast_s += t1 - t0
+            assert fast.arena_bytes == reference.arena_bytes, f"{path.name}: arenas differ"
+        n_seed = len(list(models_dir.glob("*.tflite")))
+        print(
+            f"   arena alone: fast path {_per_model_ms(fast_s, n_seed):.1f} ms/model, "
+            f"reference bisection {_per_model_ms(bisect_s, n_seed):.1f} ms/model (same arenas)"
+        )
+        figures.update(
+            {
+                "arena_fast_ms_per_model": _per_model_ms(fast_s, n_seed),
+                "arena_bisect_ms_per_model": _per_model_ms(bisect_s, n_seed),
+            }
+        )
+
+        # the runtime's own cost on the seed models, and the generated corpus -------------
+        seed_paths = sorted(models_dir.glob("*.tflite"))
+        rt_s, rt_built = runtime_builds(seed_paths)
+        runtime_rate = len(seed_paths) / rt_s
+        seed_rate = n_models / total_s
+        print(
+            f"   baseline, one interpreter build per model (Interpreter.from_bytes): "
+            f"{len(seed_paths)} models ({rt_built} built) in {rt_s:.2f} s = "
+            f"{runtime_rate:.1f} models/s; ingest/runtime = {seed_rate / runtime_rate:.3f}"
+        )
+        n_corpus: int = args.corpus
+        print(f"== corpus: {n_corpus} variants of the seed models")
+        corpus = write_corpus(models_dir, tmpdir / "corpus", n_corpus)
+        reg = Registry.open(tmpdir / "corpus-import")
+        try:
+            t0 = time.perf_counter()
+            corpus_report = reg.import_path(tmpdir / "corpus")
+            corpus_s = time.perf_counter() - t0
+        finally:
+            reg.close()
+        corpus_n = len(corpus_report.models)
+        corpus_rate = corpus_n / corpus_s
+        crt_s, crt_built = runtime_builds(corpus)
+        corpus_runtime_rate = len(corpus) / crt_s
+        print(
+            f"   import_path: {corpus_n} models in {corpus_s:.2f} s = {corpus_rate:.2f} models/s "
+            f"({len(corpus_report.refused)} refused)"
+        )
+        print(
+            f"   baseline, one interpreter build per model: {len(corpus)} models "
+            f"({crt_built} built) in {crt_s:.2f} s = {corpus_runtime_rate:.1f} models/s; "
+            f"ingest/runtime = {corpus_rate / corpus_runtime_rate:.3f}"
+        )
+        figures.update(
+            {
+                "seed_models_per_s": round(seed_rate, 2),
+                "runtime_models_per_s": round(runtime_rate, 2),
+                "seed_vs_runtime_ratio": round(seed_rate / runtime_rate, 3),
+                "corpus_models": corpus_n,
+                "corpus_refused": len(corpus_report.refused),
+                "corpus_s": round(corpus_s, 3),
+                "corpus_models_per_s": round(corpus_rate, 2),
+                "corpus_runtime_models_per_s": round(corpus_runtime_rate, 2),
+                "corpus_vs_runtime_ratio": round(corpus_rate / corpus_runtime_rate, 3),
             }
         )
 
@@ -385,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
+    figures["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
     return 0
 

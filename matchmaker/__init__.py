@@ -5,13 +5,25 @@
 'Matchmaker'
 """
 
-from tinyreg.matchmaker.engine import (
-    Constraint,
-    Match,
-    Matches,
-    Matchmaker,
-    Ranked,
-    Verdict,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tinyreg.matchmaker.engine import (
+        Constraint,
+        Match,
+        Matches,
+        Matchmaker,
+        Ranked,
+        Verdict,
+    )
 
 __all__ = ["Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the engine on first use (a command that never matches never loads it)."""
+    if name in __all__:
+        from tinyreg.matchmaker import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

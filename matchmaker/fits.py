@@ -156,21 +156,26 @@ class FitIndex:
     def index_models(self, models: Iterable[str]) -> None:
         """Compute and store the fitting profiles of some models (replacing what was kept).
 
-        Profiles marked by another writer while a model was computed are then checked
-        against that model (see "Several writers" above).
+        The verdicts are computed model by model and written in one transaction; profiles
+        marked by another writer meanwhile are then checked against these models (see
+        "Several writers" above).
         """
-        for model in models:
-            seen = self._profile_markers()
-            self.store.replace_graphs(
-                {fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))}
-            )
-            while True:
-                now = self._profile_markers()
-                late = now - seen
-                if not late:
-                    break
-                self._add_pairs((model, p) for p in late if self._fits_pair(model, p))
-                seen = now
+        models = list(models)
+        seen = self._profile_markers()
+        graphs = {
+            fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))
+            for model in models
+        }
+        if not graphs:
+            return
+        self.store.replace_graphs(graphs)
+        while True:
+            now = self._profile_markers()
+            late = now - seen
+            if not late:
+                break
+            self._add_pairs((m, p) for m in models for p in late if self._fits_pair(m, p))
+            seen = now
 
     def index_profiles(self, profiles: Iterable[str]) -> None:
         """Add the models that fit some new profiles to the index, one update per profile.

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tinyreg.core.errors import CardError
 from tinyreg.core.vocabulary import MODALITIES, SENSOR_TYPES, TASKS
 
@@ -209,6 +207,8 @@ def load_card(path: Path) -> ModelCard:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CardError(str(path), None, f"cannot read: {exc}") from exc
+    import yaml  # loaded when a card is read, not when the CLI starts
+
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -225,6 +225,8 @@ def parse_card(text: bytes | str, source: str = "<card>") -> ModelCard:
         CardError: If it is not YAML or JSON, not a mapping, or a field is invalid.
 
     """
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError) as exc:

@@ -18,10 +18,10 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -64,6 +64,10 @@ from tinyreg.registry.requirements import (
     requirements_graph,
 )
 
+if TYPE_CHECKING:
+    from tinyreg.core.arena import ArenaMeasurement
+    from tinyreg.core.tflite import ModelInfo
+
 __all__ = [
     "Catalogue",
     "DeviceRecord",
@@ -74,6 +78,8 @@ __all__ = [
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 SEED_CARDS_FILE = "models_information.csv"
+IMPORT_BATCH = 64
+"""Models :meth:`Catalogue.import_path` validates together and writes in one transaction."""
 MODELS_FOLDER = "models"
 log = logging.getLogger("tinyreg.registry")
 
@@ -215,6 +221,18 @@ class ThingGraphs:
     iri: str
     graphs: dict[str, Graph]
     device: bool
+
+
+@dataclass
+class _PreparedModel:
+    """A parsed and measured model and its description, not yet validated or written."""
+
+    ident: str
+    iri: str
+    graph: Graph
+    info: ModelInfo
+    arena: ArenaMeasurement
+    data: bytes
 
 
 @dataclass
@@ -409,11 +427,30 @@ class Catalogue:
             ConflictError: If ``replace`` is ``False`` and the id is taken.
 
         """
-        # the parser, the TFLite Micro runtime and pySHACL load when a model is added
+        prepared = self._prepare_model(
+            source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
+        )
+        from tinyreg.registry.validate import validate
+
+        validate(prepared.graph, prepared.iri)
+        self._write_models([prepared])
+        return self.get_model(prepared.ident)
+
+    def _prepare_model(
+        self,
+        source: Path | bytes,
+        card: ModelCard | Path | bytes | str | None,
+        *,
+        ident: str | None = None,
+        filename: str | None = None,
+        card_label: str = "<card>",
+        replace: bool = True,
+    ) -> _PreparedModel:
+        """Parse and measure a model and describe it, unvalidated and unwritten."""
+        # the parser and the TFLite Micro runtime load when a model is added
         from tinyreg.core.arena import measure_arena
         from tinyreg.core.tflite import parse_tflite, read_model_file
-        from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
-        from tinyreg.registry.validate import validate
+        from tinyreg.registry.model_rdf import model_to_graph
 
         if isinstance(source, Path):
             label, data = read_model_file(source)
@@ -440,32 +477,48 @@ class Catalogue:
             raise ConflictError("model", ident, "add it with replace=true to replace it")
         arena = measure_arena(data, source=label, info=info)
         iri, graph = model_to_graph(ident, info, arena, resolved)
-        validate(graph, str(iri))
-        uses = [
-            OperatorUse(
-                code.custom_code if code.is_custom and code.custom_code else code.name,
-                code.version,
-                code.is_custom,
-            )
-            for code in info.operator_codes
-        ]
-        graph += requirements_graph(str(iri), uses, self.release_tables())
-        runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
-        self._warn_duplicate(str(iri), info.sha256)
-        self.blobs.put(data)
-        # the model's old fitting profiles go in the same transaction; new ones follow
-        self.store.replace_graphs(
-            {str(iri): graph, str(runtime): runtime_graph, fits_graph_name(str(iri)): Graph()}
-        )
-        self.fits.index_models([str(iri)])
-        return self.get_model(ident)
+        return _PreparedModel(ident, str(iri), graph, info, arena, data)
 
-    def _warn_duplicate(self, iri: str, sha256: str) -> None:
-        """Log a warning when other models are registered with the same bytes."""
+    def _write_models(self, models: Sequence[_PreparedModel]) -> None:
+        """Write validated models, with their derived triples, in one transaction."""
+        from tinyreg.registry.model_rdf import runtime_to_graph
+
+        graphs: dict[str, Graph] = {}
+        batch_shas: dict[str, str] = {}
+        tables = self.release_tables()
+        for model in models:
+            info, arena = model.info, model.arena
+            uses = [
+                OperatorUse(
+                    code.custom_code if code.is_custom and code.custom_code else code.name,
+                    code.version,
+                    code.is_custom,
+                )
+                for code in info.operator_codes
+            ]
+            model.graph += requirements_graph(model.iri, uses, tables)
+            runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
+            self._warn_duplicate(model.iri, info.sha256, batch_shas)
+            batch_shas.setdefault(info.sha256, model.iri)
+            self.blobs.put(model.data)
+            # the model's old fitting profiles go in the same transaction; new ones follow
+            graphs[model.iri] = model.graph
+            graphs[str(runtime)] = runtime_graph
+            graphs[fits_graph_name(model.iri)] = Graph()
+        self.store.replace_graphs(graphs)
+        self.fits.index_models(dict.fromkeys(m.iri for m in models))
+
+    def _warn_duplicate(
+        self, iri: str, sha256: str, batch: Mapping[str, str] | None = None
+    ) -> None:
+        """Log a warning when other models (registered, or in ``batch``) have the same bytes."""
         rows = self.store.select(
             load_query("tinyreg.registry", "models_by_sha256"), {"sha256": Literal(sha256)}
         )
-        others = sorted(str(r["model"]) for r in rows if str(r["model"]) != iri)
+        found = {str(r["model"]) for r in rows}
+        if batch and sha256 in batch:
+            found.add(batch[sha256])
+        others = sorted(o for o in found if o != iri)
         if others:
             log.warning(
                 "model %s has the same bytes (SHA-256 %s…) as %s",
@@ -836,8 +889,12 @@ class Catalogue:
         Finds ``*.tflite`` models (with the card beside each, or a row of a
         ``models_information.csv`` in the folder or one above), ``*.jsonld``/``*.td.json``
         Thing Descriptions, and the seed project's Turtle device descriptions (``*.ttl``,
-        converted; the assumptions made are reported as notes). Each resource is
-        registered in its own transaction; a refused one is reported and the others go on.
+        converted; the assumptions made are reported as notes). Each device is
+        registered in its own transaction; models are parsed and measured one by one,
+        then checked against the shapes and written :data:`IMPORT_BATCH` at a time (one
+        pySHACL run, one transaction; see
+        :func:`~tinyreg.registry.validate.validate_many`). A refused file is reported
+        and the others go on; a model is only written once it passed the shapes.
 
         Args:
             path: A directory (searched recursively) or a single file.
@@ -853,11 +910,15 @@ class Catalogue:
             on_total(len(files))
         report = ImportReport()
         csv_cards: dict[Path, dict[str, ModelCard]] = {}
+        pending: list[tuple[Path, _PreparedModel]] = []
         for file in files:
             try:
                 if file.suffix == ".tflite":
                     card = _card_for(file, csv_cards)
-                    report.models.append(self.add_model(file, card).id)
+                    pending.append((file, self._prepare_model(file, card)))
+                    if len(pending) >= IMPORT_BATCH:
+                        self._import_models(pending, report, progress)
+                    continue
                 elif file.suffix == ".ttl":
                     from tinyreg.registry.seed_import import convert_seed_device
 
@@ -871,7 +932,35 @@ class Catalogue:
                 report.refused.append((str(file), exc.message))
             if progress:
                 progress(file.name)
+        self._import_models(pending, report, progress)
         return report
+
+    def _import_models(
+        self,
+        pending: list[tuple[Path, _PreparedModel]],
+        report: ImportReport,
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        """Validate prepared models together, write those that conform; empties ``pending``."""
+        from tinyreg.registry.validate import validate_many
+
+        if not pending:
+            return
+        refusals = validate_many([(model.iri, model.graph) for _, model in pending])
+        accepted: dict[str, _PreparedModel] = {}
+        for (_, model), refusal in zip(pending, refusals, strict=True):
+            if refusal is None:
+                accepted.pop(model.iri, None)  # a later file with the same id wins
+                accepted[model.iri] = model
+        self._write_models(list(accepted.values()))
+        for (file, model), refusal in zip(pending, refusals, strict=True):
+            if refusal is None:
+                report.models.append(model.ident)
+            else:
+                report.refused.append((str(file), refusal.message))
+            if progress:
+                progress(file.name)
+        pending.clear()
 
     # ------------------------------------------------------------------ graph access
 

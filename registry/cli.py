@@ -20,12 +20,12 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from tinyreg import __version__
 from tinyreg.core.errors import TinyregError
 
 BENCH_TARGETS = ("qemu-mps2-an386", "qemu-mps3-an547")
@@ -192,7 +192,9 @@ pass_ctx = click.make_pass_decorator(_Context)
     help="Graph store: a directory (embedded Oxigraph), or an http(s):// SPARQL endpoint. "
     "Default: a per-user directory (~/.local/share/tinyreg/store). Env: TINYREG_STORE.",
 )
-@click.version_option(package_name="tinyreg")
+# the version from the package, not from its distribution metadata (importlib.metadata
+# costs a tenth of a second to load); tests/test_cli.py checks that the two agree
+@click.version_option(version=__version__, package_name="tinyreg")
 @click.pass_context
 def cli(ctx: click.Context, store: str | None) -> None:
     """tinyreg: a semantic registry of TinyML models and microcontroller devices.
@@ -250,6 +252,8 @@ def add_device(state: _Context, td: Path) -> None:
 
 
 def _builtin_dir() -> Path:
+    from importlib import resources
+
     return Path(str(resources.files("tinyreg.kg_data"))).resolve()
 
 

@@ -7,6 +7,8 @@ and re-registering replaces it exactly.
 
 from __future__ import annotations
 
+import functools
+
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
@@ -30,7 +32,16 @@ def runtime_to_graph(name: str, version: str) -> tuple[URIRef, Graph]:
     return iri, graph
 
 
+@functools.lru_cache(maxsize=256, typed=True)
+def _plain(value: str | bool) -> Literal:
+    """A plain or boolean literal (a dtype, a scheme, ``true``), built once."""
+    return Literal(value)
+
+
+@functools.lru_cache(maxsize=8192)
 def _int(value: int) -> Literal:
+    # cached: a model repeats the same small integers (indices, ranks, sizes) hundreds of
+    # times, and building an rdflib Literal is a good part of describing a tensor
     return Literal(int(value), datatype=XSD.integer)
 
 
@@ -41,15 +52,15 @@ def _tensor(graph: Graph, node: URIRef, tensor: TensorInfo) -> None:
         graph.add((node, SCHEMA.name, Literal(tensor.name)))
     graph.add((node, TR.shape, Literal(",".join(str(d) for d in tensor.shape))))
     graph.add((node, TR.rank, _int(len(tensor.shape))))
-    graph.add((node, TR.dtype, Literal(tensor.dtype)))
+    graph.add((node, TR.dtype, _plain(tensor.dtype)))
     graph.add((node, TR.sizeBytes, _int(tensor.size_bytes)))
-    graph.add((node, TR.isConstant, Literal(bool(tensor.is_constant))))
+    graph.add((node, TR.isConstant, _plain(bool(tensor.is_constant))))
     quant = tensor.quantization
     if quant is not None:
         qnode = URIRef(f"{node}-q")
         graph.add((node, TR.hasQuantization, qnode))
         graph.add((qnode, RDF.type, TR.Quantization))
-        graph.add((qnode, TR.quantizationScheme, Literal(quant.scheme)))
+        graph.add((qnode, TR.quantizationScheme, _plain(quant.scheme)))
         graph.add((qnode, TR.channelCount, _int(len(quant.scales))))
         if quant.scheme == "per-tensor" and quant.scales:
             graph.add((qnode, TR.scale, Literal(float(quant.scales[0]), datatype=XSD.double)))

@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from tinyreg.core.errors import InputError
 from tinyreg.core.queries import load_query
-from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry.bench import HostBenchmark, bench_registered
 from tinyreg.registry.catalogue import Catalogue, ModelRecord, model_id
 from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.directory import Directory, TDSchema
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from tinyreg.matchmaker import Match, Matchmaker
     from tinyreg.registry.deployer import Progress
+    from tinyreg.registry.directory import Directory, TDSchema
     from tinyreg.registry.drift import DriftResult, DriftTest
     from tinyreg.registry.loop import RolloutPlan
     from tinyreg.registry.report import ReportFiles
@@ -127,6 +127,8 @@ class Registry(Catalogue):
     def matchmaker(self) -> Matchmaker:
         """The matchmaker over this registry (built on first use)."""
         if self._matchmaker is None:
+            from tinyreg.matchmaker import Matchmaker
+
             self._matchmaker = Matchmaker(self)
         return self._matchmaker
 
@@ -158,6 +160,8 @@ class Registry(Catalogue):
             default_ttl: Seconds a registration lives when the TD asks for no ``ttl``.
 
         """
+        from tinyreg.registry.directory import Directory
+
         return Directory(self, schema, default_ttl=default_ttl)
 
     # ------------------------------------------------------------------ matching

@@ -10,16 +10,18 @@ the property path and the reason.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, Graph, Namespace
+from rdflib import RDF, Graph, Literal, Namespace
+from rdflib.graph import ModificationException, ReadOnlyGraphAggregate
 from rdflib.term import BNode, Node
 
 from tinyreg.core.errors import ValidationError, Violation
 from tinyreg.core.namespaces import PREFIXES
 from tinyreg.ontology import ontology_graph, shapes_graph
 
-__all__ = ["check", "validate"]
+__all__ = ["check", "validate", "validate_many"]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -42,16 +44,18 @@ def _short(term: Node | None, data: Graph) -> str | None:
 
 
 _SHACL_LOCK = threading.Lock()
-"""pySHACL parses the shapes' SPARQL constraints with rdflib's parser, whose pyparsing
-grammar is not thread-safe: two checks at once (two ``PUT /things`` served together) failed
-with ``TypeError: Param.postParse2()``. One check runs at a time."""
+"""pySHACL parses SPARQL (the shapes' constraints, its own queries) with rdflib's parser,
+whose pyparsing grammar is not thread-safe: two checks at once (two ``PUT /things`` served
+together) failed with ``TypeError: Param.postParse2()``. One check runs at a time."""
 
 
-def check(data: Graph) -> list[Violation]:
+def check(data: Graph, *, inplace: bool = False) -> list[Violation]:
     """Run the shapes over a graph and return every violation (empty when it conforms).
 
     Args:
-        data: The graph to check; it is not modified.
+        data: The graph to check; it is not modified unless ``inplace``.
+        inplace: Mix the ontology into ``data`` itself instead of into a copy (for a
+            graph made only to be checked, which saves copying it).
 
     Returns:
         The violations, sorted by focus node and path.
@@ -66,6 +70,7 @@ def check(data: Graph) -> list[Violation]:
             abort_on_first=False,
             allow_warnings=True,
             advanced=True,
+            inplace=inplace,
         )
     if conforms:
         return []
@@ -87,6 +92,22 @@ def check(data: Graph) -> list[Violation]:
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))
 
 
+def _conforms(data: Graph) -> bool:
+    """Whether ``data``, which holds the ontology already, conforms to the shapes."""
+    with _SHACL_LOCK:
+        conforms, _, _ = shacl_validate(
+            data,
+            shacl_graph=shapes_graph(),
+            ont_graph=None,
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            advanced=True,
+            inplace=True,
+        )
+    return bool(conforms)
+
+
 def validate(data: Graph, subject: str) -> None:
     """Refuse a description that violates the shapes.
 
@@ -101,3 +122,67 @@ def validate(data: Graph, subject: str) -> None:
     violations = check(data)
     if violations:
         raise ValidationError(subject, violations)
+
+
+def _independent(graphs: Sequence[Graph]) -> bool:
+    """Whether every node two graphs mention is described identically by both.
+
+    A shape only follows triples from its focus node (through the description and the
+    ontology). When each node mentioned by several descriptions (an operator type such
+    as ``op:CONV_2D``) has the same triples in each, every node a description reaches
+    in the union has exactly the triples that description gives it, so checking the
+    union finds exactly the violations of checking each description alone.
+    """
+    mentioned: dict[Node, list[int]] = {}
+    for index, graph in enumerate(graphs):
+        for s, _, o in graph:
+            for node in (s, o):
+                if isinstance(node, Literal):
+                    continue
+                where = mentioned.setdefault(node, [index])
+                if where[-1] != index:
+                    where.append(index)
+    for node, where in mentioned.items():
+        if len(where) > 1:
+            first = set(graphs[where[0]].predicate_objects(node))
+            if any(set(graphs[i].predicate_objects(node)) != first for i in where[1:]):
+                return False
+    return True
+
+
+def validate_many(items: Sequence[tuple[str, Graph]]) -> list[ValidationError | None]:
+    """Check several descriptions at once; the outcome of :func:`validate` for each.
+
+    One pySHACL run over a read-only view of the ontology and independent descriptions
+    (see :func:`_independent`; nothing is copied, where :func:`check` copies the
+    description to mix the ontology in) costs far less than one run per description,
+    so a bulk import checks its models together. When the union has a violation, or the
+    descriptions are not independent, each is checked on its own so every refusal names
+    its own violations.
+
+    Args:
+        items: ``(subject IRI, description)`` pairs; the graphs are not modified.
+
+    Returns:
+        For each item in order, ``None`` when it conforms, else the
+        :class:`~tinyreg.core.errors.ValidationError` :func:`validate` would raise.
+
+    """
+    graphs = [graph for _, graph in items]
+    if len(items) > 1 and _independent(graphs):
+        # a read-only view of the ontology and the descriptions, nothing copied: pySHACL
+        # checks a graph of several graphs as their union, and the ontology is in it
+        union = ReadOnlyGraphAggregate([ontology_graph(), *graphs])
+        try:
+            conforms = _conforms(union)
+        except ModificationException:  # pragma: no cover - pySHACL wrote to the view
+            copy = Graph()
+            copy.addN((s, p, o, copy) for graph in graphs for s, p, o in graph)
+            conforms = not check(copy, inplace=True)
+        if conforms:
+            return [None] * len(items)
+    outcomes: list[ValidationError | None] = []
+    for subject, graph in items:
+        violations = check(graph)
+        outcomes.append(ValidationError(subject, violations) if violations else None)
+    return outcomes

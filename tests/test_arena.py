@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib.metadata
+import importlib.util
 import json
+import os
+import signal
 import struct
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from _paths import SEED_MODELS, requires_files, seed_model
+from _paths import KG_DATA, REPO, SEED_MODELS, requires_files, seed_model
 from tinyreg.core import arena
 from tinyreg.core.arena import (
     ArenaMeasurement,
@@ -255,3 +260,77 @@ def test_estimate_leaves_unknown_struct_sizes_alone() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(arena, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+KG_MODEL_FILES = sorted((KG_DATA / "models").glob("*.tflite"))
+
+
+def _corpus_module() -> ModuleType:
+    name = "tinyreg_bench_corpus"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "corpus.py")
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+def _same(fast: ArenaMeasurement, reference: ArenaMeasurement) -> None:
+    """Every field but the attempt count is the same."""
+    assert dataclasses.replace(fast, attempts=0) == dataclasses.replace(reference, attempts=0)
+
+
+@needs_seed
+@pytest.mark.parametrize("path", SEED_FILES + KG_MODEL_FILES, ids=lambda p: p.stem)
+def test_fast_path_equals_the_bisection(path: Path) -> None:
+    """The default (fast) measurement is the reference bisection's, field for field."""
+    data = path.read_bytes()
+    fast = measure_arena(data, source=str(path))
+    _same(fast, measure_arena(data, source=str(path), method="bisect"))
+    if fast.runnable:
+        assert fast.attempts < 25  # the point of the fast path
+
+
+@needs_seed
+def test_fast_path_equals_the_bisection_on_the_generated_corpus(tmp_path: Path) -> None:
+    """The benchmark's corpus (variants of the seed models), 5 variants per seed model.
+
+    The reference runs in-process here (the seed models all pass in-process and
+    isolated alike, see ``test_in_process_and_isolated_agree``) to keep the test short.
+    """
+    paths = _corpus_module().write_corpus(SEED_MODELS, tmp_path, 5 * len(SEED_FILES))
+    assert len({p.read_bytes() for p in paths}) == len(paths)
+    for path in paths:
+        data = path.read_bytes()
+        _same(measure_arena(data), measure_arena(data, method="bisect", isolate=False))
+
+
+@pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
+def test_a_crashed_worker_is_replaced() -> None:
+    """A worker that dies (as a runtime crash kills it) costs one fallback, not a failure."""
+    data = seed_model("Hello_World").read_bytes()
+    first = measure_arena(data)
+    worker = arena._WORKER[os.getpid()]
+    os.kill(worker.pid, signal.SIGKILL)
+    again = measure_arena(data)  # the dead worker is noticed, the model measured isolated
+    _same(again, first)
+    assert arena._WORKER.get(os.getpid()) is None
+    assert measure_arena(data).arena_bytes == first.arena_bytes  # a new worker
+    assert arena._WORKER[os.getpid()].pid != worker.pid
+
+
+@pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
+def test_the_worker_holds_no_inherited_descriptors(tmp_path: Path) -> None:
+    """The worker must not keep the parent's files (a store's lock, a socket) open."""
+    held = tmp_path / "held"
+    with held.open("w"):
+        measure_arena(seed_model("Hello_World").read_bytes())
+        worker = arena._WORKER[os.getpid()]
+        targets = {
+            os.readlink(f"/proc/{worker.pid}/fd/{fd}")
+            for fd in os.listdir(f"/proc/{worker.pid}/fd")
+        }
+    assert str(held) not in targets

@@ -91,6 +91,15 @@ def test_help_is_clear():
         assert command in out
 
 
+def test_version_is_the_distribution_version(tmp_path: Path):
+    """``--version`` prints the package's version, which is the installed distribution's."""
+    import importlib.metadata
+
+    out = run(tmp_path / "store", "--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == importlib.metadata.version("tinyreg")
+
+
 def test_remote_store_by_url(oxigraph_server: str):
     # an http:// URL selects the SPARQL endpoint store
     added = run(oxigraph_server, "add", "device", str(NANO))

@@ -321,7 +321,16 @@ class _Progress:
             self.bar.close()
 
 
-MODEL_COLUMNS = ["id", "name", "arena_bytes", "flash_bytes", "macs", "runnable", "reason"]
+MODEL_COLUMNS = [
+    "id",
+    "name",
+    "version",
+    "arena_bytes",
+    "flash_bytes",
+    "macs",
+    "runnable",
+    "reason",
+]
 DEVICE_COLUMNS = ["id", "title", "ram_bytes", "flash_bytes", "sensors"]
 
 

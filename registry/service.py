@@ -356,7 +356,7 @@ class Registry(Catalogue):
         from tinyreg.registry.versions import resolve_version, version_info
 
         model = resolve_version(self, model)  # family@N, or a family: its latest gated version
-        if version is None and (info := version_info(self, model)) and info.number > 1:
+        if version is None and (info := version_info(self, model)) is not None:
             version = str(info.number)
         found = self.model_bytes(model, search=search, file=file)
         with Deployer(self, broker, key=self.signing_key(key), **options) as deployer:

@@ -111,6 +111,54 @@ def test_malformed_telemetry_is_counted_and_dropped(tmp_path: Path) -> None:
         parse_message(json.dumps(good).encode(), "urn:tinyreg:device:other")
 
 
+def test_hostile_telemetry_fields_are_dropped_before_they_reach_the_graph(tmp_path: Path) -> None:
+    """Ids that would break an IRI, non-numbers that JSON allows, bad raw windows: dropped
+    with a reason; the good windows of the same bucket still become an aggregate."""
+    reg = Registry.open(in_memory=True)
+    ingest = Ingest(reg.store, TelemetryStore(tmp_path / "t"), bucket_s=1.0)
+    device = "urn:tinyreg:device:m1"
+    good = {
+        "v": 1,
+        "device": device,
+        "seq": 1,
+        "window": 0,
+        "ts": time.time(),
+        "model": MODEL,
+        "version": "1",
+        "score": 0.1,
+        "verdict": None,
+        "inference_ms": 0.2,
+        "error": None,
+        "stats": {"rms": 0.1},
+        "input": [0.0] * 64,
+    }
+    hostile = [
+        ({"device": "urn:x> <urn:y"}, "device is not an IRI"),
+        ({"model": "m> . <urn:evil> <urn:p> <urn:o"}, "model must be null or an id"),
+        ({"version": "1 } ; DROP ALL"}, "version must be null or an id"),
+        ({"input": [True] * 64}, "input must be 64 finite numbers"),
+        ({"input": [1e308] * 64}, "input must be 64 finite numbers"),
+        ({"window": True}, "seq and window must be integers"),
+        ({"raw": {"int16": "not base64!", "scale_g": 0.1}}, "raw int16 is not base64"),
+        ({"raw": {"int16": "AAA=", "scale_g": float("inf")}}, "raw must carry"),
+    ]
+    for change, _ in hostile:
+        body = {**good, **change}
+        ingest.feed(telemetry_topic(body["device"]), json.dumps(body).encode())
+    ingest.feed(telemetry_topic(device), json.dumps(good).encode())
+    assert ingest.flush(close_all=True) == 1
+    reasons = ingest.counters.dropped
+    for _, reason in hostile:
+        assert any(r.startswith(reason) for r in reasons), (reason, reasons)
+    assert reasons.total() == len(hostile)
+    [kept] = ingest.telemetry.recent(device)
+    assert kept.model == MODEL and kept.input == [0.0] * 64
+    rows = reg.query(
+        "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?n WHERE { ?o tr:windowCount ?n }"
+    ).rows
+    assert [int(r["n"].toPython()) for r in rows] == [1]
+
+
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()

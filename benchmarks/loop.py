@@ -286,7 +286,7 @@ def ingest_burst(broker: str, root: Path, messages: int) -> dict[str, Any]:
 def sustained_step(broker: str, root: Path, devices: int, seconds: float) -> dict[str, Any]:
     """One fleet size at 1 msg/s per device through mosquitto into the ingest."""
     reg, ingest = _ingest(root, f"sustained-{devices}")
-    ingest.start(broker, period_s=1.0)
+    ingest.start(broker)  # the ingest's own flush period
     proc, start_at = _start_publisher(broker, devices, float(devices), seconds)
     samples: list[tuple[float, int]] = []  # (seconds since start, backlog)
     time.sleep(max(0.0, start_at - time.time()))

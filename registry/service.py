@@ -533,7 +533,7 @@ class Registry(Catalogue):
         """
         from tinyreg.registry.report import write_report
 
-        return write_report(self, out, progress=progress)
+        return write_report(self, out, progress=progress, loop_folder=self.loop_folder())
 
     # ------------------------------------------------------------------ the loop
 
@@ -577,7 +577,7 @@ class Registry(Catalogue):
         from tinyreg.registry.telemetry import Ingest
 
         ingest = Ingest(self.store, self.telemetry(), bucket_s=bucket_s)
-        ingest.start(broker, period_s=min(1.0, bucket_s))
+        ingest.start(broker, period_s=min(0.5, bucket_s))
         try:
             time.sleep(max(0.0, seconds))
         finally:
@@ -727,7 +727,7 @@ class Registry(Catalogue):
             raise InputError(f"{state['model']} has no version record with a threshold")
         telemetry = self.telemetry()
         ingest = Ingest(self.store, telemetry, bucket_s=10.0)
-        ingest.start(broker, period_s=min(1.0, window_s))
+        ingest.start(broker, period_s=min(0.5, window_s))
         try:
             return run_rollout(
                 self._rollouts(),

@@ -189,7 +189,7 @@ def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
     devices = [reg.add_device(td).id for td in tds]
     reference = establish_version(reg, MODEL, windows=200)
     key = generate_key()
-    telemetry = TelemetryStore(tmp_path / "telemetry")
+    telemetry = reg.telemetry()  # where the report reads it
     ingest = Ingest(
         reg.store, telemetry, bucket_s=2.0, thresholds={(MODEL, "1"): reference["threshold"]}
     )
@@ -257,7 +257,7 @@ def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
         assert resolve_version(reg, MODEL) == candidate.model
         info = version_info(reg, candidate.model)
         assert info is not None and info.threshold is not None
-        rollouts = tmp_path / "rollouts"
+        rollouts = reg.loop_folder() / "rollouts"
         state = new_rollout(
             rollouts,
             candidate.model,
@@ -330,4 +330,30 @@ def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
         "SELECT (COUNT(?o) AS ?n) WHERE { ?o a tr:TelemetryAggregate }"
     ).rows
     assert 0 < int(rows[0]["n"].toPython()) < ingest.counters.accepted
+    _check_loop_report(reg, tmp_path / "report", devices, candidate.model, broken)
     reg.close()
+
+
+def _check_loop_report(
+    reg: Registry, out: Path, devices: list[str], candidate: str, broken: str
+) -> None:
+    """The report's loop section shows this run: every device's windows, the plot, the
+    gate's before/after figures and each device's latencies of the new version."""
+    files = reg.report(out)
+    assert "loop_scores" in {p.stem for p in files.plots}
+    f = files.figures
+    assert f[f"loop|gate|{candidate}|passed"] is True
+    before, after = (
+        f[f"loop|gate|{candidate}|baseline_false_alarm_rate"],
+        f[f"loop|gate|{candidate}|false_alarm_rate"],
+    )
+    assert 0 <= after < before <= 1, (before, after)
+    assert f[f"loop|devices|{MODEL}|windows"] > 0
+    for d in devices:
+        key = f"loop|device|{d}|{candidate}|"
+        assert f[key + "windows"] > 0
+        assert f[key + "deploy_ms"] > 0 and f[key + "load_ms"] > 0
+        assert 0 < f[key + "inference_ms_median"] < 100
+    page = files.html.read_text()
+    assert "The loop (Tiny-MLOps)" in page and "False alarm rate before and after" in page
+    assert "The loop (Tiny-MLOps)" in files.markdown.read_text()

@@ -194,7 +194,10 @@ def device_rows(data: LoopData, records: Sequence[DeploymentRecord]) -> list[dic
         for model, ms in zip(s.model, s.inference_ms, strict=True):
             if model is not None and ms is not None:
                 by_model.setdefault(model, []).append(ms)
-        deployed = {r.model: r for r in data.deployments_of(s.device, records)}
+        # the latest transfer of each version (a rollback's record has no deployment time)
+        deployed = {
+            r.model: r for r in data.deployments_of(s.device, records) if r.deploy_ms is not None
+        }
         for model in sorted(set(by_model) | set(deployed)):
             record = deployed.get(model)
             rows.append(

@@ -9,6 +9,7 @@ recomputed here but counts, medians and rates over those records.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,7 +93,6 @@ def collect_loop(registry: Catalogue, folder: Path | None) -> LoopData | None:
     rollout_files = sorted((folder / "rollouts").glob("*.json"))
     if not windows_file.is_file() and not rollout_files:
         return None
-    from tinyreg.registry.loop import load_rollout
     from tinyreg.registry.telemetry import TelemetryStore
 
     series: dict[str, DeviceSeries] = {}
@@ -118,7 +118,14 @@ def collect_loop(registry: Catalogue, folder: Path | None) -> LoopData | None:
         at = _seconds(row.get("time"))
         if device in series and at is not None:
             series[device].detections.append((at, str(row["kind"])))
-    rollouts = [load_rollout(folder / "rollouts", p.stem) for p in rollout_files]
+    rollouts = []
+    for path in rollout_files:  # the rollouts' state files (``registry/loop.py``)
+        try:
+            state = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(state, dict) and isinstance(state.get("events"), list):
+            rollouts.append(state)
     for state in rollouts:
         for event in state["events"]:
             what = event["event"]

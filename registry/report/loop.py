@@ -272,12 +272,17 @@ def plot_loop(data: LoopData) -> bytes:
         Line2D([], [], color="#1b7837", label="rollout reached the device"),
         Line2D([], [], color="#b2182b", label="rolled back"),
     ]
-    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8)
-    fig.suptitle(
-        f"Anomaly score per window (log scale; dotted: each version's threshold), "
-        f"{len(shown)} of {len(data.devices)} devices",
-        y=0.995,
-        fontsize=10,
+    height = 1.9 * rows + 1.2
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=4,
+        fontsize=8,
+        title=(
+            "Anomaly score per window (log scale; dotted: each version's threshold), "
+            f"{len(shown)} of {len(data.devices)} devices"
+        ),
+        title_fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.9 / (1.9 * rows + 1.2)))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 1.0 / height))
     return png(fig)

@@ -187,3 +187,40 @@ def test_deploy_by_family_and_a_rollout_planned_then_resumed(
     finally:
         fleet.stop()
         reg.close()
+
+
+def test_one_unattended_turn_through_the_service(broker: Mosquitto, tmp_path: Path) -> None:
+    """``loop_run`` alone: collects the drifting fleet's telemetry, finds the drift, retrains
+    (TensorFlow), registers and gates version 2 and rolls it out to every device."""
+    from test_loop import _require_tensorflow
+
+    from tinyreg.firmware.vibration import DRIFTED, Scenario
+
+    _require_tensorflow()
+    reg, tds = _registry(tmp_path / "store", 4)
+    devices = [td["id"] for td in tds]
+    scenarios = {d: Scenario(after=DRIFTED, onset=45, ramp=3) for d in devices}
+    fleet = Fleet(
+        broker.url,
+        [device_limits(td) for td in tds],
+        tmp_path / "dev",
+        public_key_bytes(reg.signing_key()),
+        sense=SensingOptions(period_s=0.2, seed=1, scenarios=scenarios, raw_every=2),
+        workers=0,
+    )
+    fleet.start()
+    try:
+        reg.deploy(MODEL, devices, broker=broker.url, timeout=20.0)
+        turn = reg.loop_run(broker=broker.url, seconds=18, epochs=3, window_s=0.2)
+        assert turn["telemetry"]["dropped"] == 0 and not turn["telemetry"]["silent"]
+        assert sorted(d["device"] for d in turn["drift"]) == sorted(devices)
+        assert {d["kind"] for d in turn["drift"]} == {"operating-conditions"}, turn["drift"]
+        retrained = turn["retrain"]
+        assert retrained["candidate"] == f"{MODEL}-v2" and retrained["gate"]["passed"], retrained
+        assert turn["rollout"]["status"] == "done", turn["rollout"]["events"]
+        assert all(fleet.devices[d].status.model == f"{MODEL}-v2" for d in devices)
+        [v2] = [m for m in reg.list_models() if m.id == f"{MODEL}-v2"]
+        assert (v2.family, v2.version) == (MODEL, 2)
+    finally:
+        fleet.stop()
+        reg.close()

@@ -9,7 +9,7 @@ What runs: a real mosquitto on 127.0.0.1 (free port); publishers and the fleet e
 process of their own (this script run as a child), the registry's ingest, drift check,
 retraining, gate and rollout in this process with an embedded store.
 
-1. **Broker baseline**: a publisher process sends telemetry messages (real windows, ~1.9 kB
+1. **Broker baseline**: a publisher process sends telemetry messages (real windows, ~1.3 kB
    each) as fast as it can; a subscriber that only counts them (same MQTT client as the
    ingest) times their arrival: raw mosquitto msg/s on this machine.
 2. **Ingest burst**: the same burst into the registry's :class:`Ingest` (validation, the

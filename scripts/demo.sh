@@ -111,7 +111,8 @@ PY
     grep -q '^ready:' "$work/sensors.out" && break
     sleep 0.1
   done
-  $tinyreg deploy --model vibration-ae-int8 --device machine-sensor-1 --device machine-sensor-2 \
+  # version 1 by name: the family alone takes its latest gated version (a re-run's)
+  $tinyreg deploy --model vibration-ae-int8@1 --device machine-sensor-1 --device machine-sensor-2 \
     --device machine-sensor-3 --device machine-sensor-4 --broker "$broker"
   # 30 s of telemetry (baseline, drift, windows to retrain on), then drift check,
   # retraining (3 epochs), registration with lineage, the gate and a staged rollout

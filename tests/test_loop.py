@@ -357,3 +357,67 @@ def _check_loop_report(
     page = files.html.read_text()
     assert "The loop (Tiny-MLOps)" in page and "False alarm rate before and after" in page
     assert "The loop (Tiny-MLOps)" in files.markdown.read_text()
+
+
+def test_the_window_store_is_bounded_and_gives_back_what_it_kept(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tinyreg.registry.telemetry import TelemetryRecord
+
+    store = TelemetryStore(tmp_path / "t", keep=5)
+    device = "urn:tinyreg:device:m1"
+
+    def record(k: int) -> TelemetryRecord:
+        raw = {"int16": "AAABAA==", "scale_g": 0.5} if k % 2 else None
+        return TelemetryRecord(
+            device=device,
+            seq=k + 1,
+            window=k,
+            ts=1000.0 + k,
+            received=2000.0 + k,
+            model=MODEL,
+            version="1",
+            score=0.01 * k,
+            verdict=None,
+            inference_ms=0.2,
+            error=None,
+            stats={"rms": 0.1 * k},
+            input=[float(k)] * 64,
+            truth={"drifted": k > 3},
+            raw=raw["int16"] if raw else None,
+            raw_scale=raw["scale_g"] if raw else None,
+        )
+
+    written = [record(k) for k in range(12)]
+    for start in range(0, 12, 3):
+        store.append(written[start : start + 3])
+    store.append([record(12)], [json.dumps({**good_message(device), "window": 12}).encode()])
+    kept = store.recent(device)
+    assert [r.window for r in kept] == [8, 9, 10, 11, 12]
+    assert kept[:4] == written[8:12]  # every field back as it went in
+    assert kept[3].signal().tolist() == [0.0, 0.5] and kept[2].signal() is None
+    assert store.recent(device, limit=2) == kept[-2:]
+    assert store.devices() == [device]
+    store.close()
+    with sqlite3.connect(tmp_path / "t" / "windows.sqlite3") as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM windows").fetchone()
+    # trimmed to the latest 5 each time 5 new windows came: 3, 6 -> 5, 8, 11 -> 5, 6
+    assert rows == 6
+
+
+def good_message(device: str) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "device": device,
+        "seq": 13,
+        "window": 12,
+        "ts": 1012.0,
+        "model": MODEL,
+        "version": "1",
+        "score": 0.12,
+        "verdict": None,
+        "inference_ms": 0.2,
+        "error": None,
+        "stats": {"rms": 1.2},
+        "input": [12.0] * 64,
+    }

@@ -35,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "BANDS",
+    "DRIFTED",
     "FAULTS",
     "FS",
     "WINDOW",
@@ -143,6 +144,11 @@ class Conditions:
             fault=near.fault,
             severity=near.severity,
         )
+
+
+DRIFTED = Conditions(speed_hz=25.0, load=0.9, resonance_hz=480.0, noise_g=0.015)
+"""Drifted operating conditions of the loop's examples: heavier load, a softer mounting
+(the structural resonance down from 900 to 480 Hz) and a noisier sensor; no fault."""
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,23 @@ def _py(term: Node | None) -> Any:
     return str(term)
 
 
+def _model_id_of(iri: str) -> str:
+    return iri[len(MODEL_PREFIX) :] if iri.startswith(MODEL_PREFIX) else iri
+
+
+def _version_number(recorded: Any, card: Any) -> int:
+    """A model's version number: the version record's, else the card's, else 1.
+
+    >>> _version_number(None, "3"), _version_number(None, "2.1"), _version_number(2, None)
+    (3, 1, 2)
+    """
+    for value in (recorded, card):
+        text = str(value).strip() if value is not None else ""
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+    return 1
+
+
 def _local(iri: Any) -> str | None:
     if iri is None:
         return None
@@ -136,6 +153,9 @@ class ModelRecord:
         macs: Multiply-accumulates of one inference.
         runnable: Whether the TFLM runtime accepts the model.
         reason: Why not, in the runtime's words (``None`` when runnable).
+        family: The model family (``docs/loop.md``): its version record's, else the id.
+        version: The version number: its version record's, else the card's ``version``
+            when that is a whole number, else 1.
 
     """
 
@@ -162,6 +182,8 @@ class ModelRecord:
     creator: str | None
     description: str | None
     sha256: str
+    family: str = ""
+    version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the documented public keys come first)."""
@@ -637,6 +659,8 @@ class Catalogue:
                     creator=value.get("creator"),
                     description=value.get("description"),
                     sha256=value["sha256"],
+                    family=str(value.get("family") or _model_id_of(iri)),
+                    version=_version_number(value.get("versionNumber"), value.get("cardVersion")),
                 )
             )
         return records

@@ -325,7 +325,16 @@ class _Progress:
             self.bar.close()
 
 
-MODEL_COLUMNS = ["id", "name", "arena_bytes", "flash_bytes", "macs", "runnable", "reason"]
+MODEL_COLUMNS = [
+    "id",
+    "name",
+    "version",
+    "arena_bytes",
+    "flash_bytes",
+    "macs",
+    "runnable",
+    "reason",
+]
 DEVICE_COLUMNS = ["id", "title", "ram_bytes", "flash_bytes", "sensors"]
 
 
@@ -780,6 +789,26 @@ def device_group() -> None:
     help="A second public key (PEM) the devices accept for key rotation only; kept "
     "offline, it takes devices back after the signing key leaked.",
 )
+@click.option(
+    "--sense",
+    "sense_s",
+    type=click.FloatRange(min=0.01),
+    default=None,
+    metavar="SECONDS",
+    help="Sense a rotary machine: one vibration window every SECONDS, scored by the "
+    "running model and published as telemetry (docs/telemetry.md).",
+)
+@click.option(
+    "--drift-at",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="WINDOW",
+    help="With --sense: from this window on, the machines' operating conditions drift "
+    "(heavier load, softer mounting, noisier sensor) over 3 windows.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="With --sense: the machines' seed."
+)
 def device_run(
     target: str | None,
     tds: tuple[Path, ...],
@@ -790,6 +819,9 @@ def device_run(
     workers: int,
     self_test_runs: int,
     recovery_key: Path | None,
+    sense_s: float | None,
+    drift_at: int | None,
+    seed: int,
 ) -> None:
     """Run virtual devices (or emulated boards, --target) until interrupted.
 
@@ -813,8 +845,24 @@ def device_run(
 
     limits = [d for td in tds for d in replicate(device_limits(td), replicas)]
     if target is not None:
+        if sense_s is not None:
+            raise click.UsageError("--sense is for virtual devices, not with --target")
         _run_agents(target, broker, limits, state_dir, public_key, recovery_key)
         return
+    sense = None
+    if drift_at is not None and sense_s is None:
+        raise click.UsageError("--drift-at needs --sense")
+    if sense_s is not None:
+        from tinyreg.firmware.sensing import SensingOptions
+        from tinyreg.firmware.vibration import DRIFTED, Scenario
+
+        scenario = Scenario(after=DRIFTED, onset=drift_at, ramp=3) if drift_at is not None else None
+        sense = SensingOptions(
+            period_s=sense_s,
+            seed=seed,
+            scenarios={d.device: scenario for d in limits} if scenario else {},
+            raw_every=2,
+        )
     fleet = Fleet(
         broker,
         limits,
@@ -823,6 +871,7 @@ def device_run(
         workers=workers,
         self_test_runs=self_test_runs,
         recovery_key=load_public_key(recovery_key) if recovery_key else None,
+        sense=sense,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -1392,6 +1441,19 @@ def drift_check(state: _Context, devices: tuple[str, ...], fmt: str) -> None:
     _emit_records(fmt, DRIFT_COLUMNS, [r.to_dict() for r in results])
 
 
+@drift.command("establish")
+@click.option("--model", required=True, metavar="ID", help="The model (a vibration autoencoder).")
+@pass_ctx
+def drift_establish(state: _Context, model: str) -> None:
+    """Make a model version 1 of its family: its threshold and training reference.
+
+    The drift test and the gate read them; a model has to be established before the loop
+    watches the devices that run it (docs/loop.md).
+    """
+    reference = state.registry.establish_version(model)
+    _echo(json.dumps({"model": model, "version": 1, "threshold": reference["threshold"]}))
+
+
 @cli.command("retrain")
 @click.option("--device", "devices", multiple=True, help="A device (repeatable; default: all).")
 @click.option("--epochs", type=click.IntRange(min=1), default=8, show_default=True)
@@ -1505,15 +1567,69 @@ def loop_group() -> None:
 @click.option("--seconds", type=click.FloatRange(min=0), default=60.0, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--window", "window_s", type=click.FloatRange(min=0.01), default=1.0)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Run turn after turn, one JSON line each, until Ctrl-C (or --turns).",
+)
+@click.option(
+    "--turns", type=click.IntRange(min=1), default=None, help="With --watch: stop after N turns."
+)
 @pass_ctx
 def loop_run(
-    state: _Context, broker: str, key: Path | None, seconds: float, epochs: int, window_s: float
+    state: _Context,
+    broker: str,
+    key: Path | None,
+    seconds: float,
+    epochs: int,
+    window_s: float,
+    watch: bool,
+    turns: int | None,
 ) -> None:
-    """One turn: collect telemetry, test drift, retrain and gate, roll out if it passed."""
-    result = state.registry.loop_run(
-        broker=broker, seconds=seconds, key=key, epochs=epochs, window_s=window_s
-    )
-    _echo(json.dumps(result, indent=2, default=str))
+    """One turn: collect telemetry, test drift, retrain and gate, roll out if it passed.
+
+    With --watch, turns follow each other until interrupted: the first Ctrl-C (or SIGTERM)
+    ends the turn under way after its step (the collection at once, what arrived written)
+    and exits 0; a second one stops at once (a rollout it cut is resumable with
+    `tinyreg rollout resume`).
+    """
+    if not watch:
+        if turns is not None:
+            raise click.UsageError("--turns needs --watch")
+        result = state.registry.loop_run(
+            broker=broker, seconds=seconds, key=key, epochs=epochs, window_s=window_s
+        )
+        _echo(json.dumps(result, indent=2, default=str))
+        return
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous: dict[signal.Signals, Any] = {}
+
+    def first_stop(signum: int, frame: object) -> None:
+        stop.set()
+        click.echo("stopping after the step under way (again to stop now)", err=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # a second signal stops at once
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, first_stop)
+    try:
+        done = state.registry.loop_watch(
+            broker=broker,
+            seconds=seconds,
+            key=key,
+            epochs=epochs,
+            window_s=window_s,
+            turns=turns,
+            stop=stop,
+            on_turn=lambda result: _echo(json.dumps(result, default=str)),
+        )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"watched {done} turn(s)", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,8 +10,12 @@ retraining runs and needs the ``[train]`` extra; without it :func:`retrain` rais
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +26,28 @@ import numpy as np
 from tinyreg.core.errors import ConfigError
 
 __all__ = ["RetrainResult", "retrain", "tensorflow_available"]
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what is written to file descriptor 1 to descriptor 2 meanwhile.
+
+    TensorFlow's native code prints progress lines on stdout, where the CLI writes its
+    JSON; while training and converting, the process's stdout is its stderr.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 (an embedded interpreter): nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def tensorflow_available() -> bool:
@@ -97,11 +123,12 @@ def retrain(
         x_test=x[:1],
         y_test=np.zeros(1, dtype=np.int32),
     )
-    model = train_model(spec, data, seed)
-    rng = np.random.default_rng(seed)
-    representative = x[rng.permutation(len(x))[:200]]
-    tflite = convert(model, "int8", representative)
-    reconstruction = np.asarray(model.predict(x, verbose=0))
+    with _stdout_to_stderr():  # TensorFlow's converter prints to the process's stdout
+        model = train_model(spec, data, seed)
+        rng = np.random.default_rng(seed)
+        representative = x[rng.permutation(len(x))[:200]]
+        tflite = convert(model, "int8", representative)
+        reconstruction = np.asarray(model.predict(x, verbose=0))
     loss = float(np.mean((reconstruction - x) ** 2))
     return RetrainResult(
         data=tflite,

@@ -20,6 +20,7 @@ prints. JSON answers carry that id under ``model`` and ``device`` with ``model_i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,7 +361,7 @@ class Registry(Catalogue):
         from tinyreg.registry.versions import resolve_version, version_info
 
         model = resolve_version(self, model)  # family@N, or a family: its latest gated version
-        if version is None and (info := version_info(self, model)) and info.number > 1:
+        if version is None and (info := version_info(self, model)) is not None:
             version = str(info.number)
         found = self.model_bytes(model, search=search, file=file)
         with Deployer(self, broker, key=self.signing_key(key), **options) as deployer:
@@ -537,7 +538,7 @@ class Registry(Catalogue):
         """
         from tinyreg.registry.report import write_report
 
-        return write_report(self, out, progress=progress)
+        return write_report(self, out, progress=progress, loop_folder=self.loop_folder())
 
     # ------------------------------------------------------------------ the loop
 
@@ -565,9 +566,20 @@ class Registry(Catalogue):
         return self.loop_folder() / "rollouts"
 
     def telemetry_collect(
-        self, broker: str, *, seconds: float, bucket_s: float = 10.0
+        self,
+        broker: str,
+        *,
+        seconds: float,
+        bucket_s: float = 10.0,
+        stop: threading.Event | None = None,
     ) -> dict[str, Any]:
         """Ingest the devices' telemetry from a broker for ``seconds`` (``docs/telemetry.md``).
+
+        Args:
+            broker: The MQTT broker URL.
+            seconds: How long to collect.
+            bucket_s: The aggregation bucket.
+            stop: Ends the collection early when set (what arrived is written).
 
         Returns:
             The ingest's counters (accepted, dropped by reason, lag) and silent devices.
@@ -576,14 +588,12 @@ class Registry(Catalogue):
             BrokerError: If the broker cannot be reached.
 
         """
-        import time
-
         from tinyreg.registry.telemetry import Ingest
 
         ingest = Ingest(self.store, self.telemetry(), bucket_s=bucket_s)
-        ingest.start(broker, period_s=min(1.0, bucket_s))
+        ingest.start(broker, period_s=min(0.5, bucket_s))
         try:
-            time.sleep(max(0.0, seconds))
+            (stop or threading.Event()).wait(max(0.0, seconds))
         finally:
             ingest.stop()
         return {**ingest.counters.to_dict(), "silent": ingest.silent(max(5.0, 3 * bucket_s))}
@@ -731,7 +741,7 @@ class Registry(Catalogue):
             raise InputError(f"{state['model']} has no version record with a threshold")
         telemetry = self.telemetry()
         ingest = Ingest(self.store, telemetry, bucket_s=10.0)
-        ingest.start(broker, period_s=min(1.0, window_s))
+        ingest.start(broker, period_s=min(0.5, window_s))
         try:
             return run_rollout(
                 self._rollouts(),
@@ -771,22 +781,44 @@ class Registry(Catalogue):
         key: Path | None = None,
         epochs: int = 8,
         window_s: float = 1.0,
+        stop: threading.Event | None = None,
     ) -> dict[str, Any]:
         """One unattended turn: collect, test drift, retrain and gate, roll out if it passed.
 
+        Args:
+            broker: The MQTT broker URL.
+            seconds: How long to collect telemetry first.
+            key: The signing key's PEM file.
+            epochs: Training epochs.
+            window_s: Seconds per device window (how long the rollout watches a wave).
+            stop: When set, the turn ends after the step under way (``stopped`` is true);
+                the collection ends at once, with what arrived written.
+
         Returns:
             What each step found: ``telemetry``, ``drift``, ``retrain`` and ``rollout``
-            (``None`` for the steps not reached).
+            (``None`` for the steps not reached), and ``stopped``.
 
         """
-        out: dict[str, Any] = {"telemetry": None, "drift": None, "retrain": None, "rollout": None}
-        out["telemetry"] = self.telemetry_collect(broker, seconds=seconds)
+        out: dict[str, Any] = {
+            "telemetry": None,
+            "drift": None,
+            "retrain": None,
+            "rollout": None,
+            "stopped": False,
+        }
+        out["telemetry"] = self.telemetry_collect(broker, seconds=seconds, stop=stop)
+        if stop is not None and stop.is_set():
+            out["stopped"] = True
+            return out
         drift = self.drift_check()
         out["drift"] = [r.to_dict() for r in drift]
         if not any(r.kind == "operating-conditions" for r in drift):
             return out
         retrained = self.retrain(epochs=epochs)
         out["retrain"] = retrained
+        if stop is not None and stop.is_set():
+            out["stopped"] = True  # the version is registered and gated; not rolled out
+            return out
         if retrained["gate"]["passed"]:
             out["rollout"] = self.rollout_start(
                 retrained["candidate"],
@@ -797,3 +829,57 @@ class Registry(Catalogue):
                 window_s=window_s,
             )
         return out
+
+    def loop_watch(
+        self,
+        *,
+        broker: str,
+        seconds: float,
+        key: Path | None = None,
+        epochs: int = 8,
+        window_s: float = 1.0,
+        turns: int | None = None,
+        stop: threading.Event | None = None,
+        on_turn: Callable[[dict[str, Any]], None] | None = None,
+    ) -> int:
+        """Run turns of the loop (:meth:`loop_run`) one after the other until ``stop`` is set.
+
+        A turn that fails (broker unreachable, retraining impossible) is reported with its
+        ``error`` and the watch goes on after a pause; the fleet is left as it was. A rollout
+        interrupted by a hard stop is resumable (``rollout resume``).
+
+        Args:
+            broker: The MQTT broker URL.
+            seconds: Telemetry collected per turn.
+            key: The signing key's PEM file.
+            epochs: Training epochs.
+            window_s: Seconds per device window.
+            turns: Stop after this many turns (``None``: until ``stop``).
+            stop: Set it to end the watch (the turn under way ends after its step).
+            on_turn: Called with each turn's result (``turn`` numbers it, from 1).
+
+        Returns:
+            The turns run.
+
+        """
+        from tinyreg.core.errors import TinyregError
+
+        stop = stop or threading.Event()
+        done = 0
+        while not stop.is_set() and (turns is None or done < turns):
+            try:
+                result = self.loop_run(
+                    broker=broker,
+                    seconds=seconds,
+                    key=key,
+                    epochs=epochs,
+                    window_s=window_s,
+                    stop=stop,
+                )
+            except TinyregError as exc:
+                result = {"error": exc.message, "kind": type(exc).__name__}
+                stop.wait(max(1.0, min(seconds, 10.0)))  # no tight loop on a lasting failure
+            done += 1
+            if on_turn is not None:
+                on_turn({"turn": done, **result})
+        return done

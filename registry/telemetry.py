@@ -10,8 +10,8 @@ windows are kept two ways:
   score, median inference time, mean RMS, kurtosis and envelope energy), all of a bucket
   written in one transaction when the bucket closes: the graph grows by aggregates, not per
   message;
-* in a bounded store beside the graph store (:class:`TelemetryStore`): each device's recent
-  windows (the inputs and statistics the drift test and retraining read), and raw windows
+* in a bounded store beside the graph store (:class:`TelemetryStore`, SQLite): each device's
+  recent windows (the inputs and statistics the drift test and retraining read), and raw windows
   when a device sent them, both capped per device.
 
 A device that reported before and has been silent for longer than a limit is reported by
@@ -20,22 +20,27 @@ A device that reported before and has been silent for longer than a limit is rep
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
 import math
 import queue
+import re
+import sqlite3
 import statistics
 import threading
 import time
+import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import RDF
 from rdflib.namespace import XSD
 
 from tinyreg.core.errors import InputError
@@ -49,7 +54,9 @@ __all__ = [
     "IngestCounters",
     "TelemetryRecord",
     "TelemetryStore",
+    "message_of",
     "parse_message",
+    "record_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,8 +99,11 @@ class TelemetryRecord:
         return np.frombuffer(base64.b64decode(self.raw), dtype="<i2").astype(float) * self.raw_scale
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return asdict(self)
+        """JSON-ready data (the record's own fields, not copies: do not change them)."""
+        return dict(self.__dict__)
+
+
+_NUMBERS = (int, float)  # exact types: a JSON true is no number
 
 
 def _number(body: Mapping[str, Any], key: str, *, optional: bool = False) -> float | None:
@@ -110,6 +120,25 @@ def _text(body: Mapping[str, Any], key: str) -> str | None:
     if value is not None and (not isinstance(value, str) or len(value) > 512):
         raise InputError(f"{key} must be a string of at most 512 characters")
     return value
+
+
+MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,199}")
+VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
+
+
+def _ident(body: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> str | None:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
+        raise InputError(f"{key} must be null or an id ({pattern.pattern})")
+    return value
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return ":" in text
 
 
 def parse_message(payload: bytes, topic_device: str | None = None) -> TelemetryRecord:
@@ -136,68 +165,144 @@ def parse_message(payload: bytes, topic_device: str | None = None) -> TelemetryR
     device = body.get("device")
     if not isinstance(device, str) or not device:
         raise InputError("device missing")
+    if len(device) > 512 or not _is_iri(device):
+        raise InputError("device is not an IRI")
     if topic_device is not None and device != topic_device:
         raise InputError("device differs from the topic's")
     seq, window = body.get("seq"), body.get("window")
-    if not isinstance(seq, int) or not isinstance(window, int) or isinstance(seq, bool):
+    if type(seq) is not int or type(window) is not int:
         raise InputError("seq and window must be integers")
-    ts = _number(body, "ts")
+    _number(body, "ts")
     error = _text(body, "error")
-    score = _number(body, "score", optional=True)
-    if score is None and error is None:
+    if _number(body, "score", optional=True) is None and error is None:
         raise InputError("a window without a score must carry an error")
-    verdict = body.get("verdict")
-    if verdict not in (None, "normal", "anomaly"):
+    if body.get("verdict") not in (None, "normal", "anomaly"):
         raise InputError("verdict must be normal, anomaly or null")
     stats = body.get("stats")
     if not isinstance(stats, dict) or not all(
-        isinstance(k, str) and isinstance(v, int | float) and math.isfinite(v)
-        for k, v in stats.items()
+        isinstance(k, str) and type(v) in _NUMBERS and math.isfinite(v) for k, v in stats.items()
     ):
         raise InputError("stats must map names to finite numbers")
     values = body.get("input")
     if (
         not isinstance(values, list)
         or len(values) != INPUT_LENGTH
-        or not all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+        or not all(type(v) in _NUMBERS for v in values)
+        or not math.isfinite(math.fsum(values))
     ):
         raise InputError(f"input must be {INPUT_LENGTH} finite numbers")
-    truth = body.get("truth")
-    raw, raw_scale = body.get("raw"), None
+    raw = body.get("raw")
     if raw is not None:
         if (
             not isinstance(raw, dict)
             or not isinstance(raw.get("int16"), str)
+            or isinstance(raw.get("scale_g"), bool)
             or not isinstance(raw.get("scale_g"), int | float)
+            or not math.isfinite(raw["scale_g"])
         ):
             raise InputError("raw must carry int16 (base64) and scale_g")
-        raw, raw_scale = raw["int16"], float(raw["scale_g"])
+        try:
+            samples = base64.b64decode(raw["int16"], validate=True)
+        except ValueError as exc:
+            raise InputError("raw int16 is not base64") from exc
+        if len(samples) % 2:
+            raise InputError("raw int16 has an odd number of bytes")
+    for key in ("model", "version"):
+        _ident(body, key, MODEL_ID if key == "model" else VERSION_ID)
+    _number(body, "inference_ms", optional=True)
+    return record_of(body, time.time())
+
+
+def record_of(body: Mapping[str, Any], received: float) -> TelemetryRecord:
+    """The record of a message :func:`parse_message` accepted, received at ``received``."""
+    raw = body.get("raw")
+    truth = body.get("truth")
+    score, inference = body.get("score"), body.get("inference_ms")
     return TelemetryRecord(
-        device=device,
-        seq=seq,
-        window=window,
-        ts=float(ts or 0.0),
-        received=time.time(),
-        model=_text(body, "model"),
-        version=_text(body, "version"),
-        score=score,
-        verdict=verdict,
-        inference_ms=_number(body, "inference_ms", optional=True),
-        error=error,
-        stats={k: float(v) for k, v in stats.items()},
-        input=[float(v) for v in values],
+        device=body["device"],
+        seq=body["seq"],
+        window=body["window"],
+        ts=float(body["ts"]),
+        received=received,
+        model=body.get("model"),
+        version=body.get("version"),
+        score=None if score is None else float(score),
+        verdict=body.get("verdict"),
+        inference_ms=None if inference is None else float(inference),
+        error=body.get("error"),
+        stats={k: float(v) for k, v in body["stats"].items()},
+        input=[float(v) for v in body["input"]],
         truth=truth if isinstance(truth, dict) else None,
-        raw=raw,
-        raw_scale=raw_scale,
+        raw=raw["int16"] if raw else None,
+        raw_scale=float(raw["scale_g"]) if raw else None,
     )
 
 
+def message_of(record: TelemetryRecord) -> dict[str, Any]:
+    """The message a record came from (the fields the registry keeps; ``record_of``'s inverse)."""
+    body: dict[str, Any] = {
+        "v": 1,
+        "device": record.device,
+        "seq": record.seq,
+        "window": record.window,
+        "ts": record.ts,
+        "model": record.model,
+        "version": record.version,
+        "score": record.score,
+        "verdict": record.verdict,
+        "inference_ms": record.inference_ms,
+        "error": record.error,
+        "stats": record.stats,
+        "input": record.input,
+    }
+    if record.truth is not None:
+        body["truth"] = record.truth
+    if record.raw is not None:
+        body["raw"] = {"int16": record.raw, "scale_g": record.raw_scale}
+    return body
+
+
+def _term(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(str(iri))
+
+
+_DATETIME, _INTEGER, _DOUBLE = _term(XSD.dateTime), _term(XSD.integer), _term(XSD.double)
+_TYPE, _OBSERVATION, _AGGREGATE = (
+    _term(RDF.type),
+    _term(SOSA.Observation),
+    _term(TR.TelemetryAggregate),
+)
+_SENSOR, _PROCEDURE, _RESULT_TIME = (
+    _term(SOSA.madeBySensor),
+    _term(SOSA.usedProcedure),
+    _term(SOSA.resultTime),
+)
+_VERSION, _START, _END = _term(TR.modelVersion), _term(TR.bucketStart), _term(TR.bucketEnd)
+_WINDOWS, _ALARMS, _ERRORS = _term(TR.windowCount), _term(TR.alarmCount), _term(TR.errorCount)
+_MEAN_SCORE, _MAX_SCORE = _term(TR.meanScore), _term(TR.maxScore)
+_INFERENCE, _RMS = _term(TR.medianInferenceMs), _term(TR.meanRms)
+_KURTOSIS, _ENVELOPE = _term(TR.meanKurtosis), _term(TR.meanEnvelopeDefect)
+
+
+def _integer(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_INTEGER)
+
+
+def _double(value: float) -> ox.Literal:
+    return ox.Literal(repr(float(value)), datatype=_DOUBLE)
+
+
 class TelemetryStore:
-    """Recent windows per device, bounded, in JSON-lines files beside the graph store.
+    """Recent windows per device, bounded, in an SQLite file beside the graph store.
+
+    One row per window (``windows.sqlite3``, write-ahead log, so readers in other
+    processes never wait for the ingest): a batch of any number of devices is one
+    transaction, and a device's latest windows are one indexed read. Every ``keep``
+    windows a device's rows beyond its latest ``keep`` are deleted.
 
     Args:
         directory: The folder (created if absent).
-        keep: Windows kept per device (older ones are dropped at compaction).
+        keep: Windows kept per device.
 
     """
 
@@ -205,43 +310,74 @@ class TelemetryStore:
         self.directory = directory
         self.keep = keep
         self._lock = threading.Lock()
-        (directory / "recent").mkdir(parents=True, exist_ok=True)
+        self._since_compaction: Counter[str] = Counter()
+        directory.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            directory / "windows.sqlite3", check_same_thread=False, timeout=30.0
+        )
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS windows "
+                "(id INTEGER PRIMARY KEY, device TEXT NOT NULL, received REAL NOT NULL,"
+                " data TEXT NOT NULL)"
+            )
+            self._db.execute("CREATE INDEX IF NOT EXISTS windows_by_device ON windows (device, id)")
 
-    def _path(self, device: str) -> Path:
-        return self.directory / "recent" / (device_key(device).replace(":", "_") + ".jsonl")
+    def append(
+        self, records: Iterable[TelemetryRecord], payloads: Sequence[bytes] | None = None
+    ) -> None:
+        """Append windows in one transaction; trim the devices past ``keep`` new windows.
 
-    def append(self, records: Iterable[TelemetryRecord]) -> None:
-        """Append windows (one file write per device), compacting files over twice ``keep``."""
-        by_device: dict[str, list[TelemetryRecord]] = defaultdict(list)
-        for r in records:
-            by_device[r.device].append(r)
-        with self._lock:
-            for device, rows in by_device.items():
-                path = self._path(device)
-                with path.open("a", encoding="utf-8") as out:
-                    out.write("".join(json.dumps(r.to_dict()) + "\n" for r in rows))
-                if path.stat().st_size > 2 * self.keep * 1500:
-                    lines = path.read_text("utf-8").splitlines()
-                    if len(lines) > self.keep:
-                        path.write_text("\n".join(lines[-self.keep :]) + "\n", "utf-8")
+        Args:
+            records: The windows.
+            payloads: The messages they were parsed from, kept as they came (same order),
+                else each record's message is written anew.
+
+        """
+        records = list(records)
+        texts = (
+            [p.decode("utf-8") for p in payloads]
+            if payloads is not None
+            else [json.dumps(message_of(r)) for r in records]
+        )
+        rows = [(r.device, r.received, t) for r, t in zip(records, texts, strict=True)]
+        if not rows:
+            return
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO windows (device, received, data) VALUES (?, ?, ?)", rows
+            )
+            self._since_compaction.update(r.device for r in records)
+            for device, count in list(self._since_compaction.items()):
+                if count >= self.keep:
+                    self._db.execute(
+                        "DELETE FROM windows WHERE device = ? AND id <= (SELECT id FROM windows"
+                        " WHERE device = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                        (device, device, self.keep),
+                    )
+                    del self._since_compaction[device]
 
     def recent(self, device: str, limit: int | None = None) -> list[TelemetryRecord]:
         """A device's kept windows, oldest first (at most ``limit``, the latest)."""
-        path = self._path(device)
-        if not path.is_file():
-            return []
         with self._lock:
-            lines = path.read_text("utf-8").splitlines()
-        rows = [TelemetryRecord(**json.loads(line)) for line in lines if line.strip()]
-        return rows[-limit:] if limit else rows
+            rows = self._db.execute(
+                "SELECT received, data FROM windows WHERE device = ? ORDER BY id DESC LIMIT ?",
+                (device, limit if limit else self.keep),
+            ).fetchall()
+        return [record_of(json.loads(data), received) for received, data in reversed(rows)]
 
     def devices(self) -> list[str]:
         """Devices with kept windows."""
-        from urllib.parse import unquote
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT device FROM windows").fetchall()
+        return sorted(device for (device,) in rows)
 
-        return sorted(
-            unquote(p.stem.replace("_", ":")) for p in (self.directory / "recent").glob("*.jsonl")
-        )
+    def close(self) -> None:
+        """Release the file."""
+        with self._lock:
+            self._db.close()
 
 
 @dataclass
@@ -288,12 +424,22 @@ class _Aggregate:
     envelope: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Closed:
+    """A closed bucket on its way to the graph: its start, graph name and aggregates."""
+
+    start: float
+    graph: str
+    aggregates: dict[tuple[str, str, str], _Aggregate]
+
+
 class Ingest:
     """Telemetry from a broker into the graph (aggregates) and the bounded store.
 
     Messages are validated on the network thread and queued; :meth:`flush` (called by the
-    ingest's own thread every second, or by hand) writes what arrived: the windows to the
-    store, and every bucket that closed to the graph in one transaction per bucket.
+    ingest's own thread every half second, or by hand) writes what arrived to the window
+    store, and hands every bucket that closed to a writer thread, which writes it to the
+    graph in one transaction per bucket (so a bucket's write never holds windows back).
 
     Args:
         store: The graph store.
@@ -320,7 +466,7 @@ class Ingest:
         self.thresholds: dict[tuple[str, str], float] = dict(thresholds or {})
         self.counters = IngestCounters()
         self.last_seen: dict[str, float] = {}
-        self._queue: queue.SimpleQueue[TelemetryRecord] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[TelemetryRecord, bytes]] = queue.SimpleQueue()
         self._open: dict[float, dict[tuple[str, str, str], _Aggregate]] = defaultdict(
             lambda: defaultdict(_Aggregate)
         )
@@ -329,6 +475,9 @@ class Ingest:
         self._thread: threading.Thread | None = None
         self._connection: Any = None
         self._parts: Counter[float] = Counter()
+        self._session = uuid.uuid4().hex[:8]
+        self._writes: queue.SimpleQueue[_Closed | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
 
     # ------------------------------------------------------------------ input
 
@@ -349,7 +498,7 @@ class Ingest:
         except Exception as exc:  # never let a message stop the ingest
             self.counters.dropped[f"unexpected: {type(exc).__name__}"] += 1
             return
-        self._queue.put(record)
+        self._queue.put((record, payload))
 
     @property
     def backlog(self) -> int:
@@ -359,6 +508,10 @@ class Ingest:
     def flush(self, *, close_all: bool = False) -> int:
         """Write what arrived; close buckets past their end and grace.
 
+        The windows are written at once; the aggregates of closed buckets are written by
+        the ingest's writer thread when it runs (so a bucket's transaction never holds
+        the next windows back), else here.
+
         Args:
             close_all: Close every open bucket now (at stop, or in tests).
 
@@ -366,39 +519,54 @@ class Ingest:
             Windows written to the store.
 
         """
-        records: list[TelemetryRecord] = []
+        arrived: list[tuple[TelemetryRecord, bytes]] = []
         with contextlib.suppress(queue.Empty):
             while True:
-                records.append(self._queue.get_nowait())
+                arrived.append(self._queue.get_nowait())
+        records = [r for r, _ in arrived]
         now = time.time()
         with self._lock:
             for r in records:
                 self._add(r)
                 self.last_seen[r.device] = max(self.last_seen.get(r.device, 0.0), r.received)
-                self.counters.lags_s.append(max(0.0, now - r.ts))
-            if len(self.counters.lags_s) > 200_000:
-                del self.counters.lags_s[:100_000]
             closing = [
                 b for b in self._open if close_all or b + self.bucket_s + self.grace_s <= now
             ]
-            graphs = {self._graph_name(b): self._bucket_graph(b) for b in closing}
-            for b in closing:
-                del self._open[b]
+            closed = [_Closed(b, self._graph_name(b), self._open.pop(b)) for b in closing]
         if records:
-            self.telemetry.append(records)
-        if graphs:
-            self.store.replace_graphs(graphs)
-            self.counters.buckets_written += len(graphs)
-            self.counters.aggregates_written += sum(
-                len(list(g.subjects(RDF.type, TR.TelemetryAggregate))) for g in graphs.values()
-            )
+            self.telemetry.append(records, [p for _, p in arrived])
+            written = time.time()  # the lag runs until the window is stored
+            self.counters.lags_s.extend(max(0.0, written - r.ts) for r in records)
+            if len(self.counters.lags_s) > 200_000:
+                del self.counters.lags_s[:100_000]
         self.counters.accepted += len(records)
+        for bucket in closed:
+            if self._writer is not None and self._writer.is_alive():
+                self._writes.put(bucket)
+            else:
+                self._write(bucket)
         return len(records)
 
+    def _write(self, bucket: _Closed) -> None:
+        """One closed bucket's aggregates in one transaction (a failure is logged)."""
+        text, aggregates = self._bucket_update(bucket)
+        if text is None:
+            return
+        try:
+            self.store.update(text)
+        except Exception:
+            log.exception("writing a telemetry bucket failed (%d aggregates lost)", aggregates)
+            self.counters.dropped["bucket write failed"] += aggregates
+            return
+        self.counters.buckets_written += 1
+        self.counters.aggregates_written += aggregates
+
     def _graph_name(self, bucket: float) -> str:
-        self._parts[bucket] += 1  # a late part of a bucket already written gets its own graph
+        # a late part of a bucket already written gets its own graph; the session token
+        # keeps the graphs of two ingests (one after the other) of the same bucket apart
+        self._parts[bucket] += 1
         stamp = datetime.fromtimestamp(bucket, UTC).strftime("%Y%m%dT%H%M%S")
-        return f"{TELEMETRY_GRAPH_PREFIX}{stamp}:{self._parts[bucket]}"
+        return f"{TELEMETRY_GRAPH_PREFIX}{stamp}:{self._session}-{self._parts[bucket]}"
 
     def _add(self, r: TelemetryRecord) -> None:
         bucket = math.floor(r.ts / self.bucket_s) * self.bucket_s
@@ -425,40 +593,62 @@ class Ingest:
         threshold = self.thresholds.get((r.model or "", r.version or ""))
         return r.score is not None and threshold is not None and r.score > threshold
 
-    def _bucket_graph(self, bucket: float) -> Graph:
-        g = Graph()
+    def _bucket_update(self, closed: _Closed) -> tuple[str | None, int]:
+        """The SPARQL update that writes a bucket's aggregates, and their number.
+
+        Built with pyoxigraph's terms and N-Triples writer (every IRI checked, every
+        literal escaped), not an rdflib graph: 1,000 aggregates take ~0.1 s, not seconds.
+        """
+        bucket, name = closed.start, closed.graph
+        part = name.rsplit(":", 1)[-1]
         start = datetime.fromtimestamp(bucket, UTC)
         end = datetime.fromtimestamp(bucket + self.bucket_s, UTC)
-        for (device, model, version), a in self._open[bucket].items():
-            node = URIRef(
-                f"{TELEMETRY_GRAPH_PREFIX}{device_key(device)}:{model}:{version}:"
-                f"{start.strftime('%Y%m%dT%H%M%S')}"
-            )
-            g.add((node, RDF.type, SOSA.Observation))
-            g.add((node, RDF.type, TR.TelemetryAggregate))
-            g.add((node, SOSA.madeBySensor, URIRef(device)))
-            if model:
-                g.add((node, SOSA.usedProcedure, model_iri(model)))
-                g.add((node, TR.modelVersion, Literal(version)))
-            g.add((node, TR.bucketStart, Literal(start, datatype=XSD.dateTime)))
-            g.add((node, TR.bucketEnd, Literal(end, datatype=XSD.dateTime)))
-            g.add((node, SOSA.resultTime, Literal(datetime.now(UTC), datatype=XSD.dateTime)))
-            g.add((node, TR.windowCount, Literal(a.count)))
-            g.add((node, TR.alarmCount, Literal(a.alarms)))
-            g.add((node, TR.errorCount, Literal(a.errors)))
-            if a.scored:
-                g.add((node, TR.meanScore, Literal(a.score_sum / a.scored)))
-                g.add((node, TR.maxScore, Literal(a.score_max)))
-            if a.inference:
-                g.add((node, TR.medianInferenceMs, Literal(statistics.median(a.inference))))
-            g.add((node, TR.meanRms, Literal(a.rms / a.count)))
-            g.add((node, TR.meanKurtosis, Literal(a.kurtosis / a.count)))
-            g.add((node, TR.meanEnvelopeDefect, Literal(a.envelope / a.count)))
-        return g
+        stamp = start.strftime("%Y%m%dT%H%M%S")
+        made = ox.Literal(datetime.now(UTC).isoformat(), datatype=_DATETIME)
+        begins = ox.Literal(start.isoformat(), datatype=_DATETIME)
+        ends = ox.Literal(end.isoformat(), datatype=_DATETIME)
+        triples: list[ox.Triple] = []
+        count = 0
+        for (device, model, version), a in closed.aggregates.items():
+            try:
+                node = ox.NamedNode(
+                    f"{TELEMETRY_GRAPH_PREFIX}{device_key(device)}:{model}:{version}:{stamp}:{part}"
+                )
+                rows: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
+                    (_TYPE, _OBSERVATION),
+                    (_TYPE, _AGGREGATE),
+                    (_SENSOR, ox.NamedNode(device)),
+                    (_START, begins),
+                    (_END, ends),
+                    (_RESULT_TIME, made),
+                    (_WINDOWS, _integer(a.count)),
+                    (_ALARMS, _integer(a.alarms)),
+                    (_ERRORS, _integer(a.errors)),
+                    (_RMS, _double(a.rms / a.count)),
+                    (_KURTOSIS, _double(a.kurtosis / a.count)),
+                    (_ENVELOPE, _double(a.envelope / a.count)),
+                ]
+                if model:
+                    rows.append((_PROCEDURE, ox.NamedNode(str(model_iri(model)))))
+                    rows.append((_VERSION, ox.Literal(version)))
+                if a.scored:
+                    rows.append((_MEAN_SCORE, _double(a.score_sum / a.scored)))
+                    rows.append((_MAX_SCORE, _double(a.score_max)))
+                if a.inference:
+                    rows.append((_INFERENCE, _double(statistics.median(a.inference))))
+            except ValueError:  # cannot happen after parse_message; never stops a bucket
+                self.counters.dropped["aggregate not writable"] += 1
+                continue
+            triples += [ox.Triple(node, p, o) for p, o in rows]
+            count += 1
+        if not triples:
+            return None, 0
+        body = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+        return f"INSERT DATA {{ GRAPH <{name}> {{\n{body}}} }}", count
 
     # ------------------------------------------------------------------ running
 
-    def start(self, broker: str, *, period_s: float = 1.0, timeout: float = 10.0) -> None:
+    def start(self, broker: str, *, period_s: float = 0.5, timeout: float = 10.0) -> None:
         """Subscribe to every device's telemetry and flush every ``period_s`` on a thread.
 
         Raises:
@@ -479,6 +669,12 @@ class Ingest:
                 except Exception:  # a failed write is logged; the next flush retries
                     log.exception("telemetry flush failed")
 
+        def write() -> None:
+            while (update := self._writes.get()) is not None:
+                self._write(update)
+
+        self._writer = threading.Thread(target=write, name="telemetry-write", daemon=True)
+        self._writer.start()
         self._thread = threading.Thread(target=loop, name="telemetry-flush", daemon=True)
         self._thread.start()
 
@@ -491,6 +687,9 @@ class Ingest:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self.flush(close_all=True)
+        if self._writer is not None:
+            self._writes.put(None)  # after every bucket queued: the writer ends when done
+            self._writer.join(timeout=120)
 
     def silent(self, after_s: float, expected: Iterable[str] = ()) -> list[str]:
         """Devices silent for more than ``after_s``, and expected devices never heard."""

@@ -111,6 +111,54 @@ def test_malformed_telemetry_is_counted_and_dropped(tmp_path: Path) -> None:
         parse_message(json.dumps(good).encode(), "urn:tinyreg:device:other")
 
 
+def test_hostile_telemetry_fields_are_dropped_before_they_reach_the_graph(tmp_path: Path) -> None:
+    """Ids that would break an IRI, non-numbers that JSON allows, bad raw windows: dropped
+    with a reason; the good windows of the same bucket still become an aggregate."""
+    reg = Registry.open(in_memory=True)
+    ingest = Ingest(reg.store, TelemetryStore(tmp_path / "t"), bucket_s=1.0)
+    device = "urn:tinyreg:device:m1"
+    good = {
+        "v": 1,
+        "device": device,
+        "seq": 1,
+        "window": 0,
+        "ts": time.time(),
+        "model": MODEL,
+        "version": "1",
+        "score": 0.1,
+        "verdict": None,
+        "inference_ms": 0.2,
+        "error": None,
+        "stats": {"rms": 0.1},
+        "input": [0.0] * 64,
+    }
+    hostile = [
+        ({"device": "urn:x> <urn:y"}, "device is not an IRI"),
+        ({"model": "m> . <urn:evil> <urn:p> <urn:o"}, "model must be null or an id"),
+        ({"version": "1 } ; DROP ALL"}, "version must be null or an id"),
+        ({"input": [True] * 64}, "input must be 64 finite numbers"),
+        ({"input": [1e308] * 64}, "input must be 64 finite numbers"),
+        ({"window": True}, "seq and window must be integers"),
+        ({"raw": {"int16": "not base64!", "scale_g": 0.1}}, "raw int16 is not base64"),
+        ({"raw": {"int16": "AAA=", "scale_g": float("inf")}}, "raw must carry"),
+    ]
+    for change, _ in hostile:
+        body = {**good, **change}
+        ingest.feed(telemetry_topic(body["device"]), json.dumps(body).encode())
+    ingest.feed(telemetry_topic(device), json.dumps(good).encode())
+    assert ingest.flush(close_all=True) == 1
+    reasons = ingest.counters.dropped
+    for _, reason in hostile:
+        assert any(r.startswith(reason) for r in reasons), (reason, reasons)
+    assert reasons.total() == len(hostile)
+    [kept] = ingest.telemetry.recent(device)
+    assert kept.model == MODEL and kept.input == [0.0] * 64
+    rows = reg.query(
+        "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?n WHERE { ?o tr:windowCount ?n }"
+    ).rows
+    assert [int(r["n"].toPython()) for r in rows] == [1]
+
+
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
@@ -141,7 +189,7 @@ def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
     devices = [reg.add_device(td).id for td in tds]
     reference = establish_version(reg, MODEL, windows=200)
     key = generate_key()
-    telemetry = TelemetryStore(tmp_path / "telemetry")
+    telemetry = reg.telemetry()  # where the report reads it
     ingest = Ingest(
         reg.store, telemetry, bucket_s=2.0, thresholds={(MODEL, "1"): reference["threshold"]}
     )
@@ -209,7 +257,7 @@ def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
         assert resolve_version(reg, MODEL) == candidate.model
         info = version_info(reg, candidate.model)
         assert info is not None and info.threshold is not None
-        rollouts = tmp_path / "rollouts"
+        rollouts = reg.loop_folder() / "rollouts"
         state = new_rollout(
             rollouts,
             candidate.model,
@@ -282,4 +330,94 @@ def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:
         "SELECT (COUNT(?o) AS ?n) WHERE { ?o a tr:TelemetryAggregate }"
     ).rows
     assert 0 < int(rows[0]["n"].toPython()) < ingest.counters.accepted
+    _check_loop_report(reg, tmp_path / "report", devices, candidate.model, broken)
     reg.close()
+
+
+def _check_loop_report(
+    reg: Registry, out: Path, devices: list[str], candidate: str, broken: str
+) -> None:
+    """The report's loop section shows this run: every device's windows, the plot, the
+    gate's before/after figures and each device's latencies of the new version."""
+    files = reg.report(out)
+    assert "loop_scores" in {p.stem for p in files.plots}
+    f = files.figures
+    assert f[f"loop|gate|{candidate}|passed"] is True
+    before, after = (
+        f[f"loop|gate|{candidate}|baseline_false_alarm_rate"],
+        f[f"loop|gate|{candidate}|false_alarm_rate"],
+    )
+    assert 0 <= after < before <= 1, (before, after)
+    assert f[f"loop|devices|{MODEL}|windows"] > 0
+    for d in devices:
+        key = f"loop|device|{d}|{candidate}|"
+        assert f[key + "windows"] > 0
+        assert f[key + "deploy_ms"] > 0 and f[key + "load_ms"] > 0
+        assert 0 < f[key + "inference_ms_median"] < 100
+    page = files.html.read_text()
+    assert "The loop (Tiny-MLOps)" in page and "False alarm rate before and after" in page
+    assert "The loop (Tiny-MLOps)" in files.markdown.read_text()
+
+
+def test_the_window_store_is_bounded_and_gives_back_what_it_kept(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tinyreg.registry.telemetry import TelemetryRecord
+
+    store = TelemetryStore(tmp_path / "t", keep=5)
+    device = "urn:tinyreg:device:m1"
+
+    def record(k: int) -> TelemetryRecord:
+        raw = {"int16": "AAABAA==", "scale_g": 0.5} if k % 2 else None
+        return TelemetryRecord(
+            device=device,
+            seq=k + 1,
+            window=k,
+            ts=1000.0 + k,
+            received=2000.0 + k,
+            model=MODEL,
+            version="1",
+            score=0.01 * k,
+            verdict=None,
+            inference_ms=0.2,
+            error=None,
+            stats={"rms": 0.1 * k},
+            input=[float(k)] * 64,
+            truth={"drifted": k > 3},
+            raw=raw["int16"] if raw else None,
+            raw_scale=raw["scale_g"] if raw else None,
+        )
+
+    written = [record(k) for k in range(12)]
+    for start in range(0, 12, 3):
+        store.append(written[start : start + 3])
+    store.append([record(12)], [json.dumps({**good_message(device), "window": 12}).encode()])
+    kept = store.recent(device)
+    assert [r.window for r in kept] == [8, 9, 10, 11, 12]
+    assert kept[:4] == written[8:12]  # every field back as it went in
+    assert kept[3].signal().tolist() == [0.0, 0.5] and kept[2].signal() is None
+    assert store.recent(device, limit=2) == kept[-2:]
+    assert store.devices() == [device]
+    store.close()
+    with sqlite3.connect(tmp_path / "t" / "windows.sqlite3") as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM windows").fetchone()
+    # trimmed to the latest 5 each time 5 new windows came: 3, 6 -> 5, 8, 11 -> 5, 6
+    assert rows == 6
+
+
+def good_message(device: str) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "device": device,
+        "seq": 13,
+        "window": 12,
+        "ts": 1012.0,
+        "model": MODEL,
+        "version": "1",
+        "score": 0.12,
+        "verdict": None,
+        "inference_ms": 0.2,
+        "error": None,
+        "stats": {"rms": 1.2},
+        "input": [12.0] * 64,
+    }

@@ -93,3 +93,47 @@ def test_drift_and_rollouts_through_service_cli_and_rest(tmp_path: Path) -> None
             assert halted.status_code == 200 and halted.json()["status"] == "halted"
             bad = client.post("/retrain", headers=auth, json={"epochs": "many"})
             assert bad.status_code == 400
+
+
+def test_list_shows_versions_and_the_family_names_its_gated_version(tmp_path: Path) -> None:
+    from tinyreg.registry.loop import _add_gate
+    from tinyreg.registry.versions import GateResult, resolve_version, write_version_record
+
+    store = tmp_path / "store"
+    with Registry.open(store) as reg:
+        reg.add_model(KG_DATA / "models" / f"{MODEL}.tflite")
+        reference = reg.establish_version(MODEL)
+        v2 = f"{MODEL}-v2"
+        reg.add_model(reg.model_bytes(MODEL).data, None, ident=v2, filename="v2.tflite")
+        write_version_record(reg, v2, family=MODEL, number=2, reference=reference, previous=MODEL)
+        # not gated yet: the family names version 1
+        assert resolve_version(reg, MODEL) == MODEL
+        assert resolve_version(reg, f"{MODEL}@2") == v2
+        gate = GateResult(v2, MODEL, True, [], [], 0.9, 0.01, 0.9, 0.2, 10, 10)
+        _add_gate(reg, v2, gate)
+        assert resolve_version(reg, MODEL) == v2
+        assert resolve_version(reg, f"{MODEL}@1") == MODEL
+        versions = {m.id: (m.family, m.version) for m in reg.list_models()}
+        assert versions[MODEL] == (MODEL, 1) and versions[v2] == (MODEL, 2)
+
+    runner = CliRunner()
+    base = ["--store", str(store)]
+    out = runner.invoke(cli, [*base, "list", "models", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rows = {m["id"]: m for m in json.loads(out.output)}
+    assert (rows[f"{MODEL}-v2"]["version"], rows[f"{MODEL}-v2"]["family"]) == (2, MODEL)
+    assert rows[MODEL]["version"] == 1
+    out = runner.invoke(cli, [*base, "list", "models", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    header, *lines = out.output.strip().splitlines()
+    assert header.split(",")[:3] == ["id", "name", "version"]
+    assert any(line.startswith(f"{MODEL}-v2,") and ",2," in line for line in lines), lines
+    out = runner.invoke(cli, [*base, "list", "models"])
+    assert out.exit_code == 0 and "version" in out.output.splitlines()[0], out.output
+
+
+def test_a_model_without_a_version_record_takes_its_cards_version_else_1(tmp_path: Path) -> None:
+    with Registry.open(tmp_path / "store") as reg:
+        reg.add_model(KG_DATA / "models" / f"{MODEL}.tflite")
+        [record] = reg.list_models()
+        assert (record.family, record.version) == (MODEL, 1)

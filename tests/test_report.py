@@ -30,7 +30,7 @@ from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import Registry
 from tinyreg.registry.bench import HostBenchmark, bench_registered
 from tinyreg.registry.deployments import DeploymentRecord
-from tinyreg.registry.report import ReportFiles, device_label, write_report
+from tinyreg.registry.report import REPORT_STEPS, ReportFiles, device_label, write_report
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 BENCHED = {
@@ -504,7 +504,7 @@ def test_report_of_an_empty_history_says_so(tmp_path: Path):
         "models",
         "estimated_latency",
     }
-    assert len(steps) == 10
+    assert len(steps) == REPORT_STEPS == 11
     assert files.figures["summary|model–device pairs"] == 1
     assert device_label("urn:tinyreg:device:syntiant-tinyml") == "syntiant-tinyml"
 

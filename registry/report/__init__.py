@@ -52,7 +52,7 @@ __all__ = [
     "write_report",
 ]
 
-REPORT_STEPS = 10
+REPORT_STEPS = 11
 """How many times :func:`write_report` calls its ``progress`` callback."""
 
 
@@ -90,6 +90,7 @@ def write_report(
     *,
     progress: Callable[[str], None] | None = None,
     data: ReportData | None = None,
+    loop_folder: Path | None = None,
 ) -> ReportFiles:
     """Write the HTML, Markdown, JSON and CSV report of a registry into a folder.
 
@@ -99,6 +100,7 @@ def write_report(
         progress: Called with the name of each step once it is done
             (:data:`REPORT_STEPS` calls).
         data: Figures already read with :func:`collect` (read now when ``None``).
+        loop_folder: Where the loop keeps telemetry and rollouts (its section's figures).
 
     Returns:
         The files written and every figure shown, by key.
@@ -106,7 +108,7 @@ def write_report(
     """
     step = progress or _no_progress
     if data is None:
-        data = collect(registry)
+        data = collect(registry, loop_folder)
     step("read the graph")
     for folder in (out, out / "plots", out / "data"):
         folder.mkdir(parents=True, exist_ok=True)

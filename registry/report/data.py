@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tinyreg.core.namespaces import DEVICE_PREFIX
@@ -20,6 +21,7 @@ from tinyreg.registry.bench import HostBenchmark, list_benchmarks
 from tinyreg.registry.catalogue import Catalogue as Registry
 from tinyreg.registry.catalogue import DeviceRecord, ModelRecord
 from tinyreg.registry.deployments import DeploymentRecord
+from tinyreg.registry.report.loop import LoopData, collect_loop
 
 __all__ = [
     "FAIL_ORDER",
@@ -60,6 +62,7 @@ class ReportData:
         operators: Per model IRI, its operator codes (``operator``, ``version``, ``uses``).
         benchmarks: Host measurements of the models (current bytes only).
         deployments: Recorded deployments, by start time.
+        loop: The loop's telemetry, drift, versions and rollouts (``None`` without any).
 
     """
 
@@ -70,6 +73,7 @@ class ReportData:
     operators: dict[str, list[dict[str, Any]]]
     benchmarks: list[HostBenchmark]
     deployments: list[DeploymentRecord]
+    loop: LoopData | None = None
 
     def match(self, model_iri: str, device_iri: str) -> Match | None:
         """The verdict on one pair, or ``None``."""
@@ -84,8 +88,14 @@ class ReportData:
         return cached
 
 
-def collect(registry: Registry) -> ReportData:
-    """Read every figure a report shows from the registry."""
+def collect(registry: Registry, loop_folder: Path | None = None) -> ReportData:
+    """Read every figure a report shows from the registry.
+
+    Args:
+        registry: The registry.
+        loop_folder: Where the loop keeps telemetry and rollouts, if anywhere.
+
+    """
     operators: dict[str, list[dict[str, Any]]] = {}
     for row in registry.store.select_values(load_query("tinyreg.registry", "report_operators")):
         operators.setdefault(str(row["model"]), []).append(
@@ -103,6 +113,7 @@ def collect(registry: Registry) -> ReportData:
         operators=operators,
         benchmarks=list_benchmarks(registry.store),
         deployments=registry.list_deployments(),
+        loop=collect_loop(registry, loop_folder),
     )
 
 

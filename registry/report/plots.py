@@ -26,6 +26,7 @@ from tinyreg.registry.report.data import (
     device_label,
     model_id,
 )
+from tinyreg.registry.report.loop import plot_loop
 
 __all__ = ["PLOT_STEPS", "PlotSpec", "draw_plots"]
 
@@ -371,6 +372,16 @@ PLOT_STEPS: tuple[tuple[str, tuple[PlotSpec, ...]], ...] = (
     (
         "deployments",
         (PlotSpec("deployments", _plot_deployments, lambda data: bool(data.deployments)),),
+    ),
+    (
+        "loop",
+        (
+            PlotSpec(
+                "loop_scores",
+                lambda data: plot_loop(data.loop) if data.loop else b"",
+                lambda data: data.loop is not None and any(s.ts for s in data.loop.devices),
+            ),
+        ),
     ),
 )
 """The plots, grouped by the progress step that draws them."""

@@ -36,6 +36,7 @@ __all__ = [
     "deployments",
     "inventory",
     "latency",
+    "loop",
     "memory",
     "per_model",
     "sections",
@@ -388,6 +389,101 @@ def _deployment_records(data: ReportData) -> Table:
     return Table(headers, rows)
 
 
+def loop(data: ReportData) -> Section:
+    """The loop: scores over time with its events, latencies per device, false alarm rates."""
+    blocks: list[Block] = []
+    if data.loop is None:
+        blocks.append(Note("No telemetry and no rollout recorded (`tinyreg loop run`)."))
+        return Section("loop", "The loop (Tiny-MLOps)", "Loop", blocks)
+    blocks += [
+        Note(
+            "Each window's anomaly score as the device reported it (telemetry, "
+            "`docs/telemetry.md`), coloured by the model version it ran; drift onset from the "
+            "simulation's ground truth when the windows carry it, detection from the first "
+            "recorded drift assessment, retraining from the version's PROV activity, rollout "
+            "and rollback from the rollout's recorded events."
+        ),
+        Plot("loop_scores", "Anomaly score over time per device, with the loop's events."),
+        Subheading("False alarm rate before and after"),
+        Note(
+            "Gate: the running version and the candidate on the same held-out recent normal "
+            "windows (the gate's record). Devices: each version's alarm rate at its own "
+            "threshold on the windows it scored after drift was detected, faulty windows left "
+            "out when the simulation says so; different windows per version, a rate from n "
+            "windows is uncertain by about ±1/√n."
+        ),
+        _false_alarms(data),
+        Subheading("Latency per device"),
+        Note(
+            "Deployment (transfer to verified image) and loading as the deployment recorded "
+            "them (the device's latest committed deployment of that version); inference: "
+            "median of the on-device TFLite Micro invoke times in the version's telemetry."
+        ),
+        _loop_devices(data),
+    ]
+    return Section("loop", "The loop (Tiny-MLOps)", "Loop", blocks)
+
+
+def _false_alarms(data: ReportData) -> Table:
+    from tinyreg.registry.report.loop import alarm_rates
+
+    assert data.loop is not None
+    rows: list[list[Cell]] = []
+    for v in data.loop.versions:
+        if v["false_alarm_rate"] is None:
+            continue
+        key = f"loop|gate|{v['model']}|"
+        rows.append(
+            [
+                Text(f"gate of {v['model']}"),
+                Figure(key + "baseline_false_alarm_rate", v["baseline_false_alarm_rate"]),
+                Figure(key + "false_alarm_rate", v["false_alarm_rate"]),
+                Figure(key + "passed", v["gate_passed"], numeric=False),
+            ]
+        )
+    for r in alarm_rates(data.loop):
+        key = f"loop|devices|{r['model']}|"
+        rows.append(
+            [
+                Text(f"devices running {r['model']}"),
+                Text(""),
+                Figure(key + "alarm_rate", r["rate"]),
+                Figure(key + "windows", r["windows"]),
+            ]
+        )
+    return Table(["where", "before (running version)", "after / rate", "passed / windows"], rows)
+
+
+def _loop_devices(data: ReportData) -> Table:
+    from tinyreg.registry.report.loop import device_rows
+
+    assert data.loop is not None
+    rows: list[list[Cell]] = []
+    for r in device_rows(data.loop, data.deployments):
+        key = f"loop|device|{r['device']}|{r['model']}|"
+        rows.append(
+            [
+                Text(device_label(r["device"])),
+                Text(r["model"]),
+                Figure(key + "windows", r["windows"]),
+                Text(r["drift_found"] or ""),
+                Figure(key + "deploy_ms", r["deploy_ms"]),
+                Figure(key + "load_ms", r["load_ms"]),
+                Figure(key + "inference_ms_median", r["inference_ms_median"]),
+            ]
+        )
+    headers = [
+        "device",
+        "model",
+        "windows",
+        "drift found",
+        "deploy (ms)",
+        "load (ms)",
+        "inference median (ms)",
+    ]
+    return Table(headers, rows)
+
+
 SECTIONS: tuple[Callable[[ReportData], Section], ...] = (
     inventory,
     compatibility,
@@ -395,6 +491,7 @@ SECTIONS: tuple[Callable[[ReportData], Section], ...] = (
     per_model,
     latency,
     deployments,
+    loop,
 )
 """Every section, in the order the report shows them."""
 

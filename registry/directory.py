@@ -146,6 +146,7 @@ class Page:
         limit: The page size asked for.
         etag: The entity tag of the whole collection when the page was read.
         more: Whether TDs follow this page.
+        total: How many TDs the whole collection holds.
 
     """
 
@@ -154,6 +155,7 @@ class Page:
     limit: int
     etag: str
     more: bool
+    total: int
 
 
 class TDSchema:
@@ -362,7 +364,7 @@ class Directory:
                 elif str(row.get("p")) in fields:
                     entry[fields[str(row["p"])]] = row["o"]
             things = [self._thing(found[i]) for i in chosen if "doc" in found.get(i, {})]
-        return Page(things, offset, limit, etag, offset + limit < len(order[1]))
+        return Page(things, offset, limit, etag, offset + limit < len(order[1]), len(order[1]))
 
     def _state(self) -> tuple[str, list[str]]:
         rows = self.registry.store.select_values(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -611,6 +613,19 @@ def test_models_and_matching_match_the_python_api(
     assert_problem(client.get(f"/models/{ident}"), 404)
 
 
+def expand(template: str, **values: Any) -> str:
+    """RFC 6570 expansion of the two forms a directory TD uses: ``{name}`` and ``{?a,b}``."""
+
+    def replace(match: re.Match[str]) -> str:
+        names = match.group(2).split(",")
+        if match.group(1) == "?":
+            given = [(n, values[n]) for n in names if values.get(n) is not None]
+            return "?" + urlencode(given) if given else ""
+        return quote(str(values[names[0]]), safe="")
+
+    return re.sub(r"\{(\??)([\w,]+)\}", replace, template)
+
+
 def test_directory_describes_itself(
     server: TinyregServer, client: httpx.Client, td_validator: Draft7Validator
 ) -> None:
@@ -618,9 +633,90 @@ def test_directory_describes_itself(
     assert answer.headers["content-type"].startswith("application/td+json")
     td = answer.json()
     assert td["@type"] == "ThingDirectory"
-    assert td["properties"]["things"]["forms"][0]["href"] == f"{server.base_url}/things"
     assert not list(td_validator.iter_errors(td))
+    # the affordances the W3C WoT Discovery directory Thing Model names
+    assert {"createThing", "createAnonymousThing", "retrieveThing", "updateThing"} <= set(
+        td["actions"]
+    )
+    assert {"partiallyUpdateThing", "deleteThing", "searchSPARQL"} <= set(td["actions"])
+    assert set(td["events"]) == {"thingCreated", "thingUpdated", "thingDeleted"}
+    for affordance in (*td["actions"].values(), *td["properties"].values()):
+        for form in affordance["forms"]:
+            assert form["href"].startswith(server.base_url)
+            for extra in form.get("additionalResponses", []):
+                assert extra["contentType"] == "application/problem+json"
     assert_problem(client.get("/no/such/route"), 404)
+
+
+def test_a_wot_client_pages_retrieves_and_searches_through_the_directory_td(
+    client: httpx.Client, td_validator: Draft7Validator
+) -> None:
+    clear(client)
+    ids = []
+    for path in DEVICES[:7]:
+        td = json.loads(path.read_text())
+        ids.append(td["id"])
+        assert client.put(f"/things/{td['id']}", content=path.read_bytes(), headers=TD_JSON)
+    directory = client.get("/.well-known/wot").json()
+
+    # the things property: a page at a time through its URI template
+    things = directory["properties"]["things"]
+    form = things["forms"][0]
+    assert form["href"].endswith("/things{?offset,limit,format}")
+    assert set(things["uriVariables"]) == {"offset", "limit", "format"}
+    assert things["uriVariables"]["format"]["enum"] == ["array", "collection"]
+    page = client.get(expand(form["href"], offset=2, limit=3))
+    assert page.headers["content-type"].startswith(form["response"]["contentType"])
+    assert [t["id"] for t in page.json()] == sorted(ids)[2:5]
+    assert client.get(expand(form["href"])).json() == client.get("/things").json()
+
+    # format=collection: a ThingCollection with the total and the next page, followed to the end
+    url: str | None = expand(form["href"], limit=3, format="collection")
+    seen: list[str] = []
+    while url is not None:
+        collection = client.get(url).json()
+        assert collection["@type"] == "ThingCollection" and collection["total"] == len(ids)
+        assert client.get(collection["@id"]).json() == collection  # the page names itself
+        assert 1 <= len(collection["members"]) <= 3
+        seen += [t["id"] for t in collection["members"]]
+        url = collection.get("next")
+    assert seen == sorted(ids)
+    first = client.get(expand(form["href"], limit=3, format="collection"))
+    links = httpx.Response(200, headers=first.headers).links
+    assert "format=collection" in links["next"]["url"]
+    assert links["canonical"]["url"].endswith("/things?format=collection")
+    for bad in ({"format": "xml"}, {"offset": -1}, {"limit": "many"}):
+        assert_problem(client.get("/things", params=bad), 400)
+
+    # retrieveThing: a typed output and the content type the form names
+    retrieve = directory["actions"]["retrieveThing"]
+    assert retrieve["output"]["type"] == "object"
+    answer = client.get(expand(retrieve["forms"][0]["href"], id=ids[0]))
+    assert answer.headers["content-type"].startswith(
+        retrieve["forms"][0]["response"]["contentType"]
+    )
+    assert answer.json()["id"] == ids[0] and not list(td_validator.iter_errors(answer.json()))
+    missing = client.get(expand(retrieve["forms"][0]["href"], id="urn:no:such:thing"))
+    assert (
+        missing.status_code == retrieve["forms"][0]["additionalResponses"][0]["htv:statusCodeValue"]
+    )
+
+    # searchSPARQL by GET and by POST: SPARQL JSON results as the output says
+    search = directory["actions"]["searchSPARQL"]
+    assert search["output"]["type"] == "object"
+    sparql = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    get_form, post_form = search["forms"]
+    by_get = client.get(expand(get_form["href"], query=sparql))
+    by_post = client.request(
+        post_form["htv:methodName"],
+        post_form["href"],
+        content=sparql,
+        headers={"Content-Type": post_form["contentType"]},
+    )
+    for result in (by_get, by_post):
+        assert result.headers["content-type"].startswith(get_form["response"]["contentType"])
+        assert set(result.json()) >= set(search["output"]["properties"]) - {"boolean"}
+        assert int(result.json()["results"]["bindings"][0]["n"]["value"]) > 0
 
 
 def test_serve_read_only_refuses_writes_with_the_token(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ from tinyreg.core.errors import (
 from tinyreg.core.namespaces import DISCOVERY
 from tinyreg.core.queries import load_query
 from tinyreg.registry.catalogue import Catalogue
+from tinyreg.registry.td import json_pointer
 
 __all__ = [
     "Directory",
@@ -419,9 +420,13 @@ class Directory:
             pointer = field if field.startswith("/") else "/" + field
             raise TDValidationError(subject, [FieldError(pointer, exc.detail)]) from exc
         except ValidationError as exc:
+            # one form for every field: a JSON pointer into the submitted TD; the SHACL
+            # path (or focus node) stays in the description
             errors = [
                 FieldError(
-                    v.path or v.focus, v.message + (f" (value: {v.value})" if v.value else "")
+                    json_pointer(td, v.steps) if v.root == td.get("id") else "/",
+                    f"{v.path or v.focus}: {v.message}"
+                    + (f" (value: {v.value})" if v.value else ""),
                 )
                 for v in exc.violations
             ]
@@ -498,7 +503,14 @@ class Directory:
         if "id" in td:
             raise TDValidationError(
                 str(td["id"]),
-                [FieldError("/id", "an anonymous TD has no id; use PUT /things/{id}")],
+                [
+                    FieldError(
+                        "/id",
+                        f"POST /things registers a TD without an id, and this one has the "
+                        f"id {str(td['id'])[:200]!r}: register it under that id with "
+                        'PUT /things/{id}, or leave out "id" to get a new urn:uuid id',
+                    )
+                ],
             )
         thing, _ = self.put({**td, "id": f"urn:uuid:{uuid.uuid4()}"})
         return thing

@@ -10,7 +10,7 @@ the property path and the reason.
 from __future__ import annotations
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, Graph, Namespace
+from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.term import BNode, Node
 
 from tinyreg.core.errors import ValidationError, Violation
@@ -37,6 +37,25 @@ def _short(term: Node | None, data: Graph) -> str | None:
         if text.startswith(namespace):
             return f"{prefix}:{text[len(namespace) :]}"
     return text
+
+
+def _trail(
+    focus: Node | None, path: Node | None, data: Graph
+) -> tuple[str | None, tuple[str, ...]]:
+    """The named node above ``focus`` and the predicates from it down to the violation."""
+    steps: list[str] = [str(path)] if isinstance(path, URIRef) else []
+    node = focus
+    seen: set[Node] = set()
+    while isinstance(node, BNode) and node not in seen and len(seen) < 16:
+        seen.add(node)
+        parents = list(data.subject_predicates(node))
+        if len(parents) != 1:
+            return None, ()
+        node, predicate = parents[0]
+        steps.insert(0, str(predicate))
+    if not isinstance(node, URIRef):
+        return None, ()
+    return str(node), tuple(steps)
 
 
 def check(data: Graph) -> list[Violation]:
@@ -67,12 +86,16 @@ def check(data: Graph) -> list[Violation]:
             continue
         message = report.value(result, SH.resultMessage)
         value = report.value(result, SH.value)
+        focus, path = report.value(result, SH.focusNode), report.value(result, SH.resultPath)
+        root, steps = _trail(focus, path, data)
         violations.append(
             Violation(
-                focus=_short(report.value(result, SH.focusNode), data) or "?",
-                path=_short(report.value(result, SH.resultPath), data),
+                focus=_short(focus, data) or "?",
+                path=_short(path, data),
                 message=str(message) if message is not None else "constraint violated",
                 value=None if value is None or isinstance(value, BNode) else _short(value, data),
+                root=root,
+                steps=steps,
             )
         )
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))

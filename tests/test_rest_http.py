@@ -172,6 +172,10 @@ def test_anonymous_td_gets_a_uuid(client: httpx.Client, td_validator: Draft7Vali
     with_id = client.post("/things", content=json.dumps(td_of("sparkfun-edge")), headers=TD_JSON)
     body = assert_problem(with_id, 400)
     assert body["validationErrors"][0]["field"] == "/id"
+    # the message says what was wrong and both ways out
+    description = body["validationErrors"][0]["description"]
+    assert "urn:tinyreg:device:sparkfun-edge" in description
+    assert "PUT /things/{id}" in description and "leave out" in description
     assert client.delete(location, headers=AUTH).status_code == 204
 
 
@@ -231,7 +235,30 @@ def test_refused_tds_are_problem_details_and_write_nothing(client: httpx.Client)
     body = assert_problem(
         client.put(f"/things/{no_ram['id']}", content=json.dumps(no_ram), headers=TD_JSON), 400
     )
-    assert any("hasRAM" in e["field"] for e in body["validationErrors"])
+    assert any(
+        e["field"] == "/ram" and "tr:hasRAM" in e["description"] for e in body["validationErrors"]
+    )
+    # every field is a JSON pointer into the TD sent, from JSON Schema and shapes alike
+    nested = td_of("esp-eye")
+    nested["flash"]["capacityBytes"] = -1
+    nested["mcu"]["clockHz"] = 0
+    nested["title"] = 7
+    body = assert_problem(
+        client.put(f"/things/{nested['id']}", content=json.dumps(nested), headers=TD_JSON), 400
+    )
+    fields = [e["field"] for e in body["validationErrors"]]
+    assert "/title" in fields, body  # the JSON Schema's finding
+    nested["title"] = "ESP-EYE"
+    body = assert_problem(
+        client.put(f"/things/{nested['id']}", content=json.dumps(nested), headers=TD_JSON), 400
+    )
+    fields = [e["field"] for e in body["validationErrors"]]
+    assert {"/flash/capacityBytes", "/mcu/clockHz"} <= set(fields), body  # the shapes'
+    for field in fields:
+        resolved: Any = nested
+        for part in field.split("/")[1:]:
+            assert isinstance(resolved, dict | list), (field, body)
+            resolved = resolved[int(part)] if isinstance(resolved, list) else resolved.get(part)
     no_security = td_of("esp-eye")
     del no_security["security"]
     body = assert_problem(
@@ -331,7 +358,7 @@ def test_generic_things_are_served_paged_and_searched_but_are_no_devices(
     body = assert_problem(
         client.put(f"/things/{ident}", content=json.dumps(half_device), headers=TD_JSON), 400
     )
-    assert any("hasRAM" in e["field"] for e in body["validationErrors"])
+    assert any(e["field"] == "/ram" for e in body["validationErrors"])
     assert_problem(client.get(f"/things/{ident}"), 404)
 
 

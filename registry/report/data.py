@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tinyreg.core.errors import TinyregError
 from tinyreg.core.namespaces import DEVICE_PREFIX
 from tinyreg.core.queries import load_query
 from tinyreg.matchmaker import Match, Matchmaker
@@ -22,6 +23,7 @@ from tinyreg.registry.catalogue import DeviceRecord, ModelRecord
 from tinyreg.registry.deployments import DeploymentRecord
 
 __all__ = [
+    "BEST_BOARDS",
     "FAIL_ORDER",
     "ReportData",
     "category",
@@ -48,6 +50,10 @@ def device_label(device: str) -> str:
     return device.removeprefix(DEVICE_PREFIX)
 
 
+BEST_BOARDS = 3
+"""How many boards the report's "best boards per model" table names for each model."""
+
+
 @dataclass(frozen=True)
 class ReportData:
     """Everything a report shows, as read from the registry.
@@ -60,6 +66,8 @@ class ReportData:
         operators: Per model IRI, its operator codes (``operator``, ``version``, ``uses``).
         benchmarks: Host measurements of the models (current bytes only).
         deployments: Recorded deployments, by start time.
+        best: Per model IRI, its best fitting boards (at most :data:`BEST_BOARDS`), ranked
+            as ``tinyreg match --model`` ranks them.
 
     """
 
@@ -70,6 +78,7 @@ class ReportData:
     operators: dict[str, list[dict[str, Any]]]
     benchmarks: list[HostBenchmark]
     deployments: list[DeploymentRecord]
+    best: dict[str, list[Match]] = field(default_factory=dict)
 
     def match(self, model_iri: str, device_iri: str) -> Match | None:
         """The verdict on one pair, or ``None``."""
@@ -95,14 +104,23 @@ def collect(registry: Registry) -> ReportData:
                 "uses": int(row["uses"]) if row.get("uses") is not None else None,
             }
         )
+    matchmaker = Matchmaker(registry)
+    models = registry.list_models()
+    best: dict[str, list[Match]] = {}
+    for model in models:
+        try:
+            best[model.iri] = list(matchmaker.devices_for(model.iri, limit=BEST_BOARDS))
+        except TinyregError:  # one bad resource must not stop the report; it shows none
+            best[model.iri] = []
     return ReportData(
         generated_at=datetime.now(UTC),
-        models=registry.list_models(),
+        models=models,
         devices=registry.list_devices(),
-        matches=Matchmaker(registry).pairs(all_verdicts=True),
+        matches=matchmaker.pairs(all_verdicts=True),
         operators=operators,
         benchmarks=list_benchmarks(registry.store),
         deployments=registry.list_deployments(),
+        best=best,
     )
 
 

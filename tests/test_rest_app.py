@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import ConfigError, Registry
 from tinyreg.registry.directory import Directory, TDSchema
 from tinyreg.registry.rest import Settings, create_app, default_td_schema_path
+from tinyreg.registry.rest.events import EventLog
 
 TOKEN = "in-process-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -290,3 +292,23 @@ def test_partial_device_tds_are_refused_by_the_device_shapes(registry: Registry)
     fields = {e.field for e in refused.value.errors}
     assert {"/mcu", "/flash"} <= fields
     assert directory.page().things == []
+
+
+def test_an_event_subscriber_that_falls_behind_is_told_and_its_stream_ends() -> None:
+    async def run() -> tuple[list[str], int]:
+        log = EventLog(100, per_client=1, queue_size=3)
+        slot = log.open("10.0.0.9")
+        stream = log.stream({"thing_created"}, False, None, slot)
+        assert (await anext(stream)).startswith(": tinyreg")  # subscribed from here on
+        for k in range(8):  # the client reads nothing meanwhile
+            log.publish("thing_created", f"urn:x:{k}", {"id": f"urn:x:{k}"})
+        await asyncio.sleep(0)  # the publications reach the stream's queue
+        received = [chunk async for chunk in stream]
+        return received, log.open_streams
+
+    received, still_open = asyncio.run(run())
+    events, last = received[:-1], received[-1]
+    # the queue held 3 events, then the end marker; the rest are in the log for a replay
+    assert [e.split("\n")[1] for e in events] == ["id: 1", "id: 2", "id: 3"]
+    assert "Last-Event-ID" in last
+    assert still_open == 0  # the stream's slot is given back

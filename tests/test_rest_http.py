@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -790,3 +791,56 @@ def test_latest_report_follows_writes(client: httpx.Client) -> None:
     again = client.get("/reports/latest", headers={"Accept": "application/json"}).json()
     assert len(again["devices"]) == 3 and len(again["pairs"]) == 3
     assert client.delete(f"/models/{added.json()['id']}", headers=AUTH).status_code == 204
+
+
+def test_event_streams_are_bounded_per_client_and_in_all(tmp_path: Path) -> None:
+    env = {"TINYREG_SSE_PER_CLIENT": "2", "TINYREG_SSE_MAX_STREAMS": "3"}
+    server = start_server(tmp_path / "store", tmp_path / "log", token=TOKEN, env=env)
+    opened: list[Any] = []
+    timeout = httpx.Timeout(30, read=30)
+    here = httpx.Client(base_url=server.base_url, timeout=timeout)
+    # a second client: another loopback source address
+    there = httpx.Client(
+        base_url=server.base_url,
+        timeout=timeout,
+        transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+    )
+
+    def open_stream(http: httpx.Client) -> httpx.Response:
+        context = http.stream("GET", "/events")
+        answer = context.__enter__()
+        opened.append(context)
+        return answer
+
+    try:
+        assert [open_stream(here).status_code for _ in range(2)] == [200, 200]
+        third = open_stream(here)
+        third.read()
+        body = assert_problem(third, 429)
+        assert "2 event streams per client" in body["detail"]
+        assert int(third.headers["retry-after"]) >= 1
+        assert open_stream(there).status_code == 200  # another client still gets one
+        full = open_stream(there)
+        full.read()
+        assert "3 event streams" in assert_problem(full, 429)["detail"]
+        # cheap routes are served all along
+        assert here.get("/things").status_code == 200
+        assert there.get("/.well-known/wot").status_code == 200
+        # a closed stream gives its slot back
+        opened.pop(0).__exit__(None, None, None)
+        deadline = time.monotonic() + 25
+        while True:
+            again = open_stream(here)
+            if again.status_code == 200:
+                break
+            again.read()
+            opened.pop().__exit__(None, None, None)
+            assert time.monotonic() < deadline, "the closed stream's slot never came back"
+            time.sleep(0.5)
+    finally:
+        for context in opened:
+            with contextlib.suppress(Exception):
+                context.__exit__(None, None, None)
+        here.close()
+        there.close()
+        server.stop()

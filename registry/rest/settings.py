@@ -59,6 +59,8 @@ class Settings(BaseSettings):
             ``None`` keeps it until deleted.
         purge_interval_s: Seconds between purges of expired TDs.
         event_log_size: Events kept for ``Last-Event-ID`` replay.
+        sse_max_streams: Event streams (``/events``) open at once over all clients.
+        sse_per_client: Event streams one client (remote address) may hold at once.
         page_size: ``GET /things`` page size when the client gives no ``limit``.
         public_url: The service's base URL as clients see it, for links and the
             directory's own TD; default: taken from each request.
@@ -94,6 +96,8 @@ class Settings(BaseSettings):
     default_ttl_s: int | None = Field(default=None, gt=0)
     purge_interval_s: float = Field(default=60.0, gt=0)
     event_log_size: int = Field(default=1000, ge=1)
+    sse_max_streams: int = Field(default=256, ge=1)
+    sse_per_client: int = Field(default=8, ge=1)
     page_size: int = Field(default=100, ge=1, le=10_000)
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)

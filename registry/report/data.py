@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tinyreg.core.errors import TinyregError
 from tinyreg.core.namespaces import DEVICE_PREFIX
 from tinyreg.core.queries import load_query
 from tinyreg.matchmaker import Match, Matchmaker
@@ -104,19 +103,18 @@ def collect(registry: Registry) -> ReportData:
                 "uses": int(row["uses"]) if row.get("uses") is not None else None,
             }
         )
-    matchmaker = Matchmaker(registry)
-    models = registry.list_models()
+    matches = Matchmaker(registry).pairs(all_verdicts=True)
+    # the pairs come in the matchmaker's ranking, so a model's first fitting ones are the
+    # boards `tinyreg match --model` puts first (no query per model)
     best: dict[str, list[Match]] = {}
-    for model in models:
-        try:
-            best[model.iri] = list(matchmaker.devices_for(model.iri, limit=BEST_BOARDS))
-        except TinyregError:  # one bad resource must not stop the report; it shows none
-            best[model.iri] = []
+    for match in matches:
+        if match.fits and len(ranked := best.setdefault(match.model, [])) < BEST_BOARDS:
+            ranked.append(match)
     return ReportData(
         generated_at=datetime.now(UTC),
-        models=models,
+        models=registry.list_models(),
         devices=registry.list_devices(),
-        matches=matchmaker.pairs(all_verdicts=True),
+        matches=matches,
         operators=operators,
         benchmarks=list_benchmarks(registry.store),
         deployments=registry.list_deployments(),

@@ -662,6 +662,9 @@ def test_directory_describes_itself(
     td = answer.json()
     assert td["@type"] == "ThingDirectory"
     assert not list(td_validator.iter_errors(td))
+    assert {"rel": "type", "href": "https://w3c.github.io/wot-discovery/directory.tm.json"} in [
+        {k: link[k] for k in ("rel", "href")} for link in td["links"]
+    ]
     # the affordances the W3C WoT Discovery directory Thing Model names
     assert {"createThing", "createAnonymousThing", "retrieveThing", "updateThing"} <= set(
         td["actions"]

@@ -86,7 +86,14 @@ def directory_td(base: str, *, reads_need_token: bool = False) -> dict[str, Any]
         "id": f"{base}/.well-known/wot",
         "title": "tinyreg Thing Description Directory",
         "description": "Thing Descriptions of TinyML boards and other Things, models, matching.",
-        "version": {"instance": "1.1.0", "model": "1.0.0"},
+        "version": {"instance": "1.1.0"},
+        "links": [
+            {
+                "rel": "type",
+                "href": "https://w3c.github.io/wot-discovery/directory.tm.json",
+                "type": "application/tm+json",
+            }
+        ],
         "securityDefinitions": {
             "nosec_sc": {"scheme": "nosec"},
             "bearer_sc": {"scheme": "bearer", "in": "header", "name": "Authorization"},

@@ -949,8 +949,10 @@ class Catalogue:
             raise AmbiguousIdError(kind or "resource", ident, found)
         return found[0]
 
-    def details(self, ident: str) -> dict[str, Any]:
+    def details(self, ident: str, kind: str | None = None) -> dict[str, Any]:
         """Everything ``tinyreg show`` prints of a model or a device (by id or name).
+
+        ``kind`` (``model`` or ``device``) restricts what ``ident`` may name.
 
         A model's record (see :class:`ModelRecord`) plus ``inputs`` and ``outputs``: one
         entry per tensor of its first subgraph, with ``shape`` (a list of dimensions),
@@ -966,7 +968,7 @@ class Catalogue:
             AmbiguousIdError: If it matches both a model and a device.
 
         """
-        iri = self.locate(ident)
+        iri = self.locate(ident, kind)
         if iri.startswith(MODEL_PREFIX):
             data = self.get_model(iri).to_dict()
             rows = self.store.select(

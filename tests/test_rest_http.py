@@ -599,7 +599,11 @@ def test_models_and_matching_match_the_python_api(
     listed = client.get("/models").json()
     assert ident in [m["id"] for m in listed]
     assert client.get("/models", params={"q": "no-such-text"}).json() == []
-    assert client.get(f"/models/{ident}").json() == record
+    shown = client.get(f"/models/{ident}").json()
+    # the record as listed, plus the tensors `tinyreg show` prints
+    assert {k: v for k, v in shown.items() if k not in ("inputs", "outputs")} == record
+    assert shown["inputs"] and all(t["shape"] and t["dtype"] for t in shown["inputs"])
+    assert shown["outputs"]
 
     devices = client.get("/match/devices", params={"model": ident, "all_verdicts": True}).json()
     models = client.get(

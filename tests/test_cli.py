@@ -184,3 +184,21 @@ def test_a_mistyped_store_is_named_on_stderr_never_in_json(tmp_path: Path):
     assert f"no store at {typo}" in done.stderr
     again = run(typo, "list", "models", "--format", "json")
     assert "no store at" not in again.stderr  # it exists now
+
+
+def test_serve_without_the_td_schema_says_how_to_get_it(tmp_path: Path):
+    # what a plain pip install meets: no schema beside the venv's data files
+    env = {**os.environ, "TINYREG_TD_SCHEMA": str(tmp_path / "missing" / "td-schema.json")}
+    command = ["serve", "--port", "0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", "--store", str(tmp_path / "s"), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    for way_out in ("scripts/setup.sh", "TINYREG_TD_SCHEMA", "TINYREG_VALIDATE_TD_SCHEMA=false"):
+        assert way_out in done.stderr

@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from _paths import KG_DATA
-from tinyreg.core.errors import NotFoundError, TDValidationError
+from tinyreg.core.errors import NotFoundError, QueryError, TDValidationError
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import ConfigError, Registry
 from tinyreg.registry.directory import Directory, TDSchema
@@ -126,6 +127,23 @@ def test_sparql_timeout_is_a_problem(tmp_path: Path) -> None:
         answer = client.get("/search/sparql", params={"query": slow})
         assert answer.status_code == 503
         assert answer.json()["title"] == "Query timeout"
+
+
+def test_a_big_answer_is_refused_on_an_in_memory_store_too() -> None:
+    with Registry.open(in_memory=True) as reg:
+        app = create_app(Settings(token=TOKEN, sparql_max_rows=50), registry=reg)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            everything = client.get("/search/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+            assert everything.status_code == 400
+            assert "more than 50 rows" in everything.json()["detail"]
+            page = client.get("/search/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 50"})
+            assert len(page.json()["results"]["bindings"]) == 50
+    # the store reads the answer a row at a time and stops past the bound
+    with Registry.open(in_memory=True) as reg:
+        assert isinstance(reg.store, OxigraphStore)
+        with pytest.raises(QueryError, match="more than 7 rows"):
+            reg.store.query("SELECT * { ?s ?p ?o }", max_rows=7)
+        assert len(reg.store.query("SELECT * { ?s ?p ?o } LIMIT 7", max_rows=7).rows) == 7
 
 
 def test_store_failure_is_a_problem_without_internals() -> None:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         sparql_workers: Queries ``/search/sparql`` runs at once; more wait their turn
             within their own deadline. On an embedded store each runs in a worker
             process killed (and replaced) when its deadline passes.
+        sparql_max_rows: The most rows (or triples) one ``/search/sparql`` answer may
+            have; a bigger one is refused (400) while it is read, before it fills memory.
         sparql_per_client: Queries one client (remote address) may run at once; default
             one fewer than ``sparql_workers`` (at least one), so one client never holds
             every worker.
@@ -88,6 +90,7 @@ class Settings(BaseSettings):
     sparql_timeout_s: float = Field(default=10.0, gt=0)
     sparql_workers: int = Field(default=2, ge=1)
     sparql_per_client: int | None = Field(default=None, ge=1)
+    sparql_max_rows: int = Field(default=100_000, ge=1)
     sparql_processes: bool = True
     sparql_federation: bool = False
     sparql_service_allow: list[str] = Field(default_factory=list)

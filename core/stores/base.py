@@ -88,8 +88,8 @@ __all__ = [
     "ntriples",
     "replace_update",
     "result_from_oxigraph",
-    "too_many",
     "to_oxigraph",
+    "too_many",
 ]
 
 XSD_PREFIX = "http://www.w3.org/2001/XMLSchema#"

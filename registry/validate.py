@@ -10,7 +10,7 @@ the property path and the reason.
 from __future__ import annotations
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib import RDF, Graph, Namespace
 from rdflib.term import BNode, Node
 
 from tinyreg.core.errors import ValidationError, Violation
@@ -20,6 +20,26 @@ from tinyreg.ontology import ontology_graph, shapes_graph
 __all__ = ["check", "validate"]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+def _trail(
+    focus: Node | None, path: Node | None, data: Graph
+) -> tuple[str | None, tuple[str, ...]]:
+    """The named node above ``focus`` and the predicates from it down to the violation."""
+    # a result path is an IRI, or a blank node for a complex path (then no step)
+    steps: list[str] = [str(path)] if path is not None and not isinstance(path, BNode) else []
+    node = focus
+    seen: set[Node] = set()
+    while isinstance(node, BNode) and node not in seen and len(seen) < 16:
+        seen.add(node)
+        parents = list(data.subject_predicates(node))
+        if len(parents) != 1:
+            return None, ()
+        node, predicate = parents[0]
+        steps.insert(0, str(predicate))
+    if node is None or isinstance(node, BNode):
+        return None, ()
+    return str(node), tuple(steps)
 
 
 def _short(term: Node | None, data: Graph) -> str | None:
@@ -37,25 +57,6 @@ def _short(term: Node | None, data: Graph) -> str | None:
         if text.startswith(namespace):
             return f"{prefix}:{text[len(namespace) :]}"
     return text
-
-
-def _trail(
-    focus: Node | None, path: Node | None, data: Graph
-) -> tuple[str | None, tuple[str, ...]]:
-    """The named node above ``focus`` and the predicates from it down to the violation."""
-    steps: list[str] = [str(path)] if isinstance(path, URIRef) else []
-    node = focus
-    seen: set[Node] = set()
-    while isinstance(node, BNode) and node not in seen and len(seen) < 16:
-        seen.add(node)
-        parents = list(data.subject_predicates(node))
-        if len(parents) != 1:
-            return None, ()
-        node, predicate = parents[0]
-        steps.insert(0, str(predicate))
-    if not isinstance(node, URIRef):
-        return None, ()
-    return str(node), tuple(steps)
 
 
 def check(data: Graph) -> list[Violation]:

@@ -15,7 +15,6 @@ log), so no client can hold unbounded connections or memory.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import threading
 from collections import deque
@@ -97,16 +96,32 @@ class EventLog:
         per_client: int = 8,
         queue_size: int = 1000,
     ) -> None:
-        self._events: deque[Event] = deque(maxlen=size)
-        self._lock = threading.Lock()
-        self._next = 1
-        self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event | None]]] = (
-            set()
-        )
         self._streams: dict[str, int] = {}
         self.max_streams = max_streams
         self.per_client = per_client
         self.queue_size = queue_size
+
+        self._events: deque[Event] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self._next = 1
+        self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = set()
+
+    def publish(self, kind: str, thing: str, full: dict[str, Any]) -> Event:
+        """Append an event and hand it to every subscriber; callable from any thread."""
+        with self._lock:
+            event = Event(self._next, kind, thing, full)
+            self._next += 1
+            self._events.append(event)
+            subscribers = list(self._subscribers)
+        for loop, queue in subscribers:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        return event
+
+    def since(self, last_id: int) -> list[Event]:
+        """The events after ``last_id`` still in the log."""
+        with self._lock:
+            return [e for e in self._events if e.id > last_id]
 
     def open(self, client: str) -> StreamSlot:
         """Count a new stream for ``client``.
@@ -146,23 +161,6 @@ class EventLog:
         with self._lock:
             return sum(self._streams.values())
 
-    def publish(self, kind: str, thing: str, full: dict[str, Any]) -> Event:
-        """Append an event and hand it to every subscriber; callable from any thread."""
-        with self._lock:
-            event = Event(self._next, kind, thing, full)
-            self._next += 1
-            self._events.append(event)
-            subscribers = list(self._subscribers)
-        for loop, queue in subscribers:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(_offer, queue, event)
-        return event
-
-    def since(self, last_id: int) -> list[Event]:
-        """The events after ``last_id`` still in the log."""
-        with self._lock:
-            return [e for e in self._events if e.id > last_id]
-
     async def stream(
         self, types: set[str], diff: bool, last_id: int | None, slot: StreamSlot | None = None
     ) -> AsyncIterator[str]:
@@ -172,8 +170,11 @@ class EventLog:
         The stream ends when its subscriber falls ``queue_size`` events behind; ``slot``
         is released when it ends.
         """
-        queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=self.queue_size + 1)
-        entry = (asyncio.get_running_loop(), queue)
+        queue = _StreamQueue(self.queue_size)
+        entry: tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]] = (
+            asyncio.get_running_loop(),
+            queue,
+        )
         with self._lock:
             self._subscribers.add(entry)
         try:
@@ -190,7 +191,7 @@ class EventLog:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                if live is None:
+                if live is _END:
                     yield _BEHIND
                     return
                 if live.id <= sent:
@@ -205,10 +206,22 @@ class EventLog:
                 slot.release()
 
 
-def _offer(queue: asyncio.Queue[Event | None], event: Event) -> None:
-    """Queue an event on the subscriber's loop; a full queue gets the end marker instead."""
-    if queue.qsize() >= queue.maxsize - 1:
-        with contextlib.suppress(asyncio.QueueFull):  # the marker goes in once
-            queue.put_nowait(None)
-        return
-    queue.put_nowait(event)
+_END = Event(0, "", "", {})
+"""The marker a subscriber's queue ends with once it is full."""
+
+
+class _StreamQueue(asyncio.Queue[Event]):
+    """A subscriber's queue of at most ``size`` events, then :data:`_END`, then nothing."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(maxsize=size + 1)
+        self._ended = False
+
+    def put_nowait(self, item: Event) -> None:
+        """Queue an event; when ``size`` are waiting, the end marker instead (once)."""
+        if self._ended:
+            return
+        if self.qsize() >= self.maxsize - 1:
+            self._ended = True
+            item = _END
+        super().put_nowait(item)

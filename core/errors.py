@@ -158,6 +158,10 @@ class Violation:
         path: The property path (IRI, compacted where a prefix is known).
         message: Why, in words.
         value: The offending value, if the report names one.
+        root: The nearest IRI at or above the focus (a blank node's named ancestor).
+        steps: The predicate IRIs from ``root`` down to the focus, then the result path
+            when it is a single predicate: where the violation sits, as data, for a JSON
+            pointer into the document the graph came from.
 
     """
 
@@ -165,6 +169,8 @@ class Violation:
     path: str | None
     message: str
     value: str | None = None
+    root: str | None = None
+    steps: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.focus} {self.path}" if self.path else self.focus

@@ -1062,6 +1062,66 @@ class Catalogue:
             raise AmbiguousIdError(kind or "resource", ident, found)
         return found[0]
 
+    def details(self, ident: str, kind: str | None = None) -> dict[str, Any]:
+        """Everything ``tinyreg show`` prints of a model or a device (by id or name).
+
+        ``kind`` (``model`` or ``device``) restricts what ``ident`` may name.
+
+        A model's record (see :class:`ModelRecord`) plus ``inputs`` and ``outputs``: one
+        entry per tensor of its first subgraph, with ``shape`` (a list of dimensions),
+        ``dtype`` and its quantization (``scale`` and ``zero_point`` when per-tensor,
+        ``channels`` and ``quantized_dimension`` when per-channel). A device's record
+        (see :class:`DeviceRecord`) plus ``sensor_list`` (``type`` and ``part``, ``None``
+        when the TD names none) and ``firmware_operators``: those its TD's runtime
+        registers (``firmware_operators_declared`` true) or, when it declares none, every
+        builtin operator of its runtime release.
+
+        Raises:
+            NotFoundError: If nothing matches.
+            AmbiguousIdError: If it matches both a model and a device.
+
+        """
+        iri = self.locate(ident, kind)
+        if iri.startswith(MODEL_PREFIX):
+            data = self.get_model(iri).to_dict()
+            rows = self.store.select(
+                load_query("tinyreg.registry", "model_tensors"), {"model": URIRef(iri)}
+            )
+            tensors: dict[str, list[dict[str, Any]]] = {"input": [], "output": []}
+            for row in rows:
+                value = {k: _py(v) for k, v in row.items()}
+                shape = str(value["shape"])
+                tensor: dict[str, Any] = {
+                    "index": value["index"],
+                    "name": value.get("name"),
+                    "dtype": value["dtype"],
+                    "shape": [int(d) for d in shape.split(",")] if shape else [],
+                    "quantization": value.get("scheme"),
+                }
+                if value.get("scheme") == "per-tensor":
+                    tensor["scale"] = value.get("scale")
+                    tensor["zero_point"] = value.get("zeroPoint")
+                elif value.get("scheme") is not None:
+                    tensor["channels"] = value.get("channels")
+                    tensor["quantized_dimension"] = value.get("dimension")
+                tensors[str(value["role"])].append(tensor)
+            return {**data, "inputs": tensors["input"], "outputs": tensors["output"]}
+        data = self.get_device(iri).to_dict()
+        sensors = self.store.select(
+            load_query("tinyreg.registry", "device_sensors"), {"device": URIRef(iri)}
+        )
+        operators = self.store.select(
+            load_query("tinyreg.registry", "device_operators"), {"device": URIRef(iri)}
+        )
+        return {
+            **data,
+            "sensor_list": [
+                {"type": _local(row["type"]), "part": _py(row.get("part"))} for row in sensors
+            ],
+            "firmware_operators": sorted({_local(row["operator"]) or "" for row in operators}),
+            "firmware_operators_declared": any(bool(_py(row["declared"])) for row in operators),
+        }
+
     def delete(self, ident: str) -> str:
         """Delete a model or device (by id or name); returns its IRI."""
         iri = self.locate(ident)

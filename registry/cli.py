@@ -374,24 +374,77 @@ def list_cmd(state: _Context, kind: str, fmt: str) -> None:
 )
 @pass_ctx
 def show(state: _Context, ident: str, fmt: str) -> None:
-    """Show one model or device (by id, short id or name)."""
+    """Show one model or device (by id, short id or name).
+
+    A model: its figures, operators, metric and its input and output tensors (shape,
+    dtype, scale and zero point). A device: its figures, sensors with their parts and the
+    operators its firmware offers.
+    """
     reg = state.registry
     iri = reg.locate(ident)
-    record: Any = reg.get_model(iri) if "/model/" in iri else reg.get_device(iri)
     if fmt == "turtle":
         _echo(reg.export("turtle", iri))
         return
-    data = record.to_dict()
+    data = reg.details(iri)
     if fmt == "json":
         _echo(json.dumps(data, indent=2))
         return
-    width = max(len(k) for k in data)
+    lines = _show_lines(data)
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        _echo(f"{key.ljust(width)}  {value}".rstrip())
+
+
+def _tensor_text(tensor: dict[str, Any]) -> str:
+    """One tensor on a line: ``#0 name  int8 [1, 49, 10, 1]  scale 0.33 zero point 29``."""
+    text = (
+        f"#{tensor['index']} {tensor['name'] or '(unnamed)'}  {tensor['dtype']} {tensor['shape']}"
+    )
+    if tensor.get("quantization") == "per-tensor":
+        text += f"  scale {tensor['scale']:.6g} zero point {tensor['zero_point']}"
+    elif tensor.get("quantization"):
+        text += (
+            f"  {tensor['quantization']}: {tensor['channels']} scales along dimension "
+            f"{tensor['quantized_dimension']}"
+        )
+    return text
+
+
+def _show_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The key/value lines of ``tinyreg show`` as a table (lists and records spelled out)."""
+    lines: list[tuple[str, str]] = []
+    skip = {"sensor_parts", "sensor_list", "firmware_operators_declared"}
     for key, value in data.items():
+        if key in skip:
+            continue
         if key == "operators":
-            value = ", ".join(f"{o['name']} v{o['version']}" for o in value)
+            text = ", ".join(f"{o['name']} v{o['version']}" for o in value)
+        elif key == "metric" and isinstance(value, dict):
+            text = f"{value.get('name')} = {_cell(value.get('value'))}"
+        elif key in ("inputs", "outputs"):
+            for number, tensor in enumerate(value):
+                lines.append((key if number == 0 else "", _tensor_text(tensor)))
+            continue
+        elif key == "sensors" and "sensor_list" in data:
+            text = ", ".join(
+                f"{s['type']} ({s['part']})" if s["part"] else str(s["type"])
+                for s in data["sensor_list"]
+            )
+            text = text or "none declared in the TD"
+        elif key == "firmware_operators":
+            if data.get("firmware_operators_declared") or not value:
+                text = ", ".join(value) or "none known"
+                text += f"  ({len(value)}, registered by the TD's firmware build)" if value else ""
+            else:
+                text = (
+                    f"{len(value)}: every builtin operator of its runtime release "
+                    "(the TD declares no fixed set; --format json lists them)"
+                )
         else:
-            value = _cell(value)
-        _echo(f"{key.ljust(width)}  {'' if value is None else value}")
+            cell = _cell(value)
+            text = "" if cell is None else str(cell)
+        lines.append((key, text))
+    return lines
 
 
 @cli.command("delete")

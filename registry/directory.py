@@ -48,6 +48,7 @@ from tinyreg.core.errors import (
 from tinyreg.core.namespaces import DISCOVERY
 from tinyreg.core.queries import load_query
 from tinyreg.registry.catalogue import Catalogue
+from tinyreg.registry.td import json_pointer
 
 __all__ = [
     "Directory",
@@ -146,6 +147,7 @@ class Page:
         limit: The page size asked for.
         etag: The entity tag of the whole collection when the page was read.
         more: Whether TDs follow this page.
+        total: How many TDs the whole collection holds.
 
     """
 
@@ -154,6 +156,7 @@ class Page:
     limit: int
     etag: str
     more: bool
+    total: int
 
 
 class TDSchema:
@@ -362,7 +365,7 @@ class Directory:
                 elif str(row.get("p")) in fields:
                     entry[fields[str(row["p"])]] = row["o"]
             things = [self._thing(found[i]) for i in chosen if "doc" in found.get(i, {})]
-        return Page(things, offset, limit, etag, offset + limit < len(order[1]))
+        return Page(things, offset, limit, etag, offset + limit < len(order[1]), len(order[1]))
 
     def _state(self) -> tuple[str, list[str]]:
         rows = self.registry.store.select_values(
@@ -417,9 +420,13 @@ class Directory:
             pointer = field if field.startswith("/") else "/" + field
             raise TDValidationError(subject, [FieldError(pointer, exc.detail)]) from exc
         except ValidationError as exc:
+            # one form for every field: a JSON pointer into the submitted TD; the SHACL
+            # path (or focus node) stays in the description
             errors = [
                 FieldError(
-                    v.path or v.focus, v.message + (f" (value: {v.value})" if v.value else "")
+                    json_pointer(td, v.steps) if v.root == td.get("id") else "/",
+                    f"{v.path or v.focus}: {v.message}"
+                    + (f" (value: {v.value})" if v.value else ""),
                 )
                 for v in exc.violations
             ]
@@ -496,7 +503,14 @@ class Directory:
         if "id" in td:
             raise TDValidationError(
                 str(td["id"]),
-                [FieldError("/id", "an anonymous TD has no id; use PUT /things/{id}")],
+                [
+                    FieldError(
+                        "/id",
+                        f"POST /things registers a TD without an id, and this one has the "
+                        f"id {str(td['id'])[:200]!r}: register it under that id with "
+                        'PUT /things/{id}, or leave out "id" to get a new urn:uuid id',
+                    )
+                ],
             )
         thing, _ = self.put({**td, "id": f"urn:uuid:{uuid.uuid4()}"})
         return thing

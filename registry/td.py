@@ -39,7 +39,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from tinyreg.core.errors import ThingDescriptionError
 from tinyreg.core.namespaces import TD, TR
-from tinyreg.ontology import context_document
+from tinyreg.ontology import TINYREG_CONTEXT_URL, context_document
 
 __all__ = [
     "DEVICE_MEMBERS",
@@ -47,6 +47,7 @@ __all__ = [
     "RESERVED_PREFIXES",
     "describes_device",
     "expand_td",
+    "json_pointer",
     "load_td",
     "reserved_id",
     "td_from_graph",
@@ -315,3 +316,71 @@ def td_from_graph(graph: Graph, device: URIRef) -> dict[str, Any] | None:
         return None
     document: dict[str, Any] = json.loads(str(value))
     return document
+
+
+_CORE_TERMS = {str(TD.title): "title", str(TD.description): "description", str(RDF.type): "@type"}
+
+
+def _terms(context: dict[str, Any], outer: dict[str, str]) -> dict[str, str]:
+    """Term name by predicate IRI for one JSON-LD context (prefixes expanded)."""
+    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+
+    def expand(value: str) -> str:
+        head, sep, tail = value.partition(":")
+        return prefixes[head] + tail if sep and head in prefixes else value
+
+    terms = dict(outer)
+    for term, value in context.items():
+        target = value.get("@id") if isinstance(value, dict) else value
+        if isinstance(target, str) and not term.startswith("@") and term not in prefixes:
+            terms[expand(target)] = term
+    return terms
+
+
+def _scoped(context: dict[str, Any], term: str) -> dict[str, Any]:
+    value = context.get(term)
+    inner = value.get("@context") if isinstance(value, dict) else None
+    return {**context, **inner} if isinstance(inner, dict) else context
+
+
+def json_pointer(td: dict[str, Any], steps: tuple[str, ...]) -> str:
+    """An RFC 6901 JSON pointer into ``td`` for a path of predicate IRIs from its root.
+
+    The predicates are named by tinyreg's TD context (``tr:hasRAM`` is ``ram``) and TD
+    core terms. A member that is missing is still named (it is what a ``minCount``
+    violation is about); an array of more than one member ends the pointer at the array,
+    since the graph cannot tell which entry it was; a predicate no term names ends it
+    where it is.
+
+    >>> td = {"ram": {"capacityBytes": 1}, "sensors": [{"@type": "IMU"}]}
+    >>> tr = "https://w3id.org/tinyreg#"
+    >>> json_pointer(td, (tr + "hasRAM", tr + "reservedBytes"))
+    '/ram/reservedBytes'
+    >>> json_pointer(td, (tr + "hasSensor", tr + "partNumber")), json_pointer(td, ())
+    ('/sensors/0/part', '/')
+    """
+    document = context_document(TINYREG_CONTEXT_URL) or {}
+    context: dict[str, Any] = dict(document.get("@context", {}))
+    node: Any = td
+    parts: list[str] = []
+    for step in steps:
+        terms = _terms(context, _CORE_TERMS)
+        vocab = context.get("@vocab")
+        if isinstance(vocab, str) and step.startswith(vocab):
+            terms.setdefault(step, step[len(vocab) :])
+        term = terms.get(step)
+        if term is None:
+            break
+        parts.append(term)
+        context = _scoped(context, term)
+        value = node.get(term) if isinstance(node, dict) else None
+        if isinstance(value, list):
+            if len(value) != 1:
+                break
+            parts.append("0")
+            value = value[0]
+        if not isinstance(value, dict):
+            break
+        node = value
+    escaped = (part.replace("~", "~0").replace("/", "~1") for part in parts)
+    return "/" + "/".join(escaped)

@@ -26,6 +26,26 @@ __all__ = ["check", "validate", "validate_many"]
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 
+def _trail(
+    focus: Node | None, path: Node | None, data: Graph
+) -> tuple[str | None, tuple[str, ...]]:
+    """The named node above ``focus`` and the predicates from it down to the violation."""
+    # a result path is an IRI, or a blank node for a complex path (then no step)
+    steps: list[str] = [str(path)] if path is not None and not isinstance(path, BNode) else []
+    node = focus
+    seen: set[Node] = set()
+    while isinstance(node, BNode) and node not in seen and len(seen) < 16:
+        seen.add(node)
+        parents = list(data.subject_predicates(node))
+        if len(parents) != 1:
+            return None, ()
+        node, predicate = parents[0]
+        steps.insert(0, str(predicate))
+    if node is None or isinstance(node, BNode):
+        return None, ()
+    return str(node), tuple(steps)
+
+
 def _short(term: Node | None, data: Graph) -> str | None:
     """Compact an IRI with the project's prefixes; label a blank node by its parent."""
     if term is None:
@@ -81,12 +101,16 @@ def check(data: Graph, *, inplace: bool = False) -> list[Violation]:
             continue
         message = report.value(result, SH.resultMessage)
         value = report.value(result, SH.value)
+        focus, path = report.value(result, SH.focusNode), report.value(result, SH.resultPath)
+        root, steps = _trail(focus, path, data)
         violations.append(
             Violation(
-                focus=_short(report.value(result, SH.focusNode), data) or "?",
-                path=_short(report.value(result, SH.resultPath), data),
+                focus=_short(focus, data) or "?",
+                path=_short(path, data),
                 message=str(message) if message is not None else "constraint violated",
                 value=None if value is None or isinstance(value, BNode) else _short(value, data),
+                root=root,
+                steps=steps,
             )
         )
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message))

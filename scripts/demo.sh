@@ -9,10 +9,11 @@
 #      registers and gates a new version and rolls it out in waves (needs the [train] extra);
 #   5. time the models on the real TFLite Micro runtime and write the report.
 # Usage: bash scripts/demo.sh       (store: $TINYREG_STORE or ~/.local/share/tinyreg/store;
-#                                    report and device state: ./tinyreg-demo/)
+#                                    report and device state: $TINYREG_DEMO_DIR or ./tinyreg-demo/;
+#                                    TINYREG_DEMO_SETUP=0 skips scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+[ "${TINYREG_DEMO_SETUP:-1}" = 0 ] || bash scripts/setup.sh
 tinyreg=.venv/bin/tinyreg
 seed="${TINYREG_SEED_DIR:-../shared/seed}"
 if [ -d "$seed" ]; then
@@ -43,7 +44,7 @@ $tinyreg check
 
 echo
 echo "Over-the-air deployment to three virtual devices through mosquitto:"
-work="$PWD/tinyreg-demo"
+work="${TINYREG_DEMO_DIR:-$PWD/tinyreg-demo}"
 mkdir -p "$work"
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 broker="mqtt://127.0.0.1:$port"

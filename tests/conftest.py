@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +79,8 @@ class OxigraphServer:
         stop_process(self.process)
 
 
-def launch_oxigraph_server(location: Path) -> OxigraphServer:
-    """Start ``oxigraph serve --union-default-graph`` on a free loopback port.
+def launch_oxigraph_server(location: Path, extra: Sequence[str] = ()) -> OxigraphServer:
+    """Start ``oxigraph serve --union-default-graph`` (and ``extra``) on a free loopback port.
 
     Waits until the server answers a query; fails the test with the server's
     output if it does not start.
@@ -102,6 +102,7 @@ def launch_oxigraph_server(location: Path) -> OxigraphServer:
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--union-default-graph",
+                    *extra,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -142,12 +143,12 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def start_oxigraph_server(tmp_path: Path) -> Iterator[Callable[[], OxigraphServer]]:
+def start_oxigraph_server(tmp_path: Path) -> Iterator[Callable[..., OxigraphServer]]:
     """Start private ``oxigraph serve`` processes; all are stopped after the test."""
     servers: list[OxigraphServer] = []
 
-    def start() -> OxigraphServer:
-        server = launch_oxigraph_server(tmp_path / f"server-{len(servers)}")
+    def start(*extra: str) -> OxigraphServer:
+        server = launch_oxigraph_server(tmp_path / f"server-{len(servers)}", extra)
         servers.append(server)
         return server
 

@@ -67,6 +67,45 @@ def test_exit_codes(store: Path, tmp_path: Path):
     assert refused.returncode == 1 and "hasRAM" in refused.stderr
 
 
+def test_show_tells_an_engineer_tensors_operators_and_sensors(store: Path):
+    from tflite_micro.python.tflite_micro import runtime
+
+    model = KG_DATA / "models" / "kws-dscnn-int8.tflite"
+    reference = runtime.Interpreter.from_file(str(model))
+    shown = json.loads(run(store, "show", "kws-dscnn-int8", "--format", "json").stdout)
+    for role, details in (
+        ("inputs", reference.get_input_details),
+        ("outputs", reference.get_output_details),
+    ):
+        assert len(shown[role]) == 1
+        tensor, expected = shown[role][0], details(0)
+        assert tensor["dtype"] == expected["dtype"].__name__ == "int8"
+        assert tensor["shape"] == [int(d) for d in expected["shape"]]
+        quant = expected["quantization_parameters"]
+        assert tensor["quantization"] == "per-tensor"
+        assert tensor["scale"] == pytest.approx(float(quant["scales"][0]), rel=1e-6)
+        assert tensor["zero_point"] == int(quant["zero_points"][0])
+    table = run(store, "show", "kws-dscnn-int8").stdout
+    assert "int8 [1, 49, 10, 1]  scale 0.331987 zero point 29" in table
+    assert "{" not in table  # the metric as words, not a Python dict
+    assert "top-1 accuracy = " in table
+
+    # a board whose TD lists its firmware's operators, with sensors named by part
+    edge = json.loads(run(store, "show", "sparkfun-edge", "--format", "json").stdout)
+    td = json.loads((KG_DATA / "devices" / "sparkfun-edge.td.jsonld").read_text())
+    assert edge["firmware_operators"] == sorted(td["runtime"]["operators"])
+    assert edge["firmware_operators_declared"] is True
+    assert {"type": "Accelerometer", "part": "LIS2DH12"} in edge["sensor_list"]
+    table = run(store, "show", "sparkfun-edge").stdout
+    assert "Accelerometer (LIS2DH12)" in table and "sensor_parts" not in table
+    # a board that declares no operator set offers its release's; one with no sensors says so
+    portenta = json.loads(run(store, "show", "arduino-portenta-h7", "--format", "json").stdout)
+    assert portenta["firmware_operators_declared"] is False
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "SOFTMAX"} <= set(portenta["firmware_operators"])
+    assert portenta["sensor_list"] == []
+    assert "none declared in the TD" in run(store, "show", "arduino-portenta-h7").stdout
+
+
 def test_show_export_and_check(store: Path):
     shown = json.loads(run(store, "show", "arduino-nano-33-ble-sense", "--format", "json").stdout)
     assert shown["ram_bytes"] == 262_144
@@ -154,3 +193,21 @@ def test_a_mistyped_store_is_named_on_stderr_never_in_json(tmp_path: Path):
     assert f"no store at {typo}" in done.stderr
     again = run(typo, "list", "models", "--format", "json")
     assert "no store at" not in again.stderr  # it exists now
+
+
+def test_serve_without_the_td_schema_says_how_to_get_it(tmp_path: Path):
+    # what a plain pip install meets: no schema beside the venv's data files
+    env = {**os.environ, "TINYREG_TD_SCHEMA": str(tmp_path / "missing" / "td-schema.json")}
+    command = ["serve", "--port", "0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "tinyreg.registry.cli", "--store", str(tmp_path / "s"), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    for way_out in ("scripts/setup.sh", "TINYREG_TD_SCHEMA", "TINYREG_VALIDATE_TD_SCHEMA=false"):
+        assert way_out in done.stderr

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _mosquitto import Mosquitto
+from _mosquitto import Mosquitto, make_tls_files
+from _processes import stop_process
 
 from _paths import KG_DATA, REPO
 from tinyreg.core.errors import BrokerError
@@ -346,7 +347,7 @@ def test_arena_over_the_ram_budget_is_refused(bench: Bench) -> None:
 
 
 def _start_device_process(
-    td: Path, broker: str, public: Path, state: Path
+    td: Path, broker: str, public: Path, state: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [
@@ -368,6 +369,7 @@ def _start_device_process(
         stderr=subprocess.DEVNULL,
         text=True,
         cwd=REPO,
+        env=env,
     )
     lines = []
     assert proc.stdout is not None
@@ -426,13 +428,14 @@ def test_power_loss_mid_write_comes_back_on_the_previous_model(
 # ---------------------------------------------------------------------------------- command line
 
 
-def _tinyreg(*args: str) -> subprocess.CompletedProcess[str]:
+def _tinyreg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tinyreg.registry.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=REPO,
+        env=env,
     )
 
 
@@ -737,6 +740,77 @@ def test_broker_acls_keep_other_clients_off_a_devices_topics(
             Connection(f"mqtt://{host}", [], lambda t, p: None, name="anonymous").start(3)
     finally:
         fleet.stop()
+        server.stop()
+
+
+def test_deploy_over_tls_with_credentials_from_a_file_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    tls = make_tls_files(tmp_path / "tls")
+    secrets = {"deployer": "deployer-7c1f", "fleet-1": "fleet-93ad"}
+    server = Mosquitto(tmp_path / "mosquitto", users=secrets, tls=tls).start()
+    host = f"127.0.0.1:{server.port}"
+    assert server.url == f"mqtts://{host}"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TINYREG_MQTT_")}
+    store = str(tmp_path / "store")
+    board = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
+    added = _tinyreg("--store", store, "add", "model", str(KG_DATA / "models" / f"{NEW}.tflite"))
+    assert added.returncode == 0, added.stderr
+    assert _tinyreg("--store", store, "add", "device", str(board)).returncode == 0
+    public = tmp_path / "pub.pem"
+    assert _tinyreg("--store", store, "deploy", "--export-public-key", str(public)).returncode == 0
+    # the device process: user in the URL, password in a file, the test CA
+    password_file = tmp_path / "fleet.password"
+    password_file.write_text(secrets["fleet-1"] + "\n")
+    password_file.chmod(0o600)
+    fleet_env = {
+        **clean,
+        "TINYREG_MQTT_PASSWORD_FILE": str(password_file),
+        "TINYREG_MQTT_CA_FILE": str(tls.ca),
+    }
+    proc = _start_device_process(
+        board, f"mqtts://fleet-1@{host}", public, tmp_path / "flash", fleet_env
+    )
+    try:
+        # no secret on any command line (what `ps` shows)
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        assert secrets["fleet-1"].encode() not in cmdline
+        # the deployer: user and password from the environment
+        deployer_env = {
+            **clean,
+            "TINYREG_MQTT_USERNAME": "deployer",
+            "TINYREG_MQTT_PASSWORD": secrets["deployer"],
+            "TINYREG_MQTT_CA_FILE": str(tls.ca),
+        }
+        common = ("--store", store, "deploy", "--device", "arduino-nano-33-ble-sense")
+        run = _tinyreg(
+            *common, "--model", NEW, "--broker", f"mqtts://{host}", "--format", "json",
+            env=deployer_env,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert [r["outcome"] for r in json.loads(run.stdout)] == ["committed"]
+        # without the CA, with a wrong password or without TLS, nothing gets through
+        without_ca = _tinyreg(
+            *common, "--model", NEW, "--broker", f"mqtts://{host}",
+            env={k: v for k, v in deployer_env.items() if k != "TINYREG_MQTT_CA_FILE"},
+        )  # fmt: skip
+        assert without_ca.returncode != 0
+        assert "certificate" in without_ca.stderr.lower(), without_ca.stderr
+        wrong = _tinyreg(
+            *common, "--model", NEW, "--broker", f"mqtts://{host}",
+            env={**deployer_env, "TINYREG_MQTT_PASSWORD": "guess"},
+        )  # fmt: skip
+        assert wrong.returncode != 0 and "refused" in wrong.stderr, wrong.stderr
+        plain = _tinyreg(
+            *common, "--model", NEW, "--broker", f"mqtt://deployer@{host}", env=deployer_env
+        )
+        assert plain.returncode != 0 and "broker" in plain.stderr.lower(), plain.stderr
+        assert secrets["deployer"] not in run.stderr + wrong.stderr + plain.stderr
+        # the graph still says what the device runs: only the one committed deployment
+        running = _tinyreg("--store", store, "deployments", "--running", "--format", "json")
+        assert [d["outcome"] for d in json.loads(running.stdout)] == ["committed"]
+    finally:
+        stop_process(proc)
         server.stop()
 
 

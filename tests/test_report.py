@@ -31,6 +31,7 @@ from tinyreg.registry import Registry
 from tinyreg.registry.bench import HostBenchmark, bench_registered
 from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.report import REPORT_STEPS, ReportFiles, device_label, write_report
+from tinyreg.registry.report.plots import deployment_rows
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 BENCHED = {
@@ -240,7 +241,14 @@ PAGE_PROBE = """
   const figures = [...document.querySelectorAll('[data-fig]')].map(e => ({
     key: e.dataset.fig, value: e.dataset.value, isNull: e.dataset.null === '1',
     text: e.textContent}));
-  return {images, figures, title: document.title,
+  const boxes = [...document.querySelectorAll('figure')].map(f => {
+    const img = f.querySelector('img');
+    return {id: img ? img.id : null, clientWidth: f.clientWidth, scrollWidth: f.scrollWidth,
+            overflowX: getComputedStyle(f).overflowX, right: f.getBoundingClientRect().right,
+            imgWidth: img ? img.width : 0};
+  });
+  return {images, figures, boxes, title: document.title,
+          viewport: window.innerWidth, pageWidth: document.documentElement.scrollWidth,
           resources: performance.getEntriesByType('resource').map(r => r.name)};
 })()
 """
@@ -319,6 +327,19 @@ def expected_figures(reported: Reported) -> dict[str, Any]:
         out[key + "flash_required"] = by_name["flash"]["required"]
         out[key + "flash_available"] = by_name["flash"]["available"]
         out[key + "estimated_latency_ms"] = match.verdict.estimated_latency_ms
+    matchmaker = Matchmaker(registry)
+    for m in models:
+        key = f"best|{m.id}|"
+        ranked = list(matchmaker.devices_for(m.id))  # every fitting board, best first
+        out[key + "fitting"] = sum(1 for x in matches if x.model == m.iri and x.fits)
+        assert out[key + "fitting"] == len(ranked)
+        out[key + "board"] = device_label(ranked[0].device) if ranked else "no board fits"
+        out[key + "estimated_latency_ms"] = (
+            ranked[0].verdict.estimated_latency_ms if ranked else None
+        )
+        ram = {c["name"]: c for c in ranked[0].to_dict()["constraints"]}["ram"] if ranked else {}
+        out[key + "ram_margin_bytes"] = ram["available"] - ram["required"] if ranked else None
+        out[key + "next"] = ", ".join(device_label(x.device) for x in ranked[1:3])
     for row in benchmarks.rows:
         key = f"bench|{ids[str(row['model'])]}|"
         out[key + "arena_bytes"] = int(row["arena"])
@@ -395,6 +416,17 @@ def test_every_plot_loads_in_chromium_with_content(reported: Reported, page: dic
         assert img["src"].startswith("data:image/png;base64"), img
     # self-contained: the page fetched nothing
     assert [r for r in page["resources"] if not r.startswith("data:")] == []
+    # nothing is cut off: the page never scrolls sideways; a plot wider than the window
+    # (the heatmaps grow with the fleet) scrolls in its own box, still at 100 %
+    assert page["pageWidth"] <= page["viewport"], (page["pageWidth"], page["viewport"])
+    for box in page["boxes"]:
+        assert box["right"] <= page["viewport"], box
+        if box["imgWidth"] > box["clientWidth"]:
+            assert box["overflowX"] in ("auto", "scroll"), box
+            assert box["scrollWidth"] >= box["imgWidth"], box
+    # plots whose size does not grow with the fleet fit a 1,200 px window
+    for fixed in ("plot-models", "plot-host_latency", "plot-deployments"):
+        assert images[fixed]["width"] <= 1200, images[fixed]
     # the matrix grows with the fleet: a column of at least ~40 px per board
     models, devices = len(reported.registry.list_models()), len(reported.registry.list_devices())
     assert images["plot-compatibility"]["width"] >= 40 * devices
@@ -486,6 +518,39 @@ def test_markdown_csv_and_json_carry_the_same_figures(reported: Reported):
     assert len(pairs) == 1 + 31 * len(reported.registry.list_devices())
     bench = reported.benches["kws-dscnn-int8"]
     assert f"| kws-dscnn-int8 | {bench.arena_bytes:,} |" in text
+
+
+def test_best_boards_per_model_and_deployments_per_board(reported: Reported, page: dict[str, Any]):
+    shown = {f["key"]: _dom_value(f) for f in page["figures"]}
+    # hello-world fits many boards; the best has the lowest estimate of all fitting pairs
+    fitting = [
+        m
+        for m in Matchmaker(reported.registry).pairs()
+        if m.model.endswith("/hello-world") and m.verdict.estimated_latency_ms is not None
+    ]
+    assert shown["best|hello-world|fitting"] >= 3
+    assert shown["best|hello-world|estimated_latency_ms"] == min(
+        m.verdict.estimated_latency_ms for m in fitting
+    )
+    assert shown["best|hello-world|ram_margin_bytes"] > 0
+    assert len(shown["best|hello-world|next"].split(", ")) == 2
+    assert "## Compatibility matrix" in reported.files.markdown.read_text()
+    assert "| hello-world |" in reported.files.markdown.read_text().split("Best boards")[1]
+    # the deployments plot has one row per model and board, each with its own samples
+    rows = dict(deployment_rows(reported.deployments))
+    nano, eye = device_label(NANO), device_label(EYE)
+    assert set(rows) == {
+        f"hello-world on {nano} (n=3)",
+        f"kws-dscnn-int8 on {nano} (n=3)",
+        f"hello-world on {eye} (n=3)",
+    }
+    for label, series in rows.items():
+        model, board = label.split(" on ")[0], label.split(" on ")[1].split(" (")[0]
+        mine = [
+            r for r in reported.deployments if r.model == model and device_label(r.device) == board
+        ]
+        assert series["deploy_ms"] == [r.deploy_ms for r in mine]
+        assert series["load_ms"] == [r.load_ms for r in mine if r.load_ms is not None]
 
 
 def test_report_of_an_empty_history_says_so(tmp_path: Path):

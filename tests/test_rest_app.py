@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,11 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from _paths import KG_DATA
-from tinyreg.core.errors import NotFoundError, TDValidationError
+from tinyreg.core.errors import NotFoundError, QueryError, TDValidationError
+from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matchmaker
 from tinyreg.registry import ConfigError, Registry
 from tinyreg.registry.directory import Directory, TDSchema
 from tinyreg.registry.rest import Settings, create_app, default_td_schema_path
+from tinyreg.registry.rest.events import EventLog
 
 TOKEN = "in-process-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -124,6 +127,23 @@ def test_sparql_timeout_is_a_problem(tmp_path: Path) -> None:
         answer = client.get("/search/sparql", params={"query": slow})
         assert answer.status_code == 503
         assert answer.json()["title"] == "Query timeout"
+
+
+def test_a_big_answer_is_refused_on_an_in_memory_store_too() -> None:
+    with Registry.open(in_memory=True) as reg:
+        app = create_app(Settings(token=TOKEN, sparql_max_rows=50), registry=reg)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            everything = client.get("/search/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+            assert everything.status_code == 400
+            assert "more than 50 rows" in everything.json()["detail"]
+            page = client.get("/search/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 50"})
+            assert len(page.json()["results"]["bindings"]) == 50
+    # the store reads the answer a row at a time and stops past the bound
+    with Registry.open(in_memory=True) as reg:
+        assert isinstance(reg.store, OxigraphStore)
+        with pytest.raises(QueryError, match="more than 7 rows"):
+            reg.store.query("SELECT * { ?s ?p ?o }", max_rows=7)
+        assert len(reg.store.query("SELECT * { ?s ?p ?o } LIMIT 7", max_rows=7).rows) == 7
 
 
 def test_store_failure_is_a_problem_without_internals() -> None:
@@ -278,7 +298,7 @@ def test_partial_device_tds_are_refused_by_the_device_shapes(registry: Registry)
     }
     with pytest.raises(TDValidationError) as refused:
         directory.put(declared)
-    assert any("hasRAM" in e.field for e in refused.value.errors)
+    assert any(e.field == "/ram" and "hasRAM" in e.description for e in refused.value.errors)
     # a device member without the Device type makes a device too, refused the same way
     member_only = {
         **lamp_td(),
@@ -288,5 +308,25 @@ def test_partial_device_tds_are_refused_by_the_device_shapes(registry: Registry)
     with pytest.raises(TDValidationError) as refused:
         directory.put(member_only)
     fields = {e.field for e in refused.value.errors}
-    assert any("hasMCU" in f for f in fields) and any("hasFlash" in f for f in fields)
+    assert {"/mcu", "/flash"} <= fields
     assert directory.page().things == []
+
+
+def test_an_event_subscriber_that_falls_behind_is_told_and_its_stream_ends() -> None:
+    async def run() -> tuple[list[str], int]:
+        log = EventLog(100, per_client=1, queue_size=3)
+        slot = log.open("10.0.0.9")
+        stream = log.stream({"thing_created"}, False, None, slot)
+        assert (await anext(stream)).startswith(": tinyreg")  # subscribed from here on
+        for k in range(8):  # the client reads nothing meanwhile
+            log.publish("thing_created", f"urn:x:{k}", {"id": f"urn:x:{k}"})
+        await asyncio.sleep(0)  # the publications reach the stream's queue
+        received = [chunk async for chunk in stream]
+        return received, log.open_streams
+
+    received, still_open = asyncio.run(run())
+    events, last = received[:-1], received[-1]
+    # the queue held 3 events, then the end marker; the rest are in the log for a replay
+    assert [e.split("\n")[1] for e in events] == ["id: 1", "id: 2", "id: 3"]
+    assert "Last-Event-ID" in last
+    assert still_open == 0  # the stream's slot is given back

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -170,6 +173,10 @@ def test_anonymous_td_gets_a_uuid(client: httpx.Client, td_validator: Draft7Vali
     with_id = client.post("/things", content=json.dumps(td_of("sparkfun-edge")), headers=TD_JSON)
     body = assert_problem(with_id, 400)
     assert body["validationErrors"][0]["field"] == "/id"
+    # the message says what was wrong and both ways out
+    description = body["validationErrors"][0]["description"]
+    assert "urn:tinyreg:device:sparkfun-edge" in description
+    assert "PUT /things/{id}" in description and "leave out" in description
     assert client.delete(location, headers=AUTH).status_code == 204
 
 
@@ -229,7 +236,30 @@ def test_refused_tds_are_problem_details_and_write_nothing(client: httpx.Client)
     body = assert_problem(
         client.put(f"/things/{no_ram['id']}", content=json.dumps(no_ram), headers=TD_JSON), 400
     )
-    assert any("hasRAM" in e["field"] for e in body["validationErrors"])
+    assert any(
+        e["field"] == "/ram" and "tr:hasRAM" in e["description"] for e in body["validationErrors"]
+    )
+    # every field is a JSON pointer into the TD sent, from JSON Schema and shapes alike
+    nested = td_of("esp-eye")
+    nested["flash"]["capacityBytes"] = -1
+    nested["mcu"]["clockHz"] = 0
+    nested["title"] = 7
+    body = assert_problem(
+        client.put(f"/things/{nested['id']}", content=json.dumps(nested), headers=TD_JSON), 400
+    )
+    fields = [e["field"] for e in body["validationErrors"]]
+    assert "/title" in fields, body  # the JSON Schema's finding
+    nested["title"] = "ESP-EYE"
+    body = assert_problem(
+        client.put(f"/things/{nested['id']}", content=json.dumps(nested), headers=TD_JSON), 400
+    )
+    fields = [e["field"] for e in body["validationErrors"]]
+    assert {"/flash/capacityBytes", "/mcu/clockHz"} <= set(fields), body  # the shapes'
+    for field in fields:
+        resolved: Any = nested
+        for part in field.split("/")[1:]:
+            assert isinstance(resolved, dict | list), (field, body)
+            resolved = resolved[int(part)] if isinstance(resolved, list) else resolved.get(part)
     no_security = td_of("esp-eye")
     del no_security["security"]
     body = assert_problem(
@@ -329,7 +359,7 @@ def test_generic_things_are_served_paged_and_searched_but_are_no_devices(
     body = assert_problem(
         client.put(f"/things/{ident}", content=json.dumps(half_device), headers=TD_JSON), 400
     )
-    assert any("hasRAM" in e["field"] for e in body["validationErrors"])
+    assert any(e["field"] == "/ram" for e in body["validationErrors"])
     assert_problem(client.get(f"/things/{ident}"), 404)
 
 
@@ -569,7 +599,11 @@ def test_models_and_matching_match_the_python_api(
     listed = client.get("/models").json()
     assert ident in [m["id"] for m in listed]
     assert client.get("/models", params={"q": "no-such-text"}).json() == []
-    assert client.get(f"/models/{ident}").json() == record
+    shown = client.get(f"/models/{ident}").json()
+    # the record as listed, plus the tensors `tinyreg show` prints
+    assert {k: v for k, v in shown.items() if k not in ("inputs", "outputs")} == record
+    assert shown["inputs"] and all(t["shape"] and t["dtype"] for t in shown["inputs"])
+    assert shown["outputs"]
 
     devices = client.get("/match/devices", params={"model": ident, "all_verdicts": True}).json()
     models = client.get(
@@ -611,6 +645,19 @@ def test_models_and_matching_match_the_python_api(
     assert_problem(client.get(f"/models/{ident}"), 404)
 
 
+def expand(template: str, **values: Any) -> str:
+    """RFC 6570 expansion of the two forms a directory TD uses: ``{name}`` and ``{?a,b}``."""
+
+    def replace(match: re.Match[str]) -> str:
+        names = match.group(2).split(",")
+        if match.group(1) == "?":
+            given = [(n, values[n]) for n in names if values.get(n) is not None]
+            return "?" + urlencode(given) if given else ""
+        return quote(str(values[names[0]]), safe="")
+
+    return re.sub(r"\{(\??)([\w,]+)\}", replace, template)
+
+
 def test_directory_describes_itself(
     server: TinyregServer, client: httpx.Client, td_validator: Draft7Validator
 ) -> None:
@@ -618,9 +665,93 @@ def test_directory_describes_itself(
     assert answer.headers["content-type"].startswith("application/td+json")
     td = answer.json()
     assert td["@type"] == "ThingDirectory"
-    assert td["properties"]["things"]["forms"][0]["href"] == f"{server.base_url}/things"
     assert not list(td_validator.iter_errors(td))
+    assert {"rel": "type", "href": "https://w3c.github.io/wot-discovery/directory.tm.json"} in [
+        {k: link[k] for k in ("rel", "href")} for link in td["links"]
+    ]
+    # the affordances the W3C WoT Discovery directory Thing Model names
+    assert {"createThing", "createAnonymousThing", "retrieveThing", "updateThing"} <= set(
+        td["actions"]
+    )
+    assert {"partiallyUpdateThing", "deleteThing", "searchSPARQL"} <= set(td["actions"])
+    assert set(td["events"]) == {"thingCreated", "thingUpdated", "thingDeleted"}
+    for affordance in (*td["actions"].values(), *td["properties"].values()):
+        for form in affordance["forms"]:
+            assert form["href"].startswith(server.base_url)
+            for extra in form.get("additionalResponses", []):
+                assert extra["contentType"] == "application/problem+json"
     assert_problem(client.get("/no/such/route"), 404)
+
+
+def test_a_wot_client_pages_retrieves_and_searches_through_the_directory_td(
+    client: httpx.Client, td_validator: Draft7Validator
+) -> None:
+    clear(client)
+    ids = []
+    for path in DEVICES[:7]:
+        td = json.loads(path.read_text())
+        ids.append(td["id"])
+        assert client.put(f"/things/{td['id']}", content=path.read_bytes(), headers=TD_JSON)
+    directory = client.get("/.well-known/wot").json()
+
+    # the things property: a page at a time through its URI template
+    things = directory["properties"]["things"]
+    form = things["forms"][0]
+    assert form["href"].endswith("/things{?offset,limit,format}")
+    assert set(things["uriVariables"]) == {"offset", "limit", "format"}
+    assert things["uriVariables"]["format"]["enum"] == ["array", "collection"]
+    page = client.get(expand(form["href"], offset=2, limit=3))
+    assert page.headers["content-type"].startswith(form["response"]["contentType"])
+    assert [t["id"] for t in page.json()] == sorted(ids)[2:5]
+    assert client.get(expand(form["href"])).json() == client.get("/things").json()
+
+    # format=collection: a ThingCollection with the total and the next page, followed to the end
+    url: str | None = expand(form["href"], limit=3, format="collection")
+    seen: list[str] = []
+    while url is not None:
+        collection = client.get(url).json()
+        assert collection["@type"] == "ThingCollection" and collection["total"] == len(ids)
+        assert client.get(collection["@id"]).json() == collection  # the page names itself
+        assert 1 <= len(collection["members"]) <= 3
+        seen += [t["id"] for t in collection["members"]]
+        url = collection.get("next")
+    assert seen == sorted(ids)
+    first = client.get(expand(form["href"], limit=3, format="collection"))
+    links = httpx.Response(200, headers=first.headers).links
+    assert "format=collection" in links["next"]["url"]
+    assert links["canonical"]["url"].endswith("/things?format=collection")
+    for bad in ({"format": "xml"}, {"offset": -1}, {"limit": "many"}):
+        assert_problem(client.get("/things", params=bad), 400)
+
+    # retrieveThing: a typed output and the content type the form names
+    retrieve = directory["actions"]["retrieveThing"]
+    assert retrieve["output"]["type"] == "object"
+    answer = client.get(expand(retrieve["forms"][0]["href"], id=ids[0]))
+    assert answer.headers["content-type"].startswith(
+        retrieve["forms"][0]["response"]["contentType"]
+    )
+    assert answer.json()["id"] == ids[0] and not list(td_validator.iter_errors(answer.json()))
+    missing = client.get(expand(retrieve["forms"][0]["href"], id="urn:no:such:thing"))
+    assert (
+        missing.status_code == retrieve["forms"][0]["additionalResponses"][0]["htv:statusCodeValue"]
+    )
+
+    # searchSPARQL by GET and by POST: SPARQL JSON results as the output says
+    search = directory["actions"]["searchSPARQL"]
+    assert search["output"]["type"] == "object"
+    sparql = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    get_form, post_form = search["forms"]
+    by_get = client.get(expand(get_form["href"], query=sparql))
+    by_post = client.request(
+        post_form["htv:methodName"],
+        post_form["href"],
+        content=sparql,
+        headers={"Content-Type": post_form["contentType"]},
+    )
+    for result in (by_get, by_post):
+        assert result.headers["content-type"].startswith(get_form["response"]["contentType"])
+        assert set(result.json()) >= set(search["output"]["properties"]) - {"boolean"}
+        assert int(result.json()["results"]["bindings"][0]["n"]["value"]) > 0
 
 
 def test_serve_read_only_refuses_writes_with_the_token(tmp_path: Path) -> None:
@@ -667,3 +798,56 @@ def test_latest_report_follows_writes(client: httpx.Client) -> None:
     again = client.get("/reports/latest", headers={"Accept": "application/json"}).json()
     assert len(again["devices"]) == 3 and len(again["pairs"]) == 3
     assert client.delete(f"/models/{added.json()['id']}", headers=AUTH).status_code == 204
+
+
+def test_event_streams_are_bounded_per_client_and_in_all(tmp_path: Path) -> None:
+    env = {"TINYREG_SSE_PER_CLIENT": "2", "TINYREG_SSE_MAX_STREAMS": "3"}
+    server = start_server(tmp_path / "store", tmp_path / "log", token=TOKEN, env=env)
+    opened: list[Any] = []
+    timeout = httpx.Timeout(30, read=30)
+    here = httpx.Client(base_url=server.base_url, timeout=timeout)
+    # a second client: another loopback source address
+    there = httpx.Client(
+        base_url=server.base_url,
+        timeout=timeout,
+        transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+    )
+
+    def open_stream(http: httpx.Client) -> httpx.Response:
+        context = http.stream("GET", "/events")
+        answer = context.__enter__()
+        opened.append(context)
+        return answer
+
+    try:
+        assert [open_stream(here).status_code for _ in range(2)] == [200, 200]
+        third = open_stream(here)
+        third.read()
+        body = assert_problem(third, 429)
+        assert "2 event streams per client" in body["detail"]
+        assert int(third.headers["retry-after"]) >= 1
+        assert open_stream(there).status_code == 200  # another client still gets one
+        full = open_stream(there)
+        full.read()
+        assert "3 event streams" in assert_problem(full, 429)["detail"]
+        # cheap routes are served all along
+        assert here.get("/things").status_code == 200
+        assert there.get("/.well-known/wot").status_code == 200
+        # a closed stream gives its slot back
+        opened.pop(0).__exit__(None, None, None)
+        deadline = time.monotonic() + 25
+        while True:
+            again = open_stream(here)
+            if again.status_code == 200:
+                break
+            again.read()
+            opened.pop().__exit__(None, None, None)
+            assert time.monotonic() < deadline, "the closed stream's slot never came back"
+            time.sleep(0.5)
+    finally:
+        for context in opened:
+            with contextlib.suppress(Exception):
+                context.__exit__(None, None, None)
+        here.close()
+        there.close()
+        server.stop()

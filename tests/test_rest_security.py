@@ -41,6 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyregServer]:
         env={
             "TINYREG_SPARQL_TIMEOUT_S": str(TIMEOUT_S),
             "TINYREG_REPORT_REFRESH_INTERVAL_S": "600",
+            "TINYREG_SPARQL_MAX_ROWS": "1000",
         },
     )
     try:
@@ -248,6 +249,19 @@ def test_runaway_queries_are_stopped_and_others_still_answered(
     assert _busy_children(server) == []
 
 
+def test_a_query_answer_is_bounded_and_pages_are_served(client: httpx.Client) -> None:
+    everything = "SELECT * WHERE { ?s ?p ?o }"
+    total = client.get("/search/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
+    assert int(total.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+    for query in (everything, "CONSTRUCT WHERE { ?s ?p ?o }"):
+        body = assert_problem(client.get("/search/sparql", params={"query": query}), 400)
+        assert "more than 1,000 rows" in body["detail"] and "LIMIT" in body["detail"], body
+    page = client.get("/search/sparql", params={"query": everything + " LIMIT 1000 OFFSET 5"})
+    assert page.status_code == 200
+    assert len(page.json()["results"]["bindings"]) == 1000
+    assert client.get("/search/sparql", params={"query": CHEAP}).status_code == 200
+
+
 def _busy_children(server: TinyregServer) -> list[int]:
     """Child processes of the server that used CPU over the last half second."""
     root = server.process.pid
@@ -330,6 +344,11 @@ def lamp(ident: str) -> dict[str, Any]:
     }
 
 
+def shown_record(shown: dict[str, Any]) -> dict[str, Any]:
+    """``GET /models/{id}`` without the tensors: the record ``POST /models`` answers."""
+    return {k: v for k, v in shown.items() if k not in ("inputs", "outputs")}
+
+
 def count_triples(client: httpx.Client, graph: str) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
     answer = client.get("/search/sparql", params={"query": query})
@@ -368,7 +387,7 @@ def test_things_cannot_take_internal_graph_names(client: httpx.Client) -> None:
         body = assert_problem(answer, 400)
         assert body["validationErrors"][0]["field"] == "/id", body
         assert_problem(client.delete(f"/things/{ident}", headers=AUTH), 404)
-    assert client.get(f"/models/{model['id']}").json() == model
+    assert shown_record(client.get(f"/models/{model['id']}").json()) == model
     assert count_triples(client, str(ONTOLOGY_IRI)) == ontology
     assert client.get("/things").json() == things
     assert client.get("/things").headers["etag"] == etag
@@ -385,7 +404,7 @@ def test_model_ids_are_slugs_and_replacing_is_explicit(client: httpx.Client) -> 
     assert first.status_code == 201, first.text
     again = assert_problem(add_model(client, "replace-me"), 409)
     assert "replace=true" in again["detail"]
-    assert client.get("/models/replace-me").json() == first.json()
+    assert shown_record(client.get("/models/replace-me").json()) == first.json()
     assert add_model(client, "replace-me", replace=True).status_code == 201
     assert client.delete("/models/replace-me", headers=AUTH).status_code == 204
     assert client.get("/models").json() == before

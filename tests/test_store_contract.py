@@ -10,6 +10,7 @@ shows up here.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import socket
@@ -81,6 +82,7 @@ class Server(Protocol):
     """What the ``start_oxigraph_server`` fixture returns."""
 
     base_url: str
+    process: subprocess.Popen[bytes]
 
     def stop(self) -> None: ...
 
@@ -676,6 +678,33 @@ def test_stopped_server_is_a_store_error(
         with pytest.raises(StoreError) as caught:
             remote.graph_names()
         assert server.base_url in str(caught.value)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_runaway_query_is_stopped_by_the_endpoints_own_timeout(
+    start_oxigraph_server: Callable[..., Server],
+) -> None:
+    # the recipe security.md gives for a remote store: the endpoint's own query timeout
+    server = start_oxigraph_server("--timeout-s", "2")
+    pid = server.process.pid
+    with SparqlEndpointStore(server.base_url, timeout=60) as remote:
+        remote.replace_graph(G1, numbered(1500, "x"))
+        runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+        started = time.monotonic()
+        with pytest.raises(StoreError):  # never a partial or wrong count
+            remote.query(runaway)
+        assert time.monotonic() - started < 15
+        # the work really stopped: the server burns no CPU afterwards, and still answers
+        time.sleep(0.5)
+        before = _cpu_seconds(pid)
+        time.sleep(2.0)
+        assert _cpu_seconds(pid) - before < 0.5
+        assert remote.ask("ASK { ?s ?p ?o }")
 
 
 @pytest.fixture

@@ -91,6 +91,7 @@ __all__ = [
     "result_from_oxigraph",
     "template_inserts",
     "to_oxigraph",
+    "too_many",
 ]
 
 XSD_PREFIX = "http://www.w3.org/2001/XMLSchema#"
@@ -545,15 +546,28 @@ def normalise_bindings(bindings: Mapping[str, Node] | None) -> dict[str, OxTerm]
     return result
 
 
-def result_from_oxigraph(result: object) -> QueryResult:
+def too_many(max_rows: int) -> QueryError:
+    """The error for an answer of more than ``max_rows`` rows or triples."""
+    return QueryError(
+        f"the answer has more than {max_rows:,} rows (or triples), the most one query may "
+        "return here; add a LIMIT (and page with OFFSET) or aggregate"
+    )
+
+
+def result_from_oxigraph(result: object, max_rows: int | None = None) -> QueryResult:
     """Materialise a pyoxigraph query result as a :class:`QueryResult`.
 
     Args:
         result: A ``QuerySolutions``, ``QueryBoolean`` or an iterable of
             triples or quads (``QueryTriples`` or a parser).
+        max_rows: Refuse an answer of more rows or triples than this (read one at a
+            time, so memory stays bounded); ``None``: no bound.
 
     Returns:
         The result with rdflib terms.
+
+    Raises:
+        QueryError: If the answer has more than ``max_rows`` rows or triples.
 
     """
     if isinstance(result, ox.QueryBoolean):
@@ -562,6 +576,8 @@ def result_from_oxigraph(result: object) -> QueryResult:
         variables = [variable.value for variable in result.variables]
         rows: list[dict[str, Node]] = []
         for solution in result:
+            if max_rows is not None and len(rows) >= max_rows:
+                raise too_many(max_rows)
             row: dict[str, Node] = {}
             for index, name in enumerate(variables):
                 value = solution[index]
@@ -572,6 +588,8 @@ def result_from_oxigraph(result: object) -> QueryResult:
     graph = Graph()
     triples: Iterable[ox.Triple | ox.Quad] = result  # type: ignore[assignment]
     for triple in triples:
+        if max_rows is not None and len(graph) >= max_rows:
+            raise too_many(max_rows)
         graph.add(
             (
                 from_oxigraph(triple.subject),

@@ -132,12 +132,20 @@ class OxigraphStore(BaseGraphStore):
             # queries take the values inline, as on a remote endpoint.
             return db.query(inline_bindings(sparql, values), use_default_graph_as_union=True)
 
-    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        max_rows: int | None = None,
+    ) -> QueryResult:
         """Run a SPARQL query over the union of all named graphs.
 
         Args:
             sparql: A ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` query.
             bindings: Values of variables, substituted by Oxigraph or inlined.
+            max_rows: Refuse an answer of more rows or triples than this, read one at
+                a time (memory stays bounded); ``None``: no bound.
 
         Returns:
             The materialised result with rdflib terms.
@@ -149,7 +157,7 @@ class OxigraphStore(BaseGraphStore):
 
         """
         with self._reading():
-            return result_from_oxigraph(self._evaluate(sparql, bindings))
+            return result_from_oxigraph(self._evaluate(sparql, bindings), max_rows)
 
     def select_values(
         self, sparql: str, bindings: Mapping[str, Node] | None = None

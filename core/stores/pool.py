@@ -71,7 +71,7 @@ def _fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(found))
 
 
-def _serve(conn: Connection, path: str) -> None:
+def _serve(conn: Connection, path: str, max_rows: int | None = None) -> None:
     """A worker's loop: read a query, answer it, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from tinyreg.core.stores.oxigraph_store import OxigraphStore
@@ -96,7 +96,7 @@ def _serve(conn: Connection, path: str) -> None:
                 store = OxigraphStore(path, read_only=True)
                 seen = current
             text, shift = with_prefixes(sparql)
-            result = store.query(text)
+            result = store.query(text, max_rows=max_rows)
             triples = list(result.graph) if result.graph is not None else None
             conn.send(("ok", result.kind, result.variables, result.rows, result.boolean, triples))
         except QueryError as exc:
@@ -114,6 +114,7 @@ class _Worker:
 
     context: Any
     path: str
+    max_rows: int | None = None
     process: Any = None
     conn: Connection | None = None
     ready: bool = False
@@ -123,7 +124,10 @@ class _Worker:
     def start(self) -> None:
         parent, child = self.context.Pipe()
         process = self.context.Process(
-            target=_serve, args=(child, self.path), name="tinyreg-sparql", daemon=True
+            target=_serve,
+            args=(child, self.path, self.max_rows),
+            name="tinyreg-sparql",
+            daemon=True,
         )
         process.start()
         child.close()
@@ -190,11 +194,20 @@ class QueryPool:
         workers: How many queries run at once.
         per_client: How many of them one client may run at once; default
             :meth:`fair_share`.
+        max_rows: The most rows (or triples) one answer may have; more is refused
+            with a :class:`~tinyreg.core.errors.QueryError` before it fills memory.
 
     """
 
-    def __init__(self, path: Path, workers: int, per_client: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        workers: int,
+        per_client: int | None = None,
+        max_rows: int | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.max_rows = max_rows
         self.workers = workers
         self.per_client = per_client if per_client is not None else self.fair_share(workers)
         self._context = multiprocessing.get_context("spawn")
@@ -212,7 +225,7 @@ class QueryPool:
     def start(self) -> None:
         """Start the worker processes."""
         for _ in range(self.workers):
-            worker = _Worker(self._context, str(self.path))
+            worker = _Worker(self._context, str(self.path), self.max_rows)
             worker.start()
             self._all.append(worker)
             self._idle.append(worker)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.report.loop import LoopData, collect_loop
 
 __all__ = [
+    "BEST_BOARDS",
     "FAIL_ORDER",
     "ReportData",
     "category",
@@ -50,6 +51,10 @@ def device_label(device: str) -> str:
     return device.removeprefix(DEVICE_PREFIX)
 
 
+BEST_BOARDS = 3
+"""How many boards the report's "best boards per model" table names for each model."""
+
+
 @dataclass(frozen=True)
 class ReportData:
     """Everything a report shows, as read from the registry.
@@ -63,6 +68,8 @@ class ReportData:
         benchmarks: Host measurements of the models (current bytes only).
         deployments: Recorded deployments, by start time.
         loop: The loop's telemetry, drift, versions and rollouts (``None`` without any).
+        best: Per model IRI, its best fitting boards (at most :data:`BEST_BOARDS`), ranked
+            as ``tinyreg match --model`` ranks them.
 
     """
 
@@ -74,6 +81,7 @@ class ReportData:
     benchmarks: list[HostBenchmark]
     deployments: list[DeploymentRecord]
     loop: LoopData | None = None
+    best: dict[str, list[Match]] = field(default_factory=dict)
 
     def match(self, model_iri: str, device_iri: str) -> Match | None:
         """The verdict on one pair, or ``None``."""
@@ -105,15 +113,23 @@ def collect(registry: Registry, loop_folder: Path | None = None) -> ReportData:
                 "uses": int(row["uses"]) if row.get("uses") is not None else None,
             }
         )
+    matches = Matchmaker(registry).pairs(all_verdicts=True)
+    # the pairs come in the matchmaker's ranking, so a model's first fitting ones are the
+    # boards `tinyreg match --model` puts first (no query per model)
+    best: dict[str, list[Match]] = {}
+    for match in matches:
+        if match.fits and len(ranked := best.setdefault(match.model, [])) < BEST_BOARDS:
+            ranked.append(match)
     return ReportData(
         generated_at=datetime.now(UTC),
         models=registry.list_models(),
         devices=registry.list_devices(),
-        matches=Matchmaker(registry).pairs(all_verdicts=True),
+        matches=matches,
         operators=operators,
         benchmarks=list_benchmarks(registry.store),
         deployments=registry.list_deployments(),
         loop=collect_loop(registry, loop_folder),
+        best=best,
     )
 
 

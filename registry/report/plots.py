@@ -19,6 +19,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from tinyreg.registry.deployments import DeploymentRecord
 from tinyreg.registry.report.data import (
     ReportData,
     category,
@@ -28,7 +29,7 @@ from tinyreg.registry.report.data import (
 )
 from tinyreg.registry.report.loop import plot_loop
 
-__all__ = ["PLOT_STEPS", "PlotSpec", "draw_plots"]
+__all__ = ["BOX_MIN", "PLOT_STEPS", "PlotSpec", "deployment_rows", "draw_plots"]
 
 _ABBREV = {
     "runtime": "RT",
@@ -58,6 +59,11 @@ _CATEGORY_LABELS = {
 }
 _DPI = 100
 _FONT = 9
+_WIDTH = 11.0
+"""Width (in, at 100 dpi) of the plots whose size does not grow with the fleet: 1,100 px
+fit a laptop's window beside the page margins; heatmaps grow per board and scroll."""
+BOX_MIN = 5
+"""Deployments of one model on one board before its box (quartiles) is drawn."""
 
 
 def _short_ms(value: float) -> str:
@@ -172,7 +178,7 @@ def _plot_memory_use(data: ReportData, name: str, what: str) -> bytes:
 
 
 def _bar_size(rows: int) -> tuple[float, float]:
-    return (12.0, max(3.0, 1.5 + 0.28 * rows))
+    return (_WIDTH, max(3.0, 1.5 + 0.28 * rows))
 
 
 def _plot_models(data: ReportData) -> bytes:
@@ -180,7 +186,7 @@ def _plot_models(data: ReportData) -> bytes:
     models = data.models
     names = [m.id for m in models]
     y = np.arange(len(models))
-    fig = Figure(figsize=(14.0, max(3.0, 2.0 + 0.28 * len(models))), layout="constrained")
+    fig = Figure(figsize=(_WIDTH, max(3.0, 2.0 + 0.28 * len(models))), layout="constrained")
     panels: tuple[tuple[str, list[int | None]], ...] = (
         ("tensor arena (RAM), bytes", [m.arena_bytes for m in models]),
         ("model size (flash), bytes", [m.model_bytes for m in models]),
@@ -292,42 +298,61 @@ def _plot_estimated_latency(data: ReportData) -> bytes:
     return _png(fig)
 
 
+_DEPLOYMENT_PANELS = (
+    ("deploy_ms", "deployment (transfer → verified), ms"),
+    ("load_ms", "loading on the device, ms"),
+    ("inference_ms", "inference (self-test median), ms"),
+)
+
+
+def deployment_rows(
+    records: Sequence[DeploymentRecord],
+) -> list[tuple[str, dict[str, list[float]]]]:
+    """The rows of the deployments plot: one per model and board, in that order.
+
+    Each row is its label (``model on board (n=deployments)``) and, per latency
+    (``deploy_ms``, ``load_ms``, ``inference_ms``), the figures of its deployments that
+    recorded one.
+    """
+    pairs = sorted({(r.model, r.device) for r in records})
+    rows = []
+    for model, device in pairs:
+        mine = [r for r in records if (r.model, r.device) == (model, device)]
+        values = {
+            name: [float(v) for r in mine if (v := getattr(r, name)) is not None]
+            for name, _ in _DEPLOYMENT_PANELS
+        }
+        rows.append((f"{model} on {device_label(device)} (n={len(mine)})", values))
+    return rows
+
+
 def _plot_deployments(data: ReportData) -> bytes:
+    """One row per model and board: every deployment a dot, a box once there are enough."""
     records = data.deployments
-    fig = Figure(figsize=(14.0, 5.0))
-    axes = fig.subplots(1, 3)
-    panels = (
-        ("deploy_ms", "deployment (transfer → verified image), ms"),
-        ("load_ms", "loading (interpreter + arena) on the device, ms"),
-        ("inference_ms", "inference (median self-test) on the device, ms"),
-    )
-    models = sorted({r.model for r in records})
+    rows = deployment_rows(records)
+    fig = Figure(figsize=(_WIDTH, max(3.5, 2.0 + 0.32 * len(rows))), layout="constrained")
+    axes = fig.subplots(1, len(_DEPLOYMENT_PANELS), sharey=True)
     rng = np.random.default_rng(0)
-    for ax, (name, label) in zip(axes, panels, strict=True):
-        series = [
-            [getattr(r, name) for r in records if r.model == m and getattr(r, name) is not None]
-            for m in models
-        ]
-        shown = [(m, s) for m, s in zip(models, series, strict=True) if s]
-        if shown:
-            ax.boxplot([s for _, s in shown], orientation="horizontal", widths=0.6)
-            for k, (_, values) in enumerate(shown, start=1):
+    for ax, (name, label) in zip(axes, _DEPLOYMENT_PANELS, strict=True):
+        for k, (_, series) in enumerate(rows, start=1):
+            values = series[name]
+            if len(values) >= BOX_MIN:
+                ax.boxplot([values], positions=[k], orientation="horizontal", widths=0.6)
+            if values:
                 jitter = rng.uniform(-0.15, 0.15, len(values))
                 ax.scatter(values, k + jitter, s=12, color="#2166ac", alpha=0.7, zorder=3)
-            ax.set_yticks(range(1, len(shown) + 1))
-            ax.set_yticklabels([m for m, _ in shown], fontsize=_FONT)
-        else:
-            ax.text(0.5, 0.5, "no figures recorded", ha="center", transform=ax.transAxes)
-            ax.set_yticks([])
         ax.set_xlabel(label, fontsize=_FONT)
         ax.tick_params(axis="x", labelsize=_FONT)
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_ylabel("model")
+    axes[0].set_yticks(range(1, len(rows) + 1))
+    axes[0].set_yticklabels([label for label, _ in rows], fontsize=_FONT)
+    axes[0].set_ylim(len(rows) + 0.5, 0.5)
+    axes[0].set_ylabel("model on board (deployments)")
     fig.suptitle(
-        f"Recorded deployments: latency distributions ({len(records)} deployments; "
-        "box: quartiles and median, dots: each deployment)"
+        f"Recorded deployments per model and board ({len(records)} deployments; dots: each "
+        f"deployment, box: quartiles and median once a pair has {BOX_MIN} or more)",
+        fontsize=_FONT + 1,
     )
-    fig.tight_layout()
     return _png(fig)
 
 

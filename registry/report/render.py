@@ -65,7 +65,9 @@ th { background: #f3f3f3; position: sticky; top: 0; }
 td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.fits { background: #d9f0d3; } td.fails { background: #fddbc7; }
-figure { margin: 1rem 0; } figure img { max-width: none; border: 1px solid #eee; }
+figure { margin: 1rem 0; max-width: 100%; overflow-x: auto; }
+figure img { max-width: none; border: 1px solid #eee; }
+.wide { max-width: 100%; overflow-x: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
 .note { color: #555; font-size: 0.9rem; }
 details summary { cursor: pointer; font-weight: 600; }
@@ -95,7 +97,8 @@ def _html_table(table: Table) -> str:
     body = "\n".join(
         "<tr>" + "".join(_html_cell(cell) for cell in row) + "</tr>" for row in table.rows
     )
-    return f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
+    table_html = f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
+    return f'<div class="wide">{table_html}</div>'
 
 
 def _html_plot(plot: Plot, png: bytes) -> str:

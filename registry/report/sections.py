@@ -22,6 +22,7 @@ from tinyreg.registry.report.blocks import (
     Text,
 )
 from tinyreg.registry.report.data import (
+    BEST_BOARDS,
     ReportData,
     constraint_figures,
     deployment_stats,
@@ -146,8 +147,69 @@ def compatibility(data: ReportData) -> Section:
             "data/pairs.csv",
         ),
         _fitting_boards(data),
+        Subheading("Best boards per model"),
+        Note(
+            f"The first {BEST_BOARDS} fitting boards of each model as `tinyreg match --model` "
+            "ranks them: boards that would emulate floats in software last, then by "
+            "estimated latency (MACs × cycles per MAC of the core family ÷ clock: an "
+            "estimate that ignores memory stalls and per-operator differences, so compare "
+            "boards with it rather than trust it to the millisecond; deployments below "
+            "measure the real figure), then by device id. RAM margin: the board's free RAM "
+            "minus the model's need (arena measured by the TFLM runtime plus the runtime's "
+            "own RAM); the arena is the 64-bit host figure, so the margin errs on the safe side."
+        ),
+        _best_boards(data),
     ]
     return Section("compatibility", "Compatibility matrix", "Compatibility", blocks)
+
+
+def _best_boards(data: ReportData) -> Table:
+    headers = [
+        "model",
+        "fitting boards",
+        "best board",
+        "its est. latency (ms)",
+        "its RAM margin (B)",
+        "next best",
+    ]
+    fitting: dict[str, int] = {}
+    for match in data.matches:
+        if match.fits:
+            fitting[match.model] = fitting.get(match.model, 0) + 1
+    rows: list[list[Cell]] = []
+    for m in data.models:
+        key = f"best|{m.id}|"
+        ranked = data.best.get(m.iri, [])
+        first = ranked[0] if ranked else None
+        ram = (constraint_figures(first, "ram") or {}) if first is not None else {}
+        margin = (
+            ram["available"] - ram["required"]
+            if ram.get("available") is not None and ram.get("required") is not None
+            else None
+        )
+        rows.append(
+            [
+                Text(m.id),
+                Figure(key + "fitting", fitting.get(m.iri, 0)),
+                Figure(
+                    key + "board",
+                    device_label(first.device) if first else "no board fits",
+                    numeric=False,
+                    css="fits" if first else "fails",
+                ),
+                Figure(
+                    key + "estimated_latency_ms",
+                    first.verdict.estimated_latency_ms if first else None,
+                ),
+                Figure(key + "ram_margin_bytes", margin),
+                Figure(
+                    key + "next",
+                    ", ".join(device_label(x.device) for x in ranked[1:]),
+                    numeric=False,
+                ),
+            ]
+        )
+    return Table(headers, rows)
 
 
 def _pairs(data: ReportData) -> Table:

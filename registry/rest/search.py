@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from tinyreg.core.errors import NotAcceptableError, QueryError, QueryTimeoutError, StoreError
 from tinyreg.core.sparql_text import check_federation
 from tinyreg.core.stores import OxigraphStore, QueryResult
+from tinyreg.core.stores.base import too_many
 from tinyreg.core.stores.pool import QueryPool
 from tinyreg.registry.rest.settings import Settings
 from tinyreg.registry.rest.sparql import GRAPH_TYPES, RESULT_TYPES, acceptable, negotiate, render
@@ -53,7 +54,12 @@ class SparqlSearch:
             and isinstance(store, OxigraphStore)
             and store.path is not None
         ):
-            self.pool = QueryPool(store.path, settings.sparql_workers, settings.sparql_per_client)
+            self.pool = QueryPool(
+                store.path,
+                settings.sparql_workers,
+                settings.sparql_per_client,
+                settings.sparql_max_rows,
+            )
         else:
             self._threads = ThreadPoolExecutor(settings.sparql_workers, thread_name_prefix="sparql")
 
@@ -99,6 +105,9 @@ class SparqlSearch:
             result = await self.pool.run(client, query, timeout)
         else:
             result = await self._in_thread(query, timeout)
+            bound = settings.sparql_max_rows
+            if len(result.rows) > bound or (result.graph is not None and len(result.graph) > bound):
+                raise too_many(bound)  # read whole here: the answer is bounded, not the work
         media = negotiate(accept, result.kind)
         return media, await run_in_threadpool(render, result, media)
 

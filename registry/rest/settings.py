@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         sparql_workers: Queries ``/search/sparql`` runs at once; more wait their turn
             within their own deadline. On an embedded store each runs in a worker
             process killed (and replaced) when its deadline passes.
+        sparql_max_rows: The most rows (or triples) one ``/search/sparql`` answer may
+            have; a bigger one is refused (400) while it is read, before it fills memory.
         sparql_per_client: Queries one client (remote address) may run at once; default
             one fewer than ``sparql_workers`` (at least one), so one client never holds
             every worker.
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
             ``None`` keeps it until deleted.
         purge_interval_s: Seconds between purges of expired TDs.
         event_log_size: Events kept for ``Last-Event-ID`` replay.
+        sse_max_streams: Event streams (``/events``) open at once over all clients.
+        sse_per_client: Event streams one client (remote address) may hold at once.
         page_size: ``GET /things`` page size when the client gives no ``limit``.
         public_url: The service's base URL as clients see it, for links and the
             directory's own TD; default: taken from each request.
@@ -92,6 +96,7 @@ class Settings(BaseSettings):
     sparql_timeout_s: float = Field(default=10.0, gt=0)
     sparql_workers: int = Field(default=2, ge=1)
     sparql_per_client: int | None = Field(default=None, ge=1)
+    sparql_max_rows: int = Field(default=100_000, ge=1)
     sparql_processes: bool = True
     sparql_federation: bool = False
     sparql_service_allow: list[str] = Field(default_factory=list)
@@ -100,6 +105,8 @@ class Settings(BaseSettings):
     default_ttl_s: int | None = Field(default=None, gt=0)
     purge_interval_s: float = Field(default=60.0, gt=0)
     event_log_size: int = Field(default=1000, ge=1)
+    sse_max_streams: int = Field(default=256, ge=1)
+    sse_per_client: int = Field(default=8, ge=1)
     page_size: int = Field(default=100, ge=1, le=10_000)
     public_url: str | None = None
     report_max_age_s: float = Field(default=300.0, gt=0)

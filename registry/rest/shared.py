@@ -61,7 +61,12 @@ class AppState:
         self.directory: Directory = registry.directory(
             schema=schema, default_ttl=settings.default_ttl_s
         )
-        self.events = EventLog(settings.event_log_size)
+        self.events = EventLog(
+            settings.event_log_size,
+            max_streams=settings.sse_max_streams,
+            per_client=settings.sse_per_client,
+            queue_size=settings.event_log_size,
+        )
         self.search = SparqlSearch(settings, registry)
         self.reports = ReportCache(registry, settings.report_max_age_s)
         self.writes = 0

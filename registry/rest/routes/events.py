@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from tinyreg.core.errors import InputError
@@ -21,8 +22,13 @@ def _events(
     if request.method == "HEAD":
         return Response(media_type="text/event-stream", headers=headers)
     last_id = int(last) if last is not None and last.strip().isdigit() else None
+    client = request.client.host if request.client is not None else "-"
+    slot = s.events.open(client)  # 429 before anything is sent when over the limits
     return StreamingResponse(
-        s.events.stream(types, diff, last_id), media_type="text/event-stream", headers=headers
+        s.events.stream(types, diff, last_id, slot),
+        media_type="text/event-stream",
+        headers=headers,
+        background=BackgroundTask(slot.release),  # also when the stream never started
     )
 
 

@@ -27,8 +27,8 @@ async def list_models(
 
 @readable(router, "/models/{ident}")
 async def get_model(ident: str, s: Reader) -> Response:
-    """One model."""
-    return json_response((await call(s.registry.get_model, ident)).to_dict())
+    """One model, as ``tinyreg show`` gives it (with its input and output tensors)."""
+    return json_response(await call(s.registry.details, ident, "model"))
 
 
 @router.post("/models", status_code=201)

@@ -1,6 +1,6 @@
 """``/things``: the W3C WoT Thing Description Directory's CRUD operations."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -24,6 +24,7 @@ __all__ = ["router"]
 
 TD_TYPES = (TD_JSON, "application/json", "application/ld+json")
 MERGE_PATCH = "application/merge-patch+json"
+DISCOVERY_CONTEXT = "https://www.w3.org/2022/wot/discovery"
 _TD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -43,20 +44,41 @@ async def list_things(
     s: Reader,
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
+    payload: Annotated[Literal["array", "collection"], Query(alias="format")] = "array",
 ) -> Response:
-    """The TDs in id order, a page at a time (``Link: rel=next``, ``rel=canonical``)."""
+    """The TDs in id order, a page at a time (``Link: rel=next``, ``rel=canonical``).
+
+    ``format=collection`` answers a WoT Discovery ``ThingCollection`` (``total``,
+    ``members``, ``@id`` and ``next``) instead of a bare array.
+    """
     size = limit if limit is not None else s.settings.page_size
     page: Page = await call(s.directory.page, size, offset)
     base = base_url(request)
-    links = [f'<{base}/things>; rel="canonical"; etag="{page.etag}"']
+
+    def at(start: int) -> str:
+        query: dict[str, int | str] = {"offset": start, "limit": size}
+        if payload == "collection":
+            query["format"] = payload
+        return f"{base}/things?{urlencode(query)}"
+
+    canonical = f"{base}/things" + ("?format=collection" if payload == "collection" else "")
+    links = [f'<{canonical}>; rel="canonical"; etag="{page.etag}"']
     if page.more:
-        query = urlencode({"offset": offset + size, "limit": size})
-        links.append(f'<{base}/things?{query}>; rel="next"')
+        links.append(f'<{at(offset + size)}>; rel="next"')
+    members = [t.document() for t in page.things]
+    body: Any = members
+    if payload == "collection":
+        body = {
+            "@context": DISCOVERY_CONTEXT,
+            "@type": "ThingCollection",
+            "@id": at(offset),
+            "total": page.total,
+            "members": members,
+        }
+        if page.more:
+            body["next"] = at(offset + size)
     return json_response(
-        [t.document() for t in page.things],
-        media="application/ld+json",
-        Link=", ".join(links),
-        ETag=f'"{page.etag}"',
+        body, media="application/ld+json", Link=", ".join(links), ETag=f'"{page.etag}"'
     )
 
 

@@ -84,6 +84,14 @@ typedef struct {
   uint8_t argument[32];
 } tr_ota_command;
 
+/* An image the state names: the committed one, or the previous one (the rollback target). */
+typedef struct {
+  int slot;
+  uint32_t size, arena_bytes;
+  uint8_t sha256[32];
+  char model[65], version[33];
+} tr_ota_image;
+
 typedef struct {
   const char *device_id;
   uint8_t key[32];              /* provisioned current key (a rotation persisted wins) */
@@ -109,6 +117,10 @@ typedef struct {
   int has_image, active_slot;
   uint8_t image_sha256[32];
   char model[65], version[33];
+  uint32_t image_size, image_arena;
+  int has_previous;      /* the image before the committed one is still in its slot */
+  tr_ota_image previous; /* what a rollback returns to */
+  uint32_t boots;        /* start-ups counted by tr_ota_count_boot */
   /* in RAM */
   uint64_t last_seq;
   int transfer_active;
@@ -137,8 +149,13 @@ tr_ota_code tr_ota_check_command(tr_ota *ota, const uint8_t *msg, size_t len, tr
 /* Check, then act: a manifest accepted is written durably (slot erased for a new transfer, the
  * transfer record, then the state record with its seq) before this returns TR_OTA_ACCEPTED. */
 tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_verdict *v);
-/* sync/status/infer raise the RAM last_seq; abort and rotate-key are persisted; rollback is
- * refused (not implemented yet) with its seq persisted. The caller answers sync/status/infer. */
+/* sync/status/infer raise the RAM last_seq; abort, rotate-key and rollback are persisted.
+ * rotate-key to a key that is not an Ed25519 point is refused (seq persisted). rollback: the
+ * previous image checked against its recorded SHA-256 and size, self-tested (cfg.self_test), then
+ * one state write makes it the committed image and the image it leaves the previous one; refused
+ * (TR_OTA_E_REFUSED / TR_OTA_E_SELF_TEST, stage "rollback", seq persisted) when there is none, the
+ * argument names another image, or it fails. An unfinished transfer is dropped by a rollback that
+ * passes its checks. The caller answers sync/status/infer. */
 tr_ota_code tr_ota_on_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_command *out,
                               tr_ota_verdict *v);
 tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ota_verdict *v);
@@ -159,6 +176,9 @@ int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice);
  * the chunks of a kept transfer are not recovered, so the deployer's next sync is answered
  * "unknown" and it starts the transfer again with a fresh manifest (the slot erased anew). */
 int tr_ota_drop_transfer(tr_ota *ota);
+
+/* Count a start-up in the persisted state (one state write). */
+int tr_ota_count_boot(tr_ota *ota);
 
 /* key_id: the first 16 hex digits of the SHA-256 of a raw public key (17 bytes with the NUL). */
 void tr_ota_key_id(const uint8_t key[32], char out[17]);

@@ -8,7 +8,8 @@ deploy, load and inference time. An emulator killed with SIGKILL in the middle o
 and again during the commit, comes back on a committed model and the deployment completes. A
 tampered chunk, a manifest signed by another key, an operator the firmware does not register
 and mangled flatbuffers are refused on the device with the reason, the previous model still
-running. ``tinyreg device run --target`` keeps a board's flash across restarts.
+running. A signed rollback returns a board to its previous model (kept across a power cut, the
+graph true to it). ``tinyreg device run --target`` keeps a board's flash across restarts.
 """
 
 from __future__ import annotations
@@ -222,6 +223,62 @@ def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
         assert answer["model"] == OLD and answer["version"] == "9.0", answer
         expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
         assert answer["output_sha256"] == expected
+
+
+def _retained_status(broker: str, device: str, boots: int) -> dict[str, Any]:
+    """The device's status once it reports ``boots`` start-ups."""
+    got: queue.Queue[dict[str, Any]] = queue.Queue()
+    conn = Connection(
+        broker,
+        [(device_topic(device, "status"), QOS_CONTROL)],
+        lambda _t, p: got.put(json.loads(p)),
+        name="status",
+    )
+    conn.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = got.get(timeout=max(0.1, deadline - time.monotonic()))
+            if status.get("boots") == boots:
+                return status
+    finally:
+        conn.stop()
+    raise AssertionError(f"no status with boots {boots}")
+
+
+def test_signed_rollback_returns_the_board_to_its_previous_model(
+    boards: Boards, registry: Registry
+) -> None:
+    (device,) = boards.start("rollback")
+    board = boards.board(device)
+    old_sha = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
+    new_sha = host_output_sha256((KG_DATA / "models" / f"{NEW}.tflite").read_bytes())
+    with boards.deployer() as dep:
+        # nothing committed before: refused, nothing runs
+        assert dep.rollback([device]) == []
+        _committed(dep.deploy(OLD, [device]), 1)
+        _committed(dep.deploy(NEW, [device]), 1)
+        # a digest that is not the previous image's: refused, the model kept
+        (refused,) = dep.rollback([device], sha256="5a" * 32)
+        assert refused.outcome == "rolled_back" and refused.model == NEW, refused
+        assert "the previous image is" in (refused.reason or ""), refused.reason
+        (back,) = dep.rollback([device])
+        assert back.outcome == "committed" and back.reason == "rollback", back
+        assert back.model == OLD and back.load_ms and back.inference_ms, back
+        answer = dep.infer(device, timeout=20.0)
+        assert answer["model"] == OLD and answer["output_sha256"] == old_sha, answer
+        # the graph says what the board runs
+        latest = max(registry.list_deployments(device=device), key=lambda r: r.ended)
+        assert latest.model == OLD and latest.outcome == "committed", latest
+        # the rollback survives a power cut: the board boots the model it returned to
+        _power_cycle(board)
+        status = _retained_status(boards.broker.url, device, boots=2)
+        assert status["model"] == OLD, status
+        assert dep.infer(device, timeout=20.0)["output_sha256"] == old_sha
+        # a second rollback goes forward again
+        (forward,) = dep.rollback([device])
+        assert forward.outcome == "committed" and forward.model == NEW, forward
+        assert dep.infer(device, timeout=20.0)["output_sha256"] == new_sha
 
 
 def test_tampered_chunk_and_foreign_key_are_refused_on_the_device(

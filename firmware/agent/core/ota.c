@@ -17,6 +17,8 @@
 #define MAX_SEQ 0x7fffffffffffffffull
 #define HEADER_BYTES 144u
 #define RECORD_BUF 512u
+#define LOG_START RECORD_BUF /* the transfer log follows the transfer record in its page */
+#define LOG_ENTRY 16u
 
 /* an image the state names: the committed one, or the one before it (the rollback target) */
 typedef struct {
@@ -50,6 +52,16 @@ typedef struct {
   uint32_t crc;
 } transfer_record;
 
+/* One line of the transfer log: chunks [first, first + count) are written, and the CRC-32 of their
+ * bytes as the slot holds them (read back when the line is written). */
+typedef struct {
+  uint32_t first;
+  uint32_t count;
+  uint32_t data_crc;
+  uint32_t crc; /* CRC-32 of the 12 bytes before it: a torn line does not count */
+} log_entry;
+
+_Static_assert(sizeof(log_entry) == LOG_ENTRY, "a log line is one entry");
 _Static_assert(sizeof(state_record) <= RECORD_BUF, "state record fits its buffer");
 _Static_assert(sizeof(transfer_record) <= RECORD_BUF, "transfer record fits its buffer");
 
@@ -353,10 +365,145 @@ static int page_erased(const tr_ota *ota, uint32_t index, int *erased) {
 static int drop_transfer(tr_ota *ota) {
   ota->transfer_active = 0;
   ota->received = 0;
+  ota->run_count = 0;
+  ota->log_next = LOG_START;
   memset(ota->bitmap, 0, sizeof ota->bitmap);
   int erased;
   if (page_erased(ota, 2u, &erased) != 0) return TR_SLOTS_EIO;
   if (!erased && tr_hal_flash_erase_page(ota->record_page + 2u) != 0) return TR_SLOTS_EIO;
+  return TR_SLOTS_OK;
+}
+
+/* ---- the transfer log ------------------------------------------------------------------------ */
+
+static int held(const tr_ota *ota, uint32_t index) { return ota->bitmap[index >> 3] >> (index & 7u) & 1u; }
+
+/* CRC-32 of the bytes of chunks [first, first + count) as the transfer's slot holds them. */
+static int range_crc(const tr_ota *ota, uint32_t first, uint32_t count, uint32_t *out) {
+  const tr_ota_manifest *m = &ota->transfer;
+  uint32_t off = first * m->chunk_size, end = (first + count) * m->chunk_size;
+  if (end > m->size) end = m->size;
+  uint8_t buf[128];
+  uint32_t crc = 0;
+  while (off < end) {
+    uint32_t n = end - off < sizeof buf ? end - off : (uint32_t)sizeof buf;
+    if (tr_slot_read(&ota->geom, ota->transfer_slot, off, buf, n) != 0) return TR_SLOTS_EIO;
+    crc = tr_crc32_update(crc, buf, n);
+    off += n;
+  }
+  *out = crc;
+  return TR_SLOTS_OK;
+}
+
+static int log_usable(const tr_ota *ota) {
+  return ota->geom.write_align <= LOG_ENTRY && LOG_ENTRY % ota->geom.write_align == 0u;
+}
+
+/* Append one line; a full log (or a flash whose write unit is larger than a line) logs nothing:
+ * those chunks are fetched again after a reset. */
+static int log_range(tr_ota *ota, uint32_t first, uint32_t count) {
+  if (!log_usable(ota) || ota->log_next + LOG_ENTRY > ota->geom.page_size) return TR_SLOTS_OK;
+  log_entry e;
+  e.first = first;
+  e.count = count;
+  if (range_crc(ota, first, count, &e.data_crc) != 0) return TR_SLOTS_EIO;
+  e.crc = tr_crc32(&e, offsetof(log_entry, crc));
+  if (tr_hal_flash_program(page_offset(ota, 2u) + ota->log_next, &e, sizeof e) != 0) {
+    return TR_SLOTS_EIO;
+  }
+  ota->log_next += LOG_ENTRY;
+  return TR_SLOTS_OK;
+}
+
+int tr_ota_log_flush(tr_ota *ota) {
+  if (!ota->transfer_active || ota->run_count == 0) return TR_SLOTS_OK;
+  uint32_t first = ota->run_first, count = ota->run_count;
+  ota->run_count = 0;
+  return log_range(ota, first, count);
+}
+
+/* The transfer record was (re)written, which erased the log: log every chunk held again. */
+static int relog(tr_ota *ota) {
+  ota->run_count = 0;
+  ota->log_next = LOG_START;
+  for (uint32_t i = 0; i < ota->transfer.chunks;) {
+    if (!held(ota, i)) {
+      i++;
+      continue;
+    }
+    uint32_t j = i;
+    while (j < ota->transfer.chunks && held(ota, j)) j++;
+    if (log_range(ota, i, j - i) != 0) return TR_SLOTS_EIO;
+    i = j;
+  }
+  return TR_SLOTS_OK;
+}
+
+/* Whether bytes [a, b) of the transfer's slot are erased (programmable). */
+static int range_erased(const tr_ota *ota, uint32_t a, uint32_t b, int *erased) {
+  uint8_t buf[128];
+  *erased = 1;
+  while (a < b && *erased) {
+    uint32_t n = b - a < sizeof buf ? b - a : (uint32_t)sizeof buf;
+    if (tr_slot_read(&ota->geom, ota->transfer_slot, a, buf, n) != 0) return TR_SLOTS_EIO;
+    for (uint32_t i = 0; i < n; i++) *erased &= buf[i] == 0xFFu;
+    a += n;
+  }
+  return TR_SLOTS_OK;
+}
+
+/* At start-up, for a kept transfer: the chunks of the log lines whose bytes still match their
+ * CRC are held. A chunk not held whose bytes are not erased (written after the last line, or torn
+ * by the reset) cannot be programmed again: the pages it touches are erased and every chunk on
+ * them is fetched again. */
+static int recover_chunks(tr_ota *ota) {
+  const tr_ota_manifest *m = &ota->transfer;
+  ota->received = 0;
+  ota->run_count = 0;
+  memset(ota->bitmap, 0, sizeof ota->bitmap);
+  ota->log_next = LOG_START;
+  for (uint32_t off = LOG_START; log_usable(ota) && off + LOG_ENTRY <= ota->geom.page_size;
+       off += LOG_ENTRY) {
+    log_entry e;
+    if (tr_hal_flash_read(page_offset(ota, 2u) + off, &e, sizeof e) != 0) return TR_SLOTS_EIO;
+    if (e.first == 0xFFFFFFFFu && e.count == 0xFFFFFFFFu && e.data_crc == 0xFFFFFFFFu &&
+        e.crc == 0xFFFFFFFFu) {
+      break;
+    }
+    ota->log_next = off + LOG_ENTRY;
+    uint32_t crc;
+    if (e.crc != tr_crc32(&e, offsetof(log_entry, crc)) || e.count == 0u ||
+        e.first >= m->chunks || e.count > m->chunks - e.first) {
+      continue;
+    }
+    if (range_crc(ota, e.first, e.count, &crc) != 0) return TR_SLOTS_EIO;
+    if (crc != e.data_crc) continue;
+    for (uint32_t i = e.first; i < e.first + e.count; i++) {
+      ota->bitmap[i >> 3] |= (uint8_t)(1u << (i & 7u));
+    }
+  }
+  uint32_t ps = ota->geom.page_size, cs = m->chunk_size;
+  uint32_t base = (uint32_t)ota->transfer_slot * ota->geom.pages_per_slot;
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (uint32_t p = 0; p * ps < m->size; p++) {
+      uint32_t lo = p * ps, hi = (p + 1u) * ps < m->size ? (p + 1u) * ps : m->size;
+      uint32_t c0 = lo / cs, c1 = (hi - 1u) / cs;
+      int dirty = 0;
+      for (uint32_t c = c0; c <= c1 && !dirty; c++) {
+        if (held(ota, c)) continue;
+        uint32_t a = c * cs > lo ? c * cs : lo, b = (c + 1u) * cs < hi ? (c + 1u) * cs : hi;
+        int erased;
+        if (range_erased(ota, a, b, &erased) != 0) return TR_SLOTS_EIO;
+        dirty = !erased;
+      }
+      if (!dirty) continue;
+      if (tr_hal_flash_erase_page(base + p) != 0) return TR_SLOTS_EIO;
+      for (uint32_t c = c0; c <= c1; c++) ota->bitmap[c >> 3] &= (uint8_t)~(1u << (c & 7u));
+      changed = 1;
+    }
+  }
+  for (uint32_t i = 0; i < m->chunks; i++) ota->received += (uint32_t)held(ota, i);
   return TR_SLOTS_OK;
 }
 
@@ -588,7 +735,7 @@ int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg) {
   ota->transfer_active = 1;
   ota->transfer_slot = t.slot;
   memcpy(ota->transfer_message, t.message, TR_OTA_MANIFEST_BYTES);
-  return TR_SLOTS_OK;
+  return recover_chunks(ota);
 }
 
 /* ---- messages --------------------------------------------------------------------------------- */
@@ -627,6 +774,8 @@ tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_o
   ota->transfer_slot = slot;
   memcpy(ota->transfer_message, msg, TR_OTA_MANIFEST_BYTES);
   ota->transfer_active = 1;
+  /* the record's write erased the log: a resumed transfer logs the chunks it holds again */
+  if (relog(ota) != 0) return verdict(v, TR_OTA_E_FLASH, "manifest", "flash write failed");
   verdict_ok(v, TR_OTA_ACCEPTED);
   return TR_OTA_ACCEPTED;
 }
@@ -780,6 +929,13 @@ tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ot
   }
   ota->bitmap[index >> 3] |= (uint8_t)(1u << (index & 7u));
   ota->received++;
+  if (ota->run_count != 0u && index == ota->run_first + ota->run_count) {
+    ota->run_count++;
+  } else {
+    if (tr_ota_log_flush(ota) != 0) return verdict(v, TR_OTA_E_FLASH, "transfer", "flash write failed");
+    ota->run_first = index;
+    ota->run_count = 1;
+  }
   verdict_ok(v, TR_OTA_CHUNK_OK);
   return TR_OTA_CHUNK_OK;
 }

@@ -128,6 +128,8 @@ typedef struct {
   uint8_t transfer_message[TR_OTA_MANIFEST_BYTES];
   tr_ota_manifest transfer;
   uint32_t received;
+  uint32_t run_first, run_count; /* chunks written since the last log line (one run) */
+  uint32_t log_next;             /* offset of the next log line in the transfer page */
   uint8_t bitmap[(TR_OTA_MAX_CHUNKS + 7u) / 8u];
   uint32_t rejected_messages;
 } tr_ota;
@@ -136,8 +138,10 @@ const char *tr_ota_code_name(tr_ota_code code);
 int tr_ota_op_persists(uint8_t op);
 
 /* Read the records (newest valid state, then the unfinished transfer, which is discarded when its
- * seq is above the persisted last_seq or its signature no longer verifies). Returns 0 or a
- * negative tr_slots_err. The chunks of a kept transfer are not recovered yet (bitmap empty). */
+ * seq is above the persisted last_seq or its signature no longer verifies). The chunks of a kept
+ * transfer are recovered from its transfer log (a line's chunks count when their bytes still
+ * match its CRC; the pages of chunks written but not logged are erased). Returns 0 or a negative
+ * tr_slots_err. */
 int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg);
 
 /* Checks only (steps 1-5, and 6 for a manifest), nothing written. */
@@ -158,7 +162,12 @@ tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_o
  * passes its checks. The caller answers sync/status/infer. */
 tr_ota_code tr_ota_on_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_command *out,
                               tr_ota_verdict *v);
+/* A chunk written extends the current run of unlogged chunks; a chunk that does not continue it
+ * logs the run first. */
 tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ota_verdict *v);
+/* Append the chunks written since the last log line to the transfer log (one line). Call it before
+ * every acknowledgement: a reset then loses at most the chunks not yet acknowledged. */
+int tr_ota_log_flush(tr_ota *ota);
 int tr_ota_complete(const tr_ota *ota);
 /* The acknowledgement bitmap: bit i of byte i/8, LSB first; returns its length in bytes. */
 size_t tr_ota_bitmap(const tr_ota *ota, const uint8_t **bits);
@@ -172,9 +181,8 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v);
  * boots (or none). */
 int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice);
 
-/* Forget the unfinished transfer (its record erased). The serve mode calls it after tr_ota_boot:
- * the chunks of a kept transfer are not recovered, so the deployer's next sync is answered
- * "unknown" and it starts the transfer again with a fresh manifest (the slot erased anew). */
+/* Forget the unfinished transfer (its record and log erased). The serve mode calls it after
+ * tr_ota_boot when the transfer's slot was sealed by a commit the reset cut short. */
 int tr_ota_drop_transfer(tr_ota *ota);
 
 /* Count a start-up in the persisted state (one state write). */

@@ -454,6 +454,84 @@ static void test_rollback(void) {
   printf("ok rollback: recorded, refused, self-tested, committed, forward again\n");
 }
 
+/* chunks [from, to) of the transfer s */
+static void send_range(const manifest_spec *s, uint32_t from, uint32_t to) {
+  static uint8_t frame[28 + 1024];
+  tr_ota_verdict v;
+  for (uint32_t i = from; i < to; i++) {
+    size_t n = make_chunk(frame, s->transfer, i, s->image, s->size, s->chunk_size);
+    tr_ota_on_chunk(&ota, frame, n, &v);
+  }
+}
+
+/* every chunk held reads back as the image; every chunk not held is erased (programmable) */
+static int chunks_consistent(const manifest_spec *s) {
+  static uint8_t buf[1024];
+  uint32_t chunks = (s->size + s->chunk_size - 1u) / s->chunk_size, count = 0;
+  for (uint32_t i = 0; i < chunks; i++) {
+    uint32_t off = i * s->chunk_size, n = s->size - off < s->chunk_size ? s->size - off : s->chunk_size;
+    if (tr_slot_read(&ota.geom, ota.transfer_slot, off, buf, n) != 0) return 0;
+    int is_held = ota.bitmap[i >> 3] >> (i & 7u) & 1u;
+    count += (uint32_t)is_held;
+    if (is_held && memcmp(buf, s->image + off, n) != 0) return 0;
+    for (uint32_t k = 0; !is_held && k < n; k++) {
+      if (buf[k] != 0xFF) return 0;
+    }
+  }
+  return count == ota.received;
+}
+
+static manifest_spec recovery_spec(uint64_t seq) {
+  manifest_spec s = spec(seq);
+  s.transfer = "t-0020";
+  s.version = "1.3.0";
+  s.chunk_size = 512; /* two chunks a page: an erased page costs a neighbour */
+  return s;
+}
+
+static void test_chunk_recovery(void) {
+  tr_ota_verdict v;
+  fresh_device();
+  manifest_spec s = recovery_spec(90);
+  uint32_t chunks = (s.size + 511u) / 512u; /* 18 */
+  CHECK(send_manifest(&s, secret, &v) == TR_OTA_ACCEPTED, "manifest: %s", v.reason);
+  send_range(&s, 0, 7);
+  CHECK(tr_ota_log_flush(&ota) == 0, "log flushed (as before an ack)");
+  send_range(&s, 7, 8); /* written, not logged: shares its page with chunk 6 */
+  reboot();
+  CHECK(ota.transfer_active && ota.received == 6 && chunks_consistent(&s),
+        "after a reset: the logged chunks but the one on the unlogged chunk's page (%u held)",
+        (unsigned)ota.received);
+  /* out of order, with a gap, logged in runs */
+  send_range(&s, 10, 12);
+  send_range(&s, 6, 8);
+  CHECK(tr_ota_log_flush(&ota) == 0, "flush");
+  reboot();
+  CHECK(ota.received == 10 && chunks_consistent(&s), "runs recovered: %u held", (unsigned)ota.received);
+  /* the deployer's manifest again (a new seq, same transfer): resumed, the log written anew */
+  s.seq = 91;
+  CHECK(send_manifest(&s, secret, &v) == TR_OTA_ACCEPTED && ota.received == 10, "resumed: %s",
+        v.reason);
+  reboot();
+  CHECK(ota.received == 10 && chunks_consistent(&s), "resumed transfer's log rewritten");
+  /* a held chunk damaged behind the device's back: its line no longer counts */
+  flash[(uint32_t)ota.transfer_slot * ota.geom.slot_bytes + 11u * 512u + 5u] ^= 0x10u;
+  reboot();
+  CHECK(ota.received < 10 && chunks_consistent(&s), "a damaged line dropped: %u held",
+        (unsigned)ota.received);
+  /* the rest: only the missing chunks are written, and the image commits */
+  uint32_t missing = chunks - ota.received, written = 0;
+  static uint8_t frame[28 + 1024];
+  for (uint32_t i = 0; i < chunks; i++) {
+    size_t n = make_chunk(frame, s.transfer, i, s.image, s.size, s.chunk_size);
+    if (tr_ota_on_chunk(&ota, frame, n, &v) == TR_OTA_CHUNK_OK) written++;
+  }
+  CHECK(written == missing && tr_ota_complete(&ota), "only the %u missing chunks written", (unsigned)missing);
+  CHECK(tr_ota_commit(&ota, &v) == TR_OTA_ACCEPTED && strcmp(ota.version, "1.3.0") == 0,
+        "the recovered transfer commits: %s", v.reason);
+  printf("ok chunk recovery after a reset: logged runs, unlogged pages erased, resume\n");
+}
+
 static void test_boots(void) {
   fresh_device();
   CHECK(ota.boots == 0, "a new device has no boots");
@@ -523,6 +601,25 @@ static char judge_rollback(void) {
     return 'n';
   }
   return 'x';
+}
+static uint8_t rec_manifest[TR_OTA_MANIFEST_BYTES];
+static void setup_rec(void) {
+  tr_ota_verdict v;
+  setup_committed();
+  tr_ota_on_manifest(&ota, rec_manifest, sizeof rec_manifest, &v);
+  reboot();
+}
+static void step_transfer(void) {
+  manifest_spec s = recovery_spec(60);
+  for (uint32_t i = 0; i < 18u; i += 4u) { /* window 4: a log line before each ack */
+    send_range(&s, i, i + 4u < 18u ? i + 4u : 18u);
+    tr_ota_log_flush(&ota);
+  }
+}
+static char judge_transfer(void) {
+  manifest_spec s = recovery_spec(60);
+  if (!ota.transfer_active || !chunks_consistent(&s)) return 'x';
+  return ota.received == 18u ? 'n' : 'o';
 }
 static void setup_receiving(void) {
   tr_ota_verdict v;
@@ -629,6 +726,9 @@ static void test_power_cuts(void) {
   self_test_result = 0;
   power_cuts("commit", setup_complete, step_commit, judge_commit, "on");
   power_cuts("rollback", setup_rollback_receiving, step_rollback, judge_rollback, "on");
+  manifest_spec r = recovery_spec(60);
+  make_manifest(rec_manifest, &r, secret);
+  power_cuts("transfer with its log", setup_rec, step_transfer, judge_transfer, "on");
   /* after a cut that lost the acceptance, the resent manifest is accepted anew */
   setup_committed();
   ops_done = 0;
@@ -719,6 +819,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof image_b; i++) image_b[i] = (uint8_t)(i * 11u + 3u);
   test_rollback();
   test_boots();
+  test_chunk_recovery();
   test_power_cuts();
   printf("%s: %d checks, %d failures\n", failures ? "FAILED" : "PASSED", checks, failures);
   return failures ? 1 : 0;

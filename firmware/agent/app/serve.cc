@@ -253,6 +253,8 @@ void status() {
 }
 
 void ack(bool complete, bool sync) {
+  // every chunk the deployer is told about is in the transfer log first
+  if (tr_ota_log_flush(&g_ota) != 0) log_line("the transfer log cannot be written");
   const uint8_t* bits;
   size_t n = tr_ota_bitmap(&g_ota, &bits);
   static char b64[(TR_OTA_MAX_CHUNKS / 8u + 2u) / 3u * 4u + 8u];
@@ -642,10 +644,14 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
     sealed = tr_slot_info_read(&g_ota.geom, cut_slot, &info) == TR_SLOTS_OK &&
              info.state != TR_SLOT_EMPTY && memcmp(info.sha256, cut.sha256, 32) == 0;
   }
-  if (g_ota.transfer_active) {
-    // its chunks are not recovered: the deployer starts it again (sync answered "unknown")
-    log_line("unfinished transfer dropped after the restart");
+  if (g_ota.transfer_active && sealed) {
+    // a commit the reset cut and the boot reverted: the slot is sealed, nothing to resume
     tr_ota_drop_transfer(&g_ota);
+  } else if (g_ota.transfer_active) {
+    // resumed: the chunks of its log are held; the deployer's sync (or manifest) gets the bitmap
+    log_line("unfinished transfer kept: %lu of %lu chunks held",
+             static_cast<unsigned long>(g_ota.received),
+             static_cast<unsigned long>(g_ota.transfer.chunks));
   }
   boot_running();
   log_line("serving %s: %s", cfg->device, g_running ? g_ota.model : "no model");

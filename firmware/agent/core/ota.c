@@ -439,23 +439,41 @@ static int relog(tr_ota *ota) {
   return TR_SLOTS_OK;
 }
 
-/* Whether bytes [a, b) of the transfer's slot are erased (programmable). */
-static int range_erased(const tr_ota *ota, uint32_t a, uint32_t b, int *erased) {
+/* Write chunk `index`. Bytes already equal to it (written before a reset, after the last log
+ * line): nothing to program. Erased: programmed. Otherwise (torn by a reset): the pages the chunk
+ * touches are erased first (the run logged before), and the chunks held on them are fetched again. */
+static int write_chunk(tr_ota *ota, uint32_t index, const uint8_t *data, uint32_t n) {
+  const tr_ota_manifest *m = &ota->transfer;
+  uint32_t off = index * m->chunk_size;
+  int equal = 1, erased = 1;
   uint8_t buf[128];
-  *erased = 1;
-  while (a < b && *erased) {
-    uint32_t n = b - a < sizeof buf ? b - a : (uint32_t)sizeof buf;
-    if (tr_slot_read(&ota->geom, ota->transfer_slot, a, buf, n) != 0) return TR_SLOTS_EIO;
-    for (uint32_t i = 0; i < n; i++) *erased &= buf[i] == 0xFFu;
-    a += n;
+  for (uint32_t k = 0; k < n;) {
+    uint32_t len = n - k < sizeof buf ? n - k : (uint32_t)sizeof buf;
+    if (tr_slot_read(&ota->geom, ota->transfer_slot, off + k, buf, len) != 0) return TR_SLOTS_EIO;
+    equal &= memcmp(buf, data + k, len) == 0;
+    for (uint32_t i = 0; i < len; i++) erased &= buf[i] == 0xFFu;
+    k += len;
   }
-  return TR_SLOTS_OK;
+  if (equal) return TR_SLOTS_OK;
+  if (!erased) {
+    if (tr_ota_log_flush(ota) != 0) return TR_SLOTS_EIO;
+    uint32_t ps = ota->geom.page_size;
+    uint32_t base = (uint32_t)ota->transfer_slot * ota->geom.pages_per_slot;
+    for (uint32_t p = off / ps; p <= (off + n - 1u) / ps; p++) {
+      if (tr_hal_flash_erase_page(base + p) != 0) return TR_SLOTS_EIO;
+      for (uint32_t c = p * ps / m->chunk_size; c < m->chunks && c * m->chunk_size < (p + 1u) * ps;
+           c++) {
+        if (!held(ota, c)) continue;
+        ota->bitmap[c >> 3] &= (uint8_t)~(1u << (c & 7u));
+        ota->received--;
+      }
+    }
+  }
+  return tr_slot_write(&ota->geom, ota->transfer_slot, off, data, n);
 }
 
 /* At start-up, for a kept transfer: the chunks of the log lines whose bytes still match their
- * CRC are held. A chunk not held whose bytes are not erased (written after the last line, or torn
- * by the reset) cannot be programmed again: the pages it touches are erased and every chunk on
- * them is fetched again. */
+ * CRC are held (a chunk written after the last line is found by write_chunk when it comes again). */
 static int recover_chunks(tr_ota *ota) {
   const tr_ota_manifest *m = &ota->transfer;
   ota->received = 0;
@@ -480,27 +498,6 @@ static int recover_chunks(tr_ota *ota) {
     if (crc != e.data_crc) continue;
     for (uint32_t i = e.first; i < e.first + e.count; i++) {
       ota->bitmap[i >> 3] |= (uint8_t)(1u << (i & 7u));
-    }
-  }
-  uint32_t ps = ota->geom.page_size, cs = m->chunk_size;
-  uint32_t base = (uint32_t)ota->transfer_slot * ota->geom.pages_per_slot;
-  for (int changed = 1; changed;) {
-    changed = 0;
-    for (uint32_t p = 0; p * ps < m->size; p++) {
-      uint32_t lo = p * ps, hi = (p + 1u) * ps < m->size ? (p + 1u) * ps : m->size;
-      uint32_t c0 = lo / cs, c1 = (hi - 1u) / cs;
-      int dirty = 0;
-      for (uint32_t c = c0; c <= c1 && !dirty; c++) {
-        if (held(ota, c)) continue;
-        uint32_t a = c * cs > lo ? c * cs : lo, b = (c + 1u) * cs < hi ? (c + 1u) * cs : hi;
-        int erased;
-        if (range_erased(ota, a, b, &erased) != 0) return TR_SLOTS_EIO;
-        dirty = !erased;
-      }
-      if (!dirty) continue;
-      if (tr_hal_flash_erase_page(base + p) != 0) return TR_SLOTS_EIO;
-      for (uint32_t c = c0; c <= c1; c++) ota->bitmap[c >> 3] &= (uint8_t)~(1u << (c & 7u));
-      changed = 1;
     }
   }
   for (uint32_t i = 0; i < m->chunks; i++) ota->received += (uint32_t)held(ota, i);
@@ -924,7 +921,7 @@ tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ot
     verdict_ok(v, TR_OTA_CHUNK_HELD);
     return TR_OTA_CHUNK_HELD;
   }
-  if (tr_slot_write(&ota->geom, ota->transfer_slot, index * m->chunk_size, data, (uint32_t)n) != 0) {
+  if (write_chunk(ota, index, data, (uint32_t)n) != 0) {
     return verdict(v, TR_OTA_E_FLASH, "transfer", "flash write failed");
   }
   ota->bitmap[index >> 3] |= (uint8_t)(1u << (index & 7u));

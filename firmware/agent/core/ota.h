@@ -140,8 +140,7 @@ int tr_ota_op_persists(uint8_t op);
 /* Read the records (newest valid state, then the unfinished transfer, which is discarded when its
  * seq is above the persisted last_seq or its signature no longer verifies). The chunks of a kept
  * transfer are recovered from its transfer log (a line's chunks count when their bytes still
- * match its CRC; the pages of chunks written but not logged are erased). Returns 0 or a negative
- * tr_slots_err. */
+ * match its CRC). Returns 0 or a negative tr_slots_err. */
 int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg);
 
 /* Checks only (steps 1-5, and 6 for a manifest), nothing written. */
@@ -163,7 +162,9 @@ tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_o
 tr_ota_code tr_ota_on_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_command *out,
                               tr_ota_verdict *v);
 /* A chunk written extends the current run of unlogged chunks; a chunk that does not continue it
- * logs the run first. */
+ * logs the run first. A chunk whose bytes the slot already holds (written before a reset, not
+ * logged) is not programmed again; one whose place holds other bytes (torn by a reset) has its
+ * pages erased first, and the chunks held on them are dropped from the bitmap (fetched again). */
 tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ota_verdict *v);
 /* Append the chunks written since the last log line to the transfer log (one line). Call it before
  * every acknowledgement: a reset then loses at most the chunks not yet acknowledged. */

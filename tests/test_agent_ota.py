@@ -5,8 +5,8 @@ The vectors of ``firmware/protocol-v2-vectors.json`` go to the host test binary 
 message must be accepted, or refused with the reason the Python reference gives for it. The
 binary's built-in scenarios cover replay after a reboot, another device, fit and downgrade, chunks
 (a tampered one among them), commit on trial, key rotation (a new key that is no Ed25519 point
-refused), rollback to the recorded previous image, boots counted across resets, chunks recovered from the
-transfer log after a reset, and power cuts at every flash operation.
+refused), rollback to the recorded previous image, boots counted across resets, chunks
+recovered from the transfer log after a reset, and power cuts at every flash operation.
 """
 
 from __future__ import annotations

@@ -6,13 +6,16 @@ Two emulated boards (on each core) take a seed int8 model; their inference for t
 (every input at its zero point) equals the host interpreter's bit for bit, and the records carry
 deploy, load and inference time. An emulator killed with SIGKILL in the middle of a transfer,
 and again during the commit, comes back on a committed model and the deployment completes. A
+board keeps the chunks it acknowledged before the kill and is sent only the missing ones. A
 tampered chunk, a manifest signed by another key, an operator the firmware does not register
 and mangled flatbuffers are refused on the device with the reason, the previous model still
-running. ``tinyreg device run --target`` keeps a board's flash across restarts.
+running. A signed rollback returns a board to its previous model (kept across a power cut, the
+graph true to it). ``tinyreg device run --target`` keeps a board's flash across restarts.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -173,23 +176,49 @@ def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
     with boards.deployer(chunk_size=512, window=4) as dep:
         _committed(dep.deploy(OLD, [device]), 1)
 
-        # mid-transfer: the plug is pulled as chunk 8 leaves, the board is back at once
+        # mid-transfer: the plug is pulled as chunk 20 leaves (at most four windows of 4 are
+        # in flight, so the board has acknowledged, and logged, at least 8 chunks), the board is
+        # back at once and recovers the chunks of its transfer log
         cut: list[int] = []
+        after: list[int] = []
+        acked: list[set[int]] = [set()]
+
+        def on_have(_topic: str, payload: bytes) -> None:
+            body = json.loads(payload)
+            if not cut and isinstance(body.get("have"), str):
+                bits = base64.b64decode(body["have"])
+                acked[0] = {i for i in range(len(bits) * 8) if bits[i // 8] >> (i % 8) & 1}
 
         def pull_the_plug(target: str, index: int, frame: bytes) -> bytes | None:
-            if index == 8 and not cut:
+            if cut:
+                after.append(index)
+            elif index == 20:
+                time.sleep(0.3)  # the spy sees the acknowledgements the deployer saw
                 cut.append(index)
                 _power_cycle(board)
             return frame
 
+        spy = Connection(
+            boards.broker.url, [(device_topic(device, "ack"), QOS_CONTROL)], on_have, name="have"
+        )
+        spy.start()
         dep.chunk_filter = pull_the_plug
         steps: list[Progress] = []
-        (resumed,) = dep.deploy(NEW, [device], progress=steps.append)
-        dep.chunk_filter = None
-        assert cut == [8]
+        try:
+            (resumed,) = dep.deploy(NEW, [device], progress=steps.append)
+        finally:
+            dep.chunk_filter = None
+            spy.stop()
+        assert cut == [20]
         _committed([resumed], 1)
         assert board.bridge.counters.reconnects >= 1
         assert dep.infer(device, timeout=20.0)["model"] == NEW
+        # the resumed transfer sent only what the board did not hold: never a chunk it had
+        # acknowledged before the cut, and fewer than the whole image (29 chunks of 512 B)
+        chunks = -(-(KG_DATA / "models" / f"{NEW}.tflite").stat().st_size // 512)
+        assert len(acked[0]) >= 8, acked
+        assert not acked[0] & set(after), (sorted(acked[0]), after)
+        assert 0 < len(after) < chunks, (len(after), chunks)
 
         # during the commit: the plug is pulled when the device reports the image verified
         # (after it sealed the slot, before its self-test confirmed it)
@@ -222,6 +251,62 @@ def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
         assert answer["model"] == OLD and answer["version"] == "9.0", answer
         expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
         assert answer["output_sha256"] == expected
+
+
+def _retained_status(broker: str, device: str, boots: int) -> dict[str, Any]:
+    """The device's status once it reports ``boots`` start-ups."""
+    got: queue.Queue[dict[str, Any]] = queue.Queue()
+    conn = Connection(
+        broker,
+        [(device_topic(device, "status"), QOS_CONTROL)],
+        lambda _t, p: got.put(json.loads(p)),
+        name="status",
+    )
+    conn.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = got.get(timeout=max(0.1, deadline - time.monotonic()))
+            if status.get("boots") == boots:
+                return status
+    finally:
+        conn.stop()
+    raise AssertionError(f"no status with boots {boots}")
+
+
+def test_signed_rollback_returns_the_board_to_its_previous_model(
+    boards: Boards, registry: Registry
+) -> None:
+    (device,) = boards.start("rollback")
+    board = boards.board(device)
+    old_sha = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
+    new_sha = host_output_sha256((KG_DATA / "models" / f"{NEW}.tflite").read_bytes())
+    with boards.deployer() as dep:
+        # nothing committed before: refused, nothing runs
+        assert dep.rollback([device]) == []
+        _committed(dep.deploy(OLD, [device]), 1)
+        _committed(dep.deploy(NEW, [device]), 1)
+        # a digest that is not the previous image's: refused, the model kept
+        (refused,) = dep.rollback([device], sha256="5a" * 32)
+        assert refused.outcome == "rolled_back" and refused.model == NEW, refused
+        assert "the previous image is" in (refused.reason or ""), refused.reason
+        (back,) = dep.rollback([device])
+        assert back.outcome == "committed" and back.reason == "rollback", back
+        assert back.model == OLD and back.load_ms and back.inference_ms, back
+        answer = dep.infer(device, timeout=20.0)
+        assert answer["model"] == OLD and answer["output_sha256"] == old_sha, answer
+        # the graph says what the board runs
+        latest = max(registry.list_deployments(device=device), key=lambda r: r.ended)
+        assert latest.model == OLD and latest.outcome == "committed", latest
+        # the rollback survives a power cut: the board boots the model it returned to
+        _power_cycle(board)
+        status = _retained_status(boards.broker.url, device, boots=2)
+        assert status["model"] == OLD, status
+        assert dep.infer(device, timeout=20.0)["output_sha256"] == old_sha
+        # a second rollback goes forward again
+        (forward,) = dep.rollback([device])
+        assert forward.outcome == "committed" and forward.model == NEW, forward
+        assert dep.infer(device, timeout=20.0)["output_sha256"] == new_sha
 
 
 def test_tampered_chunk_and_foreign_key_are_refused_on_the_device(

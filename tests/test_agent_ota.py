@@ -4,7 +4,9 @@ The vectors of ``firmware/protocol-v2-vectors.json`` go to the host test binary 
 (``key``, ``device``, ``<manifest|cmd> <name> <hex>``), so the C side needs no JSON parser; every
 message must be accepted, or refused with the reason the Python reference gives for it. The
 binary's built-in scenarios cover replay after a reboot, another device, fit and downgrade, chunks
-(a tampered one among them), commit on trial, key rotation and power cuts at every flash operation.
+(a tampered one among them), commit on trial, key rotation (a new key that is no Ed25519 point
+refused), rollback to the recorded previous image, boots counted across resets, chunks
+recovered from the transfer log after a reset, and power cuts at every flash operation.
 """
 
 from __future__ import annotations
@@ -93,11 +95,17 @@ def test_agent_ota_scenarios_and_power_cuts(ota_test: Path):
         "replay after reboot, resend, another device",
         "fit checks",
         "chunks, tampered chunk, bitmap, commit on trial",
-        "key rotation, revocation, recovery key",
+        "key rotation, revocation, recovery key, invalid points",
+        "rollback: recorded, refused, self-tested, committed, forward again",
+        "boots counted across resets",
+        "chunk recovery after a reset: logged runs, unlogged chunks found in place, torn ones",
+        "transfer completed and committed after a cut at each flash operation",
         "manifest acceptance: power cut at each of",
         "key rotation: power cut at each of",
         "abort: power cut at each of",
         "commit: power cut at each of",
+        "rollback: power cut at each of",
+        "transfer with its log: power cut at each of",
     ):
         assert f"ok {scenario}" in run.stdout, scenario
     assert run.stdout.strip().splitlines()[-1].startswith("PASSED")

@@ -242,7 +242,7 @@ void status() {
     jraw(",\"arena_used_bytes\":null,\"load_ms\":null,\"inference_ms\":null");
   }
   jstr("last_error", g_last_error[0] ? g_last_error : nullptr);
-  ju64("boots", 1);
+  ju64("boots", g_ota.boots);
   ju64("seq", g_ota.persisted_seq);
   jstr("key_id", key_id);
   ju64("rejected_messages", g_ota.rejected_messages + g_dec.dropped_crc + g_dec.dropped_format);
@@ -253,6 +253,8 @@ void status() {
 }
 
 void ack(bool complete, bool sync) {
+  // every chunk the deployer is told about is in the transfer log first
+  if (tr_ota_log_flush(&g_ota) != 0) log_line("the transfer log cannot be written");
   const uint8_t* bits;
   size_t n = tr_ota_bitmap(&g_ota, &bits);
   static char b64[(TR_OTA_MAX_CHUNKS / 8u + 2u) / 3u * 4u + 8u];
@@ -481,7 +483,21 @@ void on_command(const uint8_t* msg, size_t len) {
   tr_ota_command cmd;
   tr_ota_verdict v;
   tr_ota_code rc = tr_ota_on_command(&g_ota, msg, len, &cmd, &v);
+  if (had && !g_ota.transfer_active && c.ok && c.op == TR_OP_ROLLBACK) {
+    // the rollback dropped the unfinished transfer (it writes the slot of the previous image)
+    Claimed t{};
+    t.ok = true;
+    t.seq = before.seq;
+    text16(before.transfer, t.transfer);
+    refuse(t, &before, "transfer", "aborted by a rollback", nullptr);
+  }
   if (rc != TR_OTA_ACCEPTED) {
+    if (rc == TR_OTA_E_SELF_TEST) {
+      boot_running();  // the self-test of the previous image overwrote the model buffer
+      if (g_trial_reason[0]) {
+        snprintf(v.reason, sizeof v.reason, "%.60s: %.190s", g_trial_stage, g_trial_reason);
+      }
+    }
     answer(c, "refused", v.stage && v.stage[0] ? v.stage : "command", v.reason,
            rc == TR_OTA_E_REPLAY ? &v : nullptr, nullptr);
     return;
@@ -539,6 +555,29 @@ void on_command(const uint8_t* msg, size_t len) {
       status();
       break;
     }
+    case TR_OP_ROLLBACK:
+      // tr_ota_on_command self-tested the previous image (into g_trial) and committed it
+      g_run = g_trial;
+      g_running = true;
+      g_last_error[0] = '\0';
+      jbegin();
+      ju64("seq", cmd.seq);
+      jstr("op", "rollback");
+      jstr("outcome", "done");
+      jstr("stage", "rollback");
+      jraw(",\"reason\":null");
+      jstr("running", running_model());
+      jstr("running_version", running_version());
+      jstr("model", g_ota.model);
+      jstr("version", g_ota.version);
+      jms("load_ms", g_run.load_time);
+      jms("inference_ms", g_run.inference_time);
+      ju64("arena_used_bytes", g_run.arena_used_bytes);
+      jstr("output_sha256", g_run.output_sha256);
+      jstr("clock", kClock);
+      send(TR_FRAME_RESULT);
+      status();
+      break;
     default:
       answer(c, "refused", "command", "not implemented on this device", nullptr, nullptr);
       break;
@@ -598,16 +637,21 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
   tr_boot_choice choice;
   rc = tr_ota_boot(&g_ota, &choice);
   if (rc != 0) log_line("boot selection failed (%d)", rc);
+  if (tr_ota_count_boot(&g_ota) != 0) log_line("the boot count cannot be written");
   bool sealed = false;
   if (had_transfer) {
     tr_slot_info info;
     sealed = tr_slot_info_read(&g_ota.geom, cut_slot, &info) == TR_SLOTS_OK &&
              info.state != TR_SLOT_EMPTY && memcmp(info.sha256, cut.sha256, 32) == 0;
   }
-  if (g_ota.transfer_active) {
-    // its chunks are not recovered: the deployer starts it again (sync answered "unknown")
-    log_line("unfinished transfer dropped after the restart");
+  if (g_ota.transfer_active && sealed) {
+    // a commit the reset cut and the boot reverted: the slot is sealed, nothing to resume
     tr_ota_drop_transfer(&g_ota);
+  } else if (g_ota.transfer_active) {
+    // resumed: the chunks of its log are held; the deployer's sync (or manifest) gets the bitmap
+    log_line("unfinished transfer kept: %lu of %lu chunks held",
+             static_cast<unsigned long>(g_ota.received),
+             static_cast<unsigned long>(g_ota.transfer.chunks));
   }
   boot_running();
   log_line("serving %s: %s", cfg->device, g_running ? g_ota.model : "no model");

@@ -8,7 +8,7 @@
 #include "optional/monocypher-ed25519.h"
 #include "sha256.h"
 
-#define STATE_MAGIC 0x54525354u    /* "TRST" */
+#define STATE_MAGIC 0x54525333u    /* "TRS3": with the previous image and the boot count */
 #define TRANSFER_MAGIC 0x54525458u /* "TRTX" */
 #define KIND_MANIFEST 1u
 #define KIND_COMMAND 2u
@@ -17,6 +17,19 @@
 #define MAX_SEQ 0x7fffffffffffffffull
 #define HEADER_BYTES 144u
 #define RECORD_BUF 512u
+#define LOG_START RECORD_BUF /* the transfer log follows the transfer record in its page */
+#define LOG_ENTRY 16u
+
+/* an image the state names: the committed one, or the one before it (the rollback target) */
+typedef struct {
+  int32_t slot;
+  uint32_t size;
+  uint32_t arena_bytes;
+  uint8_t sha256[32];
+  char model[65];
+  char version[33];
+  uint8_t pad[2];
+} image_record;
 
 typedef struct {
   uint32_t magic;
@@ -25,11 +38,10 @@ typedef struct {
   uint8_t key[32];
   uint32_t key_rotated;
   uint32_t has_image;
-  int32_t active_slot;
-  uint8_t sha256[32];
-  char model[65];
-  char version[33];
-  uint8_t pad[2];
+  uint32_t has_previous;
+  uint32_t boots;
+  image_record image;
+  image_record previous;
   uint32_t crc; /* CRC-32 of the bytes before it */
 } state_record;
 
@@ -40,6 +52,16 @@ typedef struct {
   uint32_t crc;
 } transfer_record;
 
+/* One line of the transfer log: chunks [first, first + count) are written, and the CRC-32 of their
+ * bytes as the slot holds them (read back when the line is written). */
+typedef struct {
+  uint32_t first;
+  uint32_t count;
+  uint32_t data_crc;
+  uint32_t crc; /* CRC-32 of the 12 bytes before it: a torn line does not count */
+} log_entry;
+
+_Static_assert(sizeof(log_entry) == LOG_ENTRY, "a log line is one entry");
 _Static_assert(sizeof(state_record) <= RECORD_BUF, "state record fits its buffer");
 _Static_assert(sizeof(transfer_record) <= RECORD_BUF, "transfer record fits its buffer");
 
@@ -210,43 +232,113 @@ static int program_record(const tr_ota *ota, uint32_t index, const void *rec, ui
   return TR_SLOTS_OK;
 }
 
-/* Write the next state record (the page not holding the newest valid one) with these values;
- * the in-RAM copy changes only once the write is complete. */
-static int persist(tr_ota *ota, uint64_t seq, const uint8_t *key, int key_rotated, int has_image,
-                   int active_slot, const uint8_t *sha256, const char *model, const char *version) {
-  state_record r;
-  memset(&r, 0, sizeof r);
-  r.magic = STATE_MAGIC;
-  r.generation = ota->generation + 1u;
-  r.last_seq = seq;
-  memcpy(r.key, key, 32);
-  r.key_rotated = (uint32_t)key_rotated;
-  r.has_image = (uint32_t)has_image;
-  r.active_slot = active_slot;
-  memcpy(r.sha256, sha256, 32);
-  snprintf(r.model, sizeof r.model, "%s", model);
-  snprintf(r.version, sizeof r.version, "%s", version);
-  r.crc = tr_crc32(&r, offsetof(state_record, crc));
+static void image_to_record(const tr_ota_image *in, image_record *out) {
+  memset(out, 0, sizeof *out);
+  out->slot = in->slot;
+  out->size = in->size;
+  out->arena_bytes = in->arena_bytes;
+  memcpy(out->sha256, in->sha256, 32);
+  snprintf(out->model, sizeof out->model, "%s", in->model);
+  snprintf(out->version, sizeof out->version, "%s", in->version);
+}
+
+static void image_from_record(image_record *in, tr_ota_image *out) {
+  in->model[sizeof in->model - 1] = '\0';
+  in->version[sizeof in->version - 1] = '\0';
+  out->slot = in->slot;
+  out->size = in->size;
+  out->arena_bytes = in->arena_bytes;
+  memcpy(out->sha256, in->sha256, 32);
+  snprintf(out->model, sizeof out->model, "%s", in->model);
+  snprintf(out->version, sizeof out->version, "%s", in->version);
+}
+
+static void current_image(const tr_ota *ota, tr_ota_image *out) {
+  memset(out, 0, sizeof *out);
+  out->slot = ota->active_slot;
+  out->size = ota->image_size;
+  out->arena_bytes = ota->image_arena;
+  memcpy(out->sha256, ota->image_sha256, 32);
+  snprintf(out->model, sizeof out->model, "%s", ota->model);
+  snprintf(out->version, sizeof out->version, "%s", ota->version);
+}
+
+/* The state as it is persisted now, as the start of the next record (generation + 1). */
+static void record_now(const tr_ota *ota, state_record *r) {
+  memset(r, 0, sizeof *r);
+  r->magic = STATE_MAGIC;
+  r->generation = ota->generation + 1u;
+  r->last_seq = ota->persisted_seq;
+  memcpy(r->key, ota->key, 32);
+  r->key_rotated = (uint32_t)ota->key_rotated;
+  r->has_image = (uint32_t)ota->has_image;
+  r->has_previous = (uint32_t)ota->has_previous;
+  r->boots = ota->boots;
+  tr_ota_image img;
+  current_image(ota, &img);
+  image_to_record(&img, &r->image);
+  image_to_record(&ota->previous, &r->previous);
+}
+
+/* The RAM copy of a record read or written. */
+static void adopt(tr_ota *ota, state_record *r) {
+  ota->generation = r->generation;
+  ota->persisted_seq = r->last_seq;
+  if (ota->last_seq < r->last_seq) ota->last_seq = r->last_seq;
+  memcpy(ota->key, r->key_rotated ? r->key : ota->cfg.key, 32);
+  ota->key_rotated = r->key_rotated != 0;
+  ota->has_image = r->has_image != 0;
+  ota->has_previous = r->has_previous != 0;
+  ota->boots = r->boots;
+  tr_ota_image img;
+  image_from_record(&r->image, &img);
+  ota->active_slot = ota->has_image ? img.slot : TR_NO_SLOT;
+  ota->image_size = img.size;
+  ota->image_arena = img.arena_bytes;
+  memcpy(ota->image_sha256, img.sha256, 32);
+  snprintf(ota->model, sizeof ota->model, "%s", img.model);
+  snprintf(ota->version, sizeof ota->version, "%s", img.version);
+  image_from_record(&r->previous, &ota->previous);
+  if (!ota->has_previous) ota->previous.slot = TR_NO_SLOT;
+}
+
+/* Write the next state record (the page not holding the newest valid one): one durable, atomic
+ * write; the in-RAM copy changes only once the write is complete. */
+static int write_state(tr_ota *ota, state_record *r) {
+  r->crc = tr_crc32(r, offsetof(state_record, crc));
   uint32_t index = ota->record_index == 0 ? 1u : 0u;
-  int rc = program_record(ota, index, &r, sizeof r);
+  int rc = program_record(ota, index, r, sizeof *r);
   if (rc != 0) return rc;
   ota->record_index = (int)index;
-  ota->generation = r.generation;
-  ota->persisted_seq = seq;
-  if (ota->last_seq < seq) ota->last_seq = seq;
-  if (key != ota->key) memcpy(ota->key, key, 32);
-  ota->key_rotated = key_rotated;
-  ota->has_image = has_image;
-  ota->active_slot = active_slot;
-  if (sha256 != ota->image_sha256) memcpy(ota->image_sha256, sha256, 32);
-  if (model != ota->model) snprintf(ota->model, sizeof ota->model, "%s", model);
-  if (version != ota->version) snprintf(ota->version, sizeof ota->version, "%s", version);
+  adopt(ota, r);
   return TR_SLOTS_OK;
 }
 
 static int persist_seq(tr_ota *ota, uint64_t seq) {
-  return persist(ota, seq, ota->key, ota->key_rotated, ota->has_image, ota->active_slot,
-                 ota->image_sha256, ota->model, ota->version);
+  state_record r;
+  record_now(ota, &r);
+  r.last_seq = seq;
+  return write_state(ota, &r);
+}
+
+/* The state naming the image of the transfer `m` in `slot` committed; the image it replaces
+ * becomes the previous one (the rollback target). */
+static int persist_commit(tr_ota *ota, int slot, const tr_ota_manifest *m) {
+  state_record r;
+  record_now(ota, &r);
+  r.has_previous = r.has_image;
+  r.previous = r.image;
+  tr_ota_image img;
+  memset(&img, 0, sizeof img);
+  img.slot = slot;
+  img.size = m->size;
+  img.arena_bytes = m->arena_bytes;
+  memcpy(img.sha256, m->sha256, 32);
+  snprintf(img.model, sizeof img.model, "%s", m->model);
+  snprintf(img.version, sizeof img.version, "%s", m->version);
+  image_to_record(&img, &r.image);
+  r.has_image = 1;
+  return write_state(ota, &r);
 }
 
 static int write_transfer_record(tr_ota *ota, int slot, const uint8_t *message) {
@@ -273,10 +365,142 @@ static int page_erased(const tr_ota *ota, uint32_t index, int *erased) {
 static int drop_transfer(tr_ota *ota) {
   ota->transfer_active = 0;
   ota->received = 0;
+  ota->run_count = 0;
+  ota->log_next = LOG_START;
   memset(ota->bitmap, 0, sizeof ota->bitmap);
   int erased;
   if (page_erased(ota, 2u, &erased) != 0) return TR_SLOTS_EIO;
   if (!erased && tr_hal_flash_erase_page(ota->record_page + 2u) != 0) return TR_SLOTS_EIO;
+  return TR_SLOTS_OK;
+}
+
+/* ---- the transfer log ------------------------------------------------------------------------ */
+
+static int held(const tr_ota *ota, uint32_t index) { return ota->bitmap[index >> 3] >> (index & 7u) & 1u; }
+
+/* CRC-32 of the bytes of chunks [first, first + count) as the transfer's slot holds them. */
+static int range_crc(const tr_ota *ota, uint32_t first, uint32_t count, uint32_t *out) {
+  const tr_ota_manifest *m = &ota->transfer;
+  uint32_t off = first * m->chunk_size, end = (first + count) * m->chunk_size;
+  if (end > m->size) end = m->size;
+  uint8_t buf[128];
+  uint32_t crc = 0;
+  while (off < end) {
+    uint32_t n = end - off < sizeof buf ? end - off : (uint32_t)sizeof buf;
+    if (tr_slot_read(&ota->geom, ota->transfer_slot, off, buf, n) != 0) return TR_SLOTS_EIO;
+    crc = tr_crc32_update(crc, buf, n);
+    off += n;
+  }
+  *out = crc;
+  return TR_SLOTS_OK;
+}
+
+static int log_usable(const tr_ota *ota) {
+  return ota->geom.write_align <= LOG_ENTRY && LOG_ENTRY % ota->geom.write_align == 0u;
+}
+
+/* Append one line; a full log (or a flash whose write unit is larger than a line) logs nothing:
+ * those chunks are fetched again after a reset. */
+static int log_range(tr_ota *ota, uint32_t first, uint32_t count) {
+  if (!log_usable(ota) || ota->log_next + LOG_ENTRY > ota->geom.page_size) return TR_SLOTS_OK;
+  log_entry e;
+  e.first = first;
+  e.count = count;
+  if (range_crc(ota, first, count, &e.data_crc) != 0) return TR_SLOTS_EIO;
+  e.crc = tr_crc32(&e, offsetof(log_entry, crc));
+  if (tr_hal_flash_program(page_offset(ota, 2u) + ota->log_next, &e, sizeof e) != 0) {
+    return TR_SLOTS_EIO;
+  }
+  ota->log_next += LOG_ENTRY;
+  return TR_SLOTS_OK;
+}
+
+int tr_ota_log_flush(tr_ota *ota) {
+  if (!ota->transfer_active || ota->run_count == 0) return TR_SLOTS_OK;
+  uint32_t first = ota->run_first, count = ota->run_count;
+  ota->run_count = 0;
+  return log_range(ota, first, count);
+}
+
+/* The transfer record was (re)written, which erased the log: log every chunk held again. */
+static int relog(tr_ota *ota) {
+  ota->run_count = 0;
+  ota->log_next = LOG_START;
+  for (uint32_t i = 0; i < ota->transfer.chunks;) {
+    if (!held(ota, i)) {
+      i++;
+      continue;
+    }
+    uint32_t j = i;
+    while (j < ota->transfer.chunks && held(ota, j)) j++;
+    if (log_range(ota, i, j - i) != 0) return TR_SLOTS_EIO;
+    i = j;
+  }
+  return TR_SLOTS_OK;
+}
+
+/* Write chunk `index`. Bytes already equal to it (written before a reset, after the last log
+ * line): nothing to program. Erased: programmed. Otherwise (torn by a reset): the pages the chunk
+ * touches are erased first (the run logged before), and the chunks held on them are fetched again. */
+static int write_chunk(tr_ota *ota, uint32_t index, const uint8_t *data, uint32_t n) {
+  const tr_ota_manifest *m = &ota->transfer;
+  uint32_t off = index * m->chunk_size;
+  int equal = 1, erased = 1;
+  uint8_t buf[128];
+  for (uint32_t k = 0; k < n;) {
+    uint32_t len = n - k < sizeof buf ? n - k : (uint32_t)sizeof buf;
+    if (tr_slot_read(&ota->geom, ota->transfer_slot, off + k, buf, len) != 0) return TR_SLOTS_EIO;
+    equal &= memcmp(buf, data + k, len) == 0;
+    for (uint32_t i = 0; i < len; i++) erased &= buf[i] == 0xFFu;
+    k += len;
+  }
+  if (equal) return TR_SLOTS_OK;
+  if (!erased) {
+    if (tr_ota_log_flush(ota) != 0) return TR_SLOTS_EIO;
+    uint32_t ps = ota->geom.page_size;
+    uint32_t base = (uint32_t)ota->transfer_slot * ota->geom.pages_per_slot;
+    for (uint32_t p = off / ps; p <= (off + n - 1u) / ps; p++) {
+      if (tr_hal_flash_erase_page(base + p) != 0) return TR_SLOTS_EIO;
+      for (uint32_t c = p * ps / m->chunk_size; c < m->chunks && c * m->chunk_size < (p + 1u) * ps;
+           c++) {
+        if (!held(ota, c)) continue;
+        ota->bitmap[c >> 3] &= (uint8_t)~(1u << (c & 7u));
+        ota->received--;
+      }
+    }
+  }
+  return tr_slot_write(&ota->geom, ota->transfer_slot, off, data, n);
+}
+
+/* At start-up, for a kept transfer: the chunks of the log lines whose bytes still match their
+ * CRC are held (a chunk written after the last line is found by write_chunk when it comes again). */
+static int recover_chunks(tr_ota *ota) {
+  const tr_ota_manifest *m = &ota->transfer;
+  ota->received = 0;
+  ota->run_count = 0;
+  memset(ota->bitmap, 0, sizeof ota->bitmap);
+  ota->log_next = LOG_START;
+  for (uint32_t off = LOG_START; log_usable(ota) && off + LOG_ENTRY <= ota->geom.page_size;
+       off += LOG_ENTRY) {
+    log_entry e;
+    if (tr_hal_flash_read(page_offset(ota, 2u) + off, &e, sizeof e) != 0) return TR_SLOTS_EIO;
+    if (e.first == 0xFFFFFFFFu && e.count == 0xFFFFFFFFu && e.data_crc == 0xFFFFFFFFu &&
+        e.crc == 0xFFFFFFFFu) {
+      break;
+    }
+    ota->log_next = off + LOG_ENTRY;
+    uint32_t crc;
+    if (e.crc != tr_crc32(&e, offsetof(log_entry, crc)) || e.count == 0u ||
+        e.first >= m->chunks || e.count > m->chunks - e.first) {
+      continue;
+    }
+    if (range_crc(ota, e.first, e.count, &crc) != 0) return TR_SLOTS_EIO;
+    if (crc != e.data_crc) continue;
+    for (uint32_t i = e.first; i < e.first + e.count; i++) {
+      ota->bitmap[i >> 3] |= (uint8_t)(1u << (i & 7u));
+    }
+  }
+  for (uint32_t i = 0; i < m->chunks; i++) ota->received += (uint32_t)held(ota, i);
   return TR_SLOTS_OK;
 }
 
@@ -478,9 +702,9 @@ int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg) {
   memcpy(ota->key, cfg->key, 32);
   ota->record_index = -1;
   ota->active_slot = TR_NO_SLOT;
-  state_record best;
+  ota->previous.slot = TR_NO_SLOT;
+  static state_record best, r;
   for (uint32_t i = 0; i < 2u; i++) {
-    state_record r;
     if (tr_hal_flash_read(page_offset(ota, i), &r, sizeof r) != 0) return TR_SLOTS_EIO;
     if (r.magic != STATE_MAGIC || r.crc != tr_crc32(&r, offsetof(state_record, crc))) continue;
     if (ota->record_index < 0 || r.generation > best.generation) {
@@ -488,19 +712,7 @@ int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg) {
       ota->record_index = (int)i;
     }
   }
-  if (ota->record_index >= 0) {
-    ota->generation = best.generation;
-    ota->persisted_seq = best.last_seq;
-    if (best.key_rotated) memcpy(ota->key, best.key, 32);
-    ota->key_rotated = best.key_rotated != 0;
-    ota->has_image = best.has_image != 0;
-    ota->active_slot = best.active_slot;
-    memcpy(ota->image_sha256, best.sha256, 32);
-    best.model[sizeof best.model - 1] = '\0';
-    best.version[sizeof best.version - 1] = '\0';
-    snprintf(ota->model, sizeof ota->model, "%s", best.model);
-    snprintf(ota->version, sizeof ota->version, "%s", best.version);
-  }
+  if (ota->record_index >= 0) adopt(ota, &best);
   ota->last_seq = ota->persisted_seq;
   /* the unfinished transfer: kept only when accepted (seq persisted) and still signed by the key */
   static transfer_record t;
@@ -520,7 +732,7 @@ int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg) {
   ota->transfer_active = 1;
   ota->transfer_slot = t.slot;
   memcpy(ota->transfer_message, t.message, TR_OTA_MANIFEST_BYTES);
-  return TR_SLOTS_OK;
+  return recover_chunks(ota);
 }
 
 /* ---- messages --------------------------------------------------------------------------------- */
@@ -548,13 +760,88 @@ tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_o
     }
   }
   /* (1) the unfinished-transfer record, (2) the state record with the seq; then acknowledge */
-  if (write_transfer_record(ota, slot, msg) != 0 || persist_seq(ota, m.seq) != 0) {
+  state_record r;
+  record_now(ota, &r);
+  r.last_seq = m.seq;
+  r.has_previous = 0; /* the spare slot held it: from the erase on there is nothing to return to */
+  if (write_transfer_record(ota, slot, msg) != 0 || write_state(ota, &r) != 0) {
     return verdict(v, TR_OTA_E_FLASH, "manifest", "flash write failed");
   }
   ota->transfer = m;
   ota->transfer_slot = slot;
   memcpy(ota->transfer_message, msg, TR_OTA_MANIFEST_BYTES);
   ota->transfer_active = 1;
+  /* the record's write erased the log: a resumed transfer logs the chunks it holds again */
+  if (relog(ota) != 0) return verdict(v, TR_OTA_E_FLASH, "manifest", "flash write failed");
+  verdict_ok(v, TR_OTA_ACCEPTED);
+  return TR_OTA_ACCEPTED;
+}
+
+/* A valid Ed25519 public key: not all zero, and a point of the curve. Monocypher has no point
+ * check of its own; its verification equation decodes the key first and fails when it is not a
+ * point. With R the neutral point, S = 0 and h = 0 the equation holds for every point A. */
+static int valid_public_key(const uint8_t key[32]) {
+  static const uint8_t zero[32];
+  if (memcmp(key, zero, 32) == 0) return 0;
+  uint8_t signature[64] = {1}; /* R = (0, 1) encoded, S = 0 */
+  uint8_t h[32] = {0};
+  return crypto_eddsa_check_equation(signature, key, h) == 0;
+}
+
+static void hex16(const uint8_t *b, char out[17]) {
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 0; i < 8; i++) {
+    out[2 * i] = digits[b[i] >> 4];
+    out[2 * i + 1] = digits[b[i] & 15u];
+  }
+  out[16] = '\0';
+}
+
+/* rollback (PROTOCOL.md, Rollback): the recorded previous image, checked, self-tested, then one
+ * state write names it active and the image it leaves the previous one. A refusal persists the
+ * seq only. */
+static tr_ota_code rollback(tr_ota *ota, const tr_ota_command *c, tr_ota_verdict *v) {
+  static const uint8_t zero[32];
+  const tr_ota_image *prev = &ota->previous;
+  char want[17], have[17];
+  if (!ota->has_previous) {
+    if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+    return verdict(v, TR_OTA_E_REFUSED, "rollback",
+                   "no previous image (none committed before, or overwritten by a transfer)");
+  }
+  if (memcmp(c->argument, zero, 32) != 0 && memcmp(c->argument, prev->sha256, 32) != 0) {
+    if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+    hex16(prev->sha256, have);
+    hex16(c->argument, want);
+    return verdict(v, TR_OTA_E_REFUSED, "rollback", "the previous image is %s\xe2\x80\xa6, not %s\xe2\x80\xa6",
+                   have, want);
+  }
+  /* an unfinished transfer would write the slot that holds the previous image: dropped (a kept
+   * one cannot coexist with a previous image, the manifest's acceptance forgot it) */
+  if (ota->transfer_active && drop_transfer(ota) != 0) {
+    return verdict(v, TR_OTA_E_FLASH, "command", "flash erase failed");
+  }
+  tr_slot_info info;
+  if (tr_slot_info_read(&ota->geom, prev->slot, &info) != 0 || info.state == TR_SLOT_EMPTY ||
+      info.state == TR_SLOT_REJECTED || info.size != prev->size ||
+      memcmp(info.sha256, prev->sha256, 32) != 0) {
+    if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+    return verdict(v, TR_OTA_E_REFUSED, "rollback",
+                   "verify: the previous image no longer matches its digest");
+  }
+  if (ota->cfg.self_test && ota->cfg.self_test(prev->slot, prev->size, ota->cfg.user) != 0) {
+    if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+    return verdict(v, TR_OTA_E_SELF_TEST, "rollback", "self-test: the previous image failed its self-test");
+  }
+  state_record r;
+  record_now(ota, &r);
+  r.last_seq = c->seq;
+  image_record left = r.image;
+  r.image = r.previous;
+  r.previous = left;
+  r.has_image = 1;
+  r.has_previous = 1;
+  if (write_state(ota, &r) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
   verdict_ok(v, TR_OTA_ACCEPTED);
   return TR_OTA_ACCEPTED;
 }
@@ -574,16 +861,23 @@ tr_ota_code tr_ota_on_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ot
       }
       if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
       break;
-    case TR_OP_ROTATE_KEY:
-      /* the new key and the seq in one state write: from here on the old key is revoked */
-      if (persist(ota, c->seq, c->argument, 1, ota->has_image, ota->active_slot, ota->image_sha256,
-                  ota->model, ota->version) != 0) {
-        return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+    case TR_OP_ROTATE_KEY: {
+      if (!valid_public_key(c->argument)) {
+        ota->rejected_messages++;
+        if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
+        return verdict(v, TR_OTA_E_REFUSED, "command", "the new key is not an Ed25519 key");
       }
+      /* the new key and the seq in one state write: from here on the old key is revoked */
+      state_record r;
+      record_now(ota, &r);
+      r.last_seq = c->seq;
+      memcpy(r.key, c->argument, 32);
+      r.key_rotated = 1;
+      if (write_state(ota, &r) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
       break;
+    }
     case TR_OP_ROLLBACK:
-      if (persist_seq(ota, c->seq) != 0) return verdict(v, TR_OTA_E_FLASH, "command", "flash write failed");
-      return verdict(v, TR_OTA_E_REFUSED, "rollback", "rollback is not implemented on this agent yet");
+      return rollback(ota, c, v);
     default: /* sync, status, infer: not worth a flash write */
       ota->last_seq = c->seq;
       break;
@@ -627,11 +921,18 @@ tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ot
     verdict_ok(v, TR_OTA_CHUNK_HELD);
     return TR_OTA_CHUNK_HELD;
   }
-  if (tr_slot_write(&ota->geom, ota->transfer_slot, index * m->chunk_size, data, (uint32_t)n) != 0) {
+  if (write_chunk(ota, index, data, (uint32_t)n) != 0) {
     return verdict(v, TR_OTA_E_FLASH, "transfer", "flash write failed");
   }
   ota->bitmap[index >> 3] |= (uint8_t)(1u << (index & 7u));
   ota->received++;
+  if (ota->run_count != 0u && index == ota->run_first + ota->run_count) {
+    ota->run_count++;
+  } else {
+    if (tr_ota_log_flush(ota) != 0) return verdict(v, TR_OTA_E_FLASH, "transfer", "flash write failed");
+    ota->run_first = index;
+    ota->run_count = 1;
+  }
   verdict_ok(v, TR_OTA_CHUNK_OK);
   return TR_OTA_CHUNK_OK;
 }
@@ -687,8 +988,7 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
     return verdict(v, TR_OTA_E_SELF_TEST, "self-test", "the image failed its self-test");
   }
   if (tr_slot_confirm(&ota->geom, slot) != 0 ||
-      persist(ota, ota->persisted_seq, ota->key, ota->key_rotated, 1, slot, m->sha256, m->model,
-              m->version) != 0 ||
+      persist_commit(ota, slot, m) != 0 ||
       drop_transfer(ota) != 0) {
     return verdict(v, TR_OTA_E_FLASH, "commit", "flash write failed");
   }
@@ -721,10 +1021,16 @@ int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice) {
     choice->trial = 0;
   }
   if (ours && !choice->trial) {
-    rc = persist(ota, ota->persisted_seq, ota->key, ota->key_rotated, 1, choice->slot, m->sha256,
-                 m->model, m->version);
+    rc = persist_commit(ota, choice->slot, m);
     if (rc != 0) return rc;
     return drop_transfer(ota);
   }
   return TR_SLOTS_OK; /* an image the state does not know (e.g. provisioned): left as it is */
+}
+
+int tr_ota_count_boot(tr_ota *ota) {
+  state_record r;
+  record_now(ota, &r);
+  r.boots = ota->boots + 1u;
+  return write_state(ota, &r);
 }

@@ -84,6 +84,14 @@ typedef struct {
   uint8_t argument[32];
 } tr_ota_command;
 
+/* An image the state names: the committed one, or the previous one (the rollback target). */
+typedef struct {
+  int slot;
+  uint32_t size, arena_bytes;
+  uint8_t sha256[32];
+  char model[65], version[33];
+} tr_ota_image;
+
 typedef struct {
   const char *device_id;
   uint8_t key[32];              /* provisioned current key (a rotation persisted wins) */
@@ -109,6 +117,10 @@ typedef struct {
   int has_image, active_slot;
   uint8_t image_sha256[32];
   char model[65], version[33];
+  uint32_t image_size, image_arena;
+  int has_previous;      /* the image before the committed one is still in its slot */
+  tr_ota_image previous; /* what a rollback returns to */
+  uint32_t boots;        /* start-ups counted by tr_ota_count_boot */
   /* in RAM */
   uint64_t last_seq;
   int transfer_active;
@@ -116,6 +128,8 @@ typedef struct {
   uint8_t transfer_message[TR_OTA_MANIFEST_BYTES];
   tr_ota_manifest transfer;
   uint32_t received;
+  uint32_t run_first, run_count; /* chunks written since the last log line (one run) */
+  uint32_t log_next;             /* offset of the next log line in the transfer page */
   uint8_t bitmap[(TR_OTA_MAX_CHUNKS + 7u) / 8u];
   uint32_t rejected_messages;
 } tr_ota;
@@ -124,8 +138,9 @@ const char *tr_ota_code_name(tr_ota_code code);
 int tr_ota_op_persists(uint8_t op);
 
 /* Read the records (newest valid state, then the unfinished transfer, which is discarded when its
- * seq is above the persisted last_seq or its signature no longer verifies). Returns 0 or a
- * negative tr_slots_err. The chunks of a kept transfer are not recovered yet (bitmap empty). */
+ * seq is above the persisted last_seq or its signature no longer verifies). The chunks of a kept
+ * transfer are recovered from its transfer log (a line's chunks count when their bytes still
+ * match its CRC). Returns 0 or a negative tr_slots_err. */
 int tr_ota_init(tr_ota *ota, const tr_ota_config *cfg);
 
 /* Checks only (steps 1-5, and 6 for a manifest), nothing written. */
@@ -137,11 +152,23 @@ tr_ota_code tr_ota_check_command(tr_ota *ota, const uint8_t *msg, size_t len, tr
 /* Check, then act: a manifest accepted is written durably (slot erased for a new transfer, the
  * transfer record, then the state record with its seq) before this returns TR_OTA_ACCEPTED. */
 tr_ota_code tr_ota_on_manifest(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_verdict *v);
-/* sync/status/infer raise the RAM last_seq; abort and rotate-key are persisted; rollback is
- * refused (not implemented yet) with its seq persisted. The caller answers sync/status/infer. */
+/* sync/status/infer raise the RAM last_seq; abort, rotate-key and rollback are persisted.
+ * rotate-key to a key that is not an Ed25519 point is refused (seq persisted). rollback: the
+ * previous image checked against its recorded SHA-256 and size, self-tested (cfg.self_test), then
+ * one state write makes it the committed image and the image it leaves the previous one; refused
+ * (TR_OTA_E_REFUSED / TR_OTA_E_SELF_TEST, stage "rollback", seq persisted) when there is none, the
+ * argument names another image, or it fails. An unfinished transfer is dropped by a rollback that
+ * passes its checks. The caller answers sync/status/infer. */
 tr_ota_code tr_ota_on_command(tr_ota *ota, const uint8_t *msg, size_t len, tr_ota_command *out,
                               tr_ota_verdict *v);
+/* A chunk written extends the current run of unlogged chunks; a chunk that does not continue it
+ * logs the run first. A chunk whose bytes the slot already holds (written before a reset, not
+ * logged) is not programmed again; one whose place holds other bytes (torn by a reset) has its
+ * pages erased first, and the chunks held on them are dropped from the bitmap (fetched again). */
 tr_ota_code tr_ota_on_chunk(tr_ota *ota, const uint8_t *frame, size_t len, tr_ota_verdict *v);
+/* Append the chunks written since the last log line to the transfer log (one line). Call it before
+ * every acknowledgement: a reset then loses at most the chunks not yet acknowledged. */
+int tr_ota_log_flush(tr_ota *ota);
 int tr_ota_complete(const tr_ota *ota);
 /* The acknowledgement bitmap: bit i of byte i/8, LSB first; returns its length in bytes. */
 size_t tr_ota_bitmap(const tr_ota *ota, const uint8_t **bits);
@@ -155,10 +182,12 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v);
  * boots (or none). */
 int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice);
 
-/* Forget the unfinished transfer (its record erased). The serve mode calls it after tr_ota_boot:
- * the chunks of a kept transfer are not recovered, so the deployer's next sync is answered
- * "unknown" and it starts the transfer again with a fresh manifest (the slot erased anew). */
+/* Forget the unfinished transfer (its record and log erased). The serve mode calls it after
+ * tr_ota_boot when the transfer's slot was sealed by a commit the reset cut short. */
 int tr_ota_drop_transfer(tr_ota *ota);
+
+/* Count a start-up in the persisted state (one state write). */
+int tr_ota_count_boot(tr_ota *ota);
 
 /* key_id: the first 16 hex digits of the SHA-256 of a raw public key (17 bytes with the NUL). */
 void tr_ota_key_id(const uint8_t key[32], char out[17]);

@@ -342,7 +342,218 @@ static void test_rotation(void) {
   reboot();
   CHECK(memcmp(ota.key, public_key, 32) == 0 && ota.last_seq == 42, "back to the first key");
   config.recovery_key = NULL;
-  printf("ok key rotation, revocation, recovery key\n");
+  /* a new key that is no Ed25519 point (y = 2: x^2 is not a square), or all zero: refused, the
+   * seq persisted, the key kept */
+  uint8_t not_a_point[32] = {2}, zero[32] = {0};
+  uint32_t rejected = ota.rejected_messages;
+  CHECK(send_command(TR_OP_ROTATE_KEY, 43, not_a_point, secret, &v) == TR_OTA_E_REFUSED &&
+            strcmp(v.stage, "command") == 0 &&
+            strcmp(v.reason, "the new key is not an Ed25519 key") == 0,
+        "rotate-key to a non-point: %s", v.reason);
+  CHECK(send_command(TR_OP_ROTATE_KEY, 44, zero, secret, &v) == TR_OTA_E_REFUSED,
+        "rotate-key to zero: %s", v.reason);
+  CHECK(ota.rejected_messages == rejected + 2u, "both counted as rejected");
+  /* y = 3 is a point (of no known secret): accepted, so the check is not a blanket refusal */
+  uint8_t a_point[32] = {3};
+  reboot();
+  CHECK(memcmp(ota.key, public_key, 32) == 0 && ota.last_seq == 44, "key kept, seq persisted");
+  CHECK(send_command(TR_OP_ROTATE_KEY, 45, a_point, secret, &v) == TR_OTA_ACCEPTED,
+        "rotate-key to a point: %s", v.reason);
+  printf("ok key rotation, revocation, recovery key, invalid points\n");
+}
+
+/* two committed images: A (1.2.0, `image`) then B (1.3.0, image_b) */
+static uint8_t image_b[5000];
+static void commit_two(void) {
+  tr_ota_verdict v;
+  fresh_device();
+  manifest_spec a = spec(50);
+  send_manifest(&a, secret, &v);
+  send_chunks(&a);
+  tr_ota_commit(&ota, &v);
+  manifest_spec b = spec(51);
+  b.transfer = "t-0002";
+  b.version = "1.3.0";
+  b.image = image_b;
+  b.size = sizeof image_b;
+  b.arena = 9000;
+  send_manifest(&b, secret, &v);
+  send_chunks(&b);
+  tr_ota_commit(&ota, &v);
+  reboot();
+}
+
+static void test_rollback(void) {
+  tr_ota_verdict v;
+  uint8_t sha_a[32], sha_b[32], other[32];
+  tr_sha256(image, sizeof image, sha_a);
+  tr_sha256(image_b, sizeof image_b, sha_b);
+  memset(other, 0x5A, sizeof other);
+  /* nothing before the first commit */
+  fresh_device();
+  CHECK(send_command(TR_OP_ROLLBACK, 5, NULL, secret, &v) == TR_OTA_E_REFUSED &&
+            strcmp(v.stage, "rollback") == 0 &&
+            strcmp(v.reason, "no previous image (none committed before, or overwritten by a "
+                             "transfer)") == 0,
+        "rollback without a previous image: %s", v.reason);
+  reboot();
+  CHECK(ota.last_seq == 5 && !ota.has_image, "refused: only the seq persisted");
+  commit_two();
+  CHECK(ota.has_image && strcmp(ota.version, "1.3.0") == 0 && ota.has_previous &&
+            strcmp(ota.previous.version, "1.2.0") == 0 &&
+            memcmp(ota.previous.sha256, sha_a, 32) == 0 && ota.previous.size == sizeof image &&
+            ota.previous.arena_bytes == 11888 && ota.previous.slot != ota.active_slot,
+        "the previous committed image is recorded");
+  int slot_a = ota.previous.slot, slot_b = ota.active_slot;
+  /* an argument naming another image: refused */
+  CHECK(send_command(TR_OP_ROLLBACK, 60, other, secret, &v) == TR_OTA_E_REFUSED &&
+            strncmp(v.reason, "the previous image is ", 22) == 0 && strstr(v.reason, ", not 5a5a") != NULL,
+        "rollback to another image: %s", v.reason);
+  CHECK(strcmp(ota.version, "1.3.0") == 0 && ota.last_seq == 60, "nothing changed but the seq");
+  /* a previous image failing its self-test: refused, B stays */
+  self_test_result = -1;
+  CHECK(send_command(TR_OP_ROLLBACK, 61, NULL, secret, &v) == TR_OTA_E_SELF_TEST &&
+            strcmp(v.stage, "rollback") == 0,
+        "rollback failing its self-test: %s", v.reason);
+  self_test_result = 0;
+  reboot();
+  CHECK(strcmp(ota.version, "1.3.0") == 0 && ota.active_slot == slot_b && ota.last_seq == 61,
+        "B still committed");
+  /* the rollback, named by the argument: A committed, B the previous one */
+  CHECK(send_command(TR_OP_ROLLBACK, 62, sha_a, secret, &v) == TR_OTA_ACCEPTED,
+        "rollback: %s", v.reason);
+  reboot();
+  tr_boot_choice c;
+  CHECK(tr_ota_boot(&ota, &c) == 0 && ota.active_slot == slot_a &&
+            strcmp(ota.version, "1.2.0") == 0 && memcmp(ota.image_sha256, sha_a, 32) == 0 &&
+            ota.image_size == sizeof image && ota.last_seq == 62,
+        "after the rollback and a reboot the state names A");
+  CHECK(ota.has_previous && ota.previous.slot == slot_b && memcmp(ota.previous.sha256, sha_b, 32) == 0,
+        "B is the previous image");
+  /* replayed: refused */
+  CHECK(send_command(TR_OP_ROLLBACK, 62, sha_a, secret, &v) == TR_OTA_E_REPLAY, "replayed rollback");
+  /* a second rollback goes forward again */
+  CHECK(send_command(TR_OP_ROLLBACK, 63, NULL, secret, &v) == TR_OTA_ACCEPTED && ota.active_slot == slot_b &&
+            strcmp(ota.version, "1.3.0") == 0,
+        "second rollback: forward to B: %s", v.reason);
+  /* a manifest for a new transfer forgets the previous image (its slot is erased) */
+  manifest_spec n = spec(70);
+  n.transfer = "t-0010";
+  n.version = "1.4.0";
+  CHECK(send_manifest(&n, secret, &v) == TR_OTA_ACCEPTED, "new transfer: %s", v.reason);
+  reboot();
+  CHECK(!ota.has_previous && ota.transfer_active, "previous forgotten with the acceptance");
+  CHECK(send_command(TR_OP_ROLLBACK, 71, NULL, secret, &v) == TR_OTA_E_REFUSED, "nothing to return to");
+  /* the previous slot damaged behind the device's back: refused at verify */
+  commit_two();
+  flash[(uint32_t)ota.previous.slot * ota.geom.slot_bytes + 2048u] ^= 0xFFu;
+  CHECK(send_command(TR_OP_ROLLBACK, 80, NULL, secret, &v) == TR_OTA_E_REFUSED &&
+            strcmp(v.reason, "verify: the previous image no longer matches its digest") == 0,
+        "damaged previous image: %s", v.reason);
+  CHECK(strcmp(ota.version, "1.3.0") == 0, "B still committed");
+  printf("ok rollback: recorded, refused, self-tested, committed, forward again\n");
+}
+
+/* chunks [from, to) of the transfer s */
+static void send_range(const manifest_spec *s, uint32_t from, uint32_t to) {
+  static uint8_t frame[28 + 1024];
+  tr_ota_verdict v;
+  for (uint32_t i = from; i < to; i++) {
+    size_t n = make_chunk(frame, s->transfer, i, s->image, s->size, s->chunk_size);
+    tr_ota_on_chunk(&ota, frame, n, &v);
+  }
+}
+
+/* every chunk held reads back as the image, and received counts them */
+static int chunks_consistent(const manifest_spec *s) {
+  static uint8_t buf[1024];
+  uint32_t chunks = (s->size + s->chunk_size - 1u) / s->chunk_size, count = 0;
+  for (uint32_t i = 0; i < chunks; i++) {
+    uint32_t off = i * s->chunk_size, n = s->size - off < s->chunk_size ? s->size - off : s->chunk_size;
+    if (tr_slot_read(&ota.geom, ota.transfer_slot, off, buf, n) != 0) return 0;
+    int is_held = ota.bitmap[i >> 3] >> (i & 7u) & 1u;
+    count += (uint32_t)is_held;
+    if (is_held && memcmp(buf, s->image + off, n) != 0) return 0;
+  }
+  return count == ota.received;
+}
+
+/* send what the bitmap lacks, pass after pass (as the deployer after each acknowledgement);
+ * returns the chunks written, or -1 when three passes do not complete the transfer */
+static int complete_transfer(const manifest_spec *s) {
+  static uint8_t frame[28 + 1024];
+  tr_ota_verdict v;
+  uint32_t chunks = (s->size + s->chunk_size - 1u) / s->chunk_size;
+  int written = 0;
+  for (int pass = 0; pass < 3 && !tr_ota_complete(&ota); pass++) {
+    for (uint32_t i = 0; i < chunks; i++) {
+      if (ota.bitmap[i >> 3] >> (i & 7u) & 1u) continue;
+      size_t n = make_chunk(frame, s->transfer, i, s->image, s->size, s->chunk_size);
+      if (tr_ota_on_chunk(&ota, frame, n, &v) == TR_OTA_CHUNK_OK) written++;
+    }
+    tr_ota_log_flush(&ota);
+  }
+  return tr_ota_complete(&ota) ? written : -1;
+}
+
+static manifest_spec recovery_spec(uint64_t seq) {
+  manifest_spec s = spec(seq);
+  s.transfer = "t-0020";
+  s.version = "1.3.0";
+  s.chunk_size = 512; /* two chunks a page: an erased page costs a neighbour */
+  return s;
+}
+
+static void test_chunk_recovery(void) {
+  tr_ota_verdict v;
+  fresh_device();
+  manifest_spec s = recovery_spec(90);
+  CHECK(send_manifest(&s, secret, &v) == TR_OTA_ACCEPTED, "manifest: %s", v.reason);
+  send_range(&s, 0, 7);
+  CHECK(tr_ota_log_flush(&ota) == 0, "log flushed (as before an ack)");
+  send_range(&s, 7, 8); /* written, not logged */
+  reboot();
+  CHECK(ota.transfer_active && ota.received == 7 && chunks_consistent(&s),
+        "after a reset: the 7 logged chunks held (%u)", (unsigned)ota.received);
+  long ops = ops_done;
+  send_range(&s, 7, 8);
+  CHECK(ota.received == 8 && ops_done == ops,
+        "the chunk written but not logged: its bytes found in place, no flash write");
+  /* out of order, with a gap, logged in runs */
+  send_range(&s, 10, 12);
+  CHECK(tr_ota_log_flush(&ota) == 0, "flush");
+  reboot();
+  CHECK(ota.received == 10 && chunks_consistent(&s), "runs recovered: %u held", (unsigned)ota.received);
+  /* the deployer's manifest again (a new seq, same transfer): resumed, the log written anew */
+  s.seq = 91;
+  CHECK(send_manifest(&s, secret, &v) == TR_OTA_ACCEPTED && ota.received == 10, "resumed: %s",
+        v.reason);
+  reboot();
+  CHECK(ota.received == 10 && chunks_consistent(&s), "resumed transfer's log rewritten");
+  /* a held chunk damaged behind the device's back (as a torn write): its line no longer counts,
+   * and when the chunk comes again its page is erased before it is written */
+  flash[(uint32_t)ota.transfer_slot * ota.geom.slot_bytes + 11u * 512u + 5u] ^= 0x10u;
+  reboot();
+  CHECK(ota.received == 8 && chunks_consistent(&s), "the damaged line dropped: %u held",
+        (unsigned)ota.received);
+  uint32_t missing = 18u - ota.received;
+  int written = complete_transfer(&s);
+  CHECK(written >= (int)missing - 1 && chunks_consistent(&s), "the missing chunks written: %d of %u",
+        written, (unsigned)missing);
+  CHECK(tr_ota_commit(&ota, &v) == TR_OTA_ACCEPTED && strcmp(ota.version, "1.3.0") == 0,
+        "the recovered transfer commits: %s", v.reason);
+  printf("ok chunk recovery after a reset: logged runs, unlogged chunks found in place, torn ones rewritten, resume\n");
+}
+
+static void test_boots(void) {
+  fresh_device();
+  CHECK(ota.boots == 0, "a new device has no boots");
+  for (int i = 0; i < 3; i++) {
+    CHECK(tr_ota_count_boot(&ota) == 0, "count a boot");
+    reboot();
+  }
+  CHECK(ota.boots == 3, "boots counted across resets: %u", (unsigned)ota.boots);
+  printf("ok boots counted across resets\n");
 }
 
 /* ---- power cuts ------------------------------------------------------------------------------- */
@@ -374,6 +585,54 @@ static void step_abort(void) {
   tr_ota_command cmd;
   make_command(c, TR_OP_ABORT, 70, DEVICE, "t-0007", NULL, secret);
   tr_ota_on_command(&ota, c, sizeof c, &cmd, &v);
+}
+static void step_rollback(void) {
+  tr_ota_verdict v;
+  send_command(TR_OP_ROLLBACK, 60, NULL, secret, &v);
+}
+static void setup_rollback_receiving(void) {
+  /* B committed, A previous; then a rollback to A dropping nothing */
+  commit_two();
+}
+static char judge_rollback(void) {
+  tr_boot_choice c;
+  ops_left = -1;
+  if (tr_ota_boot(&ota, &c) != 0 || !ota.has_image || !ota.has_previous) return 'x';
+  tr_slot_info active, prev;
+  if (tr_slot_info_read(&ota.geom, ota.active_slot, &active) != 0 ||
+      tr_slot_info_read(&ota.geom, ota.previous.slot, &prev) != 0 ||
+      memcmp(active.sha256, ota.image_sha256, 32) != 0 ||
+      memcmp(prev.sha256, ota.previous.sha256, 32) != 0 || active.state != TR_SLOT_CONFIRMED) {
+    return 'x';
+  }
+  if (ota.last_seq == 51 && strcmp(ota.version, "1.3.0") == 0 &&
+      strcmp(ota.previous.version, "1.2.0") == 0) {
+    return 'o';
+  }
+  if (ota.last_seq == 60 && strcmp(ota.version, "1.2.0") == 0 &&
+      strcmp(ota.previous.version, "1.3.0") == 0) {
+    return 'n';
+  }
+  return 'x';
+}
+static uint8_t rec_manifest[TR_OTA_MANIFEST_BYTES];
+static void setup_rec(void) {
+  tr_ota_verdict v;
+  setup_committed();
+  tr_ota_on_manifest(&ota, rec_manifest, sizeof rec_manifest, &v);
+  reboot();
+}
+static void step_transfer(void) {
+  manifest_spec s = recovery_spec(60);
+  for (uint32_t i = 0; i < 18u; i += 4u) { /* window 4: a log line before each ack */
+    send_range(&s, i, i + 4u < 18u ? i + 4u : 18u);
+    tr_ota_log_flush(&ota);
+  }
+}
+static char judge_transfer(void) {
+  manifest_spec s = recovery_spec(60);
+  if (!ota.transfer_active || !chunks_consistent(&s)) return 'x';
+  return ota.received == 18u ? 'n' : 'o';
 }
 static void setup_receiving(void) {
   tr_ota_verdict v;
@@ -479,6 +738,25 @@ static void test_power_cuts(void) {
   commit_spec = &c;
   self_test_result = 0;
   power_cuts("commit", setup_complete, step_commit, judge_commit, "on");
+  power_cuts("rollback", setup_rollback_receiving, step_rollback, judge_rollback, "on");
+  manifest_spec r = recovery_spec(60);
+  make_manifest(rec_manifest, &r, secret);
+  power_cuts("transfer with its log", setup_rec, step_transfer, judge_transfer, "on");
+  /* and after every one of those cuts the transfer completes and commits */
+  int completed = 0, total = 0;
+  for (long n = 0; n < 23; n++) {
+    setup_rec();
+    ops_done = 0;
+    ops_left = n;
+    if (setjmp(cut) == 0) step_transfer();
+    reboot();
+    tr_ota_verdict v;
+    total++;
+    completed += complete_transfer(&r) >= 0 && tr_ota_commit(&ota, &v) == TR_OTA_ACCEPTED &&
+                 strcmp(ota.version, "1.3.0") == 0;
+  }
+  CHECK(completed == total, "transfer completed after %d of %d cuts", completed, total);
+  printf("ok transfer completed and committed after a cut at each flash operation\n");
   /* after a cut that lost the acceptance, the resent manifest is accepted anew */
   setup_committed();
   ops_done = 0;
@@ -566,6 +844,10 @@ int main(int argc, char **argv) {
   test_fit();
   test_chunks_and_commit();
   test_rotation();
+  for (size_t i = 0; i < sizeof image_b; i++) image_b[i] = (uint8_t)(i * 11u + 3u);
+  test_rollback();
+  test_boots();
+  test_chunk_recovery();
   test_power_cuts();
   printf("%s: %d checks, %d failures\n", failures ? "FAILED" : "PASSED", checks, failures);
   return failures ? 1 : 0;

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
             never a request field, so that no client makes the server connect elsewhere.
         signing_key: The deployments' signing key (PEM); default: ``signing-key.pem`` in
             the store's directory, or ``$TINYREG_SIGNING_KEY``.
+        cache_entries: Encoded answers (TDs, pages, matches) each server process keeps
+            while the embedded store is unchanged; 0 turns the cache off.
+        writer_url: Set by ``tinyreg serve --workers`` in its reader processes: the
+            loopback URL of the process that holds the store, where every request
+            other than a cacheable read is forwarded. Not for users to set.
+        local_token: Set by ``tinyreg serve``: the token of the local credential file
+            beside the store (see :mod:`tinyreg.registry.rest.local`). Accepted for
+            writes like ``token``. Not for users to set.
 
     """
 
@@ -99,6 +107,9 @@ class Settings(BaseSettings):
     report_max_age_s: float = Field(default=300.0, gt=0)
     broker: str | None = None
     signing_key: Path | None = None
+    cache_entries: int = Field(default=20_000, ge=0)
+    writer_url: str | None = None
+    local_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _read_token_file(self) -> Settings:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from tinyreg.core.errors import AuthError, ForbiddenError, MediaTypeError
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import Directory, TDSchema
+from tinyreg.registry.rest.cache import Answer, AnswerCache, etag_matches
 from tinyreg.registry.rest.events import EventLog
 from tinyreg.registry.rest.inputs import parse_json
 from tinyreg.registry.rest.reports import ReportCache
@@ -31,12 +32,15 @@ __all__ = [
     "Reader",
     "Writer",
     "base_url",
+    "cached",
     "call",
     "json_body",
     "json_response",
+    "local_ok",
     "media_type",
     "ok",
     "readable",
+    "send",
     "token_ok",
 ]
 
@@ -64,6 +68,7 @@ class AppState:
         self.events = EventLog(settings.event_log_size)
         self.search = SparqlSearch(settings, registry)
         self.reports = ReportCache(registry, settings.report_max_age_s)
+        self.answers = AnswerCache(registry.store, settings.cache_entries)
         self.writes = 0
 
 
@@ -120,15 +125,51 @@ def base_url(request: Request) -> str:
 
 
 def token_ok(settings: Settings, request: Request) -> bool:
-    """Whether the request carries the write token."""
-    token = settings.token.get_secret_value() if settings.token is not None else None
+    """Whether the request carries the write token (or the local credential's token)."""
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    offered = value.strip().encode()
+    found = False
+    for secret in (settings.token, settings.local_token):
+        if secret is not None:  # both compared: no timing tells which one matched
+            found |= hmac.compare_digest(offered, secret.get_secret_value().encode())
+    return found
+
+
+def local_ok(settings: Settings, request: Request) -> bool:
+    """Whether the request carries the local credential's token (the same machine's user)."""
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    secret = settings.local_token
     return (
-        token is not None
+        secret is not None
         and scheme.lower() == "bearer"
-        and hmac.compare_digest(value.strip().encode(), token.encode())
+        and hmac.compare_digest(value.strip().encode(), secret.get_secret_value().encode())
     )
+
+
+async def cached(s: AppState, key: tuple[Any, ...], read: Callable[[], Answer]) -> Answer:
+    """The answer kept for ``key``, or ``read()`` in a worker thread (then kept).
+
+    The store's generation is taken before the read, so an answer read while a write
+    landed is not kept (see :mod:`tinyreg.registry.rest.cache`).
+    """
+    answer = s.answers.get(key)
+    if answer is None:
+        generation = s.answers.generation()
+        answer = await run_in_threadpool(read)
+        s.answers.put(key, answer, generation)
+    return answer
+
+
+def send(answer: Answer, request: Request) -> Response:
+    """An answer with its ``ETag``, or ``304 Not Modified`` when ``If-None-Match`` names it."""
+    headers = {**answer.headers, "ETag": f'"{answer.etag}"'}
+    if etag_matches(request.headers.get("if-none-match"), answer.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, media_type=answer.media, headers=headers)
 
 
 def _reader(request: Request) -> AppState:
@@ -143,7 +184,7 @@ def _writer(request: Request) -> AppState:
     settings = state.settings
     if settings.read_only:
         raise ForbiddenError("this directory is read-only")
-    if settings.token is None:
+    if settings.token is None and not local_ok(settings, request):
         raise ForbiddenError("this directory has no write token configured; writes are off")
     if not token_ok(settings, request):
         raise AuthError("writes need the bearer token (Authorization: Bearer ...)")

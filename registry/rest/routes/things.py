@@ -1,5 +1,6 @@
 """``/things``: the W3C WoT Thing Description Directory's CRUD operations."""
 
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -7,17 +8,19 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tinyreg.registry.directory import Page, Thing, merge_diff
+from tinyreg.registry.rest.cache import Answer
 from tinyreg.registry.rest.inputs import location
 from tinyreg.registry.rest.shared import (
     TD_JSON,
     Reader,
     Writer,
     base_url,
+    cached,
     call,
     json_body,
-    json_response,
     ok,
     readable,
+    send,
 )
 
 __all__ = ["router"]
@@ -44,27 +47,42 @@ async def list_things(
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """The TDs in id order, a page at a time (``Link: rel=next``, ``rel=canonical``)."""
+    """The TDs in id order, a page at a time (``Link: rel=next``, ``rel=canonical``).
+
+    ``ETag`` is the collection's entity tag: ``If-None-Match`` with it answers ``304``
+    while nothing was written.
+    """
     size = limit if limit is not None else s.settings.page_size
-    page: Page = await call(s.directory.page, size, offset)
     base = base_url(request)
-    links = [f'<{base}/things>; rel="canonical"; etag="{page.etag}"']
-    if page.more:
-        query = urlencode({"offset": offset + size, "limit": size})
-        links.append(f'<{base}/things?{query}>; rel="next"')
-    return json_response(
-        [t.document() for t in page.things],
-        media="application/ld+json",
-        Link=", ".join(links),
-        ETag=f'"{page.etag}"',
-    )
+
+    def read() -> Answer:
+        page: Page = s.directory.page(size, offset)
+        links = [f'<{base}/things>; rel="canonical"; etag="{page.etag}"']
+        if page.more:
+            query = urlencode({"offset": offset + size, "limit": size})
+            links.append(f'<{base}/things?{query}>; rel="next"')
+        body = json.dumps([t.document() for t in page.things]).encode()
+        return Answer(
+            body,
+            "application/ld+json",
+            {"Link": ", ".join(links)},
+            valid_until=s.directory.next_expiry(),
+            etag=page.etag,
+        )
+
+    return send(await cached(s, ("page", base, offset, size), read), request)
 
 
 @readable(router, "/things/{ident:path}", responses=ok(TD_JSON))
-async def get_thing(ident: str, s: Reader) -> Response:
-    """One TD with its registration information."""
-    thing: Thing = await call(s.directory.get, ident)
-    return json_response(thing.document(), media=TD_JSON)
+async def get_thing(ident: str, request: Request, s: Reader) -> Response:
+    """One TD with its registration information (``ETag``; ``If-None-Match`` gives 304)."""
+
+    def read() -> Answer:
+        thing: Thing = s.directory.get(ident)
+        expires = thing.registration.expires if thing.registration is not None else None
+        return Answer(json.dumps(thing.document()).encode(), TD_JSON, valid_until=expires)
+
+    return send(await cached(s, ("thing", ident), read), request)
 
 
 @router.put(

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import TDSchema
+from tinyreg.registry.rest.metrics import MetricsMiddleware, RequestMetrics
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
 from tinyreg.registry.rest.routes import ROUTERS
 from tinyreg.registry.rest.settings import Settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     """
     settings = settings if settings is not None else Settings()
+    metrics = RequestMetrics()
     schema = TDSchema.load(settings.schema_path()) if settings.validate_td_schema else None
 
     @contextlib.asynccontextmanager
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             if registry is None
             else registry
         )
-        state = AppState(settings, reg, schema)
+        state = AppState(settings, reg, schema, metrics)
         app.state.tinyreg = state
         state.search.start()
         purger = asyncio.create_task(_purge_loop(state))
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["Location", "Link", "ETag", "X-Total-Count"],
         )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: times everything
     for router in ROUTERS:
         app.include_router(router)
     return app

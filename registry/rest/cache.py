@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -69,11 +69,16 @@ class AnswerCache:
     Args:
         store: The graph store; cached only if it has a ``generation``.
         max_entries: Answers kept at most (the oldest go first).
+        clock: The current time (aware), against which answers' ends of validity are
+            checked; the directory's clock.
 
     """
 
-    def __init__(self, store: object, max_entries: int) -> None:
+    def __init__(
+        self, store: object, max_entries: int, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self._store = store
+        self._clock = clock if clock is not None else (lambda: datetime.now(UTC))
         self._max = max_entries
         self._lock = threading.Lock()
         self._answers: dict[Hashable, Answer] = {}
@@ -97,7 +102,7 @@ class AnswerCache:
                 self._at = now
             answer = self._answers.get(key)
         if answer is not None and (
-            answer.valid_until is None or datetime.now(UTC) < answer.valid_until
+            answer.valid_until is None or self._clock() < answer.valid_until
         ):
             self.hits += 1
             return answer
@@ -109,7 +114,7 @@ class AnswerCache:
 
         Nothing is kept when the store moved on meanwhile: the answer may predate a write.
         """
-        if generation is None or self.generation() != generation:
+        if generation is None or self._max == 0 or self.generation() != generation:
             return
         with self._lock:
             if self._at != generation:

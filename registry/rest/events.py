@@ -60,6 +60,11 @@ class EventLog:
         self._next = 1
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = set()
 
+    @property
+    def published(self) -> int:
+        """Events published so far."""
+        return self._next - 1
+
     def publish(self, kind: str, thing: str, full: dict[str, Any]) -> Event:
         """Append an event and hand it to every subscriber; callable from any thread."""
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -22,6 +23,7 @@ from tinyreg.registry.directory import Directory, TDSchema
 from tinyreg.registry.rest.cache import Answer, AnswerCache, etag_matches
 from tinyreg.registry.rest.events import EventLog
 from tinyreg.registry.rest.inputs import parse_json
+from tinyreg.registry.rest.metrics import RequestMetrics
 from tinyreg.registry.rest.reports import ReportCache
 from tinyreg.registry.rest.search import SparqlSearch
 from tinyreg.registry.rest.settings import Settings
@@ -56,11 +58,20 @@ class AppState:
         settings: The app's settings.
         registry: The open registry served.
         schema: The TD JSON Schema the directory checks TDs against.
+        metrics: The process's request counts (``/metrics``); default: new ones.
 
     """
 
-    def __init__(self, settings: Settings, registry: Registry, schema: TDSchema | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        schema: TDSchema | None,
+        metrics: RequestMetrics | None = None,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else RequestMetrics()
+        self._started = time.monotonic()
         self.registry = registry
         self.directory: Directory = registry.directory(
             schema=schema, default_ttl=settings.default_ttl_s
@@ -68,8 +79,14 @@ class AppState:
         self.events = EventLog(settings.event_log_size)
         self.search = SparqlSearch(settings, registry)
         self.reports = ReportCache(registry, settings.report_max_age_s)
-        self.answers = AnswerCache(registry.store, settings.cache_entries)
+        self.answers = AnswerCache(
+            registry.store, settings.cache_entries, clock=self.directory.clock
+        )
         self.writes = 0
+
+    def uptime(self) -> float:
+        """Seconds since the app started."""
+        return time.monotonic() - self._started
 
 
 def ok(*media: str, status: int = 200) -> dict[int | str, dict[str, Any]]:

@@ -64,7 +64,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ),
     ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
     ("registry.rest.search",),
-    ("registry.rest.shared",),
+    ("registry.rest.shared", "registry.rest.fast"),
     (
         "registry.rest.routes.wot",
         "registry.rest.routes.things",

@@ -115,5 +115,7 @@ def test_health_readiness_and_metrics(tmp_path: Path) -> None:
             in text
         )
         assert "tinyreg_workers" in text and "tinyreg_store_bytes" in text
-        store_bytes = [l for l in text.splitlines() if l.startswith("tinyreg_store_bytes{")]
+        store_bytes = [
+            line for line in text.splitlines() if line.startswith("tinyreg_store_bytes{")
+        ]
         assert float(store_bytes[0].split()[-1]) > 0

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import TDSchema
+from tinyreg.registry.rest.fast import FastReads
 from tinyreg.registry.rest.metrics import MetricsMiddleware, RequestMetrics
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
 from tinyreg.registry.rest.routes import ROUTERS
@@ -96,10 +97,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.state.tinyreg = state
         state.search.start()
         purger = asyncio.create_task(_purge_loop(state))
+        warming = asyncio.create_task(_warm(state))
         try:
             yield
         finally:
             purger.cancel()
+            warming.cancel()
             state.search.close()
             if own:
                 reg.close()
@@ -127,7 +130,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["Location", "Link", "ETag", "X-Total-Count"],
         )
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: times everything
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # times everything below
+    app.add_middleware(FastReads, metrics=metrics)  # outermost: cached TDs, nothing else
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -160,6 +164,16 @@ def _problems_only(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def _warm(state: AppState) -> None:
+    """Encode the directory's TDs into the cache in a worker thread (see AppState.warm)."""
+    try:
+        count = await run_in_threadpool(state.warm)
+    except Exception:
+        log.exception("warming the TD cache failed (reads fill it instead)")
+        return
+    log.info("TD cache warm: %d TDs encoded", count)
 
 
 async def _purge_loop(state: AppState) -> None:

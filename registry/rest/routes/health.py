@@ -53,7 +53,8 @@ async def healthz() -> Response:
 async def readyz(request: Request) -> Response:
     """The process can serve (readiness): its store answers a query within 2 s.
 
-    ``503`` with a Problem Details body otherwise.
+    ``503`` with a Problem Details body otherwise. ``cache_warm`` tells whether the TDs
+    have all been encoded into the cache since the start (reads are served meanwhile).
     """
     s = _state(request)
     try:
@@ -62,7 +63,9 @@ async def readyz(request: Request) -> Response:
         )
     except TimeoutError as exc:
         raise StoreError(s.registry.store.label, "no answer to /readyz within 2 s") from exc
-    return json_response({"status": "ready", "worker": s.settings.worker})
+    return json_response(
+        {"status": "ready", "worker": s.settings.worker, "cache_warm": s.warm_done}
+    )
 
 
 @readable(router, "/metrics")

@@ -44,6 +44,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.validate",
         "registry.profile",
         "registry.blobs",
+        "registry.local",
     ),
     ("registry.model_rdf",),
     ("registry.bench", "registry.deployments"),
@@ -60,6 +61,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.rest.events",
         "registry.rest.inputs",
         "registry.rest.metrics",
+        "registry.rest.funnel",
         "registry.rest.cache",
     ),
     ("registry.rest.wot", "registry.rest.sparql", "registry.rest.reports"),
@@ -80,6 +82,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ),
     ("registry.rest.routes",),
     ("registry.rest.app",),
+    ("registry.rest.serving",),
     ("registry.rest",),
     ("registry.cli",),
 )

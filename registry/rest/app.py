@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import TDSchema
 from tinyreg.registry.rest.fast import FastReads
+from tinyreg.registry.rest.funnel import Funnel
 from tinyreg.registry.rest.metrics import MetricsMiddleware, RequestMetrics
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
 from tinyreg.registry.rest.routes import ROUTERS
@@ -95,15 +96,19 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         )
         state = AppState(settings, reg, schema, metrics)
         app.state.tinyreg = state
-        state.search.start()
-        purger = asyncio.create_task(_purge_loop(state))
+        reader = settings.writer_url is not None  # SPARQL, purges: the writer's
+        if not reader:
+            state.search.start()
+        purger = None if reader else asyncio.create_task(_purge_loop(state))
         warming = asyncio.create_task(_warm(state))
         try:
             yield
         finally:
-            purger.cancel()
+            if purger is not None:
+                purger.cancel()
             warming.cancel()
-            state.search.close()
+            if not reader:
+                state.search.close()
             if own:
                 reg.close()
 
@@ -131,6 +136,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             expose_headers=["Location", "Link", "ETag", "X-Total-Count"],
         )
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # times everything below
+    if settings.writer_url is not None and settings.local_token is not None:
+        app.add_middleware(  # a reader process: all but plain reads go to the writer
+            Funnel,
+            writer_url=settings.writer_url,
+            local_token=settings.local_token.get_secret_value(),
+        )
     app.add_middleware(FastReads, metrics=metrics)  # outermost: cached TDs, nothing else
     for router in ROUTERS:
         app.include_router(router)

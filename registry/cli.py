@@ -167,7 +167,8 @@ class _Context:
 
             where = self.location or str(default_store_path())
             fresh = "://" not in where and not Path(where).exists()
-            self._registry = Registry.open(self.location)
+            served = self._served(where)
+            self._registry = served if served is not None else Registry.open(self.location)
             if fresh:  # a mistyped --store would otherwise pass unnoticed
                 click.echo(
                     f"note: there was no store at {where}; a new, empty one was made there "
@@ -175,6 +176,24 @@ class _Context:
                     err=True,
                 )
         return self._registry
+
+    @staticmethod
+    def _served(where: str) -> Registry | None:
+        """The registry of a store a running ``tinyreg serve`` holds, through its credential."""
+        if "://" in where:
+            return None
+        from tinyreg.registry.local import LocalCredential
+
+        folder = Path(where).expanduser()
+        credential = LocalCredential.read(folder)
+        if credential is None:
+            return None
+        import os
+
+        from tinyreg.registry.served import ServedRegistry
+
+        models = os.environ.get("TINYREG_MODEL_STORE")
+        return ServedRegistry(folder, credential, Path(models) if models else None)
 
     def close(self) -> None:
         if self._registry is not None:

@@ -9,6 +9,8 @@ the property path and the reason.
 
 from __future__ import annotations
 
+import threading
+
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Namespace
 from rdflib.term import BNode, Node
@@ -20,6 +22,10 @@ from tinyreg.ontology import ontology_graph, shapes_graph
 __all__ = ["check", "validate"]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+_SHACL = threading.Lock()
+"""pySHACL parses SPARQL-based constraints with rdflib's pyparsing grammar, which is not
+thread-safe: two validations at once in one process (concurrent writes to the REST app)
+failed with ``TypeError: Param.postParse2()``. One validation runs at a time."""
 
 
 def _short(term: Node | None, data: Graph) -> str | None:
@@ -49,15 +55,16 @@ def check(data: Graph) -> list[Violation]:
         The violations, sorted by focus node and path.
 
     """
-    conforms, report, _ = shacl_validate(
-        data,
-        shacl_graph=shapes_graph(),
-        ont_graph=ontology_graph(),
-        inference="none",
-        abort_on_first=False,
-        allow_warnings=True,
-        advanced=True,
-    )
+    with _SHACL:
+        conforms, report, _ = shacl_validate(
+            data,
+            shacl_graph=shapes_graph(),
+            ont_graph=ontology_graph(),
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            advanced=True,
+        )
     if conforms:
         return []
     assert isinstance(report, Graph)

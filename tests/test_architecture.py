@@ -54,6 +54,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("registry.drift",),
     ("registry.directory", "registry.deployer", "registry.report", "registry.loop"),
     ("registry.service",),
+    ("registry.served",),
     ("registry",),
     (
         "registry.rest.settings",

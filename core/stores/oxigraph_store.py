@@ -354,6 +354,8 @@ class OxigraphStore(BaseGraphStore):
             StoreError: Writing failed; nothing was written.
 
         """
+        if self.read_only:
+            raise StoreError(self.label, "opened read-only (another process holds the store)")
         try:
             self._db.update(sparql)
             self._generation.bump()
@@ -388,6 +390,8 @@ class OxigraphStore(BaseGraphStore):
             StoreError: Reading the file or writing the store failed.
 
         """
+        if self.read_only:
+            raise StoreError(self.label, "opened read-only (another process holds the store)")
         chosen = guess_bulk_format(source, graph, rdf_format)
         syntax = ox.RdfFormat.N_TRIPLES if chosen == "nt" else ox.RdfFormat.N_QUADS
         target = graph_node(graph) if graph is not None else None

@@ -23,9 +23,11 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +65,31 @@ def _store_dir(settings: Settings) -> Path | None:
 def _uvicorn(app: Any, log_level: str) -> Any:
     import uvicorn
 
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a SIGTERM/SIGINT is not raised again on exit.
+
+        uvicorn re-raises the signal after its graceful shutdown, which ends the process
+        before the caller's clean-up (closing the store, stopping the readers, removing
+        the local credential); here the caller returns normally instead.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
     config = uvicorn.Config(
         app, log_level=log_level, timeout_graceful_shutdown=3, access_log=False, lifespan="on"
     )
-    return uvicorn.Server(config)
+    return Server(config)
 
 
 def _reader(

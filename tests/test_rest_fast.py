@@ -119,3 +119,42 @@ def test_health_readiness_and_metrics(tmp_path: Path) -> None:
             line for line in text.splitlines() if line.startswith("tinyreg_store_bytes{")
         ]
         assert float(store_bytes[0].split()[-1]) > 0
+
+
+def test_report_kept_beside_the_store_and_served_after_a_restart(tmp_path: Path) -> None:
+    with client_for(tmp_path) as client:
+        assert put(client, td_of("esp-eye")).status_code == 201
+        first = client.get("/reports/latest", headers={"Accept": "application/json"})
+        assert first.status_code == 200
+        assert (tmp_path / "store" / "reports-cache" / "meta.json").is_file()
+    with client_for(tmp_path) as client:  # a restart on the same, unchanged store
+        state = client.app.state.tinyreg  # type: ignore[attr-defined]
+        again = client.get("/reports/latest", headers={"Accept": "application/json"})
+        assert again.status_code == 200
+        assert state.reports.loaded and state.reports.builds == 0
+        assert again.headers["last-modified"] == first.headers["last-modified"]
+        assert again.json() == first.json()
+        # a write: the kept report is stale, a new one is written
+        assert put(client, td_of("arduino-nano-33-ble-sense")).status_code == 201
+        after = client.get("/reports/latest", headers={"Accept": "application/json"})
+        assert after.headers["etag"] != again.headers["etag"]
+        assert state.reports.builds == 1
+    with client_for(tmp_path) as client:  # the newest report is the one kept
+        state = client.app.state.tinyreg  # type: ignore[attr-defined]
+        kept = client.get("/reports/latest", headers={"Accept": "application/json"})
+        assert kept.json() == after.json() and state.reports.builds == 0
+
+
+def test_a_changed_store_is_not_served_the_kept_report(tmp_path: Path) -> None:
+    with client_for(tmp_path) as client:
+        assert put(client, td_of("esp-eye")).status_code == 201
+        assert client.get("/reports/latest").status_code == 200
+    from tinyreg.registry import Registry
+
+    with Registry.open(str(tmp_path / "store")) as reg:  # written while no server ran
+        reg.add_device(KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld")
+    with client_for(tmp_path) as client:
+        state = client.app.state.tinyreg  # type: ignore[attr-defined]
+        figures = client.get("/reports/latest", headers={"Accept": "application/json"}).json()
+        assert not state.reports.loaded
+        assert "arduino-nano-33-ble-sense" in json.dumps(figures)

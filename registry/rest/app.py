@@ -101,12 +101,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             state.search.start()
         purger = None if reader else asyncio.create_task(_purge_loop(state))
         warming = asyncio.create_task(_warm(state))
+        report = None if reader else asyncio.create_task(_first_report(state))
         try:
             yield
         finally:
             if purger is not None:
                 purger.cancel()
             warming.cancel()
+            if report is not None:
+                report.cancel()
             if not reader:
                 state.search.close()
             if own:
@@ -185,6 +188,21 @@ async def _warm(state: AppState) -> None:
         log.exception("warming the TD cache failed (reads fill it instead)")
         return
     log.info("TD cache warm: %d TDs encoded", count)
+
+
+async def _first_report(state: AppState) -> None:
+    """Load the kept report, or write one in a worker thread, so the first request waits less.
+
+    A request that comes meanwhile shares this build (the report cache is single-flight).
+    """
+    try:
+        generation = state.report_generation()
+        if await run_in_threadpool(state.reports.load, generation):
+            log.info("report: the one kept beside the store is current")
+            return
+        await run_in_threadpool(state.reports.latest, generation)
+    except Exception:
+        log.exception("writing the first report failed (a request will try again)")
 
 
 async def _purge_loop(state: AppState) -> None:

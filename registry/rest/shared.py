@@ -78,7 +78,9 @@ class AppState:
         )
         self.events = EventLog(settings.event_log_size)
         self.search = SparqlSearch(settings, registry)
-        self.reports = ReportCache(registry, settings.report_max_age_s)
+        self.reports = ReportCache(
+            registry, settings.report_max_age_s, persist=settings.writer_url is None
+        )
         self.answers = AnswerCache(
             registry.store, settings.cache_entries, clock=self.directory.clock
         )
@@ -115,6 +117,15 @@ class AppState:
             offset += batch
         self.warm_done = True
         return done
+
+    def report_generation(self) -> int:
+        """What a served report must reflect (the store's write generation, else app writes).
+
+        The store's generation counts every write, by any path; a remote store keeps
+        none, and then the app's own count of writes is used.
+        """
+        generation = self.answers.generation()
+        return self.writes if generation is None else generation
 
     def uptime(self) -> float:
         """Seconds since the app started."""

@@ -50,7 +50,9 @@ class LocalCredential:
         """Write the credential into a store directory (mode 0600, replaced atomically)."""
         target = store / CREDENTIAL_FILE
         temporary = store / f".{CREDENTIAL_FILE}.{os.getpid()}"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()  # a leftover of a killed server with the same pid
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump({"url": self.url, "token": self.token, "pid": self.pid}, out)
         os.replace(temporary, target)

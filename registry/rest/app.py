@@ -200,6 +200,7 @@ async def _first_report(state: AppState) -> None:
         if await run_in_threadpool(state.reports.load, generation):
             log.info("report: the one kept beside the store is current")
             return
+        state.reports.start_background()  # a low-priority process, on an embedded store
         await run_in_threadpool(state.reports.latest, generation)
     except Exception:
         log.exception("writing the first report failed (a request will try again)")

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from tinyreg.registry import Registry
 
@@ -103,6 +105,38 @@ class ReportCache:
         self.loaded = False
         store_dir = getattr(registry.store, "path", None)
         self._folder = store_dir / CACHE_FOLDER if persist and store_dir is not None else None
+        self._child: Any = None
+
+    def start_background(self) -> bool:
+        """Write the report in a low-priority process that keeps it beside the store.
+
+        The process opens the store read-only, so the server's own processes keep their
+        cores (a report of a large fleet takes minutes of CPU); the next
+        :meth:`latest` waits for it and loads what it kept (single-flight still).
+
+        Returns:
+            Whether a process was started (only for a kept, embedded store).
+
+        """
+        if self._folder is None or self._child is not None:
+            return False
+        context = multiprocessing.get_context("spawn")
+        child = context.Process(
+            target=_write_kept,
+            args=(str(self._folder.parent),),
+            name="tinyreg-report",
+            daemon=True,
+        )
+        child.start()
+        self._child = child
+        return True
+
+    def _join_child(self, generation: int) -> None:
+        """Wait for the background process, then take its report (call with the lock)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.join()
+            self._load(generation)
 
     def store_generation(self) -> int | None:
         """The store's write generation, or ``None`` when it keeps none."""
@@ -131,6 +165,11 @@ class ReportCache:
             Whether a kept report was loaded.
 
         """
+        with self._lock:
+            return self._load(generation)
+
+    def _load(self, generation: int) -> bool:
+        """:meth:`load`, with the lock held."""
         if self._folder is None:
             return False
         try:
@@ -141,16 +180,15 @@ class ReportCache:
             generated = datetime.fromisoformat(meta["generated_at"])
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        with self._lock:
-            self._report = LatestReport(
-                html=texts["html"],
-                json=texts["json"],
-                markdown=texts["markdown"],
-                generated_at=generated,
-                generation=generation,
-            )
-            self._written = time.monotonic()
-            self.loaded = True
+        self._report = LatestReport(
+            html=texts["html"],
+            json=texts["json"],
+            markdown=texts["markdown"],
+            generated_at=generated,
+            generation=generation,
+        )
+        self._written = time.monotonic()
+        self.loaded = True
         return True
 
     def _keep(self, report: LatestReport, fingerprint: str | None) -> None:
@@ -186,6 +224,7 @@ class ReportCache:
         """
         asked = self.builds
         with self._lock:
+            self._join_child(generation)
             report = self._report
             if report is not None and self.builds > asked and report.generation >= generation:
                 return report  # written while we waited for the lock: share it
@@ -213,3 +252,15 @@ class ReportCache:
             if fingerprint is not None and fingerprint == self.fingerprint():
                 self._keep(report, fingerprint)  # nothing written meanwhile: exact
             return report
+
+
+def _write_kept(store_dir: str) -> None:
+    """The background process: write the report of a store and keep it beside the store."""
+    with contextlib.suppress(OSError):
+        os.nice(10)  # the server's processes first
+    from tinyreg.core.stores import OxigraphStore
+
+    with Registry(OxigraphStore(store_dir, read_only=True)) as registry:
+        cache = ReportCache(registry, max_age_s=1.0, persist=True)
+        generation = cache.store_generation()
+        cache.latest(generation if generation is not None else 0)

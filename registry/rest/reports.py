@@ -14,8 +14,9 @@ embedded store, whose write generation counts every committed write
 (:mod:`tinyreg.core.stores.oxigraph_store`), the report is also written to
 ``reports-cache/`` in the store directory with its *inputs' fingerprint*: the tinyreg
 version, the store's generation and its triple count. A server started on a store whose
-fingerprint matches serves that report at once; otherwise the app writes one in the
-background as soon as it starts, and the first request shares that build. While the
+fingerprint matches serves that report at once; otherwise the app has one written as soon
+as it starts, by a low-priority process with the store opened read-only
+(:meth:`ReportCache.start_background`), and the first request waits for that one. While the
 generation does not move, the report is exact and is not written again for its age
 (``max_age_s`` applies to stores without a generation: remote SPARQL endpoints).
 """

@@ -167,7 +167,8 @@ class _Context:
 
             where = self.location or str(default_store_path())
             fresh = "://" not in where and not Path(where).exists()
-            self._registry = Registry.open(self.location)
+            served = self._served(where)
+            self._registry = served if served is not None else Registry.open(self.location)
             if fresh:  # a mistyped --store would otherwise pass unnoticed
                 click.echo(
                     f"note: there was no store at {where}; a new, empty one was made there "
@@ -175,6 +176,24 @@ class _Context:
                     err=True,
                 )
         return self._registry
+
+    @staticmethod
+    def _served(where: str) -> Registry | None:
+        """The registry of a store a running ``tinyreg serve`` holds, through its credential."""
+        if "://" in where:
+            return None
+        from tinyreg.registry.local import LocalCredential
+
+        folder = Path(where).expanduser()
+        credential = LocalCredential.read(folder)
+        if credential is None:
+            return None
+        import os
+
+        from tinyreg.registry.served import ServedRegistry
+
+        models = os.environ.get("TINYREG_MODEL_STORE")
+        return ServedRegistry(folder, credential, Path(models) if models else None)
 
     def close(self) -> None:
         if self._registry is not None:
@@ -737,6 +756,15 @@ def export(state: _Context, ident: str | None, fmt: str, out: Path | None) -> No
     "--cors-origin", "cors_origins", multiple=True, help="Origin allowed by CORS (repeatable)."
 )
 @click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes on the port. One holds the store and takes every write; the "
+    "others serve reads from the store opened read-only and forward the rest to it. "
+    "Use the number of cores for throughput (2 on a 2-core machine).",
+)
 @pass_ctx
 def serve(
     state: _Context,
@@ -748,16 +776,18 @@ def serve(
     read_only: bool | None,
     cors_origins: tuple[str, ...],
     log_level: str,
+    workers: int,
 ) -> None:
     """Serve the registry over HTTP (a W3C WoT Thing Description Directory and more).
 
     Routes: /things, /search/sparql, /events, /.well-known/wot, /models, /match,
-    /reports/latest. Other
-    settings come from TINYREG_* environment variables.
+    /reports/latest, /healthz, /readyz, /metrics. Other settings come from TINYREG_*
+    environment variables. While it runs, `tinyreg add`, `list`, `match` and the other
+    commands on the same store work: they read the store read-only and send writes to
+    the server through the local credential file it keeps beside the store.
     """
-    import uvicorn
-
-    from tinyreg.registry.rest import Settings, create_app
+    from tinyreg.registry.rest import Settings
+    from tinyreg.registry.rest.serving import serve as run_server
 
     given: dict[str, Any] = {
         "store": serve_store or state.location,
@@ -772,8 +802,7 @@ def serve(
             "no token given (--token-file, TINYREG_TOKEN or --token): writes are refused",
             err=True,
         )
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3)
+    run_server(settings, host, port, workers, log_level)
 
 
 @cli.group("device")

@@ -382,6 +382,21 @@ class Directory:
         state = f"{row.get('count', 0)}|{row.get('written', '')}|{'|'.join(expired)}"
         return hashlib.sha256(state.encode()).hexdigest()[:32], expired
 
+    def next_expiry(self) -> datetime | None:
+        """When the next registration expires (the earliest expiry still to come), or ``None``.
+
+        Until then, and as long as nothing is written, every read of the directory gives
+        the same answer: caches of pages use it as their end of validity.
+        """
+        rows = self.registry.store.select_values(
+            load_query("tinyreg.registry", "directory_next_expiry"),
+            {"now": _date_literal(self.clock())},
+        )
+        value = rows[0].get("next") if rows else None
+        if value is None:
+            return None
+        return value if isinstance(value, datetime) else _parse_time(str(value))
+
     def etag(self) -> str:
         """An entity tag of the collection: it changes with every write or expiry.
 

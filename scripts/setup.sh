@@ -20,6 +20,9 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 case ",$extras," in *,test,*) [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;; esac
 # Virtuoso open source: the second real SPARQL server of the store contract and replica tests
 case ",$extras," in *,test,*) [ -x /usr/bin/virtuoso-t ] || need_apt+=(virtuoso-opensource) ;; esac
+# wrk loads the REST server in benchmarks/http_load.py (a C load generator, so that the
+# client is not the bottleneck; asked for with the test extra)
+case ",$extras," in *,test,*) command -v wrk >/dev/null 2>&1 || need_apt+=(wrk) ;; esac
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "installing system packages: ${need_apt[*]}" >&2

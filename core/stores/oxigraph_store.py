@@ -10,12 +10,23 @@ one store between several processes, serve it with
 
 Every SPARQL Update runs in one RocksDB transaction, so a replacement is either
 fully applied or not at all, even if the process is killed half-way.
+
+**Write generation.** Every write (update, bulk load) made through the store that holds
+the lock adds one to :attr:`OxigraphStore.generation` once it is committed. On disk the
+count is also kept in the file ``GENERATION_FILE`` in the store directory (eight bytes,
+memory-mapped), so other processes that opened the directory read-only see the writer's
+count: a read-only store compares it on each use (a memory read) and reopens itself when
+it changed, so it reads every write committed before the writer answered its caller.
+Caches keyed by the generation (the REST app's pre-serialised answers) are exact.
 """
 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
+import struct
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +54,60 @@ from tinyreg.core.stores.base import (
 __all__ = ["OxigraphStore"]
 
 MEMORY_LABEL = ":memory:"
+GENERATION_FILE = "tinyreg-generation"
+"""The file in a store directory that holds its write generation (8 bytes, little endian)."""
+
+
+class _Generation:
+    """A store directory's write count, shared by processes through a memory-mapped file.
+
+    Only the process holding the store's lock writes it; readers map it and read.
+    """
+
+    def __init__(self, path: Path | None, *, writer: bool) -> None:
+        self._map: mmap.mmap | None = None
+        self._local = 0
+        self._lock = threading.Lock()
+        if path is None:
+            return
+        file = path / GENERATION_FILE
+        try:
+            if writer:
+                fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+                if os.fstat(fd).st_size < 8:
+                    os.ftruncate(fd, 8)
+            else:
+                fd = os.open(file, os.O_RDONLY)
+        except OSError:
+            return  # a read-only store of a writer that keeps no count: reopen by hand
+        try:
+            access = mmap.ACCESS_WRITE if writer else mmap.ACCESS_READ
+            self._map = mmap.mmap(fd, 8, access=access)
+        except (OSError, ValueError):
+            self._map = None
+        finally:
+            os.close(fd)
+
+    def value(self) -> int:
+        """The current count."""
+        if self._map is None:
+            return self._local
+        return int(struct.unpack_from("<Q", self._map)[0])
+
+    def bump(self) -> int:
+        """Add one (the writer only) and return the new count."""
+        with self._lock:
+            value = self.value() + 1
+            self._local = value
+            if self._map is not None:
+                struct.pack_into("<Q", self._map, 0, value)
+            return value
+
+    def close(self) -> None:
+        if self._map is not None:
+            with contextlib.suppress(ValueError, BufferError):
+                self._map.close()
+            self._map = None
 
 
 class OxigraphStore(BaseGraphStore):
@@ -67,9 +132,12 @@ class OxigraphStore(BaseGraphStore):
 
         Args:
             path: The store directory; ``None`` keeps the data in memory only.
-            read_only: Open an existing directory for reading only, without its lock: the
-                store as it was when opened (writes made later by the process holding
-                the lock are not seen; reopen to see them). Used by query workers.
+            read_only: Open an existing directory for reading only, without its lock.
+                Writes the process holding the lock commits later are seen from the next
+                use on (the store reopens itself when the writer's generation changes;
+                a writer that keeps no generation file is not followed). Used by query
+                workers, ``tinyreg serve --workers`` and the command line while a
+                server holds the store.
 
         Raises:
             StoreError: The directory is locked by another store, is not a
@@ -94,14 +162,41 @@ class OxigraphStore(BaseGraphStore):
             raise StoreError(self.label, _open_error(exc)) from exc
         self._store: ox.Store | None = store
         self.read_only = read_only
+        self._generation = _Generation(self.path, writer=not read_only)
+        self._opened_at = self._generation.value()
+        self._reopen = threading.Lock()
 
     # ------------------------------------------------------------------ helpers
 
     @property
+    def generation(self) -> int:
+        """The write generation: one more after each committed write (see the module)."""
+        return self._generation.value()
+
+    @property
     def _db(self) -> ox.Store:
-        if self._store is None:
+        store = self._store
+        if store is None:
             raise StoreError(self.label, "the store is closed")
-        return self._store
+        if self.read_only and self._generation.value() != self._opened_at:
+            store = self._follow()
+        return store
+
+    def _follow(self) -> ox.Store:
+        """Reopen a read-only store to see the writer's latest commits."""
+        with self._reopen:
+            current = self._generation.value()
+            store = self._store
+            if store is None:
+                raise StoreError(self.label, "the store is closed")
+            if current == self._opened_at:
+                return store  # another thread reopened it meanwhile
+            try:
+                store = ox.Store.read_only(str(self.path))
+            except OSError as exc:
+                raise StoreError(self.label, _open_error(exc)) from exc
+            self._store, self._opened_at = store, current
+            return store
 
     # ------------------------------------------------------------------ reads
 
@@ -267,8 +362,11 @@ class OxigraphStore(BaseGraphStore):
             StoreError: Writing failed; nothing was written.
 
         """
+        if self.read_only:
+            raise StoreError(self.label, "opened read-only (another process holds the store)")
         try:
             self._db.update(sparql)
+            self._generation.bump()
         except SyntaxError as exc:
             raise QueryError(str(exc.msg or exc)) from exc
         except OSError as exc:
@@ -300,6 +398,8 @@ class OxigraphStore(BaseGraphStore):
             StoreError: Reading the file or writing the store failed.
 
         """
+        if self.read_only:
+            raise StoreError(self.label, "opened read-only (another process holds the store)")
         chosen = guess_bulk_format(source, graph, rdf_format)
         syntax = ox.RdfFormat.N_TRIPLES if chosen == "nt" else ox.RdfFormat.N_QUADS
         target = graph_node(graph) if graph is not None else None
@@ -318,6 +418,8 @@ class OxigraphStore(BaseGraphStore):
             raise StoreError(self.label, f"bulk load of {where} failed: {exc}") from exc
         except ValueError as exc:
             raise InputError(f"{where}: {exc}") from exc
+        finally:
+            self._generation.bump()  # also after a failure: part of it may be loaded
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -329,6 +431,7 @@ class OxigraphStore(BaseGraphStore):
 
         """
         store, self._store = self._store, None
+        self._generation.close()
         if store is not None and self.path is not None and not self.read_only:
             try:
                 store.flush()

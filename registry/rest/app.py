@@ -18,6 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import TDSchema
+from tinyreg.registry.rest.fast import FastReads
+from tinyreg.registry.rest.funnel import Funnel
+from tinyreg.registry.rest.metrics import MetricsMiddleware, RequestMetrics
 from tinyreg.registry.rest.problems import BodyLimit, install_handlers
 from tinyreg.registry.rest.relay import EventRelay, relay_key
 from tinyreg.registry.rest.routes import ROUTERS
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     """
     settings = settings if settings is not None else Settings()
+    metrics = RequestMetrics()
     schema = TDSchema.load(settings.schema_path()) if settings.validate_td_schema else None
 
     @contextlib.asynccontextmanager
@@ -91,7 +95,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             if registry is None
             else registry
         )
-        state = AppState(settings, reg, schema)
+        state = AppState(settings, reg, schema, metrics)
         app.state.tinyreg = state
         relay = _relay(settings, state)
         try:
@@ -101,15 +105,24 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             if own:
                 reg.close()
             raise
-        state.search.start()
-        purger = asyncio.create_task(_purge_loop(state))
+        reader = settings.writer_url is not None  # SPARQL, purges: the writer's
+        if not reader:
+            state.search.start()
+        purger = None if reader else asyncio.create_task(_purge_loop(state))
+        warming = asyncio.create_task(_warm(state))
+        report = None if reader else asyncio.create_task(_first_report(state))
         try:
             yield
         finally:
-            purger.cancel()
+            if purger is not None:
+                purger.cancel()
+            warming.cancel()
+            if report is not None:
+                report.cancel()
             if relay is not None:
                 relay.stop()
-            state.search.close()
+            if not reader:
+                state.search.close()
             if own:
                 reg.close()
 
@@ -136,6 +149,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["Location", "Link", "ETag", "X-Total-Count"],
         )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # times everything below
+    if settings.writer_url is not None and settings.local_token is not None:
+        app.add_middleware(  # a reader process: all but plain reads go to the writer
+            Funnel,
+            writer_url=settings.writer_url,
+            local_token=settings.local_token.get_secret_value(),
+        )
+    app.add_middleware(FastReads, metrics=metrics)  # outermost: cached TDs, nothing else
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -182,6 +203,32 @@ def _relay(settings: Settings, state: AppState) -> EventRelay | None:
     return EventRelay(
         state.events, settings.events_broker, settings.events_topic, relay_key(secret), stale
     )
+
+
+async def _warm(state: AppState) -> None:
+    """Encode the directory's TDs into the cache in a worker thread (see AppState.warm)."""
+    try:
+        count = await run_in_threadpool(state.warm)
+    except Exception:
+        log.exception("warming the TD cache failed (reads fill it instead)")
+        return
+    log.info("TD cache warm: %d TDs encoded", count)
+
+
+async def _first_report(state: AppState) -> None:
+    """Load the kept report, or write one in a worker thread, so the first request waits less.
+
+    A request that comes meanwhile shares this build (the report cache is single-flight).
+    """
+    try:
+        generation = state.report_generation()
+        if await run_in_threadpool(state.reports.load, generation):
+            log.info("report: the one kept beside the store is current")
+            return
+        state.reports.start_background()  # a low-priority process, on an embedded store
+        await run_in_threadpool(state.reports.latest, generation)
+    except Exception:
+        log.exception("writing the first report failed (a request will try again)")
 
 
 async def _purge_loop(state: AppState) -> None:

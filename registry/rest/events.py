@@ -108,6 +108,11 @@ class EventLog:
         #: Called with each event of this process's own writes (the replicas' relay).
         self.relay: Callable[[Event], None] | None = None
 
+    @property
+    def published(self) -> int:
+        """Events published so far."""
+        return self._next - 1
+
     def publish(self, kind: str, thing: str, full: dict[str, Any], *, local: bool = True) -> Event:
         """Append an event and hand it to every subscriber; callable from any thread.
 

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
             :mod:`tinyreg.registry.rest.relay`.
         events_topic: The topic of those events (one per directory on a broker).
         events_key: The secret the events are signed with; default: the write token.
+        cache_entries: Encoded answers (TDs, pages, matches) each server process keeps
+            while the embedded store is unchanged; 0 turns the cache off.
+        writer_url: Set by ``tinyreg serve --workers`` in its reader processes: the
+            loopback URL of the process that holds the store, where every request
+            other than a cacheable read is forwarded. Not for users to set.
+        workers: Set by ``tinyreg serve --workers``: the number of server processes
+            (for ``/metrics``).
+        worker: Set by ``tinyreg serve --workers``: this process's number (0 holds the
+            store and takes writes).
+        local_token: Set by ``tinyreg serve``: the token of the local credential file
+            beside the store (see :mod:`tinyreg.registry.rest.local`). Accepted for
+            writes like ``token``. Not for users to set.
 
     """
 
@@ -115,6 +127,11 @@ class Settings(BaseSettings):
     events_broker: str | None = None
     events_topic: str = "tinyreg/directory/events"
     events_key: SecretStr | None = None
+    cache_entries: int = Field(default=20_000, ge=0)
+    writer_url: str | None = None
+    workers: int = Field(default=1, ge=1)
+    worker: int = Field(default=0, ge=0)
+    local_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _read_token_file(self) -> Settings:

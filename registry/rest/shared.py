@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -19,8 +20,10 @@ from starlette.responses import Response
 from tinyreg.core.errors import AuthError, ForbiddenError, MediaTypeError
 from tinyreg.registry import Registry
 from tinyreg.registry.directory import Directory, TDSchema
+from tinyreg.registry.rest.cache import Answer, AnswerCache, etag_matches
 from tinyreg.registry.rest.events import EventLog
 from tinyreg.registry.rest.inputs import parse_json
+from tinyreg.registry.rest.metrics import RequestMetrics
 from tinyreg.registry.rest.reports import ReportCache
 from tinyreg.registry.rest.search import SparqlSearch
 from tinyreg.registry.rest.settings import Settings
@@ -31,12 +34,15 @@ __all__ = [
     "Reader",
     "Writer",
     "base_url",
+    "cached",
     "call",
     "json_body",
     "json_response",
+    "local_ok",
     "media_type",
     "ok",
     "readable",
+    "send",
     "token_ok",
 ]
 
@@ -52,11 +58,20 @@ class AppState:
         settings: The app's settings.
         registry: The open registry served.
         schema: The TD JSON Schema the directory checks TDs against.
+        metrics: The process's request counts (``/metrics``); default: new ones.
 
     """
 
-    def __init__(self, settings: Settings, registry: Registry, schema: TDSchema | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        schema: TDSchema | None,
+        metrics: RequestMetrics | None = None,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else RequestMetrics()
+        self._started = time.monotonic()
         self.registry = registry
         self.directory: Directory = registry.directory(
             schema=schema, default_ttl=settings.default_ttl_s
@@ -68,8 +83,58 @@ class AppState:
             queue_size=settings.event_log_size,
         )
         self.search = SparqlSearch(settings, registry)
-        self.reports = ReportCache(registry, settings.report_max_age_s)
+        self.reports = ReportCache(
+            registry, settings.report_max_age_s, persist=settings.writer_url is None
+        )
+        self.answers = AnswerCache(
+            registry.store, settings.cache_entries, clock=self.directory.clock
+        )
         self.writes = 0
+        self.warm_done = False
+
+    def warm(self, batch: int = 500) -> int:
+        """Encode the directory's TDs into the answer cache, a page at a time.
+
+        Run in a thread when the app starts, so that the first read of each TD is as fast
+        as the next ones; stops at the cache's size or when a write lands meanwhile (the
+        routes fill the cache from then on).
+
+        Returns:
+            The TDs encoded.
+
+        """
+        done = 0
+        offset = 0
+        while done < self.settings.cache_entries:
+            generation = self.answers.generation()
+            if generation is None:
+                break
+            page = self.directory.page(batch, offset)
+            for thing in page.things:
+                expires = thing.registration.expires if thing.registration is not None else None
+                body = json.dumps(thing.document()).encode()
+                self.answers.put(
+                    ("thing", thing.id), Answer(body, TD_JSON, valid_until=expires), generation
+                )
+            done += len(page.things)
+            if not page.more or self.answers.generation() != generation:
+                break
+            offset += batch
+        self.warm_done = True
+        return done
+
+    def report_generation(self) -> int:
+        """What a served report must reflect (the store's write generation, else app writes).
+
+        The store's generation counts every write, by any path; a remote store keeps
+        none, and then the app's own count of writes is used.
+        """
+        generation = self.answers.generation()
+        return self.writes if generation is None else generation
+
+    def uptime(self) -> float:
+        """Seconds since the app started."""
+        return time.monotonic() - self._started
 
 
 def ok(*media: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
@@ -125,30 +190,66 @@ def base_url(request: Request) -> str:
 
 
 def token_ok(settings: Settings, request: Request) -> bool:
-    """Whether the request carries the write token."""
-    token = settings.token.get_secret_value() if settings.token is not None else None
+    """Whether the request carries the write token (or the local credential's token)."""
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    offered = value.strip().encode()
+    found = False
+    for secret in (settings.token, settings.local_token):
+        if secret is not None:  # both compared: no timing tells which one matched
+            found |= hmac.compare_digest(offered, secret.get_secret_value().encode())
+    return found
+
+
+def local_ok(settings: Settings, request: Request) -> bool:
+    """Whether the request carries the local credential's token (the same machine's user)."""
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    secret = settings.local_token
     return (
-        token is not None
+        secret is not None
         and scheme.lower() == "bearer"
-        and hmac.compare_digest(value.strip().encode(), token.encode())
+        and hmac.compare_digest(value.strip().encode(), secret.get_secret_value().encode())
     )
 
 
-def _reader(request: Request) -> AppState:
+async def cached(s: AppState, key: tuple[Any, ...], read: Callable[[], Answer]) -> Answer:
+    """The answer kept for ``key``, or ``read()`` in a worker thread (then kept).
+
+    The store's generation is taken before the read, so an answer read while a write
+    landed is not kept (see :mod:`tinyreg.registry.rest.cache`).
+    """
+    answer = s.answers.get(key)
+    if answer is None:
+        generation = s.answers.generation()
+        answer = await run_in_threadpool(read)
+        s.answers.put(key, answer, generation)
+    return answer
+
+
+def send(answer: Answer, request: Request) -> Response:
+    """An answer with its ``ETag``, or ``304 Not Modified`` when ``If-None-Match`` names it."""
+    headers = {**answer.headers, "ETag": f'"{answer.etag}"'}
+    if etag_matches(request.headers.get("if-none-match"), answer.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, media_type=answer.media, headers=headers)
+
+
+async def _reader(request: Request) -> AppState:  # async: no worker thread for a check
     state: AppState = request.app.state.tinyreg
     if state.settings.auth_reads and not token_ok(state.settings, request):
         raise AuthError("this directory needs a bearer token for reads")
     return state
 
 
-def _writer(request: Request) -> AppState:
+async def _writer(request: Request) -> AppState:
     state: AppState = request.app.state.tinyreg
     settings = state.settings
     if settings.read_only:
         raise ForbiddenError("this directory is read-only")
-    if settings.token is None:
+    if settings.token is None and not local_ok(settings, request):
         raise ForbiddenError("this directory has no write token configured; writes are off")
     if not token_ok(settings, request):
         raise AuthError("writes need the bearer token (Authorization: Bearer ...)")

@@ -2,13 +2,15 @@
 
 ``things`` (the TD directory), ``wot`` (the directory's own TD), ``events`` (Server-Sent
 Events), ``search`` (SPARQL), ``models``, ``match``, ``deployments``, ``reports``,
-``graph`` (export, check, reindex, bench) and ``loop`` (telemetry, drift, retraining, rollouts).
+``graph`` (export, check, reindex, bench), ``loop`` (telemetry, drift, retraining, rollouts)
+and ``health`` (``/healthz``, ``/readyz``, ``/metrics``).
 """
 
 from tinyreg.registry.rest.routes import (
     deployments,
     events,
     graph,
+    health,
     loop,
     match,
     models,
@@ -31,5 +33,6 @@ ROUTERS = (
     reports.router,
     graph.router,
     loop.router,
+    health.router,
 )
 """Every router, in the order of the OpenAPI document."""

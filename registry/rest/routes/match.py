@@ -4,37 +4,52 @@ import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tinyreg.matchmaker import Match
 from tinyreg.registry import match_dict
-from tinyreg.registry.rest.shared import Reader, call, json_response, readable
+from tinyreg.registry.rest.cache import Answer
+from tinyreg.registry.rest.shared import (
+    AppState,
+    Reader,
+    cached,
+    call,
+    json_response,
+    readable,
+    send,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["match"])
 
 
-async def _match_page(found: Sequence[Match], offset: int, limit: int | None) -> Response:
+def _match_page(found: Sequence[Match], offset: int, limit: int | None) -> Answer:
     """A page of a ranked answer as JSON, with the answer's size in ``X-Total-Count``.
 
     A ranked answer read from the fit index fetches the page's devices and verdicts
-    only, in a worker thread like every store call.
+    only; called in a worker thread like every store call.
     """
+    stop = len(found) if limit is None else offset + limit
+    body = json.dumps([match_dict(m) for m in found[offset:stop]]).encode()
+    return Answer(body, "application/json", {"X-Total-Count": str(len(found))})
 
-    def page() -> list[dict[str, Any]]:
-        stop = len(found) if limit is None else offset + limit
-        return [match_dict(m) for m in found[offset:stop]]
 
-    body = json.dumps(await run_in_threadpool(page))
-    headers = {"X-Total-Count": str(len(found))}
-    return Response(body, media_type="application/json", headers=headers)
+async def _ranked(
+    s: AppState, request: Request, key: tuple[Any, ...], offset: int, limit: int | None, **ask: Any
+) -> Response:
+    """A ranked answer's page, kept while the store is unchanged."""
+
+    def read() -> Answer:
+        return _match_page(s.registry.match(**ask), offset, limit)
+
+    return send(await cached(s, (*key, offset, limit), read), request)
 
 
 @readable(router, "/match/devices")
 async def match_devices(
+    request: Request,
     s: Reader,
     model: Annotated[str, Query(min_length=1)],
     all_verdicts: bool = False,
@@ -47,14 +62,22 @@ async def match_devices(
     ``offset`` and ``limit`` choose a page of the ranking; ``X-Total-Count`` gives the
     number of matches.
     """
-    found = await call(
-        s.registry.match, model=model, all_verdicts=all_verdicts, max_latency_ms=max_latency_ms
+    key = ("devices", model, all_verdicts, max_latency_ms)
+    return await _ranked(
+        s,
+        request,
+        key,
+        offset,
+        limit,
+        model=model,
+        all_verdicts=all_verdicts,
+        max_latency_ms=max_latency_ms,
     )
-    return await _match_page(found, offset, limit)
 
 
 @readable(router, "/match/models")
 async def match_models(
+    request: Request,
     s: Reader,
     device: Annotated[str, Query(min_length=1)],
     task: str | None = None,
@@ -72,18 +95,17 @@ async def match_models(
     ``offset`` and ``limit`` choose a page of the ranking; ``X-Total-Count`` gives the
     number of matches.
     """
-    found = await call(
-        s.registry.match,
-        device=device,
-        task=task,
-        min_metric=min_metric,
-        max_latency_ms=max_latency_ms,
-        text=text,
-        dataset=dataset,
-        all_verdicts=all_verdicts,
-        order=order,
-    )
-    return await _match_page(found, offset, limit)
+    ask: dict[str, Any] = {
+        "device": device,
+        "task": task,
+        "min_metric": min_metric,
+        "max_latency_ms": max_latency_ms,
+        "text": text,
+        "dataset": dataset,
+        "all_verdicts": all_verdicts,
+        "order": order,
+    }
+    return await _ranked(s, request, ("models", *ask.values()), offset, limit, **ask)
 
 
 @readable(router, "/match/explain")

@@ -20,7 +20,7 @@ async def latest_report(request: Request, s: Reader, refresh: bool = False) -> R
     ``refresh``.
     """
     refresh = refresh and token_ok(s.settings, request)  # anonymous: the cached report
-    report = await call(s.reports.latest, s.writes, refresh=refresh)
+    report = await call(s.reports.latest, s.report_generation(), refresh=refresh)
     accept = request.headers.get("accept", "")
     headers = {"Last-Modified": format_datetime(report.generated_at, usegmt=True)}
     headers["ETag"] = f'"{report.etag}"'

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tinyreg.core.errors import ForbiddenError, InputError, MediaTypeError
+from tinyreg.registry.rest.funnel import forwarded_client
 from tinyreg.registry.rest.shared import AppState, Reader, media_type, ok, readable
 
 __all__ = ["router"]
@@ -39,7 +40,10 @@ router = APIRouter(tags=["search"])
 
 
 async def _sparql(request: Request, s: AppState, query: str) -> Response:
-    client = request.client.host if request.client is not None else "-"
+    local = s.settings.local_token
+    client = forwarded_client(request.headers, local.get_secret_value() if local else None)
+    if client is None:  # not forwarded by a reader process of this server
+        client = request.client.host if request.client is not None else "-"
     media, body = await s.search.answer(query, request.headers.get("accept"), client)
     return Response(body, media_type=media)
 

@@ -1,5 +1,6 @@
 """``/things``: the W3C WoT Thing Description Directory's CRUD operations."""
 
+import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -7,17 +8,19 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tinyreg.registry.directory import Page, Thing, merge_diff
+from tinyreg.registry.rest.cache import Answer
 from tinyreg.registry.rest.inputs import location
 from tinyreg.registry.rest.shared import (
     TD_JSON,
     Reader,
     Writer,
     base_url,
+    cached,
     call,
     json_body,
-    json_response,
     ok,
     readable,
+    send,
 )
 
 __all__ = ["router"]
@@ -50,9 +53,11 @@ async def list_things(
 
     ``format=collection`` answers a WoT Discovery ``ThingCollection`` (``total``,
     ``members``, ``@id`` and ``next``) instead of a bare array.
+
+    ``ETag`` is the collection's entity tag: ``If-None-Match`` with it answers ``304``
+    while nothing was written.
     """
     size = limit if limit is not None else s.settings.page_size
-    page: Page = await call(s.directory.page, size, offset)
     base = base_url(request)
 
     def at(start: int) -> str:
@@ -61,32 +66,45 @@ async def list_things(
             query["format"] = payload
         return f"{base}/things?{urlencode(query)}"
 
-    canonical = f"{base}/things" + ("?format=collection" if payload == "collection" else "")
-    links = [f'<{canonical}>; rel="canonical"; etag="{page.etag}"']
-    if page.more:
-        links.append(f'<{at(offset + size)}>; rel="next"')
-    members = [t.document() for t in page.things]
-    body: Any = members
-    if payload == "collection":
-        body = {
-            "@context": DISCOVERY_CONTEXT,
-            "@type": "ThingCollection",
-            "@id": at(offset),
-            "total": page.total,
-            "members": members,
-        }
+    def read() -> Answer:
+        page: Page = s.directory.page(size, offset)
+        canonical = f"{base}/things" + ("?format=collection" if payload == "collection" else "")
+        links = [f'<{canonical}>; rel="canonical"; etag="{page.etag}"']
         if page.more:
-            body["next"] = at(offset + size)
-    return json_response(
-        body, media="application/ld+json", Link=", ".join(links), ETag=f'"{page.etag}"'
-    )
+            links.append(f'<{at(offset + size)}>; rel="next"')
+        members = [t.document() for t in page.things]
+        content: Any = members
+        if payload == "collection":
+            content = {
+                "@context": DISCOVERY_CONTEXT,
+                "@type": "ThingCollection",
+                "@id": at(offset),
+                "total": page.total,
+                "members": members,
+            }
+            if page.more:
+                content["next"] = at(offset + size)
+        return Answer(
+            json.dumps(content).encode(),
+            "application/ld+json",
+            {"Link": ", ".join(links)},
+            valid_until=s.directory.next_expiry(),
+            etag=page.etag,
+        )
+
+    return send(await cached(s, ("page", base, payload, offset, size), read), request)
 
 
 @readable(router, "/things/{ident:path}", responses=ok(TD_JSON))
-async def get_thing(ident: str, s: Reader) -> Response:
-    """One TD with its registration information."""
-    thing: Thing = await call(s.directory.get, ident)
-    return json_response(thing.document(), media=TD_JSON)
+async def get_thing(ident: str, request: Request, s: Reader) -> Response:
+    """One TD with its registration information (``ETag``; ``If-None-Match`` gives 304)."""
+
+    def read() -> Answer:
+        thing: Thing = s.directory.get(ident)
+        expires = thing.registration.expires if thing.registration is not None else None
+        return Answer(json.dumps(thing.document()).encode(), TD_JSON, valid_until=expires)
+
+    return send(await cached(s, ("thing", ident), read), request)
 
 
 @router.put(

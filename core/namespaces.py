@@ -160,6 +160,8 @@ class TR(DefinedNamespace):
     cyclesPerMacInt8Simd: URIRef
     cyclesPerMacFloat: URIRef
     cyclesPerMacFloatSoft: URIRef
+    figureSource: URIRef
+    latencyErrorBand: URIRef
     # matchmaking profiles
     DeviceProfile: URIRef
     hasProfile: URIRef

@@ -173,7 +173,9 @@ def _power_cycle(board: AgentDevice) -> None:
 def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
     (device,) = boards.start("power")
     board = boards.board(device)
-    with boards.deployer(chunk_size=512, window=4) as dep:
+    # a restarted board boots, self-tests and answers under emulation on a shared machine:
+    # the deployer waits longer than elsewhere for that verdict
+    with boards.deployer(chunk_size=512, window=4, timeout=60.0) as dep:
         _committed(dep.deploy(OLD, [device]), 1)
 
         # mid-transfer: the plug is pulled as chunk 20 leaves (at most four windows of 4 are

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from tinyreg.core.errors import StoreError
 from tinyreg.registry.rest.metrics import render
-from tinyreg.registry.rest.shared import AppState, json_response, readable
+from tinyreg.registry.rest.shared import AppState, json_response, ok, readable
 
 __all__ = ["router"]
 
@@ -68,7 +68,7 @@ async def readyz(request: Request) -> Response:
     )
 
 
-@readable(router, "/metrics")
+@readable(router, "/metrics", response_class=PlainTextResponse, responses=ok("text/plain"))
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of this process: requests by route and status, latencies, store."""
     s = _state(request)

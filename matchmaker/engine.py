@@ -47,6 +47,7 @@ from tinyreg.matchmaker.constraints import (
     local_name,
     user_filters,
 )
+from tinyreg.matchmaker.dialect import verdict_query
 from tinyreg.matchmaker.fits import FitIndex
 
 __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]
@@ -426,7 +427,7 @@ class Matchmaker:
 
         ``filters`` come from :func:`user_filters`, built with the same ``max_latency_ms``.
         """
-        query = load_query("tinyreg.matchmaker", "verdicts")
+        query = verdict_query(self.registry.store.dialect)
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
         rows = self.registry.store.select_values(query, bindings)
@@ -491,7 +492,7 @@ class Matchmaker:
         not joined first by Oxigraph (0.5–6 s for 100 pairs), so one model's pair is
         asked alone (3 ms).
         """
-        query = load_query("tinyreg.matchmaker", "verdicts")
+        query = verdict_query(self.registry.store.dialect)
         if max_latency_ms is not None:
             latency = Literal(float(max_latency_ms), datatype=XSD.double)
             query = inline_bindings(query, normalise_bindings({"maxLatency": latency}))
@@ -886,7 +887,7 @@ class Matchmaker:
         profile = self._device_profile(device_iri)["profile"]
         bindings: dict[str, Node] = {"model": URIRef(model_iri), "profile": profile}
         rows = self.registry.store.select_values(
-            load_query("tinyreg.matchmaker", "verdicts"), bindings
+            verdict_query(self.registry.store.dialect), bindings
         )
         if not rows:
             raise NotFoundError("model", model)

@@ -48,6 +48,7 @@ from rdflib import Graph, Literal, URIRef
 from tinyreg.core.namespaces import TR
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
+from tinyreg.matchmaker.dialect import verdict_query
 
 __all__ = ["FITS_PREFIX", "FITS_STATE", "PROFILE_MARKERS", "FitIndex", "fits_graph_name"]
 
@@ -58,12 +59,9 @@ _BATCH = 200  # model fits graphs written per transaction by build()
 
 
 @cache
-def _fits_query() -> str:
-    """``verdicts.rq`` restricted to fitting pairs (the only-fits filter inlined)."""
-    return inline_bindings(
-        load_query("tinyreg.matchmaker", "verdicts"),
-        normalise_bindings({"onlyFits": Literal(True)}),
-    )
+def _fits_query(dialect: str) -> str:
+    """``verdicts.rq`` in a store's dialect, fitting pairs only (``onlyFits`` inlined)."""
+    return inline_bindings(verdict_query(dialect), normalise_bindings({"onlyFits": Literal(True)}))
 
 
 def fits_graph_name(model: str) -> str:
@@ -98,11 +96,12 @@ class FitIndex:
         return (models if models >= 0 else -models), (profiles if profiles >= 0 else -profiles)
 
     def _fitting_profiles(self, model: str) -> list[str]:
-        rows = self.store.select_values(_fits_query(), {"model": URIRef(model)})
+        rows = self.store.select_values(_fits_query(self.store.dialect), {"model": URIRef(model)})
         return sorted({str(row["profile"]) for row in rows})
 
     def _fitting_models(self, profile: str) -> list[str]:
-        rows = self.store.select_values(_fits_query(), {"profile": URIRef(profile)})
+        query = _fits_query(self.store.dialect)
+        rows = self.store.select_values(query, {"profile": URIRef(profile)})
         return sorted({str(row["model"]) for row in rows})
 
     def _profile_markers(self) -> set[str]:
@@ -116,7 +115,7 @@ class FitIndex:
 
     def _fits_pair(self, model: str, profile: str) -> bool:
         rows = self.store.select_values(
-            _fits_query(), {"model": URIRef(model), "profile": URIRef(profile)}
+            _fits_query(self.store.dialect), {"model": URIRef(model), "profile": URIRef(profile)}
         )
         return bool(rows)
 

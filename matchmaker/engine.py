@@ -47,7 +47,7 @@ from tinyreg.matchmaker.constraints import (
     local_name,
     user_filters,
 )
-from tinyreg.matchmaker.dialect import verdict_query, virtuoso_bound
+from tinyreg.matchmaker.dialect import for_virtuoso, verdict_query, virtuoso_bound
 from tinyreg.matchmaker.fits import FitIndex
 
 __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]
@@ -597,6 +597,8 @@ class Matchmaker:
             query = _without_block(query, "metric")
         if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
             query = _without_block(query, "filters")
+        if self.registry.store.dialect == "virtuoso":
+            query = for_virtuoso(query)
         query = inline_bindings(query, normalise_bindings(bound))
         rows = self.registry.store.select_values(query)
         profile = str(row["profile"])

@@ -105,6 +105,17 @@ def matchmaker(request: pytest.FixtureRequest, filled: dict[str, Matchmaker]) ->
     return filled[request.param]
 
 
+VIRTUOSO_OPEN = pytest.mark.xfail(
+    strict=True,
+    reason="open on Virtuoso (docs/design.md, 'Virtuoso as the store'): a call times out",
+)
+
+
+def _open_on_virtuoso(request: pytest.FixtureRequest) -> None:
+    if "[virtuoso" in request.node.name:
+        request.applymarker(VIRTUOSO_OPEN)
+
+
 @pytest.fixture(scope="module")
 def tables() -> Graph:
     graph = Graph()
@@ -227,7 +238,10 @@ def test_devices_for_lists_fitting_devices_unless_all_verdicts(matchmaker: Match
     assert matchmaker.devices_for("magic-wand-2", limit=2) == fitting[:2]
 
 
-def test_models_for_filters_by_task_metric_latency_and_text(matchmaker: Matchmaker):
+def test_models_for_filters_by_task_metric_latency_and_text(
+    matchmaker: Matchmaker, request: pytest.FixtureRequest
+):
+    _open_on_virtuoso(request)
     board = "arduino-nano-33-ble-sense"
     everything = matchmaker.models_for(board)
     assert everything and all(m.fits for m in everything)
@@ -297,7 +311,13 @@ def test_seed_paper_question_1_boards_with_imu_and_memory(matchmaker: Matchmaker
         matchmaker.devices_with(sensors=["Sonar"])
 
 
-def test_seed_paper_question_2_models_for_a_camera_board(matchmaker: Matchmaker):
+def test_seed_paper_question_2_models_for_a_camera_board(
+    matchmaker: Matchmaker, request: pytest.FixtureRequest
+):
+    if "[virtuoso" in request.node.name:  # the README's query, not the matchmaker's
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="Virtuoso: SQ200 stack overflow in cost model")
+        )
     registry = matchmaker.registry
     td = json.loads((KG_DATA / "devices" / "nucleo-l4r5zi.td.jsonld").read_text())
     td["id"] = "urn:tinyreg:device:camera-board-127k"
@@ -468,8 +488,18 @@ def test_same_answers_on_embedded_store_and_oxigraph_server(filled: dict[str, Ma
 def _rounded(matrix: list[tuple]) -> list[tuple]:
     """The matrix with estimated latencies to 12 significant digits (Virtuoso writes doubles
     with 15, Oxigraph with 17)."""
+
+    def rounded(value: object) -> object:
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
     return [
-        (*row[:4], None if row[4] is None else float(f"{row[4]:.12g}"), *row[5:]) for row in matrix
+        (
+            *row[:4],
+            rounded(row[4]),
+            tuple(tuple(rounded(v) for v in constraint) for constraint in row[5]),
+            *row[6:],
+        )
+        for row in matrix
     ]
 
 
@@ -530,7 +560,10 @@ def test_cli_match_and_explain(tmp_path: Path):
     assert usage.returncode == 2 and "exactly one" in usage.stderr
 
 
-def test_fit_index_gives_the_verdict_query_answers(matchmaker: Matchmaker) -> None:
+def test_fit_index_gives_the_verdict_query_answers(
+    matchmaker: Matchmaker, request: pytest.FixtureRequest
+) -> None:
+    _open_on_virtuoso(request)
     """Every ranked answer read from the fit index equals the verdict query's, match by match."""
     reg = matchmaker.registry
     assert reg.fits.missing() == (0, 0)

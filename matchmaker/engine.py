@@ -47,6 +47,7 @@ from tinyreg.matchmaker.constraints import (
     local_name,
     user_filters,
 )
+from tinyreg.matchmaker.dialect import for_virtuoso, verdict_query, virtuoso_bound
 from tinyreg.matchmaker.fits import FitIndex
 
 __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked", "Verdict"]
@@ -426,10 +427,14 @@ class Matchmaker:
 
         ``filters`` come from :func:`user_filters`, built with the same ``max_latency_ms``.
         """
-        query = load_query("tinyreg.matchmaker", "verdicts")
+        store = self.registry.store
+        query = verdict_query(store.dialect)
+        if store.dialect == "virtuoso":
+            rows = store.select_values(virtuoso_bound(query, {**filters, **bindings}))
+            return [_verdict(row, max_latency_ms) for row in rows]
         if filters:
             query = inline_bindings(query, normalise_bindings(filters))
-        rows = self.registry.store.select_values(query, bindings)
+        rows = store.select_values(query, bindings)
         return [_verdict(row, max_latency_ms) for row in rows]
 
     def _profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
@@ -491,14 +496,26 @@ class Matchmaker:
         not joined first by Oxigraph (0.5–6 s for 100 pairs), so one model's pair is
         asked alone (3 ms).
         """
-        query = load_query("tinyreg.matchmaker", "verdicts")
+        store = self.registry.store
+        query = verdict_query(store.dialect)
+        latency: dict[str, Node] = {}
         if max_latency_ms is not None:
-            latency = Literal(float(max_latency_ms), datatype=XSD.double)
-            query = inline_bindings(query, normalise_bindings({"maxLatency": latency}))
+            latency["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
         by_model: dict[str, list[str]] = {}
         for model, profile in pairs:
             by_model.setdefault(model, []).append(profile)
         rows: list[dict[str, Any]] = []
+        if store.dialect == "virtuoso":
+            for model, profiles in by_model.items():
+                bound: dict[str, Node | list[Node]] = {
+                    **latency,
+                    "model": URIRef(model),
+                    "profile": [URIRef(p) for p in profiles],
+                }
+                rows.extend(store.select_values(virtuoso_bound(query, bound)))
+            return [_verdict(row, max_latency_ms) for row in rows]
+        if latency:
+            query = inline_bindings(query, normalise_bindings(latency))
         for model, profiles in by_model.items():
             bindings: dict[str, Node] = {"model": URIRef(model)}
             text = query
@@ -580,6 +597,8 @@ class Matchmaker:
             query = _without_block(query, "metric")
         if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
             query = _without_block(query, "filters")
+        if self.registry.store.dialect == "virtuoso":
+            query = for_virtuoso(query)
         query = inline_bindings(query, normalise_bindings(bound))
         rows = self.registry.store.select_values(query)
         profile = str(row["profile"])
@@ -885,9 +904,11 @@ class Matchmaker:
         device_iri = self.registry.resolve("device", device)
         profile = self._device_profile(device_iri)["profile"]
         bindings: dict[str, Node] = {"model": URIRef(model_iri), "profile": profile}
-        rows = self.registry.store.select_values(
-            load_query("tinyreg.matchmaker", "verdicts"), bindings
-        )
+        store = self.registry.store
+        if store.dialect == "virtuoso":
+            rows = store.select_values(virtuoso_bound(verdict_query(store.dialect), bindings))
+        else:
+            rows = store.select_values(verdict_query(store.dialect), bindings)
         if not rows:
             raise NotFoundError("model", model)
         details = self._details(bindings, URIRef(rows[0]["runtime"]), URIRef(rows[0]["release"]))

@@ -42,12 +42,15 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from tinyreg.core.namespaces import TR
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
+from tinyreg.matchmaker.dialect import verdict_query, virtuoso_bound
 
 __all__ = ["FITS_PREFIX", "FITS_STATE", "PROFILE_MARKERS", "FitIndex", "fits_graph_name"]
 
@@ -58,12 +61,9 @@ _BATCH = 200  # model fits graphs written per transaction by build()
 
 
 @cache
-def _fits_query() -> str:
-    """``verdicts.rq`` restricted to fitting pairs (the only-fits filter inlined)."""
-    return inline_bindings(
-        load_query("tinyreg.matchmaker", "verdicts"),
-        normalise_bindings({"onlyFits": Literal(True)}),
-    )
+def _fits_query(dialect: str) -> str:
+    """``verdicts.rq`` in a store's dialect, fitting pairs only (``onlyFits`` inlined)."""
+    return inline_bindings(verdict_query(dialect), normalise_bindings({"onlyFits": Literal(True)}))
 
 
 def fits_graph_name(model: str) -> str:
@@ -97,12 +97,20 @@ class FitIndex:
         # more markers than resources: something was deleted around the registry
         return (models if models >= 0 else -models), (profiles if profiles >= 0 else -profiles)
 
+    def _fitting(self, bindings: dict[str, Node]) -> list[dict[str, Any]]:
+        """The verdict query's fitting pairs among those ``bindings`` leave open."""
+        dialect = self.store.dialect
+        if dialect == "virtuoso":
+            query = virtuoso_bound(verdict_query(dialect), {"onlyFits": Literal(True), **bindings})
+            return self.store.select_values(query)
+        return self.store.select_values(_fits_query(dialect), bindings)
+
     def _fitting_profiles(self, model: str) -> list[str]:
-        rows = self.store.select_values(_fits_query(), {"model": URIRef(model)})
+        rows = self._fitting({"model": URIRef(model)})
         return sorted({str(row["profile"]) for row in rows})
 
     def _fitting_models(self, profile: str) -> list[str]:
-        rows = self.store.select_values(_fits_query(), {"profile": URIRef(profile)})
+        rows = self._fitting({"profile": URIRef(profile)})
         return sorted({str(row["model"]) for row in rows})
 
     def _profile_markers(self) -> set[str]:
@@ -115,10 +123,7 @@ class FitIndex:
         return set(self._items("indexed_models"))
 
     def _fits_pair(self, model: str, profile: str) -> bool:
-        rows = self.store.select_values(
-            _fits_query(), {"model": URIRef(model), "profile": URIRef(profile)}
-        )
-        return bool(rows)
+        return bool(self._fitting({"model": URIRef(model), "profile": URIRef(profile)}))
 
     def _add_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Insert fitting pairs into their models' fits graphs (idempotent)."""

@@ -1,5 +1,6 @@
-"""The matchmaker on kg_data plus the 23 seed models, on the embedded store and on a real
-``oxigraph serve``.
+"""The matchmaker on kg_data plus the 23 seed models, on the embedded store, on a real
+``oxigraph serve`` and on a real Virtuoso open source (whose verdict query is a variant:
+``matchmaker/dialect.py``).
 
 Verdicts of chosen pairs are pinned (hand-checked against the datasheet figures in the TDs
 and the measured arenas), and every figure of an explanation is recomputed here from
@@ -16,13 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _servers import clear_endpoint
 from conftest import launch_oxigraph_server
 from rdflib import RDF, Graph, Literal, URIRef
 
 from _paths import KG_DATA, SEED_DIR
 from tinyreg.core.errors import InputError, NotFoundError
 from tinyreg.core.namespaces import OP, TR
-from tinyreg.core.stores import OxigraphStore
+from tinyreg.core.stores import OxigraphStore, SparqlEndpointStore
 from tinyreg.matchmaker import Match, Matchmaker
 from tinyreg.registry import Registry
 
@@ -82,9 +84,36 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Match
         server.stop()
 
 
-@pytest.fixture(params=["oxigraph", "sparql"])
+@pytest.fixture(scope="module")
+def on_virtuoso(virtuoso_server: str) -> Iterator[Matchmaker]:
+    """kg_data and the seed, imported into the session's Virtuoso (cleared first)."""
+    store = SparqlEndpointStore(virtuoso_server)
+    clear_endpoint(store)
+    registry = Registry(store)
+    try:
+        yield Matchmaker(_fill(registry))
+    finally:
+        registry.close()
+
+
+@pytest.fixture(params=["oxigraph", "sparql", "virtuoso"])
 def matchmaker(request: pytest.FixtureRequest, filled: dict[str, Matchmaker]) -> Matchmaker:
+    if request.param == "virtuoso":
+        found: Matchmaker = request.getfixturevalue("on_virtuoso")
+        assert found.registry.store.dialect == "virtuoso"
+        return found
     return filled[request.param]
+
+
+VIRTUOSO_OPEN = pytest.mark.xfail(
+    strict=True,
+    reason="open on Virtuoso (docs/design.md, 'Virtuoso as the store'): a call times out",
+)
+
+
+def _open_on_virtuoso(request: pytest.FixtureRequest) -> None:
+    if "[virtuoso" in request.node.name:
+        request.applymarker(VIRTUOSO_OPEN)
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +238,10 @@ def test_devices_for_lists_fitting_devices_unless_all_verdicts(matchmaker: Match
     assert matchmaker.devices_for("magic-wand-2", limit=2) == fitting[:2]
 
 
-def test_models_for_filters_by_task_metric_latency_and_text(matchmaker: Matchmaker):
+def test_models_for_filters_by_task_metric_latency_and_text(
+    matchmaker: Matchmaker, request: pytest.FixtureRequest
+):
+    _open_on_virtuoso(request)
     board = "arduino-nano-33-ble-sense"
     everything = matchmaker.models_for(board)
     assert everything and all(m.fits for m in everything)
@@ -279,7 +311,13 @@ def test_seed_paper_question_1_boards_with_imu_and_memory(matchmaker: Matchmaker
         matchmaker.devices_with(sensors=["Sonar"])
 
 
-def test_seed_paper_question_2_models_for_a_camera_board(matchmaker: Matchmaker):
+def test_seed_paper_question_2_models_for_a_camera_board(
+    matchmaker: Matchmaker, request: pytest.FixtureRequest
+):
+    if "[virtuoso" in request.node.name:  # the README's query, not the matchmaker's
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="Virtuoso: SQ200 stack overflow in cost model")
+        )
     registry = matchmaker.registry
     td = json.loads((KG_DATA / "devices" / "nucleo-l4r5zi.td.jsonld").read_text())
     td["id"] = "urn:tinyreg:device:camera-board-127k"
@@ -426,7 +464,7 @@ def test_a_device_on_a_runtime_without_tables_never_fits(matchmaker: Matchmaker)
         registry.delete_device("unknown-runtime-board")
 
 
-def _matrix(matchmaker: Matchmaker) -> list[tuple]:
+def _matrix(matchmaker: Matchmaker, max_latency_ms: float | None = None) -> list[tuple]:
     return [
         (
             m.model,
@@ -437,7 +475,7 @@ def _matrix(matchmaker: Matchmaker) -> list[tuple]:
             tuple((c.name, c.passed, c.required, c.available) for c in m.verdict.constraints),
             m.verdict.flags,
         )
-        for m in matchmaker.pairs(all_verdicts=True)
+        for m in matchmaker.pairs(all_verdicts=True, max_latency_ms=max_latency_ms)
     ]
 
 
@@ -445,6 +483,40 @@ def test_same_answers_on_embedded_store_and_oxigraph_server(filled: dict[str, Ma
     embedded = _matrix(filled["oxigraph"])
     assert len(embedded) == 31 * 20
     assert embedded == _matrix(filled["sparql"])
+
+
+def _rounded(matrix: list[tuple]) -> list[tuple]:
+    """The matrix with estimated latencies to 12 significant digits (Virtuoso writes doubles
+    with 15, Oxigraph with 17)."""
+
+    def rounded(value: object) -> object:
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
+    return [
+        (
+            *row[:4],
+            rounded(row[4]),
+            tuple(tuple(rounded(v) for v in constraint) for constraint in row[5]),
+            *row[6:],
+        )
+        for row in matrix
+    ]
+
+
+@pytest.mark.parametrize("max_latency_ms", [None, 50.0])
+def test_same_answers_on_virtuoso(
+    filled: dict[str, Matchmaker], on_virtuoso: Matchmaker, max_latency_ms: float | None
+):
+    """Every pair of kg_data and the seed gets the same verdict, reasons and figures on
+    Virtuoso (the variant query) as on the embedded Oxigraph store."""
+    embedded = _rounded(_matrix(filled["oxigraph"], max_latency_ms))
+    assert len(embedded) == 31 * 20
+    failed = {reason for row in embedded for reason in row[3]}
+    assert {"ram", "flash", "sensors", "operators", "runtime"} <= failed
+    assert any(row[2] for row in embedded) and not all(row[2] for row in embedded)
+    if max_latency_ms is not None:
+        assert "latency" in failed
+    assert _rounded(_matrix(on_virtuoso, max_latency_ms)) == embedded
 
 
 def _cli(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -488,7 +560,10 @@ def test_cli_match_and_explain(tmp_path: Path):
     assert usage.returncode == 2 and "exactly one" in usage.stderr
 
 
-def test_fit_index_gives_the_verdict_query_answers(matchmaker: Matchmaker) -> None:
+def test_fit_index_gives_the_verdict_query_answers(
+    matchmaker: Matchmaker, request: pytest.FixtureRequest
+) -> None:
+    _open_on_virtuoso(request)
     """Every ranked answer read from the fit index equals the verdict query's, match by match."""
     reg = matchmaker.registry
     assert reg.fits.missing() == (0, 0)

@@ -179,6 +179,15 @@ class GraphStore(Protocol):
     label: str
     capabilities: StoreCapabilities
 
+    @property
+    def dialect(self) -> str:
+        """The SPARQL dialect of the store's engine.
+
+        ``"virtuoso"``, or ``"sparql"`` for an engine that evaluates every SPARQL 1.1
+        query tinyreg sends; queries with a variant for an engine pick it by this name.
+        """
+        ...
+
     def replace_graph(self, name: str, data: Graph) -> None:
         """Atomically make the named graph ``name`` hold exactly ``data``.
 
@@ -1074,6 +1083,11 @@ class BaseGraphStore(abc.ABC):
 
     label: str
     capabilities: StoreCapabilities
+
+    @property
+    def dialect(self) -> str:
+        """The SPARQL dialect; see :attr:`GraphStore.dialect`."""
+        return "sparql"
 
     @abc.abstractmethod
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:

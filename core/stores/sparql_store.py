@@ -350,6 +350,11 @@ class SparqlEndpointStore(BaseGraphStore):
         self._probe()
         return bool(self._virtuoso)
 
+    @property
+    def dialect(self) -> str:
+        """``"virtuoso"`` on Virtuoso, else ``"sparql"`` (asks the endpoint on first use)."""
+        return "virtuoso" if self.is_virtuoso else "sparql"
+
     # ------------------------------------------------------------------ reads
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:

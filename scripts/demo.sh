@@ -10,7 +10,8 @@
 #   5. time the models on the real TFLite Micro runtime and write the report.
 # Usage: bash scripts/demo.sh       (store: $TINYREG_STORE or ~/.local/share/tinyreg/store;
 #                                    report and device state: $TINYREG_DEMO_DIR or ./tinyreg-demo/;
-#                                    TINYREG_DEMO_SETUP=0 skips scripts/setup.sh)
+#                                    TINYREG_DEMO_SETUP=0 skips scripts/setup.sh,
+#                                    TINYREG_DEMO_LOOP=0 skips the loop turn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${TINYREG_DEMO_SETUP:-1}" = 0 ] || bash scripts/setup.sh
@@ -89,7 +90,9 @@ $tinyreg deployments --running
 
 echo
 echo "One turn of the loop (Tiny-MLOps) on four machine sensors whose machines drift at window 100 (20 s):"
-if .venv/bin/python -c 'from tinyreg.registry.retrain import tensorflow_available as t; raise SystemExit(not t())'; then
+if [ "${TINYREG_DEMO_LOOP:-1}" = 0 ]; then
+  echo "  (skipped: TINYREG_DEMO_LOOP=0)"
+elif .venv/bin/python -c 'from tinyreg.registry.retrain import tensorflow_available as t; raise SystemExit(not t())'; then
   sensors=()
   for i in 1 2 3 4; do
     .venv/bin/python - "$work/machine-$i.td.jsonld" "$i" <<'PY'

@@ -79,15 +79,11 @@ def test_bearing_fault_raises_envelope_energy_at_defect_frequencies() -> None:
     assert min(s["envelope_defect"] for s in faulty) > 2 * top
 
 
-def test_malformed_telemetry_is_counted_and_dropped(tmp_path: Path) -> None:
-    reg = Registry.open(in_memory=True)
-    ingest = Ingest(reg.store, TelemetryStore(tmp_path / "t"), bucket_s=1.0)
-    topic = telemetry_topic("urn:tinyreg:device:m1")
-    for bad in (b"", b"{", b"[]", b'{"v": 1}', json.dumps({"v": 1, "device": "x"}).encode()):
-        ingest.feed(topic, bad)
-    good = {
+def _window(device: str) -> dict[str, Any]:
+    """One well-formed telemetry message of ``device`` (window 0, version 1 of MODEL)."""
+    return {
         "v": 1,
-        "device": "urn:tinyreg:device:m1",
+        "device": device,
         "seq": 1,
         "window": 0,
         "ts": time.time(),
@@ -100,6 +96,15 @@ def test_malformed_telemetry_is_counted_and_dropped(tmp_path: Path) -> None:
         "stats": {"rms": 0.1},
         "input": [0.0] * 64,
     }
+
+
+def test_malformed_telemetry_is_counted_and_dropped(tmp_path: Path) -> None:
+    reg = Registry.open(in_memory=True)
+    ingest = Ingest(reg.store, TelemetryStore(tmp_path / "t"), bucket_s=1.0)
+    topic = telemetry_topic("urn:tinyreg:device:m1")
+    for bad in (b"", b"{", b"[]", b'{"v": 1}', json.dumps({"v": 1, "device": "x"}).encode()):
+        ingest.feed(topic, bad)
+    good = _window("urn:tinyreg:device:m1")
     ingest.feed(topic, json.dumps({**good, "score": "NaN"}).encode())
     ingest.feed(topic, json.dumps({**good, "input": [1.0] * 3}).encode())
     ingest.feed(topic, json.dumps(good).encode())
@@ -117,21 +122,7 @@ def test_hostile_telemetry_fields_are_dropped_before_they_reach_the_graph(tmp_pa
     reg = Registry.open(in_memory=True)
     ingest = Ingest(reg.store, TelemetryStore(tmp_path / "t"), bucket_s=1.0)
     device = "urn:tinyreg:device:m1"
-    good = {
-        "v": 1,
-        "device": device,
-        "seq": 1,
-        "window": 0,
-        "ts": time.time(),
-        "model": MODEL,
-        "version": "1",
-        "score": 0.1,
-        "verdict": None,
-        "inference_ms": 0.2,
-        "error": None,
-        "stats": {"rms": 0.1},
-        "input": [0.0] * 64,
-    }
+    good = _window(device)
     hostile = [
         ({"device": "urn:x> <urn:y"}, "device is not an IRI"),
         ({"model": "m> . <urn:evil> <urn:p> <urn:o"}, "model must be null or an id"),

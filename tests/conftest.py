@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _mosquitto import Mosquitto
 from _processes import free_port, stop_process
 from _servers import clear_endpoint, launch_virtuoso
 
@@ -179,3 +180,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
 # =============================================================================
 # (other fixtures go below this line)
 # =============================================================================
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """A real mosquitto on loopback, one per test module (anonymous, as the demo's)."""
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield server
+    server.stop()

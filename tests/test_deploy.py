@@ -53,13 +53,6 @@ def _td(ident: str, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     reg = Registry.open(tmp_path_factory.mktemp("store") / "store")
     for name in (OLD, NEW, "person-cnn-int8"):

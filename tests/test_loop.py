@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,13 +147,6 @@ def test_hostile_telemetry_fields_are_dropped_before_they_reach_the_graph(tmp_pa
         "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?n WHERE { ?o tr:windowCount ?n }"
     ).rows
     assert [int(r["n"].toPython()) for r in rows] == [1]
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
-    yield server
-    server.stop()
 
 
 def test_loop_end_to_end(broker: Mosquitto, tmp_path: Path) -> None:

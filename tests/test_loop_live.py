@@ -11,11 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _mosquitto import Mosquitto
 
 from _paths import KG_DATA, REPO
@@ -34,13 +32,6 @@ def _td(ident: str) -> dict[str, Any]:
     td["id"] = f"urn:tinyreg:device:{ident}"
     td["title"] = f"Machine sensor {ident}"
     return td
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
-    yield server
-    server.stop()
 
 
 def _registry(store: Path, devices: int) -> tuple[Registry, list[dict[str, Any]]]:

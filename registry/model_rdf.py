@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import functools
 
+import pyoxigraph as ox
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
+from rdflib.term import Node
 
 from tinyreg.core.arena import ArenaMeasurement
+from tinyreg.core.errors import InputError
 from tinyreg.core.namespaces import OP, SCHEMA, TR, model_iri, runtime_iri
+from tinyreg.core.stores.base import to_oxigraph
 from tinyreg.core.tflite import ModelInfo, OperatorInfo, SubgraphInfo, TensorInfo
 from tinyreg.core.vocabulary import MODALITY_IRIS, TASK_IRIS
 from tinyreg.registry.cards import ModelCard
 
-__all__ = ["model_to_graph", "runtime_to_graph"]
+__all__ = [
+    "ModelDescription",
+    "describe_model",
+    "model_to_graph",
+    "nt_term",
+    "runtime_to_graph",
+]
 
 
 def runtime_to_graph(name: str, version: str) -> tuple[URIRef, Graph]:
@@ -228,3 +238,344 @@ def _assessment(g: Graph, model: URIRef, arena: ArenaMeasurement) -> None:
             g.add((assessment, predicate, _int(value)))
     if arena.reason:
         g.add((assessment, TR.refusalReason, Literal(arena.reason)))
+
+
+# --------------------------------------------------------------------------- as N-Triples
+
+
+class ModelDescription:
+    """A model's description as N-Triples terms, written without rdflib.
+
+    :func:`describe_model` writes the triples :func:`model_to_graph` gives, as
+    ``(subject, predicate, object)`` tuples of N-Triples terms (``<iri>``,
+    ``"lexical"^^<datatype>``): describing a model this way costs a small part of
+    building rdflib terms and graphs, and the text goes to the store as it is
+    (:meth:`tinyreg.core.stores.GraphStore.replace_graphs_text`). The description has no
+    blank nodes. ``tests/test_model_nt.py`` checks that it is isomorphic to
+    :func:`model_to_graph`'s graph for every seed and ``kg_data`` model.
+
+    Attributes:
+        iri: The model's IRI.
+        triples: The triples, as N-Triples terms.
+
+    """
+
+    __slots__ = ("iri", "triples")
+
+    def __init__(self, iri: str, triples: list[tuple[str, str, str]]) -> None:
+        self.iri = iri
+        self.triples = triples
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def text(self) -> str:
+        """The description as N-Triples (one triple per line, each ending in `` .``)."""
+        return "".join([f"{s} {p} {o} .\n" for s, p, o in self.triples])
+
+    def add_graph(self, graph: Graph) -> None:
+        """Add the triples of a small rdflib graph (derived requirements, say)."""
+        for s, p, o in graph:
+            self.triples.append((nt_term(s), nt_term(p), nt_term(o)))
+
+    def to_graph(self) -> Graph:
+        """The description as an rdflib graph (parsed from its N-Triples)."""
+        return Graph().parse(data=self.text(), format="nt")
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_XSD_INTEGER = f"<{XSD.integer}>"
+_XSD_DOUBLE = f"<{XSD.double}>"
+_XSD_BOOLEAN = f"<{XSD.boolean}>"
+_XSD_ANYURI = f"<{XSD.anyURI}>"
+_TRUE = f'"true"^^{_XSD_BOOLEAN}'
+_FALSE = f'"false"^^{_XSD_BOOLEAN}'
+
+
+def _lit(text: str) -> str:
+    """A plain (``xsd:string``) literal."""
+    return f'"{text.translate(_ESCAPES)}"'
+
+
+def _bool(value: bool) -> str:
+    return _TRUE if value else _FALSE
+
+
+def _iri(text: str) -> str:
+    """An IRI term; one that is not a valid IRI is refused as the rdflib path refuses it."""
+    try:
+        ox.NamedNode(text)
+    except (ValueError, TypeError, UnicodeError):
+        to_oxigraph(URIRef(text))  # raises InputError with the reason
+    return f"<{text}>"
+
+
+def nt_term(term: Node) -> str:
+    """An rdflib IRI or literal as an N-Triples term.
+
+    >>> nt_term(Literal(3))
+    '"3"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    """
+    if isinstance(term, URIRef):
+        return _iri(str(term))
+    if isinstance(term, Literal):
+        text = _lit(str(term))
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype else text
+    raise InputError(f"{term!r} cannot be written in a model description (no blank nodes)")
+
+
+def _t(name: str) -> str:
+    return f"<{TR[name]}>"
+
+
+_A = f"<{RDF.type}>"
+_LABEL = f"<{RDFS.label}>"
+_NAME = f"<{SCHEMA.name}>"
+_P = {
+    name: _t(name)
+    for name in [
+        "index",
+        "shape",
+        "rank",
+        "dtype",
+        "sizeBytes",
+        "isConstant",
+        "hasQuantization",
+        "quantizationScheme",
+        "channelCount",
+        "scale",
+        "zeroPoint",
+        "quantizedDimension",
+        "dataset",
+        "framework",
+        "sourceUrl",
+        "task",
+        "inputModality",
+        "requiresSensorType",
+        "label",
+        "hasMetric",
+        "metricName",
+        "metricValue",
+        "modelBytes",
+        "flashBytes",
+        "sha256",
+        "schemaVersion",
+        "macs",
+        "parameterCount",
+        "parameterBytes",
+        "quantizationType",
+        "hasOperatorCode",
+        "opcodeName",
+        "builtinCode",
+        "operatorVersion",
+        "isCustom",
+        "useCount",
+        "operatorType",
+        "usesOperatorType",
+        "hasSubgraph",
+        "hasTensor",
+        "hasInput",
+        "hasOutput",
+        "hasOperator",
+        "opcode",
+        "hasRuntimeAssessment",
+        "assessedRuntime",
+        "runnable",
+        "pointerBits",
+        "arenaBytes",
+        "recordedArenaBytes",
+        "arenaBytes32bitEstimate",
+        "refusalReason",
+    ]
+}
+_C = {
+    name: _t(name)
+    for name in [
+        "Model",
+        "Tensor",
+        "Quantization",
+        "Metric",
+        "OperatorCode",
+        "OperatorType",
+        "Subgraph",
+        "Operator",
+        "RuntimeAssessment",
+    ]
+}
+
+
+@functools.lru_cache(maxsize=8192)
+def _n(value: int) -> str:
+    return f'"{int(value)}"^^{_XSD_INTEGER}'
+
+
+def describe_model(
+    ident: str, info: ModelInfo, arena: ArenaMeasurement, card: ModelCard
+) -> ModelDescription:
+    """Describe one model, as :func:`model_to_graph` does, in N-Triples terms.
+
+    Args:
+        ident: The model id (slug); the IRI is :func:`model_iri` of it.
+        info: The parsed flatbuffer.
+        arena: What the TFLM runtime said of it.
+        card: The human metadata.
+
+    Returns:
+        The description.
+
+    Raises:
+        InputError: A custom operator's name makes an invalid IRI.
+
+    """
+    iri = str(model_iri(ident))
+    m = f"<{iri}>"
+    out: list[tuple[str, str, str]] = [(m, _A, _C["Model"])]
+    add = out.append
+    p = _P
+    # the card
+    add((m, _NAME, _lit(card.name)))
+    for predicate, value in (
+        (f"<{SCHEMA.description}>", card.description or info.description or None),
+        (f"<{SCHEMA.creator}>", card.creator),
+        (f"<{SCHEMA.license}>", card.license),
+        (f"<{SCHEMA.version}>", card.version),
+        (p["dataset"], card.dataset),
+        (p["framework"], card.framework),
+    ):
+        if value:
+            add((m, predicate, _lit(str(value))))
+    if card.source_url:
+        add((m, p["sourceUrl"], f"{_lit(card.source_url)}^^{_XSD_ANYURI}"))
+    if card.task:
+        add((m, p["task"], f"<{TASK_IRIS[card.task]}>"))
+    if card.input_modality:
+        add((m, p["inputModality"], f"<{MODALITY_IRIS[card.input_modality]}>"))
+    for sensor in card.required_sensors:
+        add((m, p["requiresSensorType"], _iri(str(TR[sensor]))))
+    for label in card.labels:
+        add((m, p["label"], _lit(label)))
+    if card.metric is not None:
+        metric = f"<{iri}#metric>"
+        add((m, p["hasMetric"], metric))
+        add((metric, _A, _C["Metric"]))
+        add((metric, p["metricName"], _lit(card.metric.name)))
+        value = str(Literal(card.metric.value, datatype=XSD.double))
+        add((metric, p["metricValue"], f"{_lit(value)}^^{_XSD_DOUBLE}"))
+    # the figures
+    add((m, p["modelBytes"], _n(info.size_bytes)))
+    add((m, p["flashBytes"], _n(info.size_bytes)))
+    add((m, p["sha256"], _lit(info.sha256)))
+    add((m, p["schemaVersion"], _n(info.version)))
+    add((m, p["macs"], _n(info.macs)))
+    add((m, p["parameterCount"], _n(info.parameter_count)))
+    add((m, p["parameterBytes"], _n(info.parameter_bytes)))
+    add((m, p["quantizationType"], _lit(info.quantization)))
+    # the operator codes
+    opcodes = []
+    for index, code in enumerate(info.operator_codes):
+        node = f"<{iri}#opcode{index}>"
+        opcodes.append(node)
+        name = code.custom_code if code.is_custom and code.custom_code else code.name
+        op = _iri(f"{OP}{name}")
+        add((m, p["hasOperatorCode"], node))
+        add((node, _A, _C["OperatorCode"]))
+        add((node, p["opcodeName"], _lit(name)))
+        add((node, p["builtinCode"], _n(code.code)))
+        add((node, p["operatorVersion"], _n(code.version)))
+        add((node, p["isCustom"], _bool(bool(code.is_custom))))
+        add((node, p["useCount"], _n(info.operator_counts.get(code.name, 0))))
+        add((node, p["operatorType"], op))
+        add((m, p["usesOperatorType"], op))
+        add((op, _A, _C["OperatorType"]))
+        add((op, _LABEL, _lit(name)))
+    # the subgraphs
+    for index, subgraph in enumerate(info.subgraphs):
+        _nt_subgraph(out, m, iri, index, subgraph, opcodes)
+    # the runtime's assessment
+    assessment = f"<{iri}#runtime-{arena.runtime_name}>"
+    add((m, p["hasRuntimeAssessment"], assessment))
+    add((assessment, _A, _C["RuntimeAssessment"]))
+    runtime = runtime_iri(arena.runtime_name, arena.runtime_version)
+    add((assessment, p["assessedRuntime"], _iri(str(runtime))))
+    add((assessment, p["runnable"], _bool(bool(arena.runnable))))
+    add((assessment, p["pointerBits"], _n(arena.pointer_bits)))
+    for key, number in (
+        ("arenaBytes", arena.arena_bytes),
+        ("recordedArenaBytes", arena.recorded_bytes),
+        ("arenaBytes32bitEstimate", arena.arena_bytes_32bit_estimate),
+    ):
+        if number is not None:
+            add((assessment, p[key], _n(number)))
+    if arena.reason:
+        add((assessment, p["refusalReason"], _lit(arena.reason)))
+    return ModelDescription(iri, out)
+
+
+def _nt_subgraph(
+    out: list[tuple[str, str, str]],
+    m: str,
+    iri: str,
+    index: int,
+    subgraph: SubgraphInfo,
+    opcodes: list[str],
+) -> None:
+    """One subgraph with its tensors and operators (see :func:`_subgraph`)."""
+    add = out.append
+    p = _P
+    base = f"{iri}#sg{index}"
+    sg = f"<{base}>"
+    add((m, p["hasSubgraph"], sg))
+    add((sg, _A, _C["Subgraph"]))
+    add((sg, p["index"], _n(index)))
+    if subgraph.name:
+        add((sg, _NAME, _lit(subgraph.name)))
+    tensors: dict[int, str] = {}
+    has_tensor, tensor_class = p["hasTensor"], _C["Tensor"]
+    for tensor in subgraph.tensors:
+        t = f"<{base}-t{tensor.index}>"
+        tensors[tensor.index] = t
+        add((sg, has_tensor, t))
+        add((t, _A, tensor_class))
+        add((t, p["index"], _n(tensor.index)))
+        if tensor.name:
+            add((t, _NAME, _lit(tensor.name)))
+        add((t, p["shape"], _lit(",".join(map(str, tensor.shape)))))
+        add((t, p["rank"], _n(len(tensor.shape))))
+        add((t, p["dtype"], _lit(tensor.dtype)))
+        add((t, p["sizeBytes"], _n(tensor.size_bytes)))
+        add((t, p["isConstant"], _bool(bool(tensor.is_constant))))
+        quant = tensor.quantization
+        if quant is not None:
+            q = f"<{base}-t{tensor.index}-q>"
+            add((t, p["hasQuantization"], q))
+            add((q, _A, _C["Quantization"]))
+            add((q, p["quantizationScheme"], _lit(quant.scheme)))
+            add((q, p["channelCount"], _n(len(quant.scales))))
+            if quant.scheme == "per-tensor" and quant.scales:
+                add((q, p["scale"], f'"{float(quant.scales[0])!r}"^^{_XSD_DOUBLE}'))
+                if quant.zero_points:
+                    add((q, p["zeroPoint"], _n(quant.zero_points[0])))
+            else:
+                add((q, p["quantizedDimension"], _n(quant.quantized_dimension)))
+    operator_class, has_operator = _C["Operator"], p["hasOperator"]
+    has_input, has_output = p["hasInput"], p["hasOutput"]
+    for op in subgraph.operators:
+        node = f"<{base}-op{op.index}>"
+        add((sg, has_operator, node))
+        add((node, _A, operator_class))
+        add((node, p["index"], _n(op.index)))
+        add((node, p["opcode"], opcodes[op.opcode_index]))
+        add((node, p["macs"], _n(op.macs)))
+        for t_index in op.inputs:
+            if t_index in tensors:
+                add((node, has_input, tensors[t_index]))
+        for t_index in op.outputs:
+            if t_index in tensors:
+                add((node, has_output, tensors[t_index]))
+    if index == 0:
+        for t_index in subgraph.inputs:
+            add((m, has_input, tensors[t_index]))
+        for t_index in subgraph.outputs:
+            add((m, has_output, tensors[t_index]))

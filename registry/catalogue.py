@@ -67,6 +67,7 @@ from tinyreg.registry.requirements import (
 if TYPE_CHECKING:
     from tinyreg.core.arena import ArenaMeasurement
     from tinyreg.core.tflite import ModelInfo
+    from tinyreg.registry.model_rdf import ModelDescription
 
 __all__ = [
     "Catalogue",
@@ -251,7 +252,7 @@ class _PreparedModel:
 
     ident: str
     iri: str
-    graph: Graph
+    description: ModelDescription
     info: ModelInfo
     arena: ArenaMeasurement
     data: bytes
@@ -452,9 +453,11 @@ class Catalogue:
         prepared = self._prepare_model(
             source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
         )
-        from tinyreg.registry.validate import validate
+        from tinyreg.registry.validate import validate_descriptions
 
-        validate(prepared.graph, prepared.iri)
+        (refusal,) = validate_descriptions([(prepared.iri, prepared.description.triples)])
+        if refusal is not None:
+            raise refusal
         self._write_models([prepared])
         return self.get_model(prepared.ident)
 
@@ -472,7 +475,7 @@ class Catalogue:
         # the parser and the TFLite Micro runtime load when a model is added
         from tinyreg.core.arena import measure_arena
         from tinyreg.core.tflite import parse_tflite, read_model_file
-        from tinyreg.registry.model_rdf import model_to_graph
+        from tinyreg.registry.model_rdf import describe_model
 
         if isinstance(source, Path):
             label, data = read_model_file(source)
@@ -498,14 +501,18 @@ class Catalogue:
         if not replace and self.store.has_graph(str(model_iri(ident))):
             raise ConflictError("model", ident, "add it with replace=true to replace it")
         arena = measure_arena(data, source=label, info=info)
-        iri, graph = model_to_graph(ident, info, arena, resolved)
-        return _PreparedModel(ident, str(iri), graph, info, arena, data)
+        description = describe_model(ident, info, arena, resolved)
+        return _PreparedModel(ident, description.iri, description, info, arena, data)
 
     def _write_models(self, models: Sequence[_PreparedModel]) -> None:
-        """Write validated models, with their derived triples, in one transaction."""
-        from tinyreg.registry.model_rdf import runtime_to_graph
+        """Write validated models, with their derived triples, in one transaction.
 
-        graphs: dict[str, Graph] = {}
+        The descriptions go to the store as N-Triples text (no rdflib graph is built);
+        a runtime release's graph, which its IRI determines, is written when absent.
+        """
+        from tinyreg.registry.model_rdf import nt_term, runtime_to_graph
+
+        texts: dict[str, str] = {}
         batch_shas: dict[str, str] = {}
         tables = self.release_tables()
         for model in models:
@@ -518,16 +525,19 @@ class Catalogue:
                 )
                 for code in info.operator_codes
             ]
-            model.graph += requirements_graph(model.iri, uses, tables)
+            model.description.add_graph(requirements_graph(model.iri, uses, tables))
             runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
+            if str(runtime) not in texts and not self.store.has_graph(str(runtime)):
+                texts[str(runtime)] = "".join(
+                    f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
+                )
             self._warn_duplicate(model.iri, info.sha256, batch_shas)
             batch_shas.setdefault(info.sha256, model.iri)
             self.blobs.put(model.data)
             # the model's old fitting profiles go in the same transaction; new ones follow
-            graphs[model.iri] = model.graph
-            graphs[str(runtime)] = runtime_graph
-            graphs[fits_graph_name(model.iri)] = Graph()
-        self.store.replace_graphs(graphs)
+            texts[model.iri] = model.description.text()
+            texts[fits_graph_name(model.iri)] = ""
+        self.store.replace_graphs_text(texts)
         self.fits.index_models(dict.fromkeys(m.iri for m in models))
 
     def _warn_duplicate(
@@ -966,11 +976,13 @@ class Catalogue:
         progress: Callable[[str], None] | None,
     ) -> None:
         """Validate prepared models together, write those that conform; empties ``pending``."""
-        from tinyreg.registry.validate import validate_many
+        from tinyreg.registry.validate import validate_descriptions
 
         if not pending:
             return
-        refusals = validate_many([(model.iri, model.graph) for _, model in pending])
+        refusals = validate_descriptions(
+            [(model.iri, model.description.triples) for _, model in pending]
+        )
         accepted: dict[str, _PreparedModel] = {}
         for (_, model), refusal in zip(pending, refusals, strict=True):
             if refusal is None:

@@ -86,6 +86,7 @@ __all__ = [
     "inline_bindings",
     "normalise_bindings",
     "ntriples",
+    "parse_ntriples",
     "query_form",
     "replace_update",
     "result_from_oxigraph",
@@ -210,6 +211,23 @@ class GraphStore(Protocol):
 
         Raises:
             InputError: A name or a term is not valid RDF.
+            StoreError: The store failed; it is unchanged.
+
+        """
+        ...
+
+    def replace_graphs_text(self, graphs: Mapping[str, str]) -> None:
+        """Atomically replace several named graphs with N-Triples text, in one write.
+
+        The text is what :func:`ntriples` or a description writer gives: one triple per
+        line, each line ending in `` .``, no comments and no blank nodes. It reaches the
+        embedded store without rdflib (parsed by Oxigraph); other stores parse it.
+
+        Args:
+            graphs: New content by graph IRI, as N-Triples; ``""`` deletes the graph.
+
+        Raises:
+            InputError: A name or the text is not valid RDF; nothing was written.
             StoreError: The store failed; it is unchanged.
 
         """
@@ -610,6 +628,22 @@ def result_from_oxigraph(result: object, max_rows: int | None = None) -> QueryRe
 
 
 # --------------------------------------------------------------------------- updates
+
+
+def parse_ntriples(text: str) -> Graph:
+    """N-Triples text as an rdflib graph.
+
+    Raises:
+        InputError: The text is not valid N-Triples.
+
+    """
+    graph = Graph()
+    if text:
+        try:
+            graph.parse(data=text, format="nt")
+        except Exception as exc:  # rdflib's parser raises its own ParseError and others
+            raise InputError(f"invalid N-Triples: {exc}") from exc
+    return graph
 
 
 def ntriples(data: Graph, bnode_prefix: str) -> str:
@@ -1124,6 +1158,15 @@ class BaseGraphStore(abc.ABC):
         """
         if graphs:
             self.update(replace_update(graphs))
+
+    def replace_graphs_text(self, graphs: Mapping[str, str]) -> None:
+        """Atomically replace named graphs with N-Triples text (parsed here with rdflib).
+
+        Args:
+            graphs: New content by graph IRI, as N-Triples; ``""`` deletes the graph.
+
+        """
+        self.replace_graphs({name: parse_ntriples(text) for name, text in graphs.items()})
 
     def delete_graph(self, name: str) -> bool:
         """Delete a named graph.

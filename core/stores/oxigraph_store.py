@@ -165,6 +165,7 @@ class OxigraphStore(BaseGraphStore):
         self._generation = _Generation(self.path, writer=not read_only)
         self._opened_at = self._generation.value()
         self._reopen = threading.Lock()
+        self._write_lock = threading.RLock()  # a test-then-write is one write
 
     # ------------------------------------------------------------------ helpers
 
@@ -364,6 +365,11 @@ class OxigraphStore(BaseGraphStore):
         """
         if self.read_only:
             raise StoreError(self.label, "opened read-only (another process holds the store)")
+        with self._write_lock:
+            self._update(sparql)
+
+    def _update(self, sparql: str) -> None:
+        """:meth:`update`, the write lock held."""
         try:
             self._db.update(sparql)
             self._generation.bump()
@@ -373,6 +379,54 @@ class OxigraphStore(BaseGraphStore):
             raise StoreError(self.label, f"update failed: {exc}") from exc
         except (RuntimeError, ValueError, TypeError) as exc:
             raise QueryError(str(exc)) from exc
+
+    def replace_graphs_text(self, graphs: Mapping[str, str]) -> None:
+        """Atomically replace named graphs with N-Triples text, parsed by Oxigraph.
+
+        When none of the graphs holds a triple yet (the common case of a bulk import),
+        the text is loaded as one N-Quads document by ``Store.load``, which Oxigraph
+        applies as one transaction; otherwise one SPARQL Update drops the graphs and
+        inserts the text (``DROP SILENT GRAPH ... ; INSERT DATA { GRAPH ... }``). Both
+        paths hold the store's write lock, so no other write of this store comes between
+        the test and the write.
+
+        Args:
+            graphs: New content by graph IRI, as N-Triples; ``""`` deletes the graph.
+
+        Raises:
+            InputError: A name or the text is not valid RDF; nothing was written.
+            StoreError: Writing failed; nothing was written.
+
+        """
+        if not graphs:
+            return
+        if self.read_only:
+            raise StoreError(self.label, "opened read-only (another process holds the store)")
+        nodes = {name: f"{graph_node(name)}" for name in graphs}
+        with self._write_lock:
+            if any(self.has_graph(name) for name in graphs):
+                drops = " ;\n".join(f"DROP SILENT GRAPH {node}" for node in nodes.values())
+                blocks = "\n".join(
+                    f"GRAPH {nodes[name]} {{\n{text}}}" for name, text in graphs.items() if text
+                )
+                self._update(f"{drops} ;\nINSERT DATA {{\n{blocks}\n}}" if blocks else drops)
+                return
+            quads = "".join(
+                text.replace(" .\n", f" {nodes[name]} .\n") for name, text in graphs.items()
+            )
+            if not quads:
+                return
+            try:
+                self._db.load(quads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                self._generation.bump()
+            except SyntaxError as exc:
+                raise InputError(f"invalid N-Triples: {exc}") from exc
+            except UnicodeError as exc:
+                raise InputError(f"invalid text: {exc}") from exc
+            except OSError as exc:
+                raise StoreError(self.label, f"write failed: {exc}") from exc
+            except (RuntimeError, ValueError, TypeError) as exc:
+                raise InputError(str(exc)) from exc
 
     def bulk_load(
         self,

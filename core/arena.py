@@ -153,6 +153,7 @@ import atexit
 import contextlib
 import ctypes
 import faulthandler
+import functools
 import importlib.metadata
 import json
 import os
@@ -183,6 +184,7 @@ __all__ = [
     "RUNTIME_NAME",
     "ArenaMeasurement",
     "ArenaMethod",
+    "ArenaPipeline",
     "RecordedAllocation",
     "estimate_32bit_arena",
     "measure_arena",
@@ -492,6 +494,30 @@ def _attempt_here(
     return out
 
 
+class _Capture:
+    """Three temporary files an attempt writes to (runtime log, report, result).
+
+    A process keeps one set for all its attempts and empties it before each one:
+    creating three temporary files per attempt, and closing them, cost more than the
+    build itself.
+    """
+
+    def __init__(self) -> None:
+        # kept open for the process's life on purpose (see the class docstring)
+        self.files = [tempfile.TemporaryFile() for _ in range(3)]  # noqa: SIM115
+
+    def fresh(self) -> tuple[Any, Any, Any]:
+        for file in self.files:  # empty, and write from the start again
+            os.ftruncate(file.fileno(), 0)
+            os.lseek(file.fileno(), 0, os.SEEK_SET)
+        log, rep, res = self.files
+        return log, rep, res
+
+    def close(self) -> None:
+        for file in self.files:
+            file.close()
+
+
 def _attempt(
     data: bytes,
     arena: int,
@@ -500,13 +526,13 @@ def _attempt(
     report: bool = False,
     n_inputs: int | None = None,
     resources: int | None = None,
+    capture: _Capture | None = None,
 ) -> _Attempt:
     """Build an interpreter with ``arena`` bytes, in a forked child if ``isolate``."""
-    with (
-        tempfile.TemporaryFile() as log,
-        tempfile.TemporaryFile() as rep,
-        tempfile.TemporaryFile() as res,
-    ):
+    own = capture is None
+    files = _Capture() if capture is None else capture
+    try:
+        log, rep, res = files.fresh()
         args = (data, arena, report, n_inputs, log.fileno(), rep.fileno(), resources)
         if not isolate:
             out = _attempt_here(*args)
@@ -549,11 +575,15 @@ def _attempt(
             report=_read_all(rep.fileno()),
             invoke_error=out.get("invoke_error"),
         )
+    finally:
+        if own:
+            files.close()
 
 
 # --------------------------------------------------------------------------- measurement
 
 
+@functools.cache
 def _runtime_version() -> str:
     try:
         return importlib.metadata.version(RUNTIME_NAME)
@@ -573,6 +603,9 @@ def runtime_reason(*texts: str) -> str:
     return "; ".join(lines) if lines else "the runtime refused the model without a message"
 
 
+_CAPTURE: dict[int, _Capture] = {}  # by process: a forked child gets its own set
+
+
 class _Search:
     """Attempts for one model, counted."""
 
@@ -586,6 +619,9 @@ class _Search:
 
     def attempt(self, arena: int, report: bool = False, n_inputs: int | None = None) -> _Attempt:
         self.attempts += 1
+        capture = _CAPTURE.get(os.getpid())
+        if capture is None:  # one set per process; measurements hold RUNTIME_LOCK
+            capture = _CAPTURE[os.getpid()] = _Capture()
         return _attempt(
             self.data,
             arena,
@@ -593,6 +629,7 @@ class _Search:
             report=report,
             n_inputs=n_inputs,
             resources=self.resources,
+            capture=capture,
         )
 
     def accepts(self, arena: int) -> bool:
@@ -617,40 +654,44 @@ class _Search:
 
         Most models need exactly the recorded total or a few bytes less (the persistent
         allocations are aligned down from the arena's end, so there is less padding at
-        the exact size), so the total is tried first, with the inference and report of
-        the final build; then one byte less. When that is accepted too, the search
-        steps down by the alignment, doubling, to a refused size and bisects. When the
-        total is refused (kernels take temporary memory during ``Prepare`` that is freed
-        before the report), it steps up by what the runtime says is missing (at least
-        1 byte, doubling), then bisects.
+        the exact size), so one byte less than the total is tried first, then the total
+        itself with the zero-input inference and the report of the final build: when
+        the first is refused and the second accepted, the total is the minimum and the
+        model ran once. When one byte less is accepted too, the search steps down by
+        the alignment, doubling, to a refused size and bisects. When the total is
+        refused (kernels take temporary memory during ``Prepare`` that is freed before
+        the report), it steps up by what the runtime says is missing (at least 1 byte,
+        doubling), then bisects. Either way the final build runs the inference.
 
         Returns:
             The minimal size, and its final attempt when that was the total.
 
         """
-        guess = self.attempt(total, report=True, n_inputs=n_inputs)
-        if guess.accepted:
-            good, step = total, 1
-            while good - step > 0:
-                if not self.accepts(good - step):
-                    bad = good - step
+        if total > 1 and not self.accepts(total - 1):
+            guess = self.attempt(total, report=True, n_inputs=n_inputs)
+            if guess.accepted:
+                return total, guess
+            self.refused.add(total)
+            found = _MISSING.search(guess.log)
+            self.missing = int(found.group(1)) if found else 0
+            bad, good, step = total, size, 1
+            while bad + 1 < good:
+                probe = min(bad + max(step, self.missing), good - 1)
+                if self.accepts(probe):
+                    good = probe
                     break
-                good = good - step
-                step = _ALIGNMENT if step == 1 else step * 2
-            else:
-                bad = 0
-            return self.bisect(bad, good), (guess if good == total else None)
-        self.refused.add(total)
-        found = _MISSING.search(guess.log)
-        self.missing = int(found.group(1)) if found else 0
-        bad, good, step = total, size, 1
-        while bad + 1 < good:
-            probe = min(bad + max(step, self.missing), good - 1)
-            if self.accepts(probe):
-                good = probe
+                bad = probe
+                step *= 2
+            return self.bisect(bad, good), None
+        good, step = total - 1 if total > 1 else total, _ALIGNMENT
+        while good - step > 0:
+            if not self.accepts(good - step):
+                bad = good - step
                 break
-            bad = probe
+            good = good - step
             step *= 2
+        else:
+            bad = 0
         return self.bisect(bad, good), None
 
     def minimal(self, bad: int, good: int) -> int:
@@ -896,6 +937,124 @@ def _worker_measure(
         del _WORKER[os.getpid()]
         worker.close()
         return None
+
+
+class ArenaPipeline:
+    """Measure models ahead, in a worker process of its own, while the caller works on.
+
+    :meth:`submit` hands a model to the pipeline's worker (forked on first use, as the
+    fast path's worker) and returns at once: a thread writes the model to the worker's
+    pipe, so the caller never waits for a busy worker. :meth:`next` returns the
+    measurements in the order the models were submitted, each exactly what
+    :func:`measure_arena` returns. A bulk import parses, describes, checks and writes
+    models while the worker measures the next ones: the two cores work at once.
+
+    When the runtime crashes the worker, every model not yet answered is measured
+    again by :func:`measure_arena` (whose fallback runs each attempt in its own child),
+    so a crash costs time, never a wrong or missing measurement. Without ``os.fork``
+    each model is measured by :func:`measure_arena` when submitted.
+
+    Example:
+        >>> from tinyreg.core.tflite import parse_tflite
+        >>> with ArenaPipeline() as arenas:  # doctest: +SKIP
+        ...     arenas.submit(data, parse_tflite(data))
+        ...     measurement = arenas.next()
+
+    """
+
+    def __init__(self, max_arena: int = MAX_ARENA) -> None:
+        self.max_arena = max_arena
+        self._worker: _Worker | None = None
+        self._pending: list[tuple[bytes, ModelInfo, str]] = []  # submitted, not answered
+        self._ready: list[ArenaMeasurement] = []  # measured without the worker
+        self._outbox: Any = None
+        self._sender: threading.Thread | None = None
+        self._broken = False
+
+    def __enter__(self) -> ArenaPipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        import queue
+
+        self._worker = _Worker()
+        self._outbox = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send, name="arena-pipeline", daemon=True)
+        self._sender.start()
+
+    def _send(self) -> None:
+        worker, outbox = self._worker, self._outbox
+        assert worker is not None and outbox is not None
+        while True:
+            item = outbox.get()
+            if item is None:
+                return
+            header, data = item
+            try:
+                _write_frame(worker.requests, header)
+                _write_frame(worker.requests, data)
+            except OSError:  # the worker is gone; next() finds out and measures again
+                return
+
+    def submit(self, data: bytes, info: ModelInfo, source: str = "<bytes>") -> None:
+        """Send a parsed model to be measured (see :func:`measure_arena`)."""
+        data = bytes(data)
+        if not CAN_ISOLATE or self._broken:
+            self._ready.append(measure_arena(data, source=source, info=info))
+            self._pending.append((data, info, source))
+            return
+        if self._worker is None:
+            self._start()
+        header = {
+            "n_inputs": len(info.inputs),
+            "max_arena": self.max_arena,
+            "resources": _resource_variables(data, info),
+        }
+        self._pending.append((data, info, source))
+        self._outbox.put((json.dumps(header).encode(), data))
+
+    def next(self) -> ArenaMeasurement:
+        """The measurement of the earliest submitted model not yet returned."""
+        if not self._pending:
+            raise IndexError("no model submitted")
+        data, info, source = self._pending.pop(0)
+        if self._ready:
+            return self._ready.pop(0)
+        worker = self._worker
+        assert worker is not None
+        try:
+            reply = json.loads(_read_frame(worker.replies))
+            if "measurement" not in reply:
+                raise _WorkerGone(str(reply.get("failed", "no measurement")))
+            return _measurement_from_json(reply["measurement"])
+        except (_WorkerGone, OSError, ValueError):
+            # the runtime crashed the worker: measure this and every model behind it
+            # the careful way, one at a time
+            self._broken = True
+            self._stop()
+            self._ready = [measure_arena(d, source=s, info=i) for d, i, s in self._pending]
+            return measure_arena(data, source=source, info=info)
+
+    def _stop(self) -> None:
+        if self._outbox is not None:
+            self._outbox.put(None)  # the sender ends after what it is writing
+        if self._sender is not None:
+            self._sender.join()
+        if self._worker is not None:
+            self._worker.close()  # the worker ends when its pipe closes
+        self._worker, self._sender, self._outbox = None, None, None
+
+    def close(self) -> None:
+        """End the worker; measurements not read are dropped."""
+        if self._worker is not None and self._pending and not self._broken:
+            with contextlib.suppress(OSError):
+                os.kill(self._worker.pid, signal.SIGKILL)  # don't wait for unread work
+        self._stop()
+        self._pending.clear()
+        self._ready.clear()
 
 
 @atexit.register

@@ -95,6 +95,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -587,13 +588,13 @@ def _as_ints(values: Any) -> tuple[int, ...]:
     """Convert an ``...AsNumpy()`` result (0 when the vector is absent) to ints."""
     if isinstance(values, int):
         return ()
-    return tuple(int(v) for v in values)
+    return tuple(values.tolist())  # Python ints, as int(v) gives, without a loop
 
 
 def _as_floats(values: Any) -> tuple[float, ...]:
     if isinstance(values, int):
         return ()
-    return tuple(float(v) for v in values)
+    return tuple(values.astype(float).tolist())
 
 
 def _checked_length(length: int, get_last: Callable[[int], object]) -> int:
@@ -869,6 +870,7 @@ _CAMEL_WORD = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_CAP = re.compile(r"([a-z0-9])([A-Z])")
 
 
+@functools.lru_cache(maxsize=1024)
 def _snake(name: str) -> str:
     """``dilationWFactor`` → ``dilation_w_factor``."""
     return _CAMEL_CAP.sub(r"\1_\2", _CAMEL_WORD.sub(r"\1_\2", name)).lower()

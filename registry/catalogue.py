@@ -259,6 +259,24 @@ class _PreparedModel:
 
 
 @dataclass
+class _ParsedModel:
+    """A read and parsed model with its card and id, not yet measured."""
+
+    ident: str
+    label: str
+    data: bytes
+    info: ModelInfo
+    card: ModelCard
+
+    def described(self, arena: ArenaMeasurement) -> _PreparedModel:
+        """The model described with its arena measurement."""
+        from tinyreg.registry.model_rdf import describe_model
+
+        description = describe_model(self.ident, self.info, arena, self.card)
+        return _PreparedModel(self.ident, description.iri, description, self.info, arena, self.data)
+
+
+@dataclass
 class ImportReport:
     """The outcome of a bulk import: what was registered and what was refused."""
 
@@ -472,10 +490,27 @@ class Catalogue:
         replace: bool = True,
     ) -> _PreparedModel:
         """Parse and measure a model and describe it, unvalidated and unwritten."""
-        # the parser and the TFLite Micro runtime load when a model is added
+        # the TFLite Micro runtime loads when a model is added
         from tinyreg.core.arena import measure_arena
+
+        parsed = self._parse_model(
+            source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
+        )
+        arena = measure_arena(parsed.data, source=parsed.label, info=parsed.info)
+        return parsed.described(arena)
+
+    def _parse_model(
+        self,
+        source: Path | bytes,
+        card: ModelCard | Path | bytes | str | None,
+        *,
+        ident: str | None = None,
+        filename: str | None = None,
+        card_label: str = "<card>",
+        replace: bool = True,
+    ) -> _ParsedModel:
+        """Read and parse a model and resolve its card and id (see :meth:`add_model`)."""
         from tinyreg.core.tflite import parse_tflite, read_model_file
-        from tinyreg.registry.model_rdf import describe_model
 
         if isinstance(source, Path):
             label, data = read_model_file(source)
@@ -500,9 +535,7 @@ class Catalogue:
         check_model_id(ident)
         if not replace and self.store.has_graph(str(model_iri(ident))):
             raise ConflictError("model", ident, "add it with replace=true to replace it")
-        arena = measure_arena(data, source=label, info=info)
-        description = describe_model(ident, info, arena, resolved)
-        return _PreparedModel(ident, description.iri, description, info, arena, data)
+        return _ParsedModel(ident, label, data, info, resolved)
 
     def _write_models(self, models: Sequence[_PreparedModel]) -> None:
         """Write validated models, with their derived triples, in one transaction.
@@ -926,9 +959,12 @@ class Catalogue:
         converted; the assumptions made are reported as notes). Each device is
         registered in its own transaction; models are parsed and measured one by one,
         then checked against the shapes and written :data:`IMPORT_BATCH` at a time (one
-        pySHACL run, one transaction; see
-        :func:`~tinyreg.registry.validate.validate_many`). A refused file is reported
-        and the others go on; a model is only written once it passed the shapes.
+        pySHACL run over what the shapes reach, one transaction; see
+        :func:`~tinyreg.registry.validate.validate_descriptions`). Arenas are measured
+        a batch ahead by an :class:`~tinyreg.core.arena.ArenaPipeline` (a worker process
+        of the import's own), so measuring runs beside describing, checking and writing.
+        A refused file is reported and the others go on; a model is only written once
+        it passed the shapes.
 
         Args:
             path: A directory (searched recursively) or a single file.
@@ -939,33 +975,50 @@ class Catalogue:
             What was registered, refused, and noted.
 
         """
+        from tinyreg.core.arena import ArenaPipeline
+
         files = sorted(_candidate_files(path))
         if on_total:
             on_total(len(files))
         report = ImportReport()
         csv_cards: dict[Path, dict[str, ModelCard]] = {}
         pending: list[tuple[Path, _PreparedModel]] = []
-        for file in files:
-            try:
-                if file.suffix == ".tflite":
-                    card = _card_for(file, csv_cards)
-                    pending.append((file, self._prepare_model(file, card)))
-                    if len(pending) >= IMPORT_BATCH:
-                        self._import_models(pending, report, progress)
-                    continue
-                elif file.suffix == ".ttl":
-                    from tinyreg.registry.seed_import import convert_seed_device
+        measuring: list[tuple[Path, _ParsedModel]] = []  # sent to the arena worker
 
-                    conversion = convert_seed_device(file)
-                    record = self.add_device(conversion.td)
-                    report.devices.append(record.id)
-                    report.notes.extend(f"{file.name}: {a}" for a in conversion.assumptions)
-                else:
-                    report.devices.append(self.add_device(file).id)
-            except InputError as exc:
-                report.refused.append((str(file), exc.message))
-            if progress:
-                progress(file.name)
+        def measured(count: int) -> None:
+            """Describe the first ``count`` models measured; check and write by batches."""
+            for file, parsed in measuring[:count]:
+                pending.append((file, parsed.described(arenas.next())))
+                if len(pending) >= IMPORT_BATCH:
+                    self._import_models(pending, report, progress)
+            del measuring[:count]
+
+        with ArenaPipeline() as arenas:
+            for file in files:
+                try:
+                    if file.suffix == ".tflite":
+                        parsed = self._parse_model(file, _card_for(file, csv_cards))
+                        arenas.submit(parsed.data, parsed.info, parsed.label)
+                        measuring.append((file, parsed))
+                        # a batch ahead: the worker measures it while this process
+                        # checks and writes the one before
+                        if len(measuring) >= 2 * IMPORT_BATCH:
+                            measured(IMPORT_BATCH)
+                        continue
+                    elif file.suffix == ".ttl":
+                        from tinyreg.registry.seed_import import convert_seed_device
+
+                        conversion = convert_seed_device(file)
+                        record = self.add_device(conversion.td)
+                        report.devices.append(record.id)
+                        report.notes.extend(f"{file.name}: {a}" for a in conversion.assumptions)
+                    else:
+                        report.devices.append(self.add_device(file).id)
+                except InputError as exc:
+                    report.refused.append((str(file), exc.message))
+                if progress:
+                    progress(file.name)
+            measured(len(measuring))
         self._import_models(pending, report, progress)
         return report
 

@@ -334,3 +334,36 @@ def test_the_worker_holds_no_inherited_descriptors(tmp_path: Path) -> None:
             for fd in os.listdir(f"/proc/{worker.pid}/fd")
         }
     assert str(held) not in targets
+
+
+@needs_seed
+def test_the_pipeline_answers_in_order_what_measure_arena_answers() -> None:
+    """Every seed and kg_data model sent ahead: the same measurements, in order."""
+    paths = SEED_FILES + KG_MODEL_FILES
+    blobs = [p.read_bytes() for p in paths]
+    with arena.ArenaPipeline() as arenas:
+        for data in blobs:
+            arenas.submit(data, parse_tflite(data))
+        got = [arenas.next() for _ in blobs]
+        with pytest.raises(IndexError):
+            arenas.next()
+    for path, data, measured in zip(paths, blobs, got, strict=True):
+        _same(measured, measure_arena(data, source=str(path)))
+
+
+@pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
+def test_a_pipeline_whose_worker_dies_measures_the_rest_again() -> None:
+    """Models in flight when the worker dies are measured again, none lost or mixed up."""
+    names = ["Hello_World", "Magic_Wand_1", "Person_Detection", "Move"]
+    blobs = [seed_model(n).read_bytes() for n in names]
+    with arena.ArenaPipeline() as arenas:
+        arenas.submit(blobs[0], parse_tflite(blobs[0]))
+        first = arenas.next()
+        worker = arenas._worker
+        assert worker is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        for data in blobs[1:]:
+            arenas.submit(data, parse_tflite(data))
+        rest = [arenas.next() for _ in blobs[1:]]
+    for data, measured in zip(blobs, [first, *rest], strict=True):
+        _same(measured, measure_arena(data))

@@ -46,8 +46,8 @@ from tinyreg.core.arena import measure_arena
 from tinyreg.core.tflite import parse_tflite
 from tinyreg.registry import Registry
 from tinyreg.registry.cards import ModelCard, seed_cards, slugify
-from tinyreg.registry.model_rdf import model_to_graph, runtime_to_graph
-from tinyreg.registry.validate import validate
+from tinyreg.registry.model_rdf import describe_model, nt_term, runtime_to_graph
+from tinyreg.registry.validate import validate_descriptions
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DEVICES = 100_000
@@ -146,11 +146,18 @@ def _staged_import(models_dir: Path, seed_dir: Path, root: Path) -> StageTimes:
             t1 = time.perf_counter()
             arena = measure_arena(data, source=label, info=info)
             t2 = time.perf_counter()
-            iri, graph = model_to_graph(ident, info, arena, card)
-            validate(graph, str(iri))
+            description = describe_model(ident, info, arena, card)
+            (refusal,) = validate_descriptions([(description.iri, description.triples)])
+            if refusal is not None:
+                raise refusal
             runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
+            runtime_text = "".join(
+                f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
+            )
             t3 = time.perf_counter()
-            reg.store.replace_graphs({str(iri): graph, str(runtime): runtime_graph})
+            reg.store.replace_graphs_text(
+                {description.iri: description.text(), str(runtime): runtime_text}
+            )
             t4 = time.perf_counter()
             times.parse += t1 - t0
             times.measure += t2 - t1

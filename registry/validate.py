@@ -31,6 +31,7 @@ from rdflib.term import BNode, Node
 from tinyreg.core.errors import ValidationError, Violation
 from tinyreg.core.namespaces import PREFIXES
 from tinyreg.ontology import ontology_graph, shapes_graph
+from tinyreg.registry.conformance import surely_conforms
 
 __all__ = [
     "check",
@@ -451,7 +452,10 @@ def validate_descriptions(
     """:func:`validate_many` for descriptions given as N-Triples terms, checked lean.
 
     Each description is reduced to :func:`lean_triples` (all of it when that is
-    ``None``); when the lean parts are independent (see :func:`_independent`) they are
+    ``None``). A lean part that
+    :func:`~tinyreg.registry.conformance.surely_conforms` passes is accepted; the
+    others go to pySHACL, which gives every refusal and its messages: when they are
+    independent (see :func:`_independent`) they are
     checked together in one pySHACL run over their union and a read-only view of the
     ontology, and one by one (as :func:`validate` does) only when that run finds a
     violation, so every refusal names only its own violations.
@@ -463,10 +467,28 @@ def validate_descriptions(
         For each item in order, ``None`` when it conforms, else the refusal.
 
     """
-    leans = []
-    for _, triples in items:
+    outcomes: list[ValidationError | None] = [None] * len(items)
+    doubtful: list[int] = []  # items pySHACL decides
+    leans: list[list[Triple]] = []
+    for index, (_, triples) in enumerate(items):
         lean = lean_triples(triples)
         leans.append(list(triples) if lean is None else lean)
+        if not surely_conforms(leans[-1]):
+            doubtful.append(index)
+    if doubtful:
+        decided = _pyshacl_descriptions(
+            [items[i][0] for i in doubtful], [leans[i] for i in doubtful]
+        )
+        for index, outcome in zip(doubtful, decided, strict=True):
+            outcomes[index] = outcome
+    return outcomes
+
+
+def _pyshacl_descriptions(
+    subjects: Sequence[str], leans: Sequence[list[Triple]]
+) -> list[ValidationError | None]:
+    """The verdict of pySHACL on lean descriptions: together when they are independent."""
+    items = list(zip(subjects, leans, strict=True))
     if len(items) > 1 and _independent_triples(leans):
         union = Graph()
         for lean in leans:
@@ -479,7 +501,7 @@ def validate_descriptions(
         if conforms:
             return [None] * len(items)
     outcomes: list[ValidationError | None] = []
-    for (subject, _), lean in zip(items, leans, strict=True):
+    for subject, lean in items:
         violations = check(_add_triples(Graph(), lean))
         outcomes.append(ValidationError(subject, violations) if violations else None)
     return outcomes

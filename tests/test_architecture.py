@@ -34,6 +34,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("matchmaker.engine", "firmware.fleet", "firmware.bridge"),
     ("matchmaker", "firmware"),
     ("firmware.agents",),
+    ("registry.conformance",),
     (
         "registry.cards",
         "registry.ids",

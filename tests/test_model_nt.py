@@ -27,6 +27,7 @@ from tinyreg.core.stores import OxigraphStore
 from tinyreg.core.tflite import parse_tflite
 from tinyreg.ontology import shapes_graph
 from tinyreg.registry.cards import Metric, ModelCard
+from tinyreg.registry.conformance import surely_conforms
 from tinyreg.registry.model_rdf import ModelDescription, describe_model, model_to_graph
 from tinyreg.registry.validate import (
     SH,
@@ -95,6 +96,8 @@ def test_the_lean_part_is_checked_as_the_whole(path: Path) -> None:
     lean = lean_triples(description.triples)
     assert lean is not None and len(lean) < len(description)
     assert check(_add_triples(Graph(), lean)) == check(reference) == []
+    # and the compiled test says so too, on the lean part and on the whole
+    assert surely_conforms(lean) and surely_conforms(description.triples)
 
 
 # --------------------------------------------------------------------------- broken
@@ -251,6 +254,8 @@ def test_a_broken_description_is_refused_as_the_whole_check_refuses_it(
     assert lean is not None
     assert whole, f"{case}: the shapes should refuse it"
     assert check(_add_triples(Graph(), lean)) == whole
+    # the compiled test never passes what pySHACL refuses
+    assert not surely_conforms(lean) and not surely_conforms(broken)
 
 
 def test_the_broken_descriptions_cover_every_model_constraint(base: ModelDescription) -> None:
@@ -274,12 +279,20 @@ def test_a_batch_names_each_refusal_as_checking_alone_does(base: ModelDescriptio
     assert refusal.violations == alone.value.violations  # type: ignore[attr-defined]
 
 
+def test_what_the_compiled_test_does_not_model_goes_to_pyshacl(base: ModelDescription) -> None:
+    """A focus node of a shape with a SPARQL constraint (a device) is left to pySHACL."""
+    device = [*base.triples, (f"<{TR}d>", RDF_TYPE, f"<{TR}Device>")]
+    assert not surely_conforms(device)
+    assert validate_descriptions([(base.iri, device)])[0] is not None  # pySHACL refuses it
+
+
 def test_a_description_that_declares_classes_is_checked_whole(base: ModelDescription) -> None:
     declared = [
         *base.triples,
         (f"<{TR}Mine>", "<http://www.w3.org/2000/01/rdf-schema#subClassOf>", f"<{TR}Model>"),
     ]
     assert lean_triples(declared) is None
+    assert not surely_conforms(declared)
 
 
 # --------------------------------------------------------------------------- writing

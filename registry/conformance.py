@@ -214,6 +214,8 @@ class _Compiler:
         for datatype in shapes.objects(shape, SH.datatype):
             checks.append(self.datatype(f"<{datatype}>"))
         for length in shapes.objects(shape, SH.minLength):
+            if not isinstance(length, Literal):
+                raise _Opaque(f"{shape}: sh:minLength {length!r}")
             least = int(length)
 
             def long_enough(value: str, index: Index, least: int = least) -> bool:
@@ -246,19 +248,28 @@ class _Compiler:
             checks.append(matches)
         for head in shapes.objects(shape, SH["in"]):
             allowed = frozenset(_term(item) for item in shapes.items(head))
-            checks.append(lambda value, index, allowed=allowed: value in allowed)
+
+            def listed(value: str, index: Index, allowed: frozenset[str] = allowed) -> bool:
+                return value in allowed
+
+            checks.append(listed)
         for kind in shapes.objects(shape, SH.nodeKind):
             if kind != SH.IRI:
                 raise _Opaque(f"{shape}: node kind {kind}")
-            checks.append(lambda value, index: value.startswith("<"))
+
+            def an_iri(value: str, index: Index) -> bool:
+                return value.startswith("<")
+
+            checks.append(an_iri)
         for node in shapes.objects(shape, SH.node):
-            nested = self.node_shape(node)
-            checks.append(lambda value, index, nested=nested: nested(value, index))
+            checks.append(self.node_shape(node))
         for head in shapes.objects(shape, SH["or"]):
             members = [self.node_shape(m) for m in shapes.items(head)]
-            checks.append(
-                lambda value, index, members=members: any(m(value, index) for m in members)
-            )
+
+            def either(value: str, index: Index, members: list[Check] = members) -> bool:
+                return any(m(value, index) for m in members)
+
+            checks.append(either)
         return checks
 
     def datatype(self, datatype: str) -> Check:

@@ -276,6 +276,46 @@ class _ParsedModel:
         return _PreparedModel(self.ident, description.iri, description, self.info, arena, self.data)
 
 
+class _ImportState:
+    """What one bulk import keeps across its batches, and its writer thread.
+
+    :meth:`write` runs a batch's write on a thread of its own, after the batch before
+    it (one at a time, in order), so that parsing and describing the next batch goes on
+    meanwhile (Oxigraph releases the interpreter lock while it writes). Leaving the
+    ``with`` block waits for the last write and raises its error, if any.
+    """
+
+    def __init__(self) -> None:
+        self.shas: dict[str, str] = {}  # SHA-256 → the first model with those bytes
+        self.runtimes: set[str] = set()  # runtime graphs written or queued
+        self._pool: Any = None
+        self._last: Any = None
+
+    def write(self, function: Callable[..., None], *args: Any) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self._last = self._pool.submit(function, *args)
+
+    def wait(self) -> None:
+        """Wait for the write in flight; raise its error."""
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def __enter__(self) -> _ImportState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+
 @dataclass
 class ImportReport:
     """The outcome of a bulk import: what was registered and what was refused."""
@@ -538,15 +578,20 @@ class Catalogue:
         return _ParsedModel(ident, label, data, info, resolved)
 
     def _write_models(self, models: Sequence[_PreparedModel]) -> None:
-        """Write validated models, with their derived triples, in one transaction.
+        """Write validated models, with their derived triples, in one transaction."""
+        texts = self._model_texts(models, _ImportState())
+        self._store_models(texts, [m.iri for m in models])
+
+    def _model_texts(self, models: Sequence[_PreparedModel], state: _ImportState) -> dict[str, str]:
+        """The graphs that register validated models, as N-Triples, by graph name.
 
         The descriptions go to the store as N-Triples text (no rdflib graph is built);
         a runtime release's graph, which its IRI determines, is written when absent.
+        Keeps the models' bytes and warns of models with the same bytes.
         """
         from tinyreg.registry.model_rdf import nt_term, runtime_to_graph
 
         texts: dict[str, str] = {}
-        batch_shas: dict[str, str] = {}
         tables = self.release_tables()
         for model in models:
             info, arena = model.info, model.arena
@@ -560,18 +605,23 @@ class Catalogue:
             ]
             model.description.add_graph(requirements_graph(model.iri, uses, tables))
             runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
-            if str(runtime) not in texts and not self.store.has_graph(str(runtime)):
+            if str(runtime) not in state.runtimes and not self.store.has_graph(str(runtime)):
                 texts[str(runtime)] = "".join(
                     f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
                 )
-            self._warn_duplicate(model.iri, info.sha256, batch_shas)
-            batch_shas.setdefault(info.sha256, model.iri)
+            state.runtimes.add(str(runtime))
+            self._warn_duplicate(model.iri, info.sha256, state.shas)
+            state.shas.setdefault(info.sha256, model.iri)
             self.blobs.put(model.data)
             # the model's old fitting profiles go in the same transaction; new ones follow
             texts[model.iri] = model.description.text()
             texts[fits_graph_name(model.iri)] = ""
+        return texts
+
+    def _store_models(self, texts: Mapping[str, str], iris: Sequence[str]) -> None:
+        """Write the graphs of :meth:`_model_texts` in one transaction; index the models."""
         self.store.replace_graphs_text(texts)
-        self.fits.index_models(dict.fromkeys(m.iri for m in models))
+        self.fits.index_models(dict.fromkeys(iris))
 
     def _warn_duplicate(
         self, iri: str, sha256: str, batch: Mapping[str, str] | None = None
@@ -984,16 +1034,17 @@ class Catalogue:
         csv_cards: dict[Path, dict[str, ModelCard]] = {}
         pending: list[tuple[Path, _PreparedModel]] = []
         measuring: list[tuple[Path, _ParsedModel]] = []  # sent to the arena worker
+        state = _ImportState()
 
         def measured(count: int) -> None:
             """Describe the first ``count`` models measured; check and write by batches."""
             for file, parsed in measuring[:count]:
                 pending.append((file, parsed.described(arenas.next())))
                 if len(pending) >= IMPORT_BATCH:
-                    self._import_models(pending, report, progress)
+                    self._import_models(pending, report, progress, state)
             del measuring[:count]
 
-        with ArenaPipeline() as arenas:
+        with state, ArenaPipeline() as arenas:
             for file in files:
                 try:
                     if file.suffix == ".tflite":
@@ -1019,7 +1070,7 @@ class Catalogue:
                 if progress:
                     progress(file.name)
             measured(len(measuring))
-        self._import_models(pending, report, progress)
+            self._import_models(pending, report, progress, state)
         return report
 
     def _import_models(
@@ -1027,8 +1078,13 @@ class Catalogue:
         pending: list[tuple[Path, _PreparedModel]],
         report: ImportReport,
         progress: Callable[[str], None] | None,
+        state: _ImportState,
     ) -> None:
-        """Validate prepared models together, write those that conform; empties ``pending``."""
+        """Validate prepared models together, write those that conform; empties ``pending``.
+
+        The write runs on the import's writer thread (``state``), one batch at a time,
+        while the next batch is parsed and described.
+        """
         from tinyreg.registry.validate import validate_descriptions
 
         if not pending:
@@ -1041,7 +1097,9 @@ class Catalogue:
             if refusal is None:
                 accepted.pop(model.iri, None)  # a later file with the same id wins
                 accepted[model.iri] = model
-        self._write_models(list(accepted.values()))
+        models = list(accepted.values())
+        texts = self._model_texts(models, state)
+        state.write(self._store_models, texts, [m.iri for m in models])
         for (file, model), refusal in zip(pending, refusals, strict=True):
             if refusal is None:
                 report.models.append(model.ident)

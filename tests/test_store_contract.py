@@ -45,6 +45,7 @@ from tinyreg.core.stores.base import inject_values, replace_update
 
 EX = Namespace("http://example.org/")
 G1, G2, G3 = str(EX.g1), str(EX.g2), str(EX.g3)
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 NASTY = '"} ; DROP ALL #'
 
 TRICKY_STRINGS = [
@@ -182,6 +183,23 @@ def test_replace_graphs_writes_several_graphs(store: GraphStore) -> None:
     assert set(store.get_graph(G2)) == set(numbered(2, "b"))
     store.replace_graphs({})
     assert store.triple_count() == 3
+
+
+def test_replace_graphs_text_writes_new_and_existing_graphs(store: GraphStore) -> None:
+    """N-Triples text (a bulk import's write): new graphs, replaced ones, deleted ones."""
+    text = "".join(
+        f'<urn:s> <urn:p{i}> "caf\\u00e9 \\"{i}\\"\\n"^^<{XSD_STRING}> .\n' for i in range(3)
+    )
+    store.replace_graphs_text({G1: text, G2: "<urn:a> <urn:b> <urn:c> .\n"})
+    assert store.graph_names() == [G1, G2]
+    assert Literal('café "1"\n') in set(store.get_graph(G1).objects())
+    store.replace_graph(G3, numbered(1, "kept"))
+    store.replace_graphs_text({G1: "<urn:a> <urn:b> <urn:d> .\n", G2: ""})
+    assert store.graph_names() == [G1, G3]
+    assert set(store.get_graph(G1)) == {(URIRef("urn:a"), URIRef("urn:b"), URIRef("urn:d"))}
+    with pytest.raises(InputError):
+        store.replace_graphs_text({G2: '<urn:a> <urn:b> "unclosed .\n'})
+    assert store.graph_names() == [G1, G3]
 
 
 def test_replace_is_one_update_request() -> None:

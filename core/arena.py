@@ -1016,6 +1016,17 @@ class ArenaPipeline:
         self._pending.append((data, info, source))
         self._outbox.put((json.dumps(header).encode(), data))
 
+    def ready(self) -> bool:
+        """Whether :meth:`next` has an answer to read (it may still wait a moment)."""
+        if not self._pending:
+            return False
+        if self._ready or self._worker is None:
+            return True
+        import select
+
+        readable, _, _ = select.select([self._worker.replies], [], [], 0)
+        return bool(readable)
+
     def next(self) -> ArenaMeasurement:
         """The measurement of the earliest submitted model not yet returned."""
         if not self._pending:

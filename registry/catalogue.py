@@ -79,8 +79,12 @@ __all__ = [
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 SEED_CARDS_FILE = "models_information.csv"
-IMPORT_BATCH = 64
-"""Models :meth:`Catalogue.import_path` validates together and writes in one transaction."""
+IMPORT_BATCH = 16
+"""Models :meth:`Catalogue.import_path` validates together and writes in one transaction.
+
+Small enough that writing a batch (on the import's writer thread) overlaps with parsing
+the next files even in a small import; pySHACL, which once made larger batches pay, now
+runs only for descriptions the compiled test does not pass."""
 MODELS_FOLDER = "models"
 log = logging.getLogger("tinyreg.registry")
 
@@ -1051,8 +1055,10 @@ class Catalogue:
                         parsed = self._parse_model(file, _card_for(file, csv_cards))
                         arenas.submit(parsed.data, parsed.info, parsed.label)
                         measuring.append((file, parsed))
-                        # a batch ahead: the worker measures it while this process
-                        # checks and writes the one before
+                        # describe what the worker has measured so far (a full batch goes
+                        # to the writer thread); at most two batches wait for the worker
+                        while measuring and arenas.ready():
+                            measured(1)
                         if len(measuring) >= 2 * IMPORT_BATCH:
                             measured(IMPORT_BATCH)
                         continue

@@ -1042,11 +1042,18 @@ class Catalogue:
 
         def measured(count: int) -> None:
             """Describe the first ``count`` models measured; check and write by batches."""
-            for file, parsed in measuring[:count]:
-                pending.append((file, parsed.described(arenas.next())))
+            for _ in range(count):
+                file, parsed = measuring.pop(0)
+                measurement = arenas.next()
+                try:
+                    pending.append((file, parsed.described(measurement)))
+                except InputError as exc:  # e.g. a custom operator name that is no IRI
+                    report.refused.append((str(file), exc.message))
+                    if progress:
+                        progress(file.name)
+                    continue
                 if len(pending) >= IMPORT_BATCH:
                     self._import_models(pending, report, progress, state)
-            del measuring[:count]
 
         with state, ArenaPipeline() as arenas:
             for file in files:

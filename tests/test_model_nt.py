@@ -326,3 +326,37 @@ def test_text_writes_new_and_existing_graphs_and_refuses_bad_text(
         assert _count(store, base.iri) == 1
     finally:
         store.close()
+
+
+def _with_custom_operator(data: bytes, name: str) -> bytes:
+    """The model with its first operator code made a custom operator called ``name``."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+    model = fb.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    code = model.operatorCodes[0]
+    code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.CUSTOM
+    code.customCode = name
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def test_an_operator_name_that_makes_no_iri_refuses_that_file_only(tmp_path: Path) -> None:
+    """Described after its arena is measured, a refused model is still its own file's."""
+    from tinyreg.registry import Registry
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    good = KG_DATA / "models" / "kws-dscnn-int8.tflite"
+    (folder / "a-bad.tflite").write_bytes(_with_custom_operator(good.read_bytes(), "no <iri>"))
+    (folder / "b-fine.tflite").write_bytes(_with_custom_operator(good.read_bytes(), "Fine_Op"))
+    (folder / "c-good.tflite").write_bytes(good.read_bytes())
+    with Registry.open(tmp_path / "store") as reg:
+        report = reg.import_path(folder)
+        assert [Path(f).name for f, _ in report.refused] == ["a-bad.tflite"]
+        assert "not a valid RDF term" in report.refused[0][1]
+        assert report.models == ["b-fine", "c-good"]
+        assert sorted(m.id for m in reg.list_models()) == ["b-fine", "c-good"]
+        fine = reg.get_model("b-fine")
+        assert not fine.runnable  # the runtime has no such operator

@@ -658,8 +658,9 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
   }
   boot_running();
   log_line("serving %s: %s", cfg->device, g_running ? g_ota.model : "no model");
-  status();  // the new boot count tells a deployer waiting on this device to ask again
-  // the verdict of a commit the reset cut, for a deployer still waiting for it
+  // the verdict of a commit the reset cut, for a deployer still waiting for it, then the status
+  // (its new boot count tells a deployer still waiting to ask again: after the verdict, so that
+  // a deployer that has its answer does not ask)
   const tr_ota_manifest& cut = after.transfer;
   Claimed c{};
   c.ok = true;
@@ -685,6 +686,7 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
              g_trial_reason[0] ? g_trial_reason : "the image failed its self-test", nullptr);
       break;
     default:
+      status();
       break;
   }
   uint8_t buf[64];

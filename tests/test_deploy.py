@@ -701,7 +701,10 @@ def test_broker_acls_keep_other_clients_off_a_devices_topics(
     acl = "".join(
         ["user deployer\n"]
         + [f"topic write tinyreg/ota/v2/+/{leaf}\n" for leaf in ("manifest", "chunk", "cmd")]
-        + [f"topic read tinyreg/ota/v2/+/{leaf}\n" for leaf in ("ack", "result", "inference")]
+        + [
+            f"topic read tinyreg/ota/v2/+/{leaf}\n"
+            for leaf in ("ack", "result", "inference", "status")
+        ]
         + [f"\nuser {user}\n"]
         + [f"topic read {mine}/{leaf}\n" for leaf in ("manifest", "chunk", "cmd")]
         + [f"topic write {mine}/{leaf}\n" for leaf in ("ack", "result", "status", "inference")]

@@ -5,7 +5,8 @@ starts them.
 Two emulated boards (on each core) take a seed int8 model; their inference for the fixed input
 (every input at its zero point) equals the host interpreter's bit for bit, and the records carry
 deploy, load and inference time. An emulator killed with SIGKILL in the middle of a transfer,
-and again during the commit, comes back on a committed model and the deployment completes. A
+and during the commit at three moments (image verified, verdict leaving, last chunk held), comes
+back on a committed model, answers the deployer with a verdict and the deployment completes. A
 board keeps the chunks it acknowledged before the kill and is sent only the missing ones. A
 tampered chunk, a manifest signed by another key, an operator the firmware does not register
 and mangled flatbuffers are refused on the device with the reason, the previous model still

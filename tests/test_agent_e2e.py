@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 from _mosquitto import Mosquitto
+from _tds import nano_td
 
 from _paths import KG_DATA, REPO
 from tinyreg.core.mqtt import Connection
@@ -59,15 +60,10 @@ pytestmark = pytest.mark.skipif(
 TARGET = "qemu-mps2-an386"
 OLD = "gesture-cnn-int8"
 NEW = "kws-dscnn-int8"
-NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
 def _td(ident: str, **changes: Any) -> dict[str, Any]:
-    td = json.loads(NANO_TD.read_text())
-    td["id"] = f"urn:tinyreg:device:qemu-{ident}"
-    td["title"] = f"Emulated board {ident}"
-    td.update(changes)
-    return td
+    return nano_td(f"qemu-{ident}", f"Emulated board {ident}", **changes)
 
 
 @pytest.fixture(scope="module")

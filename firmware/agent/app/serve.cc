@@ -417,6 +417,16 @@ void on_manifest(const uint8_t* msg, size_t len) {
          rc == TR_OTA_E_REPLAY ? &v : nullptr);
 }
 
+// The running model's figures end a `result`, which is sent.
+void send_with_figures() {
+  jms("load_ms", g_run.load_time);
+  jms("inference_ms", g_run.inference_time);
+  ju64("arena_used_bytes", g_run.arena_used_bytes);
+  jstr("output_sha256", g_run.output_sha256);
+  jstr("clock", kClock);
+  send(TR_FRAME_RESULT);
+}
+
 // The verdict `committed` for the transfer `transfer` (its manifest's seq, model and version):
 // after the commit itself, at the boot that finished a commit a reset cut short, and again in
 // answer to a sync naming the transfer of the committed image. `reason` null after a plain commit.
@@ -435,12 +445,7 @@ void committed(uint64_t seq, const uint8_t transfer[16], const char* model, cons
   jstr("running", running_model());
   jstr("running_version", running_version());
   if (verified) jms("verified_s", g_verified_time / 1000u);  // ns -> s with the ms formatter
-  jms("load_ms", g_run.load_time);
-  jms("inference_ms", g_run.inference_time);
-  ju64("arena_used_bytes", g_run.arena_used_bytes);
-  jstr("output_sha256", g_run.output_sha256);
-  jstr("clock", kClock);
-  send(TR_FRAME_RESULT);
+  send_with_figures();
 }
 
 // Every chunk held: verify, seal, self-test on trial, confirm; the verdict either way. `reason`
@@ -586,12 +591,7 @@ void on_command(const uint8_t* msg, size_t len) {
       jstr("running_version", running_version());
       jstr("model", g_ota.model);
       jstr("version", g_ota.version);
-      jms("load_ms", g_run.load_time);
-      jms("inference_ms", g_run.inference_time);
-      ju64("arena_used_bytes", g_run.arena_used_bytes);
-      jstr("output_sha256", g_run.output_sha256);
-      jstr("clock", kClock);
-      send(TR_FRAME_RESULT);
+      send_with_figures();
       status();
       break;
     default:

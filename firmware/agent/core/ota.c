@@ -234,29 +234,28 @@ static int program_record(const tr_ota *ota, uint32_t index, const void *rec, ui
   return TR_SLOTS_OK;
 }
 
+/* The same fields, between the flash record of an image and its RAM copy (either way). */
+#define COPY_IMAGE(out, in)                                                  \
+  do {                                                                       \
+    (out)->slot = (in)->slot;                                                \
+    (out)->size = (in)->size;                                                \
+    (out)->arena_bytes = (in)->arena_bytes;                                  \
+    memcpy((out)->sha256, (in)->sha256, 32);                                 \
+    snprintf((out)->model, sizeof (out)->model, "%s", (in)->model);         \
+    snprintf((out)->version, sizeof (out)->version, "%s", (in)->version);   \
+    memcpy((out)->transfer, (in)->transfer, 16);                             \
+    (out)->seq = (in)->seq;                                                  \
+  } while (0)
+
 static void image_to_record(const tr_ota_image *in, image_record *out) {
   memset(out, 0, sizeof *out);
-  out->slot = in->slot;
-  out->size = in->size;
-  out->arena_bytes = in->arena_bytes;
-  memcpy(out->sha256, in->sha256, 32);
-  snprintf(out->model, sizeof out->model, "%s", in->model);
-  snprintf(out->version, sizeof out->version, "%s", in->version);
-  memcpy(out->transfer, in->transfer, 16);
-  out->seq = in->seq;
+  COPY_IMAGE(out, in);
 }
 
 static void image_from_record(image_record *in, tr_ota_image *out) {
   in->model[sizeof in->model - 1] = '\0';
   in->version[sizeof in->version - 1] = '\0';
-  out->slot = in->slot;
-  out->size = in->size;
-  out->arena_bytes = in->arena_bytes;
-  memcpy(out->sha256, in->sha256, 32);
-  snprintf(out->model, sizeof out->model, "%s", in->model);
-  snprintf(out->version, sizeof out->version, "%s", in->version);
-  memcpy(out->transfer, in->transfer, 16);
-  out->seq = in->seq;
+  COPY_IMAGE(out, in);
 }
 
 static void current_image(const tr_ota *ota, tr_ota_image *out) {

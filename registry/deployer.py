@@ -733,6 +733,7 @@ class _Session:
         self.have: set[int] = set()
         self.sent: dict[int, int] = {}  # chunk index -> order of its latest sending
         self.sends = 0
+        self.sync_mark = 0  # the sendings before the latest sync
         self.resent = 0
         self.boots: int | None = None  # the device's boot count, from its first status seen
         self.last_progress = time.monotonic()
@@ -766,6 +767,7 @@ class _Session:
         self.d.connection.publish(self.chunk_topic, frame, QOS_CHUNK)
 
     def _sync(self) -> None:
+        self.sync_mark = self.sends  # a chunk sent later may still be on its way
         command = Command("sync", self.device, self.d.sequence.next(), self.m.transfer)
         message = sign_command(command, self.d.key)
         self.d.connection.publish(device_topic(self.device, "cmd"), message, QOS_CONTROL)
@@ -874,10 +876,10 @@ class _Session:
                 arrived = max(arrived, max(self.sent[i] for i in landed))
                 in_flight -= landed
             # chunks arrive in the order they were sent: whatever was sent before one the
-            # device holds and is still missing was lost (or damaged) on the way; an
-            # answer to a sync means everything still in flight was lost
-            sync = body.get("sync")
-            lost = {i for i in in_flight if sync or self.sent[i] < arrived}
+            # device holds and is still missing was lost (or damaged) on the way; so was
+            # what was sent before a sync that the answer does not list
+            mark = self.sync_mark if body.get("sync") else 0
+            lost = {i for i in in_flight if self.sent[i] <= mark or self.sent[i] < arrived}
             if lost:
                 in_flight -= lost
                 pending.extendleft(sorted(lost, reverse=True))

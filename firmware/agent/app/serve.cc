@@ -669,6 +669,7 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
   switch (after.outcome) {
     case TR_OTA_BOOT_COMPLETE:  // every chunk was held: the commit runs now
       log_line("complete transfer kept: committing it");
+      g_transfer_start = tr_hal_clock_now();  // verified_s counts from this start-up
       finish("committed at the boot after a reset during the commit");
       break;
     case TR_OTA_BOOT_COMMITTED:

@@ -264,6 +264,7 @@ class Connection:
         settings = broker_settings(broker)
         self.host, self.port = settings.host, settings.port
         self.subscriptions = list(subscriptions)
+        self._subscriptions_lock = threading.Lock()
         self.handler = on_message
         self.connected = threading.Event()
         self.connections = 0
@@ -313,8 +314,10 @@ class Connection:
             return
         self._refused = None
         self.connections += 1
-        if self.subscriptions:
-            _, mid = client.subscribe(self.subscriptions)
+        with self._subscriptions_lock:
+            subscriptions = list(self.subscriptions)
+        if subscriptions:
+            _, mid = client.subscribe(subscriptions)
             self._pending_sub = mid
         else:
             self._subscribed.set()
@@ -365,6 +368,22 @@ class Connection:
     def wait_ready(self, timeout: float) -> bool:
         """Wait until connected and subscribed (after a reconnection, for instance)."""
         return self._subscribed.wait(timeout)
+
+    def subscribe(self, topic: str, qos: int) -> None:
+        """Subscribe to one more topic filter, now and on every reconnection."""
+        with self._subscriptions_lock:
+            self.subscriptions.append((topic, qos))
+        self.client.subscribe(topic, qos)
+
+    def unsubscribe(self, topic: str) -> None:
+        """Drop a subscription :meth:`subscribe` added (once per call)."""
+        with self._subscriptions_lock:
+            if (found := next((s for s in self.subscriptions if s[0] == topic), None)) is None:
+                return
+            self.subscriptions.remove(found)
+            still = any(s[0] == topic for s in self.subscriptions)
+        if not still:
+            self.client.unsubscribe(topic)
 
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
         """Publish; while disconnected, QoS 0 messages are lost and QoS 1 ones queued."""

@@ -173,6 +173,9 @@ class Bridge:
             (device_topic(device, "chunk"), QOS_CHUNK),
         ]
         self.connection = Connection(broker, subscriptions, self._on_message, name="bridge")
+        #: Called with (leaf, payload) of each answer from the device before it is published;
+        #: may return changed bytes or ``None`` to drop it (used to inject faults in tests).
+        self.answer_filter: Callable[[str, bytes], bytes | None] | None = None
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         kind = self._routes.get(topic)
@@ -211,7 +214,13 @@ class Bridge:
         if leaf is None or not isinstance(body, dict):
             self.counters.answers_dropped += 1
             return
+        if self.answer_filter is not None:
+            changed = self.answer_filter(leaf, payload)
+            if changed is None:
+                return
+            payload = changed
         self.counters.from_device += 1
+        log.debug("%s: from the device: %s %s", self.device, leaf, payload[:200])
         self.connection.publish(
             device_topic(self.device, leaf), payload, QOS_CONTROL, retain=leaf == "status"
         )

@@ -93,6 +93,11 @@ worker process."""
 log = logging.getLogger(__name__)
 
 SELF_TEST_RUNS = 3
+#: The reason of a verdict sent again, in answer to a ``sync`` naming the transfer of the
+#: committed image (its first sending may have been cut off by a reset).
+VERDICT_AGAIN = "committed before; the verdict again, in answer to a sync"
+#: The reason of a verdict for a commit that a reset interrupted and the next boot finished.
+COMMITTED_AT_BOOT = "committed at the boot after a reset during the commit"
 _LOG_LINE_MAX = 22  # "<index> <CRC-32>\n" with two 32-bit numbers
 
 
@@ -452,7 +457,7 @@ class VirtualDevice:
         reports the error and runs no model).
         """
         with self._lock:
-            self.status.boots += 1
+            self._count_boot()
             self._read_state()
             if self._committed:
                 c = self._committed
@@ -468,7 +473,26 @@ class VirtualDevice:
                     self._loaded = loaded
                     self._set_running(c, load_ms, inference_ms)
             self._resume_transfer()
-            self._publish_status()
+            t = self._transfer
+            if t is not None and len(t.crcs) == t.manifest.chunks:
+                # every chunk was held when the power went, the commit was not done: do it now
+                self._finish(COMMITTED_AT_BOOT)
+            self._publish_status()  # its boot count tells a deployer still waiting to ask again
+
+    def _count_boot(self) -> None:
+        """Count a start-up in ``boots`` (a file of its own, not the commit record).
+
+        The count tells a deployer that the device restarted (PROTOCOL.md); it is written
+        without ``fsync``: a count lost with the power only delays the deployer's question.
+        """
+        path = self.directory / "boots"
+        try:
+            stored = int(path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            stored = 0
+        self.status.boots = max(self.status.boots, stored) + 1
+        with contextlib.suppress(OSError):
+            _write_atomic(path, f"{self.status.boots}\n".encode(), durable=False)
 
     def _resume_transfer(self) -> None:
         if not self._transfer_path.is_file():
@@ -860,6 +884,8 @@ class VirtualDevice:
                 t = self._transfer
                 if t is not None and t.manifest.transfer == cmd.transfer:
                     self._ack(complete=len(t.crcs) == t.manifest.chunks, sync=True)
+                elif self._committed_transfer() == cmd.transfer and self.status.model:
+                    self._verdict_again()
                 else:
                     self._send("ack", {"transfer": cmd.transfer, "unknown": True})
             elif cmd.op == "status":
@@ -877,6 +903,39 @@ class VirtualDevice:
                 self._infer(cmd.seq)
             elif cmd.op == "rollback":
                 self._rollback(cmd)
+
+    def _committed_transfer(self) -> str | None:
+        """The transfer that delivered the committed image (``None``: none, or unknown)."""
+        c = self._committed
+        if not c:
+            return None
+        if "transfer" not in c:  # committed by an older release: read its stored manifest
+            with contextlib.suppress(ValueError, TypeError):
+                c["transfer"] = peek(base64.b64decode(c.get("message") or "")).get("transfer")
+                c["seq"] = peek(base64.b64decode(c.get("message") or "")).get("seq")
+        transfer = c.get("transfer")
+        return transfer if isinstance(transfer, str) and transfer else None
+
+    def _verdict_again(self) -> None:
+        """The committed image's verdict once more (its first sending may have been lost)."""
+        c = self._committed
+        assert c is not None
+        s = self.status
+        body = {
+            "seq": c.get("seq"),
+            "transfer": c.get("transfer"),
+            "model": c["model"],
+            "version": c["version"],
+            "outcome": "committed",
+            "stage": "commit",
+            "reason": VERDICT_AGAIN,
+            "running": s.model,
+            "running_version": s.version,
+            "load_ms": s.load_ms,
+            "inference_ms": s.inference_ms,
+            "arena_used_bytes": s.arena_used_bytes,
+        }
+        self._send("result", body)
 
     def _rotate_key(self, cmd: Command) -> None:
         new = bytes(cmd.argument)
@@ -1009,18 +1068,18 @@ class VirtualDevice:
 
     # ------------------------------------------------------------------ verify, load, commit
 
-    def _finish(self) -> None:
+    def _finish(self, reason: str | None = None) -> None:
         t = self._transfer
         assert t is not None
         self._flush_log(t)
         t.finishing = True  # no more chunks; the files are closed off the message thread
         self.status.state = "loading"
         if self.defer is None:
-            self._verify_load_commit(t)
+            self._verify_load_commit(t, reason)
         else:
-            self.defer(lambda: self._verify_load_commit(t))
+            self.defer(lambda: self._verify_load_commit(t, reason))
 
-    def _verify_load_commit(self, t: _Transfer) -> None:
+    def _verify_load_commit(self, t: _Transfer, reason: str | None = None) -> None:
         m = t.manifest
         figures: dict[str, Any] = {}
         with self._lock:
@@ -1065,6 +1124,8 @@ class VirtualDevice:
                 "size": m.size,
                 "arena_bytes": m.arena_bytes,
                 "message": base64.b64encode(t.message).decode(),
+                "transfer": m.transfer,  # a sync naming it gets this verdict again
+                "seq": m.seq,
             }
             with self._slot_path(t.slot).open("rb+") as image:
                 os.fsync(image.fileno())  # the image is on disk before the state names it
@@ -1074,7 +1135,7 @@ class VirtualDevice:
             self._drop_transfer()
             self.status.last_error = None
             self._set_running(committed, figures["load_ms"], figures["inference_ms"])
-            self._result(m, "committed", "commit", None, **figures)
+            self._result(m, "committed", "commit", reason, **figures)
             self._publish_status()
 
     def _set_running(self, c: dict[str, Any], load_ms: float, inference_ms: float) -> None:

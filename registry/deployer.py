@@ -100,6 +100,9 @@ SEQUENCE_FILE = "ota-sequence"
 SEQUENCE_BLOCK = 1024
 #: The most a device's answer may move the counter forward at once (PROTOCOL.md).
 MAX_RESYNC_JUMP = 2**40
+#: While waiting for a verdict, a ``sync`` every this many ``ack_wait`` periods of silence (a
+#: fallback: a device's new boot count in its status triggers one at once).
+VERDICT_SYNC_PERIODS = 5
 #: Commands the device answers with their sequence number (on ``result`` or ``inference``).
 ANSWERED_OPS = frozenset({"infer", "abort", "rollback", "rotate-key"})
 
@@ -529,9 +532,13 @@ class Deployer:
         inbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         with self._lock:
             self._inboxes[device] = inbox
+        # its status (retained: the current one arrives first) tells of a restart
+        status = device_topic(device, "status")
+        self.connection.subscribe(status, QOS_CONTROL)
         try:
             return _Session(self, device, manifest, image, inbox, progress).run()
         finally:
+            self.connection.unsubscribe(status)
             with self._lock:
                 self._inboxes.pop(device, None)
 
@@ -726,7 +733,9 @@ class _Session:
         self.have: set[int] = set()
         self.sent: dict[int, int] = {}  # chunk index -> order of its latest sending
         self.sends = 0
+        self.sync_mark = 0  # the sendings before the latest sync
         self.resent = 0
+        self.boots: int | None = None  # the device's boot count, from its first status seen
         self.last_progress = time.monotonic()
         self._reported = -1
 
@@ -758,6 +767,7 @@ class _Session:
         self.d.connection.publish(self.chunk_topic, frame, QOS_CHUNK)
 
     def _sync(self) -> None:
+        self.sync_mark = self.sends  # a chunk sent later may still be on its way
         command = Command("sync", self.device, self.d.sequence.next(), self.m.transfer)
         message = sign_command(command, self.d.key)
         self.d.connection.publish(device_topic(self.device, "cmd"), message, QOS_CONTROL)
@@ -766,91 +776,118 @@ class _Session:
         return time.monotonic() - self.last_progress > self.d.timeout
 
     def run(self) -> _Outcome:
+        """The transfer, in three stages the device's answers move it between.
+
+        ``manifest``: the manifest is out, its acknowledgement (the bitmap of what the device
+        already holds) is awaited. ``transfer``: chunks go out, acknowledgements come back,
+        what they lack is sent again. ``verified``: the device checked the image; its verdict
+        is awaited. A device that reports a new boot count (its status) lost what it held in
+        RAM: it is asked again at once (the manifest, or a ``sync``), so that a reset during
+        the transfer or the commit costs one round trip, not the timeout. A device that no
+        longer knows the transfer gets a fresh manifest and the transfer starts over from
+        what it holds.
+        """
         started = datetime.now(UTC)
         t0 = time.monotonic()
+        chunks = self.m.chunks
         self._tell("manifest")
         self._send_manifest()
-        # 1. the device's first acknowledgement: what it already holds (resume)
-        while True:
-            msg = self._next()
-            if msg is None:
-                if self._stalled():
-                    return self._failed(started, "the manifest's acknowledgement")
-                self._send_manifest()
-                continue
-            leaf, body = msg
-            if leaf == "result":
-                return self._verdict(body, started, None)
-            if leaf == "ack" and "have" in body:
-                have = self._bitmap(body)
-                if have is not None:
-                    self.have = have
-                    break
-        pending = deque(i for i in range(self.m.chunks) if i not in self.have)
+        stage = "manifest"
+        pending: deque[int] = deque()
         in_flight: set[int] = set()
         arrived = 0  # the latest sending known to have reached the device
-        window = self.m.window
         deploy_ms: float | None = None
-        self._tell("transfer")
-        # 2. chunks until the device holds them all and has verified the image
-        while deploy_ms is None:
-            while pending and len(in_flight) < IN_FLIGHT_WINDOWS * window:
+        quiet = 0  # ack_wait periods without an answer while the verdict is awaited
+        waiting_for = {
+            "manifest": "the manifest's acknowledgement",
+            "transfer": "chunk acknowledgements",
+            "verified": "the device's verdict",
+        }
+        while True:
+            room = IN_FLIGHT_WINDOWS * self.m.window
+            while stage == "transfer" and pending and len(in_flight) < room:
                 index = pending.popleft()
                 self._send_chunk(index)
                 in_flight.add(index)
             msg = self._next()
             if msg is None:
                 if self._stalled():
-                    return self._failed(started, "chunk acknowledgements")
-                self._sync()
+                    return self._failed(started, waiting_for[stage], deploy_ms)
+                if stage == "manifest":
+                    self._send_manifest()
+                elif stage == "transfer":
+                    self._sync()
+                else:
+                    quiet += 1
+                    if quiet % VERDICT_SYNC_PERIODS == 0:
+                        self._sync()
                 continue
+            quiet = 0
             leaf, body = msg
             if leaf == "result":
                 return self._verdict(body, started, deploy_ms)
-            if body.get("verified"):
-                deploy_ms = (time.monotonic() - t0) * 1000
-                self.have = set(range(self.m.chunks))
-                self._tell("verified")
-                break
+            if leaf == "status":  # a new boot: ask again now
+                log.info(
+                    "%s restarted during the deployment (%s): asking again", self.device, stage
+                )
+                if stage == "manifest":
+                    self._send_manifest()
+                else:
+                    self._sync()
+                continue
             if body.get("unknown"):
                 # the device lost the transfer (restarted, aborted): a fresh manifest
                 self.signed = self._sign()
                 self._send_manifest()
                 self.last_progress = time.monotonic()
+                stage, deploy_ms = "manifest", None
+                continue
+            if body.get("verified"):
+                if stage != "verified":
+                    deploy_ms = (time.monotonic() - t0) * 1000
+                    self.have = set(range(chunks))
+                    self._tell("verified")
+                    stage = "verified"
                 continue
             if "have" not in body:
                 continue
             have = self._bitmap(body)
             if have is None:
                 continue
-            if len(have - self.have) > 0:
+            if stage == "verified":
+                if len(have) < chunks:  # it no longer holds the image: resume the transfer
+                    self.signed = self._sign()
+                    self._send_manifest()
+                    stage, deploy_ms = "manifest", None
+                continue  # all held: it is committing, its verdict follows
+            if stage == "manifest":  # what it already holds (resume)
+                self.have = have
+                pending = deque(i for i in range(chunks) if i not in have)
+                in_flight.clear()
+                arrived = 0
+                stage = "transfer"
+                self._tell("transfer")
+                continue
+            if have - self.have:
                 self.last_progress = time.monotonic()
-            self.have |= have
-            landed = in_flight & self.have
+            self.have = have  # the device's word: a chunk it dropped (a torn page) goes again
+            landed = in_flight & have
             if landed:
                 arrived = max(arrived, max(self.sent[i] for i in landed))
                 in_flight -= landed
             # chunks arrive in the order they were sent: whatever was sent before one the
-            # device holds and is still missing was lost (or damaged) on the way; an
-            # answer to a sync means everything still in flight was lost
-            sync = body.get("sync")
-            lost = {i for i in in_flight if sync or self.sent[i] < arrived}
+            # device holds and is still missing was lost (or damaged) on the way; so was
+            # what was sent before a sync that the answer does not list
+            mark = self.sync_mark if body.get("sync") else 0
+            lost = {i for i in in_flight if self.sent[i] <= mark or self.sent[i] < arrived}
             if lost:
                 in_flight -= lost
                 pending.extendleft(sorted(lost, reverse=True))
-            if len(self.have) // max(1, self.m.chunks // 4) != self._reported:
-                self._reported = len(self.have) // max(1, self.m.chunks // 4)
+            queued = set(pending)
+            pending.extend(i for i in range(chunks) if i not in have | in_flight | queued)
+            if len(self.have) // max(1, chunks // 4) != self._reported:
+                self._reported = len(self.have) // max(1, chunks // 4)
                 self._tell("transfer")
-        # 3. the verdict: loaded, self-tested and committed, or rolled back
-        while True:
-            msg = self._next()
-            if msg is None:
-                if self._stalled():
-                    return self._failed(started, "the device's verdict", deploy_ms)
-                continue
-            leaf, body = msg
-            if leaf == "result":
-                return self._verdict(body, started, deploy_ms)
 
     def _bitmap(self, body: dict[str, Any]) -> set[int] | None:
         try:
@@ -869,11 +906,24 @@ class _Session:
                 leaf, body = self.inbox.get(timeout=remaining)
             except queue.Empty:
                 return None
+            if leaf == "status":
+                if self._rebooted(body):
+                    return leaf, body
+                continue
             if body.get("transfer") != self.m.transfer:
                 continue
             if leaf == "result" and self._replayed(body):
                 continue
             return leaf, body
+
+    def _rebooted(self, body: dict[str, Any]) -> bool:
+        """Whether a status shows more boots than the first one this session saw."""
+        boots = body.get("boots")
+        if not isinstance(boots, int) or isinstance(boots, bool):
+            return False
+        seen = self.boots
+        self.boots = boots if seen is None else max(seen, boots)
+        return seen is not None and boots > seen
 
     def _replayed(self, body: dict[str, Any]) -> bool:
         """Whether ``body`` refused this session's manifest as a replay, now handled.

@@ -5,7 +5,8 @@ starts them.
 Two emulated boards (on each core) take a seed int8 model; their inference for the fixed input
 (every input at its zero point) equals the host interpreter's bit for bit, and the records carry
 deploy, load and inference time. An emulator killed with SIGKILL in the middle of a transfer,
-and again during the commit, comes back on a committed model and the deployment completes. A
+and during the commit at three moments (image verified, verdict leaving, last chunk held), comes
+back on a committed model, answers the deployer with a verdict and the deployment completes. A
 board keeps the chunks it acknowledged before the kill and is sent only the missing ones. A
 tampered chunk, a manifest signed by another key, an operator the firmware does not register
 and mangled flatbuffers are refused on the device with the reason, the previous model still
@@ -23,7 +24,6 @@ import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 from _mosquitto import Mosquitto
+from _tds import nano_td
 
 from _paths import KG_DATA, REPO
 from tinyreg.core.mqtt import Connection
@@ -59,15 +60,10 @@ pytestmark = pytest.mark.skipif(
 TARGET = "qemu-mps2-an386"
 OLD = "gesture-cnn-int8"
 NEW = "kws-dscnn-int8"
-NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
 def _td(ident: str, **changes: Any) -> dict[str, Any]:
-    td = json.loads(NANO_TD.read_text())
-    td["id"] = f"urn:tinyreg:device:qemu-{ident}"
-    td["title"] = f"Emulated board {ident}"
-    td.update(changes)
-    return td
+    return nano_td(f"qemu-{ident}", f"Emulated board {ident}", **changes)
 
 
 @pytest.fixture(scope="module")
@@ -163,17 +159,11 @@ def _power_cycle(board: AgentDevice) -> None:
     board.start_qemu()
 
 
-@pytest.mark.xfail(
-    reason="known liveness bug: after a power cut during the commit, the restarted board "
-    "sometimes never sends its verdict (the deployer waits 60 s and fails); seen in full-suite "
-    "runs, not alone. Open in issue 13.",
-    strict=False,
-)
 def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
     (device,) = boards.start("power")
     board = boards.board(device)
     # a restarted board boots, self-tests and answers under emulation on a shared machine:
-    # the deployer waits longer than elsewhere for that verdict
+    # the deployer waits longer than elsewhere without progress
     with boards.deployer(chunk_size=512, window=4, timeout=60.0) as dep:
         _committed(dep.deploy(OLD, [device]), 1)
 
@@ -221,37 +211,50 @@ def test_power_cut_mid_transfer_and_during_the_commit(boards: Boards) -> None:
         assert not acked[0] & set(after), (sorted(acked[0]), after)
         assert 0 < len(after) < chunks, (len(after), chunks)
 
-        # during the commit: the plug is pulled when the device reports the image verified
-        # (after it sealed the slot, before its self-test confirmed it)
-        pulled = threading.Event()
+        # during the commit, at three moments the board itself marks (the bridge pulls the plug
+        # as it reads the board's answer, before the deployer sees it): each restarted board
+        # must end the deployment with a verdict, and the image it runs must be the one that
+        # verdict names
+        def cut_when(leaf: str, key: str, value: Any, drop: bool = False) -> list[bool]:
+            pulled: list[bool] = []
 
-        def on_ack(_topic: str, payload: bytes) -> None:
-            if json.loads(payload).get("verified") and not pulled.is_set():
-                pulled.set()
+            def pull(got: str, payload: bytes) -> bytes | None:
+                if pulled or got != leaf or json.loads(payload).get(key) != value:
+                    return payload
+                pulled.append(True)
                 _power_cycle(board)
+                return None if drop else payload
 
-        spy = Connection(
-            boards.broker.url, [(device_topic(device, "ack"), QOS_CONTROL)], on_ack, name="plug"
-        )
-        spy.start()
-        try:
-            (after_cut,) = dep.deploy(OLD, [device], version="9.0", force=True)
-        finally:
-            spy.stop()
-        assert pulled.is_set()
-        # the verdict comes from the restarted board: the sealed image boots on trial, passes its
-        # self-test and is confirmed (committed), or it had been started on trial already and
-        # the reset reverts it (rolled back, the previous model runs); then deploying again
-        # completes
-        if after_cut.outcome == "rolled_back":
-            assert "reset before it confirmed" in (after_cut.reason or ""), after_cut
-            assert dep.infer(device, timeout=20.0)["model"] == NEW
-            (after_cut,) = dep.deploy(OLD, [device], version="9.0", force=True)
-        _committed([after_cut], 1)
-        answer = dep.infer(device, timeout=20.0)
-        assert answer["model"] == OLD and answer["version"] == "9.0", answer
-        expected = host_output_sha256((KG_DATA / "models" / f"{OLD}.tflite").read_bytes())
-        assert answer["output_sha256"] == expected
+            board.bridge.answer_filter = pull
+            return pulled
+
+        def deploy_through_the_cut(model: str, version: str, pulled: list[bool]) -> None:
+            try:
+                (record,) = dep.deploy(model, [device], version=version, force=True)
+            finally:
+                board.bridge.answer_filter = None
+            assert pulled == [True]
+            # the sealed image boots on trial at the restart, passes its self-test and is
+            # confirmed (committed), or it had been started on trial already and the reset
+            # reverts it (rolled back, the previous model runs); then deploying again completes
+            if record.outcome == "rolled_back":
+                assert "reset before it confirmed" in (record.reason or ""), record
+                (record,) = dep.deploy(model, [device], version=version, force=True)
+            _committed([record], 1)
+            answer = dep.infer(device, timeout=20.0)
+            assert answer["model"] == model and answer["version"] == version, answer
+            data = (KG_DATA / "models" / f"{model}.tflite").read_bytes()
+            assert answer["output_sha256"] == host_output_sha256(data)
+
+        # 1. as the board reports the image verified: the slot is sealed, the self-test runs
+        deploy_through_the_cut(OLD, "9.0", cut_when("ack", "verified", True))
+        # 2. as the committed verdict leaves the board: the commit is done, the verdict lost;
+        # the deployer sees the new boot count and asks, the board answers the verdict again
+        deploy_through_the_cut(NEW, "9.1", cut_when("result", "outcome", "committed", drop=True))
+        # 3. as the board acknowledges the last chunk: it holds every chunk and is verifying
+        # them; the restarted board commits the complete transfer it kept
+        deploy_through_the_cut(OLD, "9.2", cut_when("ack", "complete", True))
+        assert board.bridge.counters.reconnects >= 4
 
 
 def _retained_status(broker: str, device: str, boots: int) -> dict[str, Any]:

@@ -6,7 +6,9 @@ message must be accepted, or refused with the reason the Python reference gives 
 binary's built-in scenarios cover replay after a reboot, another device, fit and downgrade, chunks
 (a tampered one among them), commit on trial, key rotation (a new key that is no Ed25519 point
 refused), rollback to the recorded previous image, boots counted across resets, chunks
-recovered from the transfer log after a reset, and power cuts at every flash operation.
+recovered from the transfer log after a reset, and power cuts at every flash operation; a commit
+cut at each of its flash operations (or finished with its verdict lost) is followed by the
+start-up and the deployer's sync, and must end in a verdict every time.
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ def test_agent_ota_scenarios_and_power_cuts(ota_test: Path):
         "key rotation: power cut at each of",
         "abort: power cut at each of",
         "commit: power cut at each of",
+        "commit cut at each of",
         "rollback: power cut at each of",
         "transfer with its log: power cut at each of",
     ):

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from _mosquitto import Mosquitto, make_tls_files
 from _processes import stop_process
+from _tds import nano_td
 
 from _paths import KG_DATA, REPO
 from tinyreg.core.errors import BrokerError
@@ -41,15 +42,10 @@ from tinyreg.registry.limits import device_limits
 
 OLD = "gesture-cnn-int8"  # what the devices run before each fault
 NEW = "kws-dscnn-int8"
-NANO_TD = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
 
 def _td(ident: str, **changes: Any) -> dict[str, Any]:
-    td = json.loads(NANO_TD.read_text())
-    td["id"] = f"urn:tinyreg:device:{ident}"
-    td["title"] = f"Test board {ident}"
-    td.update(changes)
-    return td
+    return nano_td(ident, f"Test board {ident}", **changes)
 
 
 @pytest.fixture(scope="module")
@@ -701,7 +697,10 @@ def test_broker_acls_keep_other_clients_off_a_devices_topics(
     acl = "".join(
         ["user deployer\n"]
         + [f"topic write tinyreg/ota/v2/+/{leaf}\n" for leaf in ("manifest", "chunk", "cmd")]
-        + [f"topic read tinyreg/ota/v2/+/{leaf}\n" for leaf in ("ack", "result", "inference")]
+        + [
+            f"topic read tinyreg/ota/v2/+/{leaf}\n"
+            for leaf in ("ack", "result", "inference", "status")
+        ]
         + [f"\nuser {user}\n"]
         + [f"topic read {mine}/{leaf}\n" for leaf in ("manifest", "chunk", "cmd")]
         + [f"topic write {mine}/{leaf}\n" for leaf in ("ack", "result", "status", "inference")]

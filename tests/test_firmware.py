@@ -139,7 +139,35 @@ def test_install_commit_and_reboot_on_the_committed_model(tmp_path: Path) -> Non
     assert json.loads((tmp_path / "dev" / "state.json").read_text())["committed"]["slot"] == "b"
     assert (tmp_path / "dev" / "slot-a.bin").read_bytes()[: len(GESTURE)] == GESTURE
     again, _ = _device(tmp_path)
-    assert again.status.model == "kws" and again.status.boots == 1
+    assert again.status.model == "kws" and again.status.boots == 2  # counted across restarts
+
+
+def test_a_commit_cut_by_a_restart_ends_in_a_verdict(tmp_path: Path) -> None:
+    # the power goes when every chunk is held, before the commit ran (the deferred work is lost)
+    cut = VirtualDevice(
+        device_limits(NANO), tmp_path / "dev", public_key_bytes(KEY), Twin(), defer=lambda _: None
+    )
+    cut.boot()
+    manifest = _manifest(GESTURE, "gesture")
+    _send(cut, GESTURE, manifest)
+    assert cut.status.state == "loading" and cut.status.model is None
+    # the restarted device finds the complete transfer and commits it at boot, with its verdict
+    device, twin = _device(tmp_path)
+    result = twin.last("result")
+    assert result["outcome"] == "committed" and result["seq"] == manifest.seq, result
+    assert result["reason"] == "committed at the boot after a reset during the commit"
+    assert device.status.model == "gesture" and device.status.boots == 2
+    # the verdict lost after the commit: a sync naming the transfer gets it again, with the
+    # figures of the running model; a transfer it never had is still unknown
+    again, twin = _device(tmp_path)
+    assert again.status.boots == 3 and not [leaf for leaf, _ in twin.sent if leaf == "result"]
+    again.handle("cmd", _cmd("sync", transfer=manifest.transfer))
+    verdict = twin.last("result")
+    assert verdict["outcome"] == "committed" and verdict["transfer"] == manifest.transfer
+    assert verdict["seq"] == manifest.seq and verdict["model"] == "gesture", verdict
+    assert verdict["load_ms"] == again.status.load_ms and verdict["inference_ms"] > 0
+    again.handle("cmd", _cmd("sync", transfer="never-sent"))
+    assert twin.last("ack") == {"transfer": "never-sent", "unknown": True}
 
 
 def test_a_corrupt_active_slot_is_not_run_after_reboot(tmp_path: Path) -> None:

@@ -417,7 +417,40 @@ void on_manifest(const uint8_t* msg, size_t len) {
          rc == TR_OTA_E_REPLAY ? &v : nullptr);
 }
 
-void finish() {
+// The running model's figures end a `result`, which is sent.
+void send_with_figures() {
+  jms("load_ms", g_run.load_time);
+  jms("inference_ms", g_run.inference_time);
+  ju64("arena_used_bytes", g_run.arena_used_bytes);
+  jstr("output_sha256", g_run.output_sha256);
+  jstr("clock", kClock);
+  send(TR_FRAME_RESULT);
+}
+
+// The verdict `committed` for the transfer `transfer` (its manifest's seq, model and version):
+// after the commit itself, at the boot that finished a commit a reset cut short, and again in
+// answer to a sync naming the transfer of the committed image. `reason` null after a plain commit.
+void committed(uint64_t seq, const uint8_t transfer[16], const char* model, const char* version,
+               const char* reason, bool verified) {
+  char tid[17];
+  text16(transfer, tid);
+  jbegin();
+  ju64("seq", seq);
+  jstr("transfer", tid);
+  jstr("model", model);
+  jstr("version", version);
+  jstr("outcome", "committed");
+  jstr("stage", "commit");
+  jstr("reason", reason);
+  jstr("running", running_model());
+  jstr("running_version", running_version());
+  if (verified) jms("verified_s", g_verified_time / 1000u);  // ns -> s with the ms formatter
+  send_with_figures();
+}
+
+// Every chunk held: verify, seal, self-test on trial, confirm; the verdict either way. `reason`
+// names a commit that starts at boot (the transfer was complete when the reset came).
+void finish(const char* reason) {
   static tr_ota_manifest m;
   m = g_ota.transfer;
   Claimed c{};
@@ -434,23 +467,7 @@ void finish() {
     g_running = true;
     g_state = "idle";
     g_last_error[0] = '\0';
-    jbegin();
-    ju64("seq", m.seq);
-    jstr("transfer", c.transfer);
-    jstr("model", m.model);
-    jstr("version", m.version);
-    jstr("outcome", "committed");
-    jstr("stage", "commit");
-    jraw(",\"reason\":null");
-    jstr("running", running_model());
-    jstr("running_version", running_version());
-    jms("verified_s", g_verified_time / 1000u);  // ns -> s with the ms formatter
-    jms("load_ms", g_run.load_time);
-    jms("inference_ms", g_run.inference_time);
-    ju64("arena_used_bytes", g_run.arena_used_bytes);
-    jstr("output_sha256", g_run.output_sha256);
-    jstr("clock", kClock);
-    send(TR_FRAME_RESULT);
+    committed(m.seq, m.transfer, m.model, m.version, reason, true);
     status();
     return;
   }
@@ -469,7 +486,7 @@ void on_chunk(const uint8_t* frame, size_t len) {
   g_since_ack++;
   if (tr_ota_complete(&g_ota)) {
     ack(true, false);
-    finish();
+    finish(nullptr);
   } else if (g_since_ack >= g_ota.transfer.window) {
     ack(false, false);
   }
@@ -506,8 +523,12 @@ void on_command(const uint8_t* msg, size_t len) {
   text16(cmd.transfer, tid);
   switch (cmd.op) {
     case TR_OP_SYNC:
-      if (g_ota.transfer_active && memcmp(cmd.transfer, g_ota.transfer.transfer, 16) == 0) {
+      if (tr_ota_sync(&g_ota, cmd.transfer) == TR_OTA_SYNC_BITMAP) {
         ack(tr_ota_complete(&g_ota) != 0, true);
+      } else if (g_running && tr_ota_sync(&g_ota, cmd.transfer) == TR_OTA_SYNC_COMMITTED) {
+        // committed and forgotten: its verdict again (the first one may have been cut off)
+        committed(g_ota.image_seq, g_ota.image_transfer, g_ota.model, g_ota.version,
+                  "committed before; the verdict again, in answer to a sync", false);
       } else {
         jbegin();
         jstr("transfer", tid);
@@ -570,12 +591,7 @@ void on_command(const uint8_t* msg, size_t len) {
       jstr("running_version", running_version());
       jstr("model", g_ota.model);
       jstr("version", g_ota.version);
-      jms("load_ms", g_run.load_time);
-      jms("inference_ms", g_run.inference_time);
-      ju64("arena_used_bytes", g_run.arena_used_bytes);
-      jstr("output_sha256", g_run.output_sha256);
-      jstr("clock", kClock);
-      send(TR_FRAME_RESULT);
+      send_with_figures();
       status();
       break;
     default:
@@ -629,61 +645,51 @@ extern "C" int tr_serve(const tr_serve_config* cfg) {
   if (cfg->slot_bytes && cfg->slot_bytes < g_ota.geom.image_max) {
     g_ota.geom.image_max = cfg->slot_bytes;  // the TD's slot, not the emulator's flash
   }
-  // a transfer kept across the reset: its commit may have been cut (the slot sealed)
-  static tr_ota_manifest cut;
-  bool had_transfer = g_ota.transfer_active != 0;
-  int cut_slot = g_ota.transfer_slot;
-  cut = g_ota.transfer;
   tr_boot_choice choice;
-  rc = tr_ota_boot(&g_ota, &choice);
+  static tr_ota_after_boot after;
+  rc = tr_ota_boot(&g_ota, &choice, &after);
   if (rc != 0) log_line("boot selection failed (%d)", rc);
   if (tr_ota_count_boot(&g_ota) != 0) log_line("the boot count cannot be written");
-  bool sealed = false;
-  if (had_transfer) {
-    tr_slot_info info;
-    sealed = tr_slot_info_read(&g_ota.geom, cut_slot, &info) == TR_SLOTS_OK &&
-             info.state != TR_SLOT_EMPTY && memcmp(info.sha256, cut.sha256, 32) == 0;
-  }
-  if (g_ota.transfer_active && sealed) {
-    // a commit the reset cut and the boot reverted: the slot is sealed, nothing to resume
-    tr_ota_drop_transfer(&g_ota);
-  } else if (g_ota.transfer_active) {
-    // resumed: the chunks of its log are held; the deployer's sync (or manifest) gets the bitmap
+  if (after.outcome == TR_OTA_BOOT_RESUME) {
+    // the chunks of its log are held; the deployer's sync (or manifest) gets the bitmap
     log_line("unfinished transfer kept: %lu of %lu chunks held",
              static_cast<unsigned long>(g_ota.received),
              static_cast<unsigned long>(g_ota.transfer.chunks));
   }
   boot_running();
   log_line("serving %s: %s", cfg->device, g_running ? g_ota.model : "no model");
-  if (sealed) {
-    // the verdict of the commit the reset cut, for a deployer still waiting for it
-    Claimed c{};
-    c.ok = true;
-    c.seq = cut.seq;
-    text16(cut.transfer, c.transfer);
-    if (g_running && g_ota.has_image && memcmp(g_ota.image_sha256, cut.sha256, 32) == 0) {
-      jbegin();
-      ju64("seq", cut.seq);
-      jstr("transfer", c.transfer);
-      jstr("model", cut.model);
-      jstr("version", cut.version);
-      jstr("outcome", "committed");
-      jstr("stage", "commit");
-      jstr("reason", "committed at the boot after a reset during the commit");
-      jstr("running", running_model());
-      jstr("running_version", running_version());
-      jms("load_ms", g_run.load_time);
-      jms("inference_ms", g_run.inference_time);
-      ju64("arena_used_bytes", g_run.arena_used_bytes);
-      jstr("output_sha256", g_run.output_sha256);
-      send(TR_FRAME_RESULT);
-    } else {
+  // the verdict of a commit the reset cut, for a deployer still waiting for it, then the status
+  // (its new boot count tells a deployer still waiting to ask again: after the verdict, so that
+  // a deployer that has its answer does not ask)
+  const tr_ota_manifest& cut = after.transfer;
+  Claimed c{};
+  c.ok = true;
+  c.seq = cut.seq;
+  text16(cut.transfer, c.transfer);
+  switch (after.outcome) {
+    case TR_OTA_BOOT_COMPLETE:  // every chunk was held: the commit runs now
+      log_line("complete transfer kept: committing it");
+      g_transfer_start = tr_hal_clock_now();  // verified_s counts from this start-up
+      finish("committed at the boot after a reset during the commit");
+      break;
+    case TR_OTA_BOOT_COMMITTED:
+      committed(cut.seq, cut.transfer, cut.model, cut.version,
+                "committed at the boot after a reset during the commit", false);
+      status();
+      break;
+    case TR_OTA_BOOT_REVERTED:
       refuse(c, &cut, "commit",
              "the device was reset before it confirmed the image: it runs its previous model",
              nullptr);
-    }
+      break;
+    case TR_OTA_BOOT_SELF_TEST:
+      refuse(c, &cut, g_trial_stage ? g_trial_stage : "self-test",
+             g_trial_reason[0] ? g_trial_reason : "the image failed its self-test", nullptr);
+      break;
+    default:
+      status();
+      break;
   }
-  status();
   uint8_t buf[64];
   for (;;) {
     int n = tr_hal_uart_read(buf, sizeof buf);

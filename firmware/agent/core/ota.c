@@ -8,7 +8,7 @@
 #include "optional/monocypher-ed25519.h"
 #include "sha256.h"
 
-#define STATE_MAGIC 0x54525333u    /* "TRS3": with the previous image and the boot count */
+#define STATE_MAGIC 0x54525334u    /* "TRS4": images with the transfer that delivered them */
 #define TRANSFER_MAGIC 0x54525458u /* "TRTX" */
 #define KIND_MANIFEST 1u
 #define KIND_COMMAND 2u
@@ -29,6 +29,8 @@ typedef struct {
   char model[65];
   char version[33];
   uint8_t pad[2];
+  uint8_t transfer[16]; /* the transfer that delivered the image */
+  uint64_t seq;         /* the sequence number of its manifest */
 } image_record;
 
 typedef struct {
@@ -232,25 +234,28 @@ static int program_record(const tr_ota *ota, uint32_t index, const void *rec, ui
   return TR_SLOTS_OK;
 }
 
+/* The same fields, between the flash record of an image and its RAM copy (either way). */
+#define COPY_IMAGE(out, in)                                                  \
+  do {                                                                       \
+    (out)->slot = (in)->slot;                                                \
+    (out)->size = (in)->size;                                                \
+    (out)->arena_bytes = (in)->arena_bytes;                                  \
+    memcpy((out)->sha256, (in)->sha256, 32);                                 \
+    snprintf((out)->model, sizeof (out)->model, "%s", (in)->model);         \
+    snprintf((out)->version, sizeof (out)->version, "%s", (in)->version);   \
+    memcpy((out)->transfer, (in)->transfer, 16);                             \
+    (out)->seq = (in)->seq;                                                  \
+  } while (0)
+
 static void image_to_record(const tr_ota_image *in, image_record *out) {
   memset(out, 0, sizeof *out);
-  out->slot = in->slot;
-  out->size = in->size;
-  out->arena_bytes = in->arena_bytes;
-  memcpy(out->sha256, in->sha256, 32);
-  snprintf(out->model, sizeof out->model, "%s", in->model);
-  snprintf(out->version, sizeof out->version, "%s", in->version);
+  COPY_IMAGE(out, in);
 }
 
 static void image_from_record(image_record *in, tr_ota_image *out) {
   in->model[sizeof in->model - 1] = '\0';
   in->version[sizeof in->version - 1] = '\0';
-  out->slot = in->slot;
-  out->size = in->size;
-  out->arena_bytes = in->arena_bytes;
-  memcpy(out->sha256, in->sha256, 32);
-  snprintf(out->model, sizeof out->model, "%s", in->model);
-  snprintf(out->version, sizeof out->version, "%s", in->version);
+  COPY_IMAGE(out, in);
 }
 
 static void current_image(const tr_ota *ota, tr_ota_image *out) {
@@ -261,6 +266,8 @@ static void current_image(const tr_ota *ota, tr_ota_image *out) {
   memcpy(out->sha256, ota->image_sha256, 32);
   snprintf(out->model, sizeof out->model, "%s", ota->model);
   snprintf(out->version, sizeof out->version, "%s", ota->version);
+  memcpy(out->transfer, ota->image_transfer, 16);
+  out->seq = ota->image_seq;
 }
 
 /* The state as it is persisted now, as the start of the next record (generation + 1). */
@@ -298,6 +305,8 @@ static void adopt(tr_ota *ota, state_record *r) {
   memcpy(ota->image_sha256, img.sha256, 32);
   snprintf(ota->model, sizeof ota->model, "%s", img.model);
   snprintf(ota->version, sizeof ota->version, "%s", img.version);
+  memcpy(ota->image_transfer, img.transfer, 16);
+  ota->image_seq = img.seq;
   image_from_record(&r->previous, &ota->previous);
   if (!ota->has_previous) ota->previous.slot = TR_NO_SLOT;
 }
@@ -336,6 +345,8 @@ static int persist_commit(tr_ota *ota, int slot, const tr_ota_manifest *m) {
   memcpy(img.sha256, m->sha256, 32);
   snprintf(img.model, sizeof img.model, "%s", m->model);
   snprintf(img.version, sizeof img.version, "%s", m->version);
+  memcpy(img.transfer, m->transfer, 16);
+  img.seq = m->seq;
   image_to_record(&img, &r.image);
   r.has_image = 1;
   return write_state(ota, &r);
@@ -974,6 +985,7 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
   uint32_t slot_seq;
   tr_boot_choice choice;
   if (tr_slots_next_seq(&ota->geom, &slot_seq) != 0 ||
+      tr_slot_clear_trailer(&ota->geom, slot) != 0 || /* a seal torn by a reset */
       tr_slot_finish(&ota->geom, slot, m->size, slot_seq) != 0 ||
       tr_boot_select(&ota->geom, &choice) != 0) {
     return verdict(v, TR_OTA_E_FLASH, "commit", "flash write failed");
@@ -998,34 +1010,69 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
 
 int tr_ota_drop_transfer(tr_ota *ota) { return drop_transfer(ota); }
 
-int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice) {
-  int rc = tr_boot_select(&ota->geom, choice);
-  if (rc != 0) return rc;
-  if (choice->slot == TR_NO_SLOT || (ota->has_image && choice->slot == ota->active_slot)) {
-    return TR_SLOTS_OK;
+int tr_ota_committed_transfer(const tr_ota *ota, const uint8_t transfer[16]) {
+  static const uint8_t zero[16];
+  return ota->has_image && memcmp(ota->image_transfer, zero, 16) != 0 &&
+         memcmp(ota->image_transfer, transfer, 16) == 0;
+}
+
+tr_ota_sync_answer tr_ota_sync(const tr_ota *ota, const uint8_t transfer[16]) {
+  if (ota->transfer_active && memcmp(transfer, ota->transfer.transfer, 16) == 0) {
+    return TR_OTA_SYNC_BITMAP;
   }
-  /* the slot that boots is not the one the state names: a commit was cut short */
+  return tr_ota_committed_transfer(ota, transfer) ? TR_OTA_SYNC_COMMITTED : TR_OTA_SYNC_UNKNOWN;
+}
+
+/* The slot that boots is not the one the state names: a commit was cut short. Finish it when the
+ * slot holds the unfinished transfer's image. */
+static int finish_cut_commit(tr_ota *ota, tr_boot_choice *choice, tr_ota_after_boot *after) {
   tr_slot_info info;
-  rc = tr_slot_info_read(&ota->geom, choice->slot, &info);
+  int rc = tr_slot_info_read(&ota->geom, choice->slot, &info);
   if (rc != 0) return rc;
   const tr_ota_manifest *m = &ota->transfer;
   int ours = ota->transfer_active && ota->transfer_slot == choice->slot &&
              info.size == m->size && memcmp(info.sha256, m->sha256, 32) == 0;
-  if (ours && choice->trial) {
+  if (!ours) return TR_SLOTS_OK; /* an image the state does not know (e.g. provisioned) */
+  if (choice->trial) {
     if (ota->cfg.self_test && ota->cfg.self_test(choice->slot, m->size, ota->cfg.user) != 0) {
-      drop_transfer(ota);
+      after->outcome = TR_OTA_BOOT_SELF_TEST;
+      rc = drop_transfer(ota);
+      if (rc != 0) return rc;
       return tr_boot_select(&ota->geom, choice); /* rejected: the previous image boots */
     }
     rc = tr_slot_confirm(&ota->geom, choice->slot);
     if (rc != 0) return rc;
     choice->trial = 0;
   }
-  if (ours && !choice->trial) {
-    rc = persist_commit(ota, choice->slot, m);
+  rc = persist_commit(ota, choice->slot, m);
+  if (rc != 0) return rc;
+  after->outcome = TR_OTA_BOOT_COMMITTED;
+  return drop_transfer(ota);
+}
+
+int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice, tr_ota_after_boot *after) {
+  static tr_ota_after_boot ignored;
+  if (after == NULL) after = &ignored;
+  after->outcome = TR_OTA_BOOT_QUIET;
+  if (ota->transfer_active) after->transfer = ota->transfer;
+  int rc = tr_boot_select(&ota->geom, choice);
+  if (rc != 0) return rc;
+  if (choice->slot != TR_NO_SLOT && !(ota->has_image && choice->slot == ota->active_slot)) {
+    rc = finish_cut_commit(ota, choice, after);
     if (rc != 0) return rc;
+  }
+  if (!ota->transfer_active) return TR_SLOTS_OK;
+  /* still unfinished: its slot sealed means its image was started on trial before the reset and
+   * the boot selection has just rejected it; otherwise it resumes, or commits when complete */
+  tr_slot_info info;
+  rc = tr_slot_info_read(&ota->geom, ota->transfer_slot, &info);
+  if (rc != 0) return rc;
+  if (info.state != TR_SLOT_EMPTY && memcmp(info.sha256, ota->transfer.sha256, 32) == 0) {
+    after->outcome = TR_OTA_BOOT_REVERTED;
     return drop_transfer(ota);
   }
-  return TR_SLOTS_OK; /* an image the state does not know (e.g. provisioned): left as it is */
+  after->outcome = tr_ota_complete(ota) ? TR_OTA_BOOT_COMPLETE : TR_OTA_BOOT_RESUME;
+  return TR_SLOTS_OK;
 }
 
 int tr_ota_count_boot(tr_ota *ota) {

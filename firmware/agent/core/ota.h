@@ -90,7 +90,24 @@ typedef struct {
   uint32_t size, arena_bytes;
   uint8_t sha256[32];
   char model[65], version[33];
+  uint8_t transfer[16]; /* the transfer that delivered it (all zero: unknown) */
+  uint64_t seq;         /* the sequence number of the manifest it was committed under */
 } tr_ota_image;
+
+/* What the start-up found of the transfer that was unfinished at the reset (tr_ota_boot). */
+typedef enum {
+  TR_OTA_BOOT_QUIET = 0, /* no unfinished transfer */
+  TR_OTA_BOOT_RESUME,    /* kept with chunks missing: the deployer's sync gets the bitmap */
+  TR_OTA_BOOT_COMPLETE,  /* every chunk held, never sealed: the caller commits it now */
+  TR_OTA_BOOT_COMMITTED, /* its commit, cut by the reset, finished at this start-up */
+  TR_OTA_BOOT_REVERTED,  /* it had started on trial: rejected, the previous image boots */
+  TR_OTA_BOOT_SELF_TEST, /* its sealed image failed the self-test at this start-up: rejected */
+} tr_ota_boot_outcome;
+
+typedef struct {
+  tr_ota_boot_outcome outcome;
+  tr_ota_manifest transfer; /* the transfer's manifest (outcomes other than QUIET) */
+} tr_ota_after_boot;
 
 typedef struct {
   const char *device_id;
@@ -118,6 +135,8 @@ typedef struct {
   uint8_t image_sha256[32];
   char model[65], version[33];
   uint32_t image_size, image_arena;
+  uint8_t image_transfer[16]; /* the transfer that delivered the committed image */
+  uint64_t image_seq;         /* and the manifest's sequence number */
   int has_previous;      /* the image before the committed one is still in its slot */
   tr_ota_image previous; /* what a rollback returns to */
   uint32_t boots;        /* start-ups counted by tr_ota_count_boot */
@@ -176,14 +195,28 @@ size_t tr_ota_bitmap(const tr_ota *ota, const uint8_t **bits);
  * confirm and write the state naming it; a failure reverts to the previous slot. */
 tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v);
 
-/* At start-up, after tr_ota_init: choose the slot to boot (tr_boot_select) and finish a commit a
- * power cut interrupted: an image of the unfinished transfer booting on trial is self-tested and
- * confirmed, a confirmed one is named in the state record. Afterwards the state names the slot that
- * boots (or none). */
-int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice);
+/* At start-up, after tr_ota_init: choose the slot to boot (tr_boot_select) and finish what a
+ * power cut interrupted, reported in `after` (may be NULL): an image of the unfinished transfer
+ * booting on trial is self-tested and confirmed, a confirmed one is named in the state record
+ * (COMMITTED); one that had started on trial is rejected (REVERTED) and one failing its self-test
+ * too (SELF_TEST), and the transfer is dropped. A transfer kept with every chunk held but its slot
+ * never sealed is COMPLETE: the caller commits it (tr_ota_commit) and sends that verdict; with
+ * chunks missing it is RESUME. Afterwards the state names the slot that boots (or none). */
+int tr_ota_boot(tr_ota *ota, tr_boot_choice *choice, tr_ota_after_boot *after);
 
-/* Forget the unfinished transfer (its record and log erased). The serve mode calls it after
- * tr_ota_boot when the transfer's slot was sealed by a commit the reset cut short. */
+/* Whether the committed image came from `transfer` (16 bytes): the device committed it and has
+ * forgotten the transfer itself; a `sync` naming it is answered with that verdict again. */
+int tr_ota_committed_transfer(const tr_ota *ota, const uint8_t transfer[16]);
+
+/* What a `sync` naming `transfer` is answered with. */
+typedef enum {
+  TR_OTA_SYNC_BITMAP,    /* the unfinished transfer: its acknowledgement bitmap */
+  TR_OTA_SYNC_COMMITTED, /* the transfer of the committed image: that verdict again */
+  TR_OTA_SYNC_UNKNOWN,   /* neither: {"unknown": true} (the deployer sends a fresh manifest) */
+} tr_ota_sync_answer;
+tr_ota_sync_answer tr_ota_sync(const tr_ota *ota, const uint8_t transfer[16]);
+
+/* Forget the unfinished transfer (its record and log erased). */
 int tr_ota_drop_transfer(tr_ota *ota);
 
 /* Count a start-up in the persisted state (one state write). */

@@ -259,6 +259,22 @@ int tr_slot_finish(const tr_slots_geom *g, int slot, uint32_t size, uint32_t seq
   return program_field(g, slot, F_MAGIC, MAGIC, sizeof MAGIC); /* the commit record, last */
 }
 
+int tr_slot_clear_trailer(const tr_slots_geom *g, int slot) {
+  if (!valid_slot(slot)) return TR_SLOTS_EARG;
+  uint8_t buf[64];
+  for (uint32_t off = 0; off < g->page_size; off += sizeof buf) {
+    uint32_t n = g->page_size - off < sizeof buf ? g->page_size - off : (uint32_t)sizeof buf;
+    if (tr_hal_flash_read(trailer(g, slot) + off, buf, n) != 0) return TR_SLOTS_EIO;
+    for (uint32_t i = 0; i < n; i++) {
+      if (buf[i] != 0xFFu) {
+        uint32_t page = (uint32_t)slot * g->pages_per_slot + g->pages_per_slot - 1u;
+        return tr_hal_flash_erase_page(page) == 0 ? TR_SLOTS_OK : TR_SLOTS_EIO;
+      }
+    }
+  }
+  return TR_SLOTS_OK;
+}
+
 int tr_slot_confirm(const tr_slots_geom *g, int slot) {
   tr_slot_info info;
   int rc = tr_slot_info_read(g, slot, &info);

@@ -91,6 +91,9 @@ int tr_slot_erase(const tr_slots_geom *geom, int slot);
 int tr_slot_write(const tr_slots_geom *geom, int slot, uint32_t offset, const uint8_t *data,
                   uint32_t len);
 int tr_slot_finish(const tr_slots_geom *geom, int slot, uint32_t size, uint32_t seq);
+/* Erase the slot's trailer page unless it is erased already (a finish torn by a reset), leaving the
+ * image bytes as they are. */
+int tr_slot_clear_trailer(const tr_slots_geom *geom, int slot);
 /* Confirm the slot running on trial. */
 int tr_slot_confirm(const tr_slots_geom *geom, int slot);
 /* Read image bytes of a slot. */

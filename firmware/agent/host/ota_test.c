@@ -424,7 +424,7 @@ static void test_rollback(void) {
         "rollback: %s", v.reason);
   reboot();
   tr_boot_choice c;
-  CHECK(tr_ota_boot(&ota, &c) == 0 && ota.active_slot == slot_a &&
+  CHECK(tr_ota_boot(&ota, &c, NULL) == 0 && ota.active_slot == slot_a &&
             strcmp(ota.version, "1.2.0") == 0 && memcmp(ota.image_sha256, sha_a, 32) == 0 &&
             ota.image_size == sizeof image && ota.last_seq == 62,
         "after the rollback and a reboot the state names A");
@@ -597,7 +597,7 @@ static void setup_rollback_receiving(void) {
 static char judge_rollback(void) {
   tr_boot_choice c;
   ops_left = -1;
-  if (tr_ota_boot(&ota, &c) != 0 || !ota.has_image || !ota.has_previous) return 'x';
+  if (tr_ota_boot(&ota, &c, NULL) != 0 || !ota.has_image || !ota.has_previous) return 'x';
   tr_slot_info active, prev;
   if (tr_slot_info_read(&ota.geom, ota.active_slot, &active) != 0 ||
       tr_slot_info_read(&ota.geom, ota.previous.slot, &prev) != 0 ||
@@ -701,6 +701,7 @@ static void setup_complete(void) {
   setup_committed();
   send_manifest(commit_spec, secret, &v);
   send_chunks(commit_spec);
+  tr_ota_log_flush(&ota); /* as the serve mode does before its `complete` acknowledgement */
 }
 static void step_commit(void) {
   tr_ota_verdict v;
@@ -709,7 +710,7 @@ static void step_commit(void) {
 static char judge_commit(void) {
   tr_boot_choice c;
   ops_left = -1;
-  if (tr_ota_boot(&ota, &c) != 0 || c.slot == TR_NO_SLOT || c.slot != ota.active_slot) return 'x';
+  if (tr_ota_boot(&ota, &c, NULL) != 0 || c.slot == TR_NO_SLOT || c.slot != ota.active_slot) return 'x';
   tr_slot_info info;
   if (tr_slot_info_read(&ota.geom, c.slot, &info) != 0 ||
       memcmp(info.sha256, ota.image_sha256, 32) != 0 || info.state != TR_SLOT_CONFIRMED) {
@@ -718,6 +719,83 @@ static char judge_commit(void) {
   if (strcmp(ota.version, "1.2.0") == 0) return 'o';
   if (strcmp(ota.version, "1.3.0") == 0 && !ota.transfer_active) return 'n';
   return 'x';
+}
+
+/* A commit cut at each of its flash operations, or finished with its verdict lost (the cut after
+ * the last operation, before the answer left), then the start-up and the deployer's resume step
+ * (it sees the new boot count and sends a sync naming the transfer; on `unknown` a fresh
+ * manifest, on a bitmap the missing chunks). Every cut must end in a verdict for the transfer,
+ * never in a device that holds every chunk and waits while the deployer waits for it. */
+static void test_commit_cut_then_resume(void) {
+  manifest_spec c = *commit_spec;
+  setup_complete();
+  ops_done = 0;
+  ops_left = -1;
+  step_commit();
+  long total = ops_done;
+  int outcomes[8] = {0};
+  uint8_t tid[16] = {0};
+  memcpy(tid, c.transfer, strlen(c.transfer));
+  for (long n = 0; n <= total; n++) {
+    setup_complete();
+    ops_done = 0;
+    ops_left = n < total ? n : -1;
+    if (setjmp(cut) == 0) step_commit();
+    CHECK(reboot() == 0, "commit cut at op %ld: reboot", n);
+    tr_boot_choice choice;
+    tr_ota_after_boot after;
+    CHECK(tr_ota_boot(&ota, &choice, &after) == 0, "commit cut at op %ld: boot", n);
+    tr_ota_verdict v;
+    char verdict = '?'; /* 'c' committed, 'r' rolled back: what the deployer is told */
+    switch (after.outcome) {
+      case TR_OTA_BOOT_COMMITTED:
+        verdict = 'c';
+        break;
+      case TR_OTA_BOOT_REVERTED:
+      case TR_OTA_BOOT_SELF_TEST:
+        verdict = 'r';
+        break;
+      case TR_OTA_BOOT_COMPLETE: /* the start-up commits it and answers */
+        verdict = tr_ota_commit(&ota, &v) == TR_OTA_ACCEPTED ? 'c' : 'r';
+        break;
+      case TR_OTA_BOOT_RESUME:
+      case TR_OTA_BOOT_QUIET:
+        break;
+    }
+    outcomes[after.outcome]++;
+    if (verdict == '?') { /* nothing said at boot: the deployer's sync */
+      tr_ota_sync_answer answer = tr_ota_sync(&ota, tid);
+      if (answer == TR_OTA_SYNC_COMMITTED) {
+        verdict = 'c';
+      } else if (answer == TR_OTA_SYNC_BITMAP) {
+        CHECK(!tr_ota_complete(&ota), "commit cut at op %ld: a complete transfer waits", n);
+        verdict = complete_transfer(&c) >= 0 && tr_ota_commit(&ota, &v) == TR_OTA_ACCEPTED ? 'c' : 'r';
+      } else { /* unknown: a fresh manifest, the chunks again */
+        c.seq = 70;
+        verdict = send_manifest(&c, secret, &v) == TR_OTA_ACCEPTED && complete_transfer(&c) >= 0 &&
+                          tr_ota_commit(&ota, &v) == TR_OTA_ACCEPTED
+                      ? 'c'
+                      : 'r';
+        c.seq = commit_spec->seq;
+      }
+    }
+    CHECK(verdict == 'c' || verdict == 'r', "commit cut at op %ld of %ld: a verdict", n, total);
+    /* the verdict is true to what boots: committed runs 1.3.0, rolled back the previous 1.2.0 */
+    CHECK(reboot() == 0 && tr_ota_boot(&ota, &choice, NULL) == 0 && choice.slot == ota.active_slot,
+          "commit cut at op %ld: boots the committed slot", n);
+    CHECK(strcmp(ota.version, verdict == 'c' ? "1.3.0" : "1.2.0") == 0 && !ota.transfer_active,
+          "commit cut at op %ld: verdict %c, running %s", n, verdict, ota.version);
+    if (verdict == 'c') {
+      CHECK(tr_ota_sync(&ota, tid) == TR_OTA_SYNC_COMMITTED && ota.image_seq >= 60,
+            "commit cut at op %ld: a later sync gets the verdict again", n);
+    }
+  }
+  printf("ok commit cut at each of %ld flash operations and after the last, then boot and the "
+         "deployer's sync: a verdict every time (boot outcomes: resume %d, complete %d, committed "
+         "%d, reverted %d, quiet %d)\n",
+         total, outcomes[TR_OTA_BOOT_RESUME], outcomes[TR_OTA_BOOT_COMPLETE],
+         outcomes[TR_OTA_BOOT_COMMITTED], outcomes[TR_OTA_BOOT_REVERTED],
+         outcomes[TR_OTA_BOOT_QUIET]);
 }
 
 static void test_power_cuts(void) {
@@ -738,6 +816,7 @@ static void test_power_cuts(void) {
   commit_spec = &c;
   self_test_result = 0;
   power_cuts("commit", setup_complete, step_commit, judge_commit, "on");
+  test_commit_cut_then_resume();
   power_cuts("rollback", setup_rollback_receiving, step_rollback, judge_rollback, "on");
   manifest_spec r = recovery_spec(60);
   make_manifest(rec_manifest, &r, secret);

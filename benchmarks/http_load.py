@@ -15,11 +15,15 @@ information, as ``PUT /things/{id}`` stores them. Then, per endpoint:
    answers are not cached): requests/s, p50/p99 as wrk measures them, and the error
    count (answers other than 2xx). The store's fit index is built after the bulk load,
    as ``tinyreg reindex`` does after one.
-3. **Bare baseline**: bare Starlette returning a constant pre-serialised TD for every
-   ``/things/{id}`` (``benchmarks/_bare_app.py``), under uvicorn with the same workers,
-   HTTP parser and event loop, loaded the same way: the ceiling of the HTTP stack on this
-   machine (and the proof that wrk is not the bottleneck); ``thing_vs_bare_ratio`` is
-   ``thing_rps / bare_rps``.
+3. **Bare baselines**: a constant pre-serialised TD for every ``/things/{id}``
+   (``benchmarks/_bare_app.py``) under uvicorn with the same workers, HTTP parser and
+   event loop, loaded the same way: a plain ASGI callable that sends the bytes
+   (``bare_rps``: the ceiling of the HTTP stack and of wrk on this machine, which shows
+   that the load generator is not the bottleneck) and bare Starlette, the same bytes
+   through its router (``bare_starlette_rps``). ``thing_vs_bare_ratio`` is
+   ``thing_rps / bare_rps``. wrk runs one thread: on 2 cores, more threads only take
+   CPU from the server (each wrk thread runs its own event loop); neither wrk nor the
+   servers are pinned to a core, the same for every run.
 4. **First report**: a second store holding ``kg_data`` and the seed catalogue (imported
    with ``tinyreg import --builtin SEED``). ``tinyreg serve`` is started on it twice. The
    first start has no report kept (``first_report_cold_s``); the second start finds the
@@ -304,13 +308,15 @@ def _wait_ready(base: str, timeout: float = 600) -> None:
     raise SystemExit("the server's TD cache did not get warm")
 
 
-def bare_server(td: bytes, workers: int, root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The bare Starlette baseline under uvicorn with ``workers`` processes."""
+def bare_server(
+    td: bytes, workers: int, root: Path, app: str = "raw"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A baseline app of ``_bare_app`` (``raw`` or ``app``) under uvicorn, ``workers`` processes."""
     (root / "bare-td.json").write_bytes(td)
     port = free_port()
     env = {**os.environ, "TINYREG_BARE_TD": str(root / "bare-td.json")}
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent)]
-    command += ["_bare_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += [f"_bare_app:{app}", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -392,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/http_load.py " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
     )
+    load_start = round(os.getloadavg()[0], 2)  # a shared machine: how far off figures may be
     root = Path(tempfile.mkdtemp(prefix="tinyreg-http-load-"))
     try:
         _log(f"1. store with {args.devices} TDs and {args.models} models")
@@ -422,19 +429,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
         finally:
             server.stop()
-        _log(f"4. bare Starlette, constant TD, uvicorn --workers {args.workers}")
         td = json.dumps(device_td(0, info)).encode()
-        bare, bare_base = bare_server(td, args.workers, root)
-        try:
-            http["bare"] = wrk(
-                bare_base,
-                _paths("bare", args.devices, args.models),
-                args.duration,
-                args.concurrency,
-                root / "bare",
-            )
-        finally:
-            stop_process(bare)
+        for kind, app in (("bare", "raw"), ("bare_starlette", "app")):
+            _log(f"4. {kind}: constant TD, uvicorn _bare_app:{app} --workers {args.workers}")
+            bare, bare_base = bare_server(td, args.workers, root, app)
+            try:
+                http[kind] = wrk(
+                    bare_base,
+                    _paths("bare", args.devices, args.models),
+                    args.duration,
+                    args.concurrency,
+                    root / kind,
+                )
+            finally:
+                stop_process(bare)
         _log("5. first report after a start (kg_data + seed)")
         report = first_report(root, args.seed_dir)
     finally:
@@ -460,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": args.duration,
         "workers": args.workers,
         "cpus": cpus,
+        "load_avg_1min_start": load_start,
+        "load_avg_1min_end": round(os.getloadavg()[0], 2),
     }
     for kind, label in LABELS.items():
         h = http[kind]
@@ -481,16 +491,25 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     bare = http["bare"]
-    print(
-        f"{'bare Starlette, constant TD':32} {bare['rps']:8.1f} {bare['p50_ms']:8.2f}"
-        f" {bare['p99_ms']:8.2f} {bare['errors']:6d} | (the HTTP stack's ceiling)"
-    )
+    for kind, label, note in (
+        ("bare", "bare ASGI, constant TD", "the HTTP stack's ceiling"),
+        ("bare_starlette", "bare Starlette, constant TD", "routed by Starlette"),
+    ):
+        b = http[kind]
+        print(
+            f"{label:32} {b['rps']:8.1f} {b['p50_ms']:8.2f}"
+            f" {b['p99_ms']:8.2f} {b['errors']:6d} | ({note})"
+        )
+        summary.update(
+            {
+                f"{kind}_rps": round(b["rps"], 1),
+                f"{kind}_p50_ms": round(b["p50_ms"], 2),
+                f"{kind}_p99_ms": round(b["p99_ms"], 2),
+                f"{kind}_errors": b["errors"],
+            }
+        )
     summary.update(
         {
-            "bare_rps": round(bare["rps"], 1),
-            "bare_p50_ms": round(bare["p50_ms"], 2),
-            "bare_p99_ms": round(bare["p99_ms"], 2),
-            "bare_errors": bare["errors"],
             "thing_vs_bare_ratio": round(http["thing"]["rps"] / bare["rps"], 3),
             **report,
         }
@@ -507,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     print("HTTP latencies include queueing behind the other requests in flight; API figures")
     print("are one call at a time in one process (no HTTP, no JSON encoding of the answer).")
     print(json.dumps(summary))
-    errors = sum(http[k]["errors"] for k in (*LABELS, "bare"))
+    errors = sum(http[k]["errors"] for k in (*LABELS, "bare", "bare_starlette"))
     return 0 if errors == 0 else 1
 
 

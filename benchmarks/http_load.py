@@ -23,7 +23,11 @@ information, as ``PUT /things/{id}`` stores them. Then, per endpoint:
    through its router (``bare_starlette_rps``). ``thing_vs_bare_ratio`` is
    ``thing_rps / bare_rps``. wrk runs one thread: on 2 cores, more threads only take
    CPU from the server (each wrk thread runs its own event loop); neither wrk nor the
-   servers are pinned to a core, the same for every run.
+   servers are pinned to a core, the same for every run. ``GET /things/{id}`` and both
+   baselines run interleaved, ``--rounds`` rounds (default 3) of ``--duration`` seconds
+   each, all three servers up (the idle ones take no CPU), so that every round of each
+   sees the machine as the others of that round do; their figures are the rounds'
+   medians (every round's requests/s and p99 are kept in ``*_rounds_rps_p99_ms``).
 4. **First report**: a second store holding ``kg_data`` and the seed catalogue (imported
    with ``tinyreg import --builtin SEED``). ``tinyreg serve`` is started on it twice. The
    first start has no report kept (``first_report_cold_s``); the second start finds the
@@ -43,7 +47,7 @@ is why the bare baseline is measured in the same run.
 Run::
 
     python benchmarks/http_load.py [--devices 10000] [--models 100] [--duration 10]
-        [--concurrency 8] [--workers 2] [--baseline-calls 200] [--seed-dir DIR]
+        [--concurrency 8] [--workers 2] [--baseline-calls 200] [--rounds 3] [--seed-dir DIR]
 
 Progress goes to stderr, the figures to stdout; the last line of stdout is one JSON object.
 """
@@ -55,6 +59,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -292,6 +297,21 @@ def wrk(
     }
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs of one endpoint as one: medians of each figure, errors summed.
+
+    The figures of every run are kept under ``rounds`` (requests/s and p99).
+    """
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "requests": sum(r["requests"] for r in runs),
+        "rounds": [(round(r["rps"], 1), round(r["p99_ms"], 2)) for r in runs],
+    }
+
+
 def _wait_ready(base: str, timeout: float = 600) -> None:
     """Until ``/readyz`` says the server's TD cache is warm (on the process that answers)."""
     deadline = time.monotonic() + timeout
@@ -391,6 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="tinyreg serve --workers")
     parser.add_argument("--baseline-calls", type=int, default=200)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds of GET /things/{id} and its baselines (medians reported)",
+    )
     parser.add_argument("--seed-dir", type=Path, default=SEED_DIR)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -414,9 +440,37 @@ def main(argv: list[str] | None = None) -> int:
             timeout=300,
         )
         http: dict[str, dict[str, Any]] = {}
+        td = json.dumps(device_td(0, info)).encode()
+        bares: list[subprocess.Popen[bytes]] = []
         try:
             _wait_ready(server.base_url)
-            for kind in LABELS:
+            bases = {"thing": server.base_url}
+            for kind, app in (("bare", "raw"), ("bare_starlette", "app")):
+                process, bases[kind] = bare_server(td, args.workers, root, app)
+                bares.append(process)
+            # GET /things/{id} and its two baselines, interleaved round by round while
+            # all three servers run (idle when not loaded): each round sees the machine
+            # as the others of that round do; the figures are the rounds' medians
+            _log(
+                f"   GET /things/{{id}}, bare ASGI, bare Starlette: {args.rounds} rounds of "
+                f"{args.duration:g} s each after a warm-up, {args.concurrency} in flight"
+            )
+            rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in bases}
+            for number in range(args.rounds):
+                for kind, base in bases.items():
+                    rounds[kind].append(
+                        wrk(
+                            base,
+                            _paths("thing", args.devices, args.models),
+                            args.duration,
+                            args.concurrency,
+                            root / kind,
+                            warm_up=number == 0,
+                        )
+                    )
+            for kind, runs in rounds.items():
+                http[kind] = _median_run(runs)
+            for kind in ("page", "match", "sparql"):
                 _log(f"   {LABELS[kind]} for {args.duration:g} s, {args.concurrency} in flight")
                 paths = _paths(kind, args.devices, args.models)
                 http[kind] = wrk(  # SPARQL answers are not cached: no warm-up for it
@@ -429,20 +483,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
         finally:
             server.stop()
-        td = json.dumps(device_td(0, info)).encode()
-        for kind, app in (("bare", "raw"), ("bare_starlette", "app")):
-            _log(f"4. {kind}: constant TD, uvicorn _bare_app:{app} --workers {args.workers}")
-            bare, bare_base = bare_server(td, args.workers, root, app)
-            try:
-                http[kind] = wrk(
-                    bare_base,
-                    _paths("bare", args.devices, args.models),
-                    args.duration,
-                    args.concurrency,
-                    root / kind,
-                )
-            finally:
-                stop_process(bare)
+            for process in bares:
+                stop_process(process)
         _log("5. first report after a start (kg_data + seed)")
         report = first_report(root, args.seed_dir)
     finally:
@@ -452,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"REST directory under load: {args.devices:,} TDs, {args.models} models, "
         f"{cpus} cores, tinyreg serve --workers {args.workers}, wrk: {args.concurrency} "
-        f"connections, {args.duration:g} s per endpoint after a warm-up as long"
+        f"connections, {args.duration:g} s per endpoint after a warm-up as long; "
+        f"GET /things/{{id}} and the baselines: medians of {args.rounds} interleaved rounds"
     )
     print(f"command: {command}")
     header = (
@@ -467,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "duration_s": args.duration,
         "workers": args.workers,
+        "rounds": args.rounds,
         "cpus": cpus,
         "load_avg_1min_start": load_start,
         "load_avg_1min_end": round(os.getloadavg()[0], 2),
@@ -479,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:32} {h['rps']:8.1f} {h['p50_ms']:8.2f} {h['p99_ms']:8.2f} {h['errors']:6d}"
             f" | {b50:10.2f} {b99:10.2f} {ratio:11.1f}x"
         )
+        if "rounds" in h:
+            summary[f"{kind}_rounds_rps_p99_ms"] = h["rounds"]
         summary.update(
             {
                 f"{kind}_rps": round(h["rps"], 1),
@@ -500,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:32} {b['rps']:8.1f} {b['p50_ms']:8.2f}"
             f" {b['p99_ms']:8.2f} {b['errors']:6d} | ({note})"
         )
+        summary[f"{kind}_rounds_rps_p99_ms"] = b["rounds"]
         summary.update(
             {
                 f"{kind}_rps": round(b["rps"], 1),

@@ -15,11 +15,20 @@ information, as ``PUT /things/{id}`` stores them. Then, per endpoint:
    answers are not cached): requests/s, p50/p99 as wrk measures them, and the error
    count (answers other than 2xx). The store's fit index is built after the bulk load,
    as ``tinyreg reindex`` does after one.
-3. **Bare baseline**: bare Starlette returning a constant pre-serialised TD for every
-   ``/things/{id}`` (``benchmarks/_bare_app.py``), under uvicorn with the same workers,
-   HTTP parser and event loop, loaded the same way: the ceiling of the HTTP stack on this
-   machine (and the proof that wrk is not the bottleneck); ``thing_vs_bare_ratio`` is
-   ``thing_rps / bare_rps``.
+3. **Bare baselines**: a constant pre-serialised TD for every ``/things/{id}``
+   (``benchmarks/_bare_app.py``) under uvicorn with the same workers, HTTP parser and
+   event loop, loaded the same way: bare Starlette, the same bytes through its router
+   (``bare_rps``, the issue's baseline; ``thing_vs_bare_ratio`` is
+   ``thing_rps / bare_rps``), and a plain ASGI callable that sends the bytes
+   (``bare_asgi_rps``: the ceiling of the HTTP stack and of wrk on this machine, which
+   shows that the load generator is not the bottleneck; ``thing_vs_bare_asgi_ratio`` is
+   ``thing_rps / bare_asgi_rps``). wrk runs one thread: on 2 cores, more threads only take
+   CPU from the server (each wrk thread runs its own event loop); neither wrk nor the
+   servers are pinned to a core, the same for every run. ``GET /things/{id}`` and both
+   baselines run interleaved, ``--rounds`` rounds (default 3) of ``--duration`` seconds
+   each, all three servers up (the idle ones take no CPU), so that every round of each
+   sees the machine as the others of that round do; their figures are the rounds'
+   medians (every round's requests/s and p99 are kept in ``*_rounds_rps_p99_ms``).
 4. **First report**: a second store holding ``kg_data`` and the seed catalogue (imported
    with ``tinyreg import --builtin SEED``). ``tinyreg serve`` is started on it twice. The
    first start has no report kept (``first_report_cold_s``); the second start finds the
@@ -39,7 +48,7 @@ is why the bare baseline is measured in the same run.
 Run::
 
     python benchmarks/http_load.py [--devices 10000] [--models 100] [--duration 10]
-        [--concurrency 8] [--workers 2] [--baseline-calls 200] [--seed-dir DIR]
+        [--concurrency 8] [--workers 2] [--baseline-calls 200] [--rounds 3] [--seed-dir DIR]
 
 Progress goes to stderr, the figures to stdout; the last line of stdout is one JSON object.
 """
@@ -51,6 +60,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -288,6 +298,21 @@ def wrk(
     }
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs of one endpoint as one: medians of each figure, errors summed.
+
+    The figures of every run are kept under ``rounds`` (requests/s and p99).
+    """
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "requests": sum(r["requests"] for r in runs),
+        "rounds": [(round(r["rps"], 1), round(r["p99_ms"], 2)) for r in runs],
+    }
+
+
 def _wait_ready(base: str, timeout: float = 600) -> None:
     """Until ``/readyz`` says the server's TD cache is warm (on the process that answers)."""
     deadline = time.monotonic() + timeout
@@ -304,13 +329,15 @@ def _wait_ready(base: str, timeout: float = 600) -> None:
     raise SystemExit("the server's TD cache did not get warm")
 
 
-def bare_server(td: bytes, workers: int, root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The bare Starlette baseline under uvicorn with ``workers`` processes."""
+def bare_server(
+    td: bytes, workers: int, root: Path, app: str = "raw"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A baseline app of ``_bare_app`` (``raw`` or ``app``) under uvicorn, ``workers`` processes."""
     (root / "bare-td.json").write_bytes(td)
     port = free_port()
     env = {**os.environ, "TINYREG_BARE_TD": str(root / "bare-td.json")}
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent)]
-    command += ["_bare_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += [f"_bare_app:{app}", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -385,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="tinyreg serve --workers")
     parser.add_argument("--baseline-calls", type=int, default=200)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds of GET /things/{id} and its baselines (medians reported)",
+    )
     parser.add_argument("--seed-dir", type=Path, default=SEED_DIR)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -392,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/http_load.py " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
     )
+    load_start = round(os.getloadavg()[0], 2)  # a shared machine: how far off figures may be
     root = Path(tempfile.mkdtemp(prefix="tinyreg-http-load-"))
     try:
         _log(f"1. store with {args.devices} TDs and {args.models} models")
@@ -407,9 +441,37 @@ def main(argv: list[str] | None = None) -> int:
             timeout=300,
         )
         http: dict[str, dict[str, Any]] = {}
+        td = json.dumps(device_td(0, info)).encode()
+        bares: list[subprocess.Popen[bytes]] = []
         try:
             _wait_ready(server.base_url)
-            for kind in LABELS:
+            bases = {"thing": server.base_url}
+            for kind, app in (("bare", "app"), ("bare_asgi", "raw")):
+                process, bases[kind] = bare_server(td, args.workers, root, app)
+                bares.append(process)
+            # GET /things/{id} and its two baselines, interleaved round by round while
+            # all three servers run (idle when not loaded): each round sees the machine
+            # as the others of that round do; the figures are the rounds' medians
+            _log(
+                f"   GET /things/{{id}}, bare Starlette, bare ASGI: {args.rounds} rounds of "
+                f"{args.duration:g} s each after a warm-up, {args.concurrency} in flight"
+            )
+            rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in bases}
+            for number in range(args.rounds):
+                for kind, base in bases.items():
+                    rounds[kind].append(
+                        wrk(
+                            base,
+                            _paths("thing", args.devices, args.models),
+                            args.duration,
+                            args.concurrency,
+                            root / kind,
+                            warm_up=number == 0,
+                        )
+                    )
+            for kind, runs in rounds.items():
+                http[kind] = _median_run(runs)
+            for kind in ("page", "match", "sparql"):
                 _log(f"   {LABELS[kind]} for {args.duration:g} s, {args.concurrency} in flight")
                 paths = _paths(kind, args.devices, args.models)
                 http[kind] = wrk(  # SPARQL answers are not cached: no warm-up for it
@@ -422,19 +484,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
         finally:
             server.stop()
-        _log(f"4. bare Starlette, constant TD, uvicorn --workers {args.workers}")
-        td = json.dumps(device_td(0, info)).encode()
-        bare, bare_base = bare_server(td, args.workers, root)
-        try:
-            http["bare"] = wrk(
-                bare_base,
-                _paths("bare", args.devices, args.models),
-                args.duration,
-                args.concurrency,
-                root / "bare",
-            )
-        finally:
-            stop_process(bare)
+            for process in bares:
+                stop_process(process)
         _log("5. first report after a start (kg_data + seed)")
         report = first_report(root, args.seed_dir)
     finally:
@@ -444,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"REST directory under load: {args.devices:,} TDs, {args.models} models, "
         f"{cpus} cores, tinyreg serve --workers {args.workers}, wrk: {args.concurrency} "
-        f"connections, {args.duration:g} s per endpoint after a warm-up as long"
+        f"connections, {args.duration:g} s per endpoint after a warm-up as long; "
+        f"GET /things/{{id}} and the baselines: medians of {args.rounds} interleaved rounds"
     )
     print(f"command: {command}")
     header = (
@@ -459,7 +511,10 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "duration_s": args.duration,
         "workers": args.workers,
+        "rounds": args.rounds,
         "cpus": cpus,
+        "load_avg_1min_start": load_start,
+        "load_avg_1min_end": round(os.getloadavg()[0], 2),
     }
     for kind, label in LABELS.items():
         h = http[kind]
@@ -469,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:32} {h['rps']:8.1f} {h['p50_ms']:8.2f} {h['p99_ms']:8.2f} {h['errors']:6d}"
             f" | {b50:10.2f} {b99:10.2f} {ratio:11.1f}x"
         )
+        if "rounds" in h:
+            summary[f"{kind}_rounds_rps_p99_ms"] = h["rounds"]
         summary.update(
             {
                 f"{kind}_rps": round(h["rps"], 1),
@@ -481,23 +538,36 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     bare = http["bare"]
-    print(
-        f"{'bare Starlette, constant TD':32} {bare['rps']:8.1f} {bare['p50_ms']:8.2f}"
-        f" {bare['p99_ms']:8.2f} {bare['errors']:6d} | (the HTTP stack's ceiling)"
-    )
+    for kind, label, note in (
+        ("bare", "bare Starlette, constant TD", "routed by Starlette"),
+        ("bare_asgi", "bare ASGI, constant TD", "the HTTP stack's ceiling"),
+    ):
+        b = http[kind]
+        print(
+            f"{label:32} {b['rps']:8.1f} {b['p50_ms']:8.2f}"
+            f" {b['p99_ms']:8.2f} {b['errors']:6d} | ({note})"
+        )
+        summary[f"{kind}_rounds_rps_p99_ms"] = b["rounds"]
+        summary.update(
+            {
+                f"{kind}_rps": round(b["rps"], 1),
+                f"{kind}_p50_ms": round(b["p50_ms"], 2),
+                f"{kind}_p99_ms": round(b["p99_ms"], 2),
+                f"{kind}_errors": b["errors"],
+            }
+        )
     summary.update(
         {
-            "bare_rps": round(bare["rps"], 1),
-            "bare_p50_ms": round(bare["p50_ms"], 2),
-            "bare_p99_ms": round(bare["p99_ms"], 2),
-            "bare_errors": bare["errors"],
             "thing_vs_bare_ratio": round(http["thing"]["rps"] / bare["rps"], 3),
+            "thing_vs_bare_asgi_ratio": round(
+                http["thing"]["rps"] / http["bare_asgi"]["rps"], 3
+            ),
             **report,
         }
     )
     print(
-        f"GET /things/{{id}} reaches {summary['thing_vs_bare_ratio']:.2f} of the bare stack's "
-        "requests/s."
+        f"GET /things/{{id}} reaches {summary['thing_vs_bare_ratio']:.2f} of bare Starlette's "
+        f"requests/s and {summary['thing_vs_bare_asgi_ratio']:.2f} of the bare ASGI app's."
     )
     print(
         f"first GET /reports/latest after a start: {report['first_report_s']:.2f} s with the "
@@ -507,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     print("HTTP latencies include queueing behind the other requests in flight; API figures")
     print("are one call at a time in one process (no HTTP, no JSON encoding of the answer).")
     print(json.dumps(summary))
-    errors = sum(http[k]["errors"] for k in (*LABELS, "bare"))
+    errors = sum(http[k]["errors"] for k in (*LABELS, "bare", "bare_asgi"))
     return 0 if errors == 0 else 1
 
 

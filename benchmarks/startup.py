@@ -7,6 +7,12 @@ every model and device. The store is a fresh embedded store holding ``kg_data`` 
 devices and models) and the seed catalogue, built once before the timed runs (not
 timed). The baseline, in the same run, is ``python -c pass`` with the same interpreter.
 
+Before the timed runs the package's bytecode is compiled (``compileall``, as ``pip
+install`` does for a wheel): an editable install in an environment with
+``PYTHONDONTWRITEBYTECODE`` set would otherwise compile every tinyreg module from source
+on every run, which no installed copy does. ``--source`` measures that case instead
+(every module, the standard library's and the dependencies' too, from source).
+
 The last line of stdout is one JSON object with the figures (see ``benchmarks/README.md``).
 
 Run::
@@ -17,6 +23,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -47,6 +54,16 @@ def _tinyreg() -> list[str]:
     return [found] if found else [sys.executable, "-m", "tinyreg.registry.cli"]
 
 
+def _compile_package(quiet: bool = True) -> int:
+    """Compile the bytecode of every tinyreg module (the folders the package links)."""
+    import tinyreg
+
+    package = Path(tinyreg.__file__).resolve().parent
+    folders = {package, *(entry.resolve() for entry in package.iterdir() if entry.is_dir())}
+    ok = all(compileall.compile_dir(folder, quiet=2 if quiet else 0) for folder in folders)
+    return len(folders) if ok else -1
+
+
 def _median_s(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float, str]:
     """Median and spread (max - min) of ``runs`` runs, after one untimed warm-up run."""
     times = []
@@ -74,12 +91,22 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seed catalogue (default $TINYREG_SEED_DIR or ../shared/seed)",
     )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="no bytecode: every run compiles every module from source (an empty "
+        "PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args(argv)
     seed_dir: Path = args.seed_dir or _default_seed_dir()
     runs: int = args.runs
     figures: dict[str, object] = {}
     # the machine is shared: its load says how far off the figures may be
     figures["load_avg_1min_start"] = round(os.getloadavg()[0], 2)
+    figures["bytecode_compiled"] = not args.source
+    figures["pythondontwritebytecode"] = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+    if not args.source and _compile_package() < 0:
+        raise SystemExit("compiling the package's bytecode failed")
     with tempfile.TemporaryDirectory(prefix="tinyreg-startup-") as tmp:
         store = Path(tmp) / "store"
         print(f"== building the store: {REPO / 'kg_data'} + {seed_dir}")
@@ -94,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             n_models, n_devices = len(reg.list_models()), len(reg.list_devices())
         print(f"   {n_models} models, {n_devices} devices in {time.perf_counter() - t0:.1f} s")
         env = {**os.environ, "TINYREG_STORE": str(store)}
+        if args.source:
+            (Path(tmp) / "no-bytecode").mkdir()
+            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "no-bytecode")
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
         env.pop("TINYREG_TOKEN", None)
         tinyreg = _tinyreg()
         print(f"== {runs} runs each (median, spread), {' '.join(tinyreg)}")

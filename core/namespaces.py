@@ -15,6 +15,8 @@ from rdflib import Namespace
 from rdflib.namespace import DefinedNamespace
 from rdflib.term import URIRef
 
+from tinyreg.core.iris import DEVICE_PREFIX, MODEL_PREFIX, TR_IRI
+
 __all__ = [
     "BENCHMARK_PREFIX",
     "DEVICE_PREFIX",
@@ -34,8 +36,6 @@ __all__ = [
     "model_iri",
     "runtime_iri",
 ]
-
-TR_IRI = "https://w3id.org/tinyreg#"
 
 
 class TR(DefinedNamespace):
@@ -291,8 +291,6 @@ class DISCOVERY(DefinedNamespace):
     ttl: URIRef
 
 
-MODEL_PREFIX = "https://w3id.org/tinyreg/model/"
-DEVICE_PREFIX = "urn:tinyreg:device:"
 BENCHMARK_PREFIX = "https://w3id.org/tinyreg/benchmark/host/"
 TARGET_BENCHMARK_PREFIX = "https://w3id.org/tinyreg/benchmark/target/"
 

@@ -1,7 +1,9 @@
 """tinyreg's ontology, SHACL shapes and JSON-LD contexts, shipped as package data.
 
 Files are read with :mod:`importlib.resources`, so an installed wheel works outside the
-checkout. Parsed graphs are cached: callers must not modify them (copy first).
+checkout. Parsed graphs are cached: callers must not modify them (copy first). rdflib is
+loaded when a graph is first parsed, not with the package (the command line's read path
+reads the files' text only).
 
 >>> from tinyreg.ontology import ontology_graph
 >>> len(ontology_graph()) > 100
@@ -13,9 +15,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 __all__ = [
     "CONTEXT_FILES",
@@ -48,12 +51,16 @@ def read_text(name: str) -> str:
 @cache
 def ontology_graph() -> Graph:
     """The tinyreg OWL ontology (``tinyreg.ttl``), parsed once."""
+    from rdflib import Graph
+
     return Graph().parse(data=read_text("tinyreg.ttl"), format="turtle")
 
 
 @cache
 def shapes_graph() -> Graph:
     """The SHACL shapes (``shapes.ttl``), parsed once."""
+    from rdflib import Graph
+
     return Graph().parse(data=read_text("shapes.ttl"), format="turtle")
 
 

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Self
 
@@ -27,7 +27,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from tinyreg.core.errors import (
-    AmbiguousIdError,
     ConflictError,
     InputError,
     ModelFileError,
@@ -35,7 +34,7 @@ from tinyreg.core.errors import (
     QueryError,
     ThingDescriptionError,
 )
-from tinyreg.core.namespaces import DEVICE_PREFIX, MODEL_PREFIX, OP, PREFIXES, TR, model_iri
+from tinyreg.core.namespaces import MODEL_PREFIX, OP, PREFIXES, TR, model_iri
 from tinyreg.core.queries import load_query
 from tinyreg.core.sparql_text import friendly_syntax_error, relocate_error, with_prefixes
 from tinyreg.core.stores import GraphStore, QueryResult, default_store_path, open_store
@@ -55,7 +54,23 @@ from tinyreg.registry.cards import ModelCard, load_card, parse_card, seed_cards,
 from tinyreg.registry.deployments import DeploymentRecord, list_deployments, record_deployment
 from tinyreg.registry.ids import check_model_id
 from tinyreg.registry.profile import PROFILE_PREFIX, profile_facts, profile_graph
-from tinyreg.registry.reference import ONTOLOGY_IRI, REFERENCE_FOLDER, reference_texts
+from tinyreg.registry.records import (
+    DeviceRecord,
+    ModelRecord,
+    device_details,
+    device_records,
+    iri_like,
+    locate_id,
+    model_records,
+    model_tensors,
+    resolve_id,
+)
+from tinyreg.registry.reference import (
+    ONTOLOGY_IRI,
+    REFERENCE_FOLDER,
+    reference_texts,
+    text_digest,
+)
 from tinyreg.registry.requirements import (
     TABLES_QUERY,
     OperatorUse,
@@ -98,11 +113,6 @@ def model_id(iri: str) -> str:
     return iri.removeprefix(MODEL_PREFIX)
 
 
-def _iri_like(text: str) -> bool:
-    """Whether text can be an IRI: a colon, no character IRIs exclude, no control character."""
-    return ":" in text and not any(c in text for c in '<>"{}|^`\\ ') and text.isprintable()
-
-
 def _default_blobs(store: GraphStore) -> ModelBlobs:
     """``models/`` in an embedded store's directory, else memory."""
     label = Path(store.label)
@@ -120,115 +130,9 @@ def _py(term: Node | None) -> Any:
     return str(term)
 
 
-def _model_id_of(iri: str) -> str:
-    return iri[len(MODEL_PREFIX) :] if iri.startswith(MODEL_PREFIX) else iri
-
-
-def _version_number(recorded: Any, card: Any) -> int:
-    """A model's version number: the version record's, else the card's, else 1.
-
-    >>> _version_number(None, "3"), _version_number(None, "2.1"), _version_number(2, None)
-    (3, 1, 2)
-    """
-    for value in (recorded, card):
-        text = str(value).strip() if value is not None else ""
-        if text.isdigit() and int(text) >= 1:
-            return int(text)
-    return 1
-
-
-def _local(iri: Any) -> str | None:
-    if iri is None:
-        return None
-    text = str(iri)
-    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """What the registry knows of a model (one row of ``tinyreg list models``).
-
-    Attributes:
-        id: The model id (a slug); its IRI is ``https://w3id.org/tinyreg/model/<id>``.
-        iri: The model's IRI.
-        name: The card's name.
-        arena_bytes: Minimal tensor arena the TFLM runtime accepts, or ``None`` if it
-            refuses the model.
-        flash_bytes: Flash the model itself occupies (the flatbuffer).
-        macs: Multiply-accumulates of one inference.
-        runnable: Whether the TFLM runtime accepts the model.
-        reason: Why not, in the runtime's words (``None`` when runnable).
-        family: The model family (``docs/loop.md``): its version record's, else the id.
-        version: The version number: its version record's, else the card's ``version``
-            when that is a whole number, else 1.
-
-    """
-
-    id: str
-    iri: str
-    name: str
-    arena_bytes: int | None
-    flash_bytes: int
-    macs: int
-    runnable: bool
-    reason: str | None
-    model_bytes: int
-    parameters: int
-    quantization: str | None
-    task: str | None
-    input_modality: str | None
-    required_sensors: list[str]
-    operators: list[dict[str, Any]]
-    recorded_arena_bytes: int | None
-    arena_bytes_32bit_estimate: int | None
-    runtime: str | None
-    metric: dict[str, Any] | None
-    dataset: str | None
-    creator: str | None
-    description: str | None
-    sha256: str
-    family: str = ""
-    version: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as JSON-ready data (the documented public keys come first)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class DeviceRecord:
-    """What the registry knows of a device (one row of ``tinyreg list devices``).
-
-    Attributes:
-        id: The TD's id, e.g. ``urn:tinyreg:device:arduino-nano-33-ble-sense``.
-        title: The TD's title.
-        ram_bytes: Total RAM.
-        flash_bytes: Total flash.
-        sensors: Sensor types (ontology class names), one per sensor.
-
-    """
-
-    id: str
-    title: str
-    ram_bytes: int
-    flash_bytes: int
-    sensors: list[str]
-    reserved_ram_bytes: int
-    reserved_flash_bytes: int
-    core: str
-    core_family: str | None
-    clock_hz: int
-    fpu: bool
-    dsp: bool
-    runtime: str | None
-    runtime_version: str | None
-    manufacturer: str | None
-    description: str | None
-    sensor_parts: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as JSON-ready data."""
-        return asdict(self)
+def _plain(rows: Iterable[Mapping[str, Node]]) -> list[dict[str, Any]]:
+    """Query rows with every term a plain Python value (see :func:`_py`)."""
+    return [{name: _py(term) for name, term in row.items()} for row in rows]
 
 
 @dataclass(frozen=True)
@@ -361,7 +265,7 @@ class Catalogue:
         """
         tables_changed = False
         for name, text in reference_texts().items():
-            digest = hashlib.sha256(text.encode()).hexdigest()
+            digest = text_digest(text)
             stored = self.store.select(
                 "SELECT ?v WHERE { GRAPH ?g { ?g <https://w3id.org/tinyreg#sha256> ?v } }",
                 {"g": URIRef(name)},
@@ -713,54 +617,7 @@ class Catalogue:
     def _models(self, bindings: Mapping[str, Node] | None) -> list[ModelRecord]:
         rows = self.store.select(load_query("tinyreg.registry", "models"), bindings)
         lists = self.store.select(load_query("tinyreg.registry", "model_lists"), bindings)
-        sensors: dict[str, list[str]] = {}
-        operators: dict[str, list[dict[str, Any]]] = {}
-        for row in lists:
-            model = str(row["model"])
-            if "sensor" in row:
-                sensors.setdefault(model, []).append(_local(row["sensor"]) or "")
-            if "operator" in row:
-                operators.setdefault(model, []).append(
-                    {"name": str(row["operator"]), "version": _py(row["version"])}
-                )
-        records = []
-        for row in rows:
-            iri = str(row["model"])
-            value = {k: _py(v) for k, v in row.items()}
-            records.append(
-                ModelRecord(
-                    id=iri[len(MODEL_PREFIX) :] if iri.startswith(MODEL_PREFIX) else iri,
-                    iri=iri,
-                    name=value["name"],
-                    arena_bytes=value.get("arena"),
-                    flash_bytes=value["flashBytes"],
-                    macs=value["macs"],
-                    runnable=bool(value.get("runnable", False)),
-                    reason=value.get("reason"),
-                    model_bytes=value["modelBytes"],
-                    parameters=value["parameters"],
-                    quantization=value.get("quantization"),
-                    task=_task_slug(value.get("task")),
-                    input_modality=_modality_slug(value.get("modality")),
-                    required_sensors=sorted(sensors.get(iri, [])),
-                    operators=operators.get(iri, []),
-                    recorded_arena_bytes=value.get("recorded"),
-                    arena_bytes_32bit_estimate=value.get("arena32"),
-                    runtime=value.get("runtime"),
-                    metric=(
-                        {"name": value["metricName"], "value": value["metricValue"]}
-                        if "metricName" in value
-                        else None
-                    ),
-                    dataset=value.get("dataset"),
-                    creator=value.get("creator"),
-                    description=value.get("description"),
-                    sha256=value["sha256"],
-                    family=str(value.get("family") or _model_id_of(iri)),
-                    version=_version_number(value.get("versionNumber"), value.get("cardVersion")),
-                )
-            )
-        return records
+        return model_records(_plain(rows), _plain(lists))
 
     # ------------------------------------------------------------------ devices
 
@@ -894,38 +751,7 @@ class Catalogue:
     def _devices(self, bindings: Mapping[str, Node] | None) -> list[DeviceRecord]:
         rows = self.store.select(load_query("tinyreg.registry", "devices"), bindings)
         sensor_rows = self.store.select(load_query("tinyreg.registry", "device_sensors"), bindings)
-        sensors: dict[str, list[tuple[str, str | None]]] = {}
-        for row in sensor_rows:
-            sensors.setdefault(str(row["device"]), []).append(
-                (_local(row["type"]) or "", _py(row.get("part")))
-            )
-        records = []
-        for row in rows:
-            iri = str(row["device"])
-            value = {k: _py(v) for k, v in row.items()}
-            mine = sorted(sensors.get(iri, []), key=lambda s: (s[0], s[1] or ""))
-            records.append(
-                DeviceRecord(
-                    id=iri,
-                    title=value["title"],
-                    ram_bytes=value["ram"],
-                    flash_bytes=value["flash"],
-                    sensors=[s[0] for s in mine],
-                    reserved_ram_bytes=value.get("ramReserved", 0),
-                    reserved_flash_bytes=value.get("flashReserved", 0),
-                    core=value["core"],
-                    core_family=value.get("coreFamily"),
-                    clock_hz=value["clock"],
-                    fpu=bool(value["fpu"]),
-                    dsp=bool(value["dsp"]),
-                    runtime=value.get("runtimeName"),
-                    runtime_version=value.get("runtimeVersion"),
-                    manufacturer=value.get("manufacturer"),
-                    description=value.get("description"),
-                    sensor_parts=[s[1] or "" for s in mine],
-                )
-            )
-        return records
+        return device_records(_plain(rows), _plain(sensor_rows))
 
     # ------------------------------------------------------------------ ids
 
@@ -942,23 +768,17 @@ class Catalogue:
             AmbiguousIdError: If a name matches several resources.
 
         """
-        prefix = MODEL_PREFIX if kind == "model" else DEVICE_PREFIX
-        cls = TR.Model if kind == "model" else TR.Device
-        for candidate in (ident, prefix + ident):
-            if _iri_like(candidate) and self.store.ask(
-                "ASK { ?r a ?cls }", {"r": URIRef(candidate), "cls": cls}
-            ):
-                return candidate
+        return resolve_id(kind, ident, self._is_a, self._named)
+
+    def _is_a(self, iri: str, cls: str) -> bool:
+        return self.store.ask("ASK { ?r a ?cls }", {"r": URIRef(iri), "cls": URIRef(cls)})
+
+    def _named(self, cls: str, text: str) -> list[str]:
         rows = self.store.select(
             load_query("tinyreg.registry", "resources"),
-            {"cls": cls, "wanted": Literal(ident.strip())},
+            {"cls": URIRef(cls), "wanted": Literal(text)},
         )
-        named = sorted({str(r["resource"]) for r in rows})
-        if len(named) == 1:
-            return named[0]
-        if len(named) > 1:
-            raise AmbiguousIdError(kind, ident, named)
-        raise NotFoundError(kind, ident)
+        return [str(r["resource"]) for r in rows]
 
     # ------------------------------------------------------------------ deployments
 
@@ -994,7 +814,7 @@ class Catalogue:
         except NotFoundError:
             model = kind == "model" and not ident.startswith(MODEL_PREFIX)
             kept = MODEL_PREFIX + ident if model else ident
-            return kept if _iri_like(kept) else ""
+            return kept if iri_like(kept) else ""
 
     # ------------------------------------------------------------------ bulk
 
@@ -1185,18 +1005,7 @@ class Catalogue:
             AmbiguousIdError: If it matches both a model and a device.
 
         """
-        kinds = [kind] if kind else ["model", "device"]
-        found: list[str] = []
-        for k in kinds:
-            try:
-                found.append(self.resolve(k, ident))
-            except NotFoundError:
-                continue
-        if not found:
-            raise NotFoundError(kind or "model or device", ident)
-        if len(found) > 1:
-            raise AmbiguousIdError(kind or "resource", ident, found)
-        return found[0]
+        return locate_id(ident, kind, self.resolve)
 
     def details(self, ident: str, kind: str | None = None) -> dict[str, Any]:
         """Everything ``tinyreg show`` prints of a model or a device (by id or name).
@@ -1223,40 +1032,15 @@ class Catalogue:
             rows = self.store.select(
                 load_query("tinyreg.registry", "model_tensors"), {"model": URIRef(iri)}
             )
-            tensors: dict[str, list[dict[str, Any]]] = {"input": [], "output": []}
-            for row in rows:
-                value = {k: _py(v) for k, v in row.items()}
-                shape = str(value["shape"])
-                tensor: dict[str, Any] = {
-                    "index": value["index"],
-                    "name": value.get("name"),
-                    "dtype": value["dtype"],
-                    "shape": [int(d) for d in shape.split(",")] if shape else [],
-                    "quantization": value.get("scheme"),
-                }
-                if value.get("scheme") == "per-tensor":
-                    tensor["scale"] = value.get("scale")
-                    tensor["zero_point"] = value.get("zeroPoint")
-                elif value.get("scheme") is not None:
-                    tensor["channels"] = value.get("channels")
-                    tensor["quantized_dimension"] = value.get("dimension")
-                tensors[str(value["role"])].append(tensor)
+            tensors = model_tensors(_plain(rows))
             return {**data, "inputs": tensors["input"], "outputs": tensors["output"]}
-        data = self.get_device(iri).to_dict()
         sensors = self.store.select(
             load_query("tinyreg.registry", "device_sensors"), {"device": URIRef(iri)}
         )
         operators = self.store.select(
             load_query("tinyreg.registry", "device_operators"), {"device": URIRef(iri)}
         )
-        return {
-            **data,
-            "sensor_list": [
-                {"type": _local(row["type"]), "part": _py(row.get("part"))} for row in sensors
-            ],
-            "firmware_operators": sorted({_local(row["operator"]) or "" for row in operators}),
-            "firmware_operators_declared": any(bool(_py(row["declared"])) for row in operators),
-        }
+        return device_details(self.get_device(iri), _plain(sensors), _plain(operators))
 
     def delete(self, ident: str) -> str:
         """Delete a model or device (by id or name); returns its IRI."""
@@ -1270,32 +1054,6 @@ class Catalogue:
         from tinyreg.registry.validate import check
 
         return check(self.graph())
-
-
-def _task_slug(iri: str | None) -> str | None:
-    names = {
-        "Classification": "classification",
-        "ObjectDetection": "object-detection",
-        "FeatureExtraction": "feature-extraction",
-        "AnomalyDetection": "anomaly-detection",
-        "Regression": "regression",
-        "Unsupervised": "unsupervised",
-        "OtherTask": "other",
-    }
-    return names.get(_local(iri) or "") if iri else None
-
-
-def _modality_slug(iri: str | None) -> str | None:
-    names = {
-        "Audio": "audio",
-        "Image": "image",
-        "Motion": "motion",
-        "Vibration": "vibration",
-        "Environmental": "environmental",
-        "TimeSeries": "time-series",
-        "OtherModality": "other",
-    }
-    return names.get(_local(iri) or "") if iri else None
 
 
 def _candidate_files(path: Path) -> Iterable[Path]:

@@ -34,6 +34,7 @@ so that ``--help`` stays light; a test keeps them equal)."""
 
 if TYPE_CHECKING:
     from tinyreg.core.stores import QueryResult
+    from tinyreg.registry.reader import CatalogueReader
     from tinyreg.registry.service import Registry
 
 __all__ = ["main"]
@@ -156,6 +157,24 @@ class _Context:
     def __init__(self, store: str | None) -> None:
         self.location = store
         self._registry: Registry | None = None
+        self._reader: CatalogueReader | None = None
+
+    @property
+    def reader(self) -> CatalogueReader | Registry:
+        """What a reading command (``list``, ``show``) reads.
+
+        The light reader of an embedded store when it can serve (no rdflib, no lock),
+        else the service.
+        """
+        if self._reader is None and self._registry is None:
+            from tinyreg.core.stores import default_store_path
+
+            where = self.location or str(default_store_path())
+            if "://" not in where:
+                from tinyreg.registry.reader import CatalogueReader
+
+                self._reader = CatalogueReader.open(Path(where).expanduser())
+        return self._reader if self._reader is not None else self.registry
 
     @property
     def registry(self) -> Registry:
@@ -196,6 +215,8 @@ class _Context:
         return ServedRegistry(folder, credential, Path(models) if models else None)
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         if self._registry is not None:
             self._registry.close()
 
@@ -369,17 +390,18 @@ def list_cmd(state: _Context, kind: str, fmt: str) -> None:
     arena_bytes, flash_bytes, macs, runnable, reason (and more); devices have id, title,
     ram_bytes, flash_bytes, sensors (and more). CSV joins lists with ";".
     """
+    reader = state.reader
     if kind == "all" and fmt == "json":
-        models = [m.to_dict() for m in state.registry.list_models()]
-        devices = [d.to_dict() for d in state.registry.list_devices()]
+        models = [m.to_dict() for m in reader.list_models()]
+        devices = [d.to_dict() for d in reader.list_devices()]
         _echo(json.dumps({"models": models, "devices": devices}, indent=2))
         return
     if kind in ("models", "all"):
-        _emit_records(fmt, MODEL_COLUMNS, [m.to_dict() for m in state.registry.list_models()])
+        _emit_records(fmt, MODEL_COLUMNS, [m.to_dict() for m in reader.list_models()])
     if kind == "all" and fmt == "table":
         _echo()
     if kind in ("devices", "all"):
-        _emit_records(fmt, DEVICE_COLUMNS, [d.to_dict() for d in state.registry.list_devices()])
+        _emit_records(fmt, DEVICE_COLUMNS, [d.to_dict() for d in reader.list_devices()])
 
 
 @cli.command("show")
@@ -399,12 +421,12 @@ def show(state: _Context, ident: str, fmt: str) -> None:
     dtype, scale and zero point). A device: its figures, sensors with their parts and the
     operators its firmware offers.
     """
-    reg = state.registry
-    iri = reg.locate(ident)
     if fmt == "turtle":
-        _echo(reg.export("turtle", iri))
+        reg = state.registry
+        _echo(reg.export("turtle", reg.locate(ident)))
         return
-    data = reg.details(iri)
+    reader = state.reader
+    data = reader.details(reader.locate(ident))
     if fmt == "json":
         _echo(json.dumps(data, indent=2))
         return

@@ -2,7 +2,9 @@
 
 The runtime and core tables (``kg_data/runtimes/*.ttl``) say what each runtime release
 supports and costs (operators, kernel code size, RAM outside the arena, instructions per
-MAC); each is stored in its own graph named ``REFERENCE_PREFIX`` + file stem.
+MAC); each is stored in its own graph named ``REFERENCE_PREFIX`` + file stem. Their texts
+and digests come without rdflib (the command line's read path checks that a store holds
+this release's tables); the parsed tables load it.
 
 >>> runtime_ram_overhead("no-such-runtime", "1")
 0
@@ -10,21 +12,25 @@ MAC); each is stored in its own graph named ``REFERENCE_PREFIX`` + file stem.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal
-
-from tinyreg.core.namespaces import TR, runtime_iri
 from tinyreg.ontology import read_text
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 __all__ = [
     "ONTOLOGY_IRI",
     "REFERENCE_FOLDER",
     "REFERENCE_PREFIX",
+    "reference_digests",
     "reference_texts",
     "runtime_ram_overhead",
     "runtime_tables",
+    "text_digest",
 ]
 
 ONTOLOGY_IRI = "https://w3id.org/tinyreg"
@@ -47,9 +53,25 @@ def reference_texts() -> dict[str, str]:
     return texts
 
 
+def text_digest(text: str) -> str:
+    """The digest a stored reference graph carries of the file it was read from (SHA-256)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def reference_digests() -> dict[str, str]:
+    """The digest of each reference graph of this release, by graph name.
+
+    A store whose reference graphs carry other digests (``tr:sha256`` of the graph) was
+    last opened by another release; opening the catalogue brings them up to date.
+    """
+    return {name: text_digest(text) for name, text in reference_texts().items()}
+
+
 @cache
 def runtime_tables() -> Graph:
     """The runtime and core tables as one graph (parsed once)."""
+    from rdflib import Graph
+
     graph = Graph()
     for name, text in reference_texts().items():
         if name.startswith(REFERENCE_PREFIX):
@@ -59,5 +81,9 @@ def runtime_tables() -> Graph:
 
 def runtime_ram_overhead(name: str, version: str) -> int:
     """RAM the runtime takes outside the tensor arena (``kg_data/runtimes``), or 0 if unknown."""
+    from rdflib import Literal
+
+    from tinyreg.core.namespaces import TR, runtime_iri
+
     value = runtime_tables().value(runtime_iri(name, version), TR.ramOverheadBytes)
     return int(value.toPython()) if isinstance(value, Literal) else 0

@@ -23,7 +23,8 @@ PACKAGES = ("ontology", "kg_data", "core", "matchmaker", "firmware", "registry")
 # lowest first; a module's group is the longest entry its dotted name starts with
 TIERS: tuple[tuple[str, ...], ...] = (
     ("ontology", "kg_data"),
-    ("core.errors", "core.namespaces", "core.literals"),
+    ("core.errors", "core.iris"),
+    ("core.namespaces", "core.literals"),
     ("core.vocabulary", "core.queries", "core.sparql_text"),
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
@@ -47,7 +48,9 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "registry.profile",
         "registry.blobs",
         "registry.local",
+        "registry.records",
     ),
+    ("registry.reader",),
     ("registry.model_rdf",),
     ("registry.bench", "registry.deployments"),
     ("registry.target_bench",),

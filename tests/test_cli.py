@@ -43,6 +43,83 @@ def test_list_json_has_the_documented_keys(store: Path):
         assert isinstance(device["sensors"], list)
 
 
+HEAVY = ("rdflib", "pyshacl", "numpy", "tflite_micro", "pyoxigraph_rdflib")
+
+
+def _imported(store: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``tinyreg ARGS`` with ``-X importtime``: the answer and the top-level packages."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tinyreg.registry.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TINYREG_STORE": str(store)},
+        timeout=300,
+        check=False,
+    )
+    names = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    done.stderr = "\n".join(
+        line for line in done.stderr.splitlines() if not line.startswith("import time:")
+    )
+    return done, names
+
+
+def test_list_and_show_read_without_rdflib_and_answer_as_the_service(store: Path):
+    """`list` and `show` read through pyoxigraph alone and print the service's answer."""
+    from tinyreg.registry import Registry
+
+    listed, names = _imported(store, "list", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert "pyoxigraph" in names and not names & set(HEAVY), sorted(names & set(HEAVY))
+    shown = {}
+    for ident in ("kws-dscnn-int8", "person-detection", "arduino-nano-33-ble-sense", "esp-eye"):
+        done, names = _imported(store, "show", ident, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        assert not names & set(HEAVY), (ident, sorted(names & set(HEAVY)))
+        shown[ident] = json.loads(done.stdout)
+    missing, _ = _imported(store, "show", "no-such-thing")
+    assert missing.returncode == 1 and "no-such-thing" in missing.stderr
+    with Registry.open(store) as registry:  # the full service, rdflib and all
+        expected = {
+            "models": [m.to_dict() for m in registry.list_models()],
+            "devices": [d.to_dict() for d in registry.list_devices()],
+        }
+        details = {ident: registry.details(ident) for ident in shown}
+        # while this process holds the store's lock, the command line still reads it
+        locked, _ = _imported(store, "list", "devices", "--format", "json")
+    assert json.loads(listed.stdout) == json.loads(json.dumps(expected))
+    assert shown == json.loads(json.dumps(details))
+    assert locked.returncode == 0, locked.stderr
+    assert json.loads(locked.stdout) == json.loads(json.dumps(expected["devices"]))
+
+
+def test_a_store_of_another_release_is_read_by_the_service(tmp_path: Path):
+    """Reference graphs that are not this release's: `list` opens the full service,
+    which brings them up to date, and answers the same."""
+    from tinyreg.registry import Registry
+
+    store = tmp_path / "store"
+    with Registry.open(store) as registry:
+        registry.add_device(NANO)
+        registry.store.update(
+            "PREFIX tr: <https://w3id.org/tinyreg#> WITH <https://w3id.org/tinyreg> "
+            "DELETE { ?g tr:sha256 ?v } INSERT { ?g tr:sha256 'older' } "
+            "WHERE { ?g tr:sha256 ?v }"
+        )
+    stale, names = _imported(store, "list", "devices", "--format", "json")
+    assert stale.returncode == 0, stale.stderr
+    assert "rdflib" in names  # the service, not the light reader
+    assert [d["id"] for d in json.loads(stale.stdout)] == [
+        "urn:tinyreg:device:arduino-nano-33-ble-sense"
+    ]
+    fresh, names = _imported(store, "list", "devices", "--format", "json")
+    assert "rdflib" not in names  # brought up to date by the service
+    assert fresh.stdout == stale.stdout
+
+
 def test_query_formats_and_errors(store: Path):
     sparql = (
         "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?d ?ram WHERE "

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from _servers import TinyregServer, start_server
 
 from _paths import KG_DATA
 from tinyreg.registry.local import CREDENTIAL_FILE
+from tinyreg.registry.rest.reports import CACHE_FOLDER
 
 TOKEN = "workers-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -141,3 +143,59 @@ def test_readers_forward_writes_and_read_them_at_once(served: tuple[Path, Tinyre
     )
     events = httpx.get(f"{server.base_url}/metrics").text
     assert "tinyreg_workers{" in events
+
+
+def _children(pid: int) -> dict[int, int]:
+    """The processes whose parent is ``pid``: their ids and nice values (from ``/proc``)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry.name)] = int(fields[16])
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_stopped_server_leaves_no_process_behind(tmp_path: Path) -> None:
+    """Stopped while its first report is still being written (a low-priority process),
+    serve stops that process and its readers, and exits on SIGTERM alone."""
+    store = tmp_path / "store"
+    imported = tinyreg(store, "import", "--builtin", "-q")
+    assert imported.returncode == 0, imported.stderr
+    server = start_server(store, tmp_path / "serve.log", token=TOKEN, args=("--workers", "2"))
+    children: dict[int, int] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the report process runs at nice 10
+            children = _children(server.process.pid)
+            if 10 in children.values():
+                break
+            time.sleep(0.05)
+        assert 10 in children.values(), f"no report process was started: {children}"
+        # the cyclic collector skips the start-up heap (gc.freeze) in every process
+        for _ in range(20):
+            text = httpx.get(f"{server.base_url}/metrics", timeout=10).text
+            frozen = [line for line in text.splitlines() if line.startswith("tinyreg_gc_frozen")]
+            assert frozen and float(frozen[0].split()[-1]) > 10_000, frozen
+        server.process.terminate()
+        server.process.wait(timeout=60)  # not killed: it exits by itself
+    finally:
+        server.stop()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)], server.output()[-2000:]
+    # stopped, not waited for: the report was never finished and kept
+    assert not (store / CACHE_FOLDER).exists()

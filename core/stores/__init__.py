@@ -8,21 +8,24 @@ command line or in the configuration)::
         rows = store.select("SELECT ?m WHERE { ?m a ?type }", {"type": MODEL_CLASS})
 
 Both stores implement :class:`GraphStore` and behave the same way; see
-:mod:`tinyreg.core.stores.base` for the shared conventions.
+:mod:`tinyreg.core.stores.base` for the shared conventions. The store classes (and rdflib
+with them) load on first use, so that :mod:`tinyreg.core.stores.plain`, the light
+read-only reader, can be imported without them.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinyreg.core.errors import ConfigError
-from tinyreg.core.stores.base import GraphStore, QueryResult, StoreCapabilities
-from tinyreg.core.stores.oxigraph_store import OxigraphStore
 
 if TYPE_CHECKING:
+    from tinyreg.core.stores.base import GraphStore, QueryResult, StoreCapabilities
+    from tinyreg.core.stores.oxigraph_store import OxigraphStore
     from tinyreg.core.stores.sparql_store import Auth, SparqlEndpointStore
 
 __all__ = [
@@ -36,13 +39,23 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load the SPARQL endpoint store (and its HTTP client) on first use."""
-    if name == "SparqlEndpointStore":
-        from tinyreg.core.stores.sparql_store import SparqlEndpointStore
+_LAZY = {
+    "GraphStore": "tinyreg.core.stores.base",
+    "QueryResult": "tinyreg.core.stores.base",
+    "StoreCapabilities": "tinyreg.core.stores.base",
+    "OxigraphStore": "tinyreg.core.stores.oxigraph_store",
+    "SparqlEndpointStore": "tinyreg.core.stores.sparql_store",
+}
 
-        return SparqlEndpointStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    """Load a store class (with rdflib, or the HTTP client) on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
@@ -108,6 +121,8 @@ def open_store(
             raise ConfigError("store location is empty")
         path = Path(text).expanduser()
     _prepare_directory(path)
+    from tinyreg.core.stores.oxigraph_store import OxigraphStore
+
     return OxigraphStore(path)
 
 

@@ -50,6 +50,7 @@ from tinyreg.core.stores.base import (
     plain_from_lexical,
     result_from_oxigraph,
 )
+from tinyreg.core.stores.plain import open_error
 
 __all__ = ["OxigraphStore"]
 
@@ -159,7 +160,7 @@ class OxigraphStore(BaseGraphStore):
             else:
                 store = ox.Store(str(self.path))
         except OSError as exc:
-            raise StoreError(self.label, _open_error(exc)) from exc
+            raise StoreError(self.label, open_error(exc)) from exc
         self._store: ox.Store | None = store
         self.read_only = read_only
         self._generation = _Generation(self.path, writer=not read_only)
@@ -195,7 +196,7 @@ class OxigraphStore(BaseGraphStore):
             try:
                 store = ox.Store.read_only(str(self.path))
             except OSError as exc:
-                raise StoreError(self.label, _open_error(exc)) from exc
+                raise StoreError(self.label, open_error(exc)) from exc
             self._store, self._opened_at = store, current
             return store
 
@@ -492,23 +493,3 @@ class OxigraphStore(BaseGraphStore):
             except OSError as exc:
                 raise StoreError(self.label, f"flushing to disk failed: {exc}") from exc
         del store
-
-
-def _open_error(exc: OSError) -> str:
-    """Explain why a store directory could not be opened.
-
-    Args:
-        exc: The error raised by pyoxigraph.
-
-    Returns:
-        A message for :class:`StoreError`.
-
-    """
-    text = str(exc)
-    if "lock" in text.lower():
-        return (
-            "the store directory is locked by another open store (an embedded store can be "
-            "used by one process at a time; serve it with `oxigraph serve` to share it): "
-            f"{text}"
-        )
-    return f"cannot open the store directory: {text}"

@@ -39,6 +39,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tinyreg.core.errors import StoreError
 from tinyreg.registry import Registry
 
 __all__ = ["CACHE_FOLDER", "LatestReport", "ReportCache"]
@@ -107,6 +108,7 @@ class ReportCache:
         store_dir = getattr(registry.store, "path", None)
         self._folder = store_dir / CACHE_FOLDER if persist and store_dir is not None else None
         self._child: Any = None
+        self._closed = False
 
     def start_background(self) -> bool:
         """Write the report in a low-priority process that keeps it beside the store.
@@ -132,11 +134,29 @@ class ReportCache:
         self._child = child
         return True
 
+    def close(self) -> None:
+        """Stop a background report process that is still writing (the server is stopping).
+
+        Without this, the thread waiting for it keeps the server's interpreter from
+        exiting until it is killed, and the process, orphaned, keeps writing at low
+        priority.
+        """
+        self._closed = True
+        child = self._child
+        if child is not None and child.is_alive():
+            child.terminate()
+            child.join(5)
+            if child.is_alive():
+                child.kill()
+
     def _join_child(self, generation: int) -> None:
         """Wait for the background process, then take its report (call with the lock)."""
-        child, self._child = self._child, None
+        child = self._child  # kept until it ends, so that close() can stop it meanwhile
         if child is not None:
             child.join()
+            self._child = None
+            if self._closed:
+                raise StoreError(self.registry.store.label, "the server is stopping")
             self._load(generation)
 
     def store_generation(self) -> int | None:

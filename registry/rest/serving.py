@@ -143,7 +143,12 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
     private_url = f"http://127.0.0.1:{private.getsockname()[1]}"
     token = new_token()
     settings = settings.model_copy(
-        update={"local_token": _secret(token), "workers": workers, "worker": 0}
+        update={
+            "local_token": _secret(token),
+            "workers": workers,
+            "worker": 0,
+            "freeze_heap": True,
+        }
     )
     registry = Registry.open(settings.store, model_store=settings.model_store)
     folder = _store_dir(settings)

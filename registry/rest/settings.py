@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         local_token: Set by ``tinyreg serve``: the token of the local credential file
             beside the store (see :mod:`tinyreg.registry.rest.local`). Accepted for
             writes like ``token``. Not for users to set.
+        freeze_heap: Set by ``tinyreg serve``, whose processes run the app alone: once
+            the app has started and again once its TD cache is warm, every object alive
+            is moved out of the cyclic garbage collector's reach (``gc.freeze``), so
+            that a collection scans only what requests allocate (see
+            ``docs/design.md``, *Serving*).
 
     """
 
@@ -132,6 +137,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     worker: int = Field(default=0, ge=0)
     local_token: SecretStr | None = None
+    freeze_heap: bool = False
 
     @model_validator(mode="after")
     def _read_token_file(self) -> Settings:

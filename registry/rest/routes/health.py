@@ -7,6 +7,7 @@ the registry holds.
 
 import asyncio
 import contextlib
+import gc
 import os
 from pathlib import Path
 
@@ -93,6 +94,10 @@ async def metrics(request: Request) -> Response:
             s.events.published,
         ),
         "tinyreg_uptime_seconds": ("Seconds since this process started.", s.uptime()),
+        "tinyreg_gc_frozen_objects": (
+            "Objects kept out of garbage collections (gc.freeze, by tinyreg serve).",
+            gc.get_freeze_count(),
+        ),
     }
     text = render(s.metrics, s.settings.worker, gauges)
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")

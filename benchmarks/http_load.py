@@ -559,9 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     summary.update(
         {
             "thing_vs_bare_ratio": round(http["thing"]["rps"] / bare["rps"], 3),
-            "thing_vs_bare_asgi_ratio": round(
-                http["thing"]["rps"] / http["bare_asgi"]["rps"], 3
-            ),
+            "thing_vs_bare_asgi_ratio": round(http["thing"]["rps"] / http["bare_asgi"]["rps"], 3),
             **report,
         }
     )

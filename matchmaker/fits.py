@@ -39,7 +39,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -51,13 +51,16 @@ from tinyreg.core.namespaces import TR
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
 from tinyreg.matchmaker.dialect import verdict_query, virtuoso_bound
+from tinyreg.matchmaker.fitcheck import fitting_pairs
 
 __all__ = ["FITS_PREFIX", "FITS_STATE", "PROFILE_MARKERS", "FitIndex", "fits_graph_name"]
 
 FITS_PREFIX = "urn:tinyreg:fits:"
 FITS_STATE = "urn:tinyreg:fits"
 PROFILE_MARKERS = "urn:tinyreg:fits:profiles"
-_BATCH = 200  # model fits graphs written per transaction by build()
+_BATCH = 200  # model fits graphs written per transaction by build() on Virtuoso
+_DROP_BATCH = 1000  # old fits graphs dropped per update by build()
+_MARK_BATCH = 2000  # model markers written per update by build()
 
 
 @cache
@@ -274,6 +277,78 @@ class FitIndex:
     def _index_many(
         self, models: Sequence[str], workers: int, progress: Callable[[int, int], None] | None
     ) -> None:
+        if not models:
+            return
+        if self.store.dialect == "virtuoso":
+            self._index_by_query(models, workers, progress)
+            return
+        seen = self._profile_markers()
+        fits, irregular = fitting_pairs(self.store, models)
+        # what the figures read in bulk cannot decide, the verdict query does
+        odd = [m for m in models if m in irregular.models]
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for model, profiles in zip(odd, pool.map(self._fitting_profiles, odd), strict=True):
+                fits[model] = set(profiles)
+        for profile in sorted(irregular.profiles):
+            for model in self._fitting_models(profile):
+                if model in fits:
+                    fits[model].add(profile)
+        self._write_fits({m: fits.get(m, set()) for m in models})
+        if progress is not None:
+            progress(len(models), len(models))
+        self._add_late_profiles(models, seen)
+
+    def _write_fits(self, fits: Mapping[str, Iterable[str]]) -> None:
+        """Replace the fits graphs of some models: pairs bulk loaded, then the markers.
+
+        The old graphs (pairs and marker) are dropped first, so a model is unmarked, and
+        the matchmaker does not read its pairs, until every pair of it is loaded; a load
+        cut short leaves models unmarked, indexed again by the next build.
+        """
+        names = {model: fits_graph_name(model) for model in fits}
+        ordered = sorted(names)
+        for start in range(0, len(ordered), _DROP_BATCH):
+            self.store.update(
+                " ;\n".join(
+                    f"DROP SILENT GRAPH <{names[m]}>" for m in ordered[start : start + _DROP_BATCH]
+                )
+            )
+        fits_profile = f"<{TR.fitsProfile}>"
+        lines = [
+            f"<{model}> {fits_profile} <{profile}> <{names[model]}> .\n"
+            for model in ordered
+            for profile in sorted(fits[model])
+        ]
+        if lines:
+            self.store.bulk_load("".join(lines).encode(), rdf_format="nq")
+        marker = f"<{FITS_STATE}> <{TR.indexedModel}>"
+        for start in range(0, len(ordered), _MARK_BATCH):
+            self.store.update(
+                "INSERT DATA { "
+                + "\n".join(
+                    f"GRAPH <{names[m]}> {{ {marker} <{m}> }}"
+                    for m in ordered[start : start + _MARK_BATCH]
+                )
+                + " }"
+            )
+
+    def _add_late_profiles(self, models: Sequence[str], seen: set[str]) -> None:
+        """Evaluate profiles marked by another writer during a build (see "Several writers")."""
+        wanted = set(models)
+        while True:
+            now = self._profile_markers()
+            late = now - seen
+            if not late:
+                return
+            self._add_pairs(
+                (m, p) for p in sorted(late) for m in self._fitting_models(p) if m in wanted
+            )
+            seen = now
+
+    def _index_by_query(
+        self, models: Sequence[str], workers: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        """Index models with the verdict query, one query a model (Virtuoso)."""
         done = 0
         with ThreadPoolExecutor(max(1, workers)) as pool:
             for start in range(0, len(models), _BATCH):

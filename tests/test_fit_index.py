@@ -18,11 +18,12 @@ import pytest
 from _fleet import bulk_loaded, load_fleet_module
 from rdflib import URIRef
 
-from _paths import KG_DATA
+from _paths import KG_DATA, SEED_DIR
 from tinyreg.core.namespaces import TR
 from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matches, Matchmaker, engine
-from tinyreg.matchmaker.fits import FITS_STATE, FitIndex, fits_graph_name
+from tinyreg.matchmaker.fitcheck import fitting_pairs
+from tinyreg.matchmaker.fits import FITS_STATE, FitIndex, _fits_query, fits_graph_name
 from tinyreg.registry import Registry
 from tinyreg.registry.profile import PROFILE_PREFIX
 
@@ -146,6 +147,100 @@ def test_matches_is_a_ranked_sequence_read_as_needed(
     fresh = mm.devices_for(model)
     assert fresh[:3] == everything[:3]
     assert len(fresh._devices) <= 3
+
+
+def _query_pairs(reg: Registry) -> set[tuple[str, str]]:
+    """Every fitting (model, profile) pair, as the verdict query gives them."""
+    rows = reg.store.select_values(_fits_query(reg.store.dialect))
+    return {(str(r["model"]), str(r["profile"])) for r in rows}
+
+
+def _models(reg: Registry) -> list[str]:
+    rows = reg.store.select_values(f"SELECT ?m WHERE {{ ?m a <{TR.Model}> }}")
+    return sorted(str(r["m"]) for r in rows)
+
+
+def _bulk_pairs(reg: Registry) -> set[tuple[str, str]]:
+    """Every fitting pair from the figures read in bulk; every figure must be plain."""
+    models = _models(reg)
+    assert models
+    fits, irregular = fitting_pairs(reg.store, models)
+    assert irregular.models == set() and irregular.profiles == set()
+    assert set(fits) <= set(models)
+    return {(m, p) for m, profiles in fits.items() for p in profiles}
+
+
+def _index_pairs(reg: Registry) -> set[tuple[str, str]]:
+    rows = reg.store.select_values(f"SELECT ?m ?p WHERE {{ ?m <{TR.fitsProfile}> ?p }}")
+    return {(str(r["m"]), str(r["p"])) for r in rows}
+
+
+def test_bulk_figures_give_the_verdict_querys_pairs_on_a_fleet(
+    loaded_fleet: tuple[Registry, Any],
+) -> None:
+    reg, _ = loaded_fleet
+    expected = _query_pairs(reg)
+    assert (
+        0
+        < len(expected)
+        < MODELS * len(reg.store.select_values(f"SELECT ?p WHERE {{ ?p a <{TR.DeviceProfile}> }}"))
+    )
+    assert _bulk_pairs(reg) == expected
+
+
+@pytest.fixture(scope="module")
+def kg_and_seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """kg_data and the seed catalogue, registered through the API."""
+    reg = Registry(OxigraphStore(tmp_path_factory.mktemp("fits-seed") / "store"))
+    try:
+        for source in (KG_DATA, SEED_DIR):
+            report = reg.import_path(source)
+            assert report.refused == [], source
+        yield reg
+    finally:
+        reg.close()
+
+
+def test_bulk_figures_give_the_verdict_querys_pairs_on_kg_data_and_seed(
+    kg_and_seed: Registry,
+) -> None:
+    reg = kg_and_seed
+    expected = _query_pairs(reg)
+    assert len({m for m, _ in expected}) > 10  # many models fit somewhere
+    assert _bulk_pairs(reg) == expected
+    # the rebuilt index holds exactly those pairs
+    assert reg.index_fits(everything=True) == len(_models(reg))
+    assert reg.fits.missing() == (0, 0)
+    assert _index_pairs(reg) == expected
+
+
+def test_figures_out_of_the_ordinary_are_left_to_the_verdict_query(
+    kg_and_seed: Registry,
+) -> None:
+    """A second, decimal size of a model and a second, odd runtime name of a profile: the
+    bulk evaluation refuses to decide them and the build asks the verdict query."""
+    reg = kg_and_seed
+    expected = _query_pairs(reg)
+    model = sorted({m for m, _ in expected})[0]
+    profile = sorted({p for _, p in expected})[0]
+    odd = "urn:test:odd-figures"
+    reg.store.update(
+        f"INSERT DATA {{ GRAPH <{odd}> {{ <{model}> <{TR.modelBytes}> 1.5 . "
+        f'<{profile}> <{TR.runtimeName}> "tflite-micro"@en }} }}'
+    )
+    try:
+        changed = _query_pairs(reg)
+        fits, irregular = fitting_pairs(reg.store, _models(reg))
+        assert irregular.models == {model} and irregular.profiles == {profile}
+        assert model not in fits
+        assert all(profile not in found for found in fits.values())
+        reg.index_fits(everything=True)
+        assert reg.fits.missing() == (0, 0)
+        assert _index_pairs(reg) == changed
+    finally:
+        reg.store.delete_graph(odd)
+    reg.index_fits(everything=True)
+    assert _index_pairs(reg) == expected
 
 
 def _td(name: str, ram: int) -> dict[str, Any]:

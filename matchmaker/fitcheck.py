@@ -10,8 +10,9 @@ The evaluation follows ``verdicts.rq`` term by term, for the fitting pairs only 
 constraint is bound): a pair fits when some solution of the query's patterns has
 ``?ramOk && ?flashOk && ?sensorOk && ?opOk && ?runsOk``. Several values of one property
 give several solutions, so the smallest need of each kind is kept. Only plain figures are
-evaluated here: integers of an XSD integer type, ``xsd:boolean`` verdicts of the runtime,
-IRIs where the query joins on terms and simple literals where it takes strings apart.
+evaluated here, as the store itself tells (each bulk query computes an ``?ok`` flag):
+``xsd:integer`` figures in decimal digits, ``xsd:boolean`` verdicts of the runtime, IRIs
+where the query joins on terms and simple literals where it takes strings apart.
 A model or a profile with any other figure is *irregular* and left to the store's own
 verdict query (:class:`Irregular`), so the pairs are the query's in every case;
 ``tests/test_fit_index.py`` compares them on a bulk-loaded fleet and on kg_data with the
@@ -29,10 +30,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
-from rdflib.term import Node
 
 from tinyreg.core.stores.base import GraphStore
 
@@ -40,26 +40,7 @@ __all__ = ["Irregular", "fitting_pairs"]
 
 _TR = "https://w3id.org/tinyreg#"
 _RUNTIME_PREFIX = "https://w3id.org/tinyreg/runtime/"
-_PREFIXES = f"PREFIX tr: <{_TR}>\n"
-_INTEGER_TYPES = frozenset(
-    XSD[name]
-    for name in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-)
-_INTEGER_LEXICAL = re.compile(r"[+-]?[0-9]+")
+_PREFIXES = f"PREFIX tr: <{_TR}>\nPREFIX xsd: <{XSD}>\n"
 _INTEGER_CAST = re.compile(r"[0-9]+")  # what xsd:integer(...) certainly accepts
 
 
@@ -75,38 +56,22 @@ def _strbefore(text: str, sep: str) -> str:
     return "" if at < 0 else text[:at]
 
 
-def _integer(term: Node) -> int:
-    """An integer figure; ``ValueError`` for a figure left to the store's query."""
-    if (
-        isinstance(term, Literal)
-        and term.datatype in _INTEGER_TYPES
-        and _INTEGER_LEXICAL.fullmatch(str(term))
-    ):
-        return int(str(term))
-    raise ValueError(term)
+# What a plain figure is, tested by the store so that rows come back as plain values:
+# an xsd:integer in decimal digits, an xsd:boolean in its canonical forms, a simple literal.
+def _integer(var: str) -> str:
+    lexical = f'REGEX(STR(?{var}), "^[+-]?[0-9]+$")'
+    return f"(isLiteral(?{var}) && DATATYPE(?{var}) = xsd:integer && {lexical})"
 
 
-def _boolean(term: Node) -> bool:
-    if isinstance(term, Literal) and term.datatype == XSD.boolean:
-        lexical = str(term)
-        if lexical in ("true", "1"):
-            return True
-        if lexical in ("false", "0"):
-            return False
-    raise ValueError(term)
+def _simple(var: str) -> str:
+    return f"(isLiteral(?{var}) && DATATYPE(?{var}) = xsd:string)"
 
 
-def _string(term: Node) -> str:
-    """A simple literal's text (no language, no datatype but ``xsd:string``)."""
-    if isinstance(term, Literal) and term.language is None and term.datatype in (None, XSD.string):
-        return str(term)
-    raise ValueError(term)
-
-
-def _iri(term: Node) -> str:
-    if isinstance(term, URIRef):
-        return str(term)
-    raise ValueError(term)
+def _boolean(var: str) -> str:
+    return (
+        f"(isLiteral(?{var}) && DATATYPE(?{var}) = xsd:boolean && "
+        f'STR(?{var}) IN ("true", "false", "1", "0"))'
+    )
 
 
 @dataclass
@@ -140,18 +105,21 @@ class _ProfileRow:
     family: str
 
 
-def _rows(store: GraphStore, where: str, names: str) -> list[dict[str, Node]]:
-    return store.select(f"{_PREFIXES}SELECT {names} WHERE {{ {where} }}")
+def _select(store: GraphStore, names: str, where: str) -> list[dict[str, Any]]:
+    return store.select_values(f"{_PREFIXES}SELECT {names} WHERE {{ {where} }}")
 
 
 class _Figures:
-    """Every figure the fitting test reads, read once (a few scans of the store)."""
+    """Every figure the fitting test reads, read once (a few scans of the store).
+
+    Each query returns plain values and an ``?ok`` flag computed by the store: a row
+    whose figure is not plain makes its model (or profile) irregular.
+    """
 
     def __init__(self, store: GraphStore, models: Iterable[str]) -> None:
         self.irregular = Irregular()
-        wanted = set(models)
         self.models: dict[str, _Model] = {}
-        self._read_models(store, wanted)
+        self._read_models(store, set(models))
         self.profiles: dict[str, list[_ProfileRow]] = {}
         self.provides: dict[str, frozenset[str]] = {}
         self.ram_overhead: dict[str, int] = {}
@@ -159,173 +127,190 @@ class _Figures:
         self.registers: dict[str, frozenset[str]] = {}
         self._read_profiles(store)
 
-    # -- models
     def _each(
-        self, rows: list[dict[str, Node]], apply: Callable[[_Model, dict[str, Node]], None]
+        self,
+        rows: list[dict[str, Any]],
+        apply: Callable[[_Model, dict[str, Any]], None],
     ) -> None:
+        """Apply rows to their models; a row not ``ok`` makes its model irregular."""
         for row in rows:
             name = str(row["model"])
             model = self.models.get(name)
             if model is None:
                 continue
-            try:
-                apply(model, row)
-            except ValueError:
+            if row.get("ok") is not True:
                 self.irregular.models.add(name)
+                continue
+            apply(model, row)
 
     def _read_models(self, store: GraphStore, wanted: set[str]) -> None:
-        rows = _rows(
+        for row in _select(
             store,
+            f"?model ?bytes ({_integer('bytes')} AS ?ok)",
             "?model a tr:Model ; tr:modelBytes ?bytes ; tr:quantizationType ?q ; tr:macs ?m",
-            "?model ?bytes",
-        )
-        for row in rows:
+        ):
             name = str(row["model"])
             if name not in wanted:
                 continue
-            try:
-                figure = _integer(row["bytes"])
-            except ValueError:
+            if row.get("ok") is not True:
                 self.irregular.models.add(name)
                 continue
+            figure = int(row["bytes"])
             known = self.models.get(name)
             if known is None:
                 self.models[name] = _Model(figure)
             else:
                 known.model_bytes = min(known.model_bytes, figure)
 
-        def assessment(model: _Model, row: dict[str, Node]) -> None:
-            assessed = row["assessed"]
-            if not isinstance(assessed, URIRef | Literal):
-                return  # STR() of a blank node is an error: never matches a runtime
-            if isinstance(assessed, Literal) and (
-                assessed.language is not None or assessed.datatype not in (None, XSD.string)
-            ):
-                raise ValueError(assessed)
+        def assessment(model: _Model, row: dict[str, Any]) -> None:
             arena = row.get("arena")
             model.assessments.append(
-                (
-                    str(assessed),
-                    _boolean(row["runnable"]),
-                    None if arena is None else _integer(arena),
-                )
+                (str(row["assessed"]), bool(row["runnable"]), None if arena is None else int(arena))
             )
 
+        # STR() of a blank node is an error: such an assessment never names a runtime
         self._each(
-            _rows(
+            _select(
                 store,
+                f"?model ?assessed ?runnable ?arena "
+                f"({_boolean('runnable')} && (!BOUND(?arena) || {_integer('arena')}) AS ?ok)",
                 "?model tr:hasRuntimeAssessment ?a . ?a tr:assessedRuntime ?assessed ; "
-                "tr:runnable ?runnable . OPTIONAL { ?a tr:arenaBytes ?arena }",
-                "?model ?assessed ?runnable ?arena",
+                "tr:runnable ?runnable . OPTIONAL { ?a tr:arenaBytes ?arena } "
+                "FILTER(!isBlank(?assessed))",
             ),
             assessment,
         )
 
-        def target(model: _Model, row: dict[str, Node]) -> None:
-            family = row["family"]
-            key = _string(family)
-            arena = _integer(row["arena"])
-            model.target_arenas[key] = min(arena, model.target_arenas.get(key, arena))
+        def target(model: _Model, row: dict[str, Any]) -> None:
+            family, arena = str(row["family"]), int(row["arena"])
+            model.target_arenas[family] = min(arena, model.target_arenas.get(family, arena))
 
+        # a family that is not a simple literal never equals a (regular) profile's
         self._each(
-            _rows(
+            _select(
                 store,
+                f"?model ?family ?arena ({_integer('arena')} AS ?ok)",
                 "?bench tr:benchmarkOf ?model ; a tr:TargetBenchmark ; tr:coreFamily ?family ; "
-                "tr:arenaBytes ?arena ; tr:sha256 ?sha . ?model tr:sha256 ?sha",
-                "?model ?family ?arena",
+                f"tr:arenaBytes ?arena ; tr:sha256 ?sha . ?model tr:sha256 ?sha "
+                f"FILTER{_simple('family')}",
             ),
             target,
         )
         self._each(
-            _rows(store, "?model tr:kernelCodeTable ?table", "?model ?table"),
-            lambda model, row: model.kernel_tables.append(_string(row["table"])),
+            _select(
+                store,
+                f"?model ?table ({_simple('table')} AS ?ok)",
+                "?model tr:kernelCodeTable ?table",
+            ),
+            lambda model, row: model.kernel_tables.append(str(row["table"])),
+        )
+        # only IRIs equal a profile's release
+        self._each(
+            _select(
+                store,
+                "?model ?release (true AS ?ok)",
+                "?model tr:operatorsOfferedBy ?release FILTER(isIRI(?release))",
+            ),
+            lambda model, row: model.offered_by.add(str(row["release"])),
         )
         self._each(
-            _rows(store, "?model tr:operatorsOfferedBy ?release", "?model ?release"),
-            lambda model, row: model.offered_by.add(_iri(row["release"])),
-        )
-        self._each(
-            _rows(store, "?model tr:customOperator ?op", "DISTINCT ?model"),
+            _select(store, "DISTINCT ?model (true AS ?ok)", "?model tr:customOperator ?op"),
             lambda model, row: setattr(model, "custom", True),
         )
         self._each(
-            _rows(store, "?model tr:usesOperatorType ?op", "?model ?op"),
-            lambda model, row: model.uses.add(_iri(row["op"])),
+            _select(store, "?model ?op (isIRI(?op) AS ?ok)", "?model tr:usesOperatorType ?op"),
+            lambda model, row: model.uses.add(str(row["op"])),
         )
         needs: dict[str, set[str]] = defaultdict(set)
-
-        def need(model: _Model, row: dict[str, Node]) -> None:
-            needs[str(row["model"])].add(_iri(row["need"]))
-
-        self._each(_rows(store, "?model tr:requiresSensorType ?need", "?model ?need"), need)
+        self._each(
+            _select(
+                store,
+                "?model ?need (isIRI(?need) AS ?ok)",
+                "?model tr:requiresSensorType ?need",
+            ),
+            lambda model, row: needs[str(row["model"])].add(str(row["need"])),
+        )
         for name, kinds in needs.items():
-            self.models[name].needs = frozenset(kinds)
+            if name in self.models:
+                self.models[name].needs = frozenset(kinds)
         for name in self.irregular.models:
             self.models.pop(name, None)
 
-    # -- profiles
     def _read_profiles(self, store: GraphStore) -> None:
-        rows = _rows(
+        ok = " && ".join(
+            [
+                "isIRI(?runtime)",
+                "isIRI(?release)",
+                _simple("runtimeName"),
+                _simple("family"),
+                *(
+                    _integer(v)
+                    for v in ("ramCapacity", "ramReserved", "flashCapacity", "flashReserved")
+                ),
+            ]
+        )
+        found: dict[str, set[_ProfileRow]] = defaultdict(set)
+        for row in _select(
             store,
+            "DISTINCT ?profile ?runtime ?release ?runtimeName ?ramCapacity ?ramReserved "
+            f"?flashCapacity ?flashReserved ?family ({ok} AS ?ok)",
             "?profile a tr:DeviceProfile ; tr:runtime ?runtime ; tr:runtimeRelease ?release ; "
             "tr:runtimeName ?runtimeName ; tr:ramCapacityBytes ?ramCapacity ; "
             "tr:reservedRamBytes ?ramReserved ; tr:flashCapacityBytes ?flashCapacity ; "
             "tr:reservedFlashBytes ?flashReserved ; tr:coreFamily ?family ; tr:clockHz ?clock ; "
             "tr:hasFPU ?fpu ; tr:hasDSP ?dsp",
-            "DISTINCT ?profile ?runtime ?release ?runtimeName ?ramCapacity ?ramReserved "
-            "?flashCapacity ?flashReserved ?family",
-        )
-        found: dict[str, set[_ProfileRow]] = defaultdict(set)
-        for row in rows:
+        ):
             name = str(row["profile"])
-            try:
-                found[name].add(
-                    _ProfileRow(
-                        runtime=_iri(row["runtime"]),
-                        release=_iri(row["release"]),
-                        runtime_name=_string(row["runtimeName"]),
-                        ram_free=_integer(row["ramCapacity"]) - _integer(row["ramReserved"]),
-                        flash_free=_integer(row["flashCapacity"]) - _integer(row["flashReserved"]),
-                        family=_string(row["family"]),
-                    )
-                )
-            except ValueError:
+            if row.get("ok") is not True:
                 self.irregular.profiles.add(name)
+                continue
+            found[name].add(
+                _ProfileRow(
+                    runtime=str(row["runtime"]),
+                    release=str(row["release"]),
+                    runtime_name=str(row["runtimeName"]),
+                    ram_free=int(row["ramCapacity"]) - int(row["ramReserved"]),
+                    flash_free=int(row["flashCapacity"]) - int(row["flashReserved"]),
+                    family=str(row["family"]),
+                )
+            )
         provides: dict[str, set[str]] = defaultdict(set)
-        for row in _rows(store, "?profile tr:providesSensorType ?kind", "?profile ?kind"):
-            if isinstance(row["kind"], URIRef):  # matched against the models' IRIs
-                provides[str(row["profile"])].add(str(row["kind"]))
-        releases = {r.release for rows_ in found.values() for r in rows_}
+        # only IRIs are matched against the models' (IRI) needs
+        for row in _select(
+            store, "?profile ?kind", "?profile tr:providesSensorType ?kind FILTER(isIRI(?kind))"
+        ):
+            provides[str(row["profile"])].add(str(row["kind"]))
         bad_releases: set[str] = set()
-        for row in _rows(store, "?release tr:ramOverheadBytes ?bytes", "?release ?bytes"):
-            release = str(row["release"])
-            if release not in releases:
-                continue
-            try:
-                figure = _integer(row["bytes"])
-            except ValueError:
-                bad_releases.add(release)
-                continue
-            self.ram_overhead[release] = min(figure, self.ram_overhead.get(release, figure))
-        for row in _rows(
+        for row in _select(
             store,
-            "?release tr:hasCoreCodeSize ?size . ?size tr:coreFamily ?family ; tr:codeBytes ?bytes",
-            "?release ?family ?bytes",
+            f"?release ?bytes ({_integer('bytes')} AS ?ok)",
+            "?release tr:ramOverheadBytes ?bytes FILTER(isIRI(?release))",
         ):
             release = str(row["release"])
-            if release not in releases:
-                continue
-            try:
-                key = (release, _string(row["family"]))
-                figure = _integer(row["bytes"])
-            except ValueError:
+            if row.get("ok") is not True:
                 bad_releases.add(release)
                 continue
+            figure = int(row["bytes"])
+            self.ram_overhead[release] = min(figure, self.ram_overhead.get(release, figure))
+        for row in _select(
+            store,
+            f"?release ?family ?bytes ({_integer('bytes')} AS ?ok)",
+            "?release tr:hasCoreCodeSize ?size . ?size tr:coreFamily ?family ; "
+            f"tr:codeBytes ?bytes FILTER(isIRI(?release) && {_simple('family')})",
+        ):
+            release = str(row["release"])
+            if row.get("ok") is not True:
+                bad_releases.add(release)
+                continue
+            key = (release, str(row["family"]))
+            figure = int(row["bytes"])
             self.core_code[key] = min(figure, self.core_code.get(key, figure))
         registers: dict[str, set[str]] = defaultdict(set)
-        for row in _rows(store, "?runtime tr:registersOperator ?op", "?runtime ?op"):
-            if isinstance(row["op"], URIRef):  # matched against the models' IRIs
-                registers[str(row["runtime"])].add(str(row["op"]))
+        # only IRIs are matched against the models' (IRI) operators
+        for row in _select(
+            store, "?runtime ?op", "?runtime tr:registersOperator ?op FILTER(isIRI(?op))"
+        ):
+            registers[str(row["runtime"])].add(str(row["op"]))
         self.registers = {k: frozenset(v) for k, v in registers.items()}
         for name, profile_rows in found.items():
             if name in self.irregular.profiles or any(

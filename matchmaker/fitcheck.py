@@ -105,8 +105,8 @@ class _ProfileRow:
     family: str
 
 
-def _select(store: GraphStore, names: str, where: str) -> list[dict[str, Any]]:
-    return store.select_values(f"{_PREFIXES}SELECT {names} WHERE {{ {where} }}")
+def _select(store: GraphStore, names: str, where: str, tail: str = "") -> list[dict[str, Any]]:
+    return store.select_values(f"{_PREFIXES}SELECT {names} WHERE {{ {where} }}{tail}")
 
 
 class _Figures:
@@ -147,7 +147,11 @@ class _Figures:
         for row in _select(
             store,
             f"?model ?bytes ({_integer('bytes')} AS ?ok)",
-            "?model a tr:Model ; tr:modelBytes ?bytes ; tr:quantizationType ?q ; tr:macs ?m",
+            # one pattern per sub-select: Oxigraph joins them by hash (scans, no lookups)
+            "{ SELECT ?model WHERE { ?model a tr:Model } } "
+            "{ SELECT ?model ?bytes WHERE { ?model tr:modelBytes ?bytes } } "
+            "{ SELECT DISTINCT ?model WHERE { ?model tr:quantizationType ?q } } "
+            "{ SELECT DISTINCT ?model WHERE { ?model tr:macs ?m } }",
         ):
             name = str(row["model"])
             if name not in wanted:
@@ -174,8 +178,10 @@ class _Figures:
                 store,
                 f"?model ?assessed ?runnable ?arena "
                 f"({_boolean('runnable')} && (!BOUND(?arena) || {_integer('arena')}) AS ?ok)",
-                "?model tr:hasRuntimeAssessment ?a . ?a tr:assessedRuntime ?assessed ; "
-                "tr:runnable ?runnable . OPTIONAL { ?a tr:arenaBytes ?arena } "
+                "{ SELECT ?model ?a WHERE { ?model tr:hasRuntimeAssessment ?a } } "
+                "{ SELECT ?a ?assessed WHERE { ?a tr:assessedRuntime ?assessed } } "
+                "{ SELECT ?a ?runnable WHERE { ?a tr:runnable ?runnable } } "
+                "OPTIONAL { { SELECT ?a ?arena WHERE { ?a tr:arenaBytes ?arena } } } "
                 "FILTER(!isBlank(?assessed))",
             ),
             assessment,
@@ -217,9 +223,16 @@ class _Figures:
             _select(store, "DISTINCT ?model (true AS ?ok)", "?model tr:customOperator ?op"),
             lambda model, row: setattr(model, "custom", True),
         )
+        # one row a model (IRIs hold no space): a fifth of the IRIs to decode
         self._each(
-            _select(store, "?model ?op (isIRI(?op) AS ?ok)", "?model tr:usesOperatorType ?op"),
-            lambda model, row: model.uses.add(str(row["op"])),
+            _select(
+                store,
+                '?model (GROUP_CONCAT(STR(?op); separator=" ") AS ?ops) '
+                "(SUM(IF(isIRI(?op), 0, 1)) = 0 AS ?ok)",
+                "?model tr:usesOperatorType ?op",
+                " GROUP BY ?model",
+            ),
+            lambda model, row: model.uses.update(str(row["ops"]).split(" ")),
         )
         needs: dict[str, set[str]] = defaultdict(set)
         self._each(
@@ -308,7 +321,10 @@ class _Figures:
         registers: dict[str, set[str]] = defaultdict(set)
         # only IRIs are matched against the models' (IRI) operators
         for row in _select(
-            store, "?runtime ?op", "?runtime tr:registersOperator ?op FILTER(isIRI(?op))"
+            store,
+            "DISTINCT ?runtime ?op",
+            "{ SELECT DISTINCT ?runtime WHERE { ?profile a tr:DeviceProfile ; tr:runtime ?runtime } } "
+            "?runtime tr:registersOperator ?op FILTER(isIRI(?op))",
         ):
             registers[str(row["runtime"])].add(str(row["op"]))
         self.registers = {k: frozenset(v) for k, v in registers.items()}

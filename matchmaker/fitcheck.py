@@ -323,8 +323,8 @@ class _Figures:
         for row in _select(
             store,
             "DISTINCT ?runtime ?op",
-            "{ SELECT DISTINCT ?runtime WHERE { ?profile a tr:DeviceProfile ; tr:runtime ?runtime } } "
-            "?runtime tr:registersOperator ?op FILTER(isIRI(?op))",
+            "{ SELECT DISTINCT ?runtime WHERE { ?profile a tr:DeviceProfile ; "
+            "tr:runtime ?runtime } } ?runtime tr:registersOperator ?op FILTER(isIRI(?op))",
         ):
             registers[str(row["runtime"])].add(str(row["op"]))
         self.registers = {k: frozenset(v) for k, v in registers.items()}

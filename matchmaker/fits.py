@@ -85,6 +85,7 @@ class FitIndex:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
         self._missing: tuple[int, tuple[int, int]] | None = None  # (generation, answer)
+        self._counts: tuple[int, dict[str, int]] = (-1, {})  # (generation, devices a profile)
 
     # ------------------------------------------------------------------ reads
 
@@ -106,6 +107,22 @@ class FitIndex:
         answer = self._count_missing()  # counted after reading the generation: never stale
         self._missing = (generation, answer)
         return answer
+
+    def kept_counts(self) -> dict[str, int] | None:
+        """Devices a profile, as counted since the store's last write (``None``: not kept).
+
+        The matchmaker counts the devices of the profiles an answer names and keeps the
+        counts here; the dict is emptied when the store's write ``generation`` changes,
+        and is ``None`` on a store that does not count its writes.
+        """
+        generation = getattr(self.store, "generation", None)
+        if not isinstance(generation, int):
+            return None
+        kept = self._counts
+        if kept[0] != generation:
+            kept = (generation, {})
+            self._counts = kept
+        return kept[1]
 
     def _count_missing(self) -> tuple[int, int]:
         row = self.store.select_values(load_query("tinyreg.matchmaker", "fits_missing"))[0]

@@ -436,3 +436,39 @@ def test_a_model_marked_while_a_profile_is_computed_gets_that_profile(
     assert device in {m.device for m in Matchmaker(reg, use_index=False).devices_for(kws)}
     assert profile in _fits(reg, kws)
     assert reg.fits.missing() == (0, 0)
+
+
+def test_kept_counts_follow_every_write(registry: Registry, tmp_path: Path) -> None:
+    """The completeness check and the devices of each profile are kept until the store's
+    next write: a device of a known profile registered after an answer is counted."""
+    reg = registry
+    mm = Matchmaker(reg)
+    kws = reg.resolve("model", "kws-dscnn-int8")
+    before = mm.devices_for(kws)
+    assert isinstance(before, Matches) and len(before) > 0
+    assert reg.fits.kept_counts()  # counted once, kept
+    assert reg.fits.missing() == (0, 0)
+    # two boards of one new profile: the first registered before an answer, the second after
+    td = _td("arduino-nano-33-ble-sense", 330_000)
+    path = tmp_path / "one.td.jsonld"
+    path.write_text(json.dumps(td))
+    first = reg.add_device(path).id
+    before = mm.devices_for(kws)
+    assert first in {m.device for m in before}
+    td["id"] = f"{td['id']}-twin"
+    path.write_text(json.dumps(td))
+    twin = reg.add_device(path).id
+    assert _profile(reg, twin) == _profile(reg, first)
+    after = mm.devices_for(kws)
+    assert len(after) == len(before) + 1
+    assert twin in {m.device for m in after}
+    assert list(after) == Matchmaker(reg, use_index=False).devices_for(kws)
+    # a marker removed around the registry is seen at once
+    reg.store.update(
+        f"DELETE WHERE {{ GRAPH ?g {{ <{FITS_STATE}> <{TR.indexedModel}> <{kws}> }} }}"
+    )
+    assert reg.fits.missing() == (1, 0)
+    reg.index_fits()
+    assert reg.fits.missing() == (0, 0)
+    reg.delete_device(twin)
+    assert len(mm.devices_for(kws)) == len(before)

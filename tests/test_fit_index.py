@@ -472,3 +472,25 @@ def test_kept_counts_follow_every_write(registry: Registry, tmp_path: Path) -> N
     assert reg.fits.missing() == (0, 0)
     reg.delete_device(twin)
     assert len(mm.devices_for(kws)) == len(before)
+
+
+def test_the_bulk_build_on_a_sparql_server_gives_the_verdict_querys_pairs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The same bulk build through the SPARQL protocol (``oxigraph serve``): figures read
+    with queries, pairs sent as N-Quads, markers as updates."""
+    from conftest import launch_oxigraph_server
+
+    server = launch_oxigraph_server(tmp_path_factory.mktemp("fits-server") / "db")
+    reg = Registry.open(server.base_url)
+    try:
+        assert reg.import_path(KG_DATA).refused == []
+        assert reg.store.dialect == "sparql"
+        expected = _query_pairs(reg)
+        assert expected and _bulk_pairs(reg) == expected
+        assert reg.index_fits(everything=True) == len(_models(reg))
+        assert reg.fits.missing() == (0, 0)
+        assert _index_pairs(reg) == expected
+    finally:
+        reg.close()
+        server.stop()

@@ -18,7 +18,9 @@ as before. Profiles are named by a digest of their figures, so a profile never c
 under its name; a change of the runtime tables re-derives every model's requirements and
 rebuilds the index (``Registry.refresh_requirements``). Data bulk-loaded around the
 registry (``GraphStore.bulk_load``) is covered by :meth:`FitIndex.build`
-(``tinyreg reindex``).
+(``tinyreg reindex``), which evaluates many models at once from figures read in bulk
+(:mod:`tinyreg.matchmaker.fitcheck`: the verdict query's pairs, with the query itself for
+figures out of the ordinary) and bulk loads the pairs.
 
 **Several writers.** Replicas over one SPARQL server register at the same moment, so a
 model's verdicts may be computed just before a device brings a new profile, while that
@@ -265,13 +267,15 @@ class FitIndex:
     ) -> int:
         """Index what the index does not cover (or, with ``everything``, all again).
 
-        Each model's verdicts against every profile are computed by the store (in
-        ``workers`` threads: the embedded store evaluates queries without holding
-        Python's interpreter lock); fits graphs are written ``200`` per transaction,
-        then the profiles are marked. Without ``everything``, profiles not yet covered
-        are added to the models already covered (or those models are indexed again, if
-        that evaluates fewer pairs), then the models not yet covered are indexed against
-        every profile.
+        The models' fitting profiles are evaluated together from figures read in bulk
+        (:func:`tinyreg.matchmaker.fitcheck.fitting_pairs`; models and profiles with
+        figures out of the ordinary by the verdict query, in ``workers`` threads); their
+        old fits graphs are dropped, the pairs bulk loaded and the models marked last.
+        On Virtuoso each model's verdicts are the store's verdict query (``workers``
+        threads), written ``200`` models per transaction. Then the profiles are marked.
+        Without ``everything``, profiles not yet covered are added to the models already
+        covered (or those models are indexed again, if that evaluates fewer pairs), then
+        the models not yet covered are indexed against every profile.
 
         Args:
             everything: Drop the index and build it from scratch.

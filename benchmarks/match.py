@@ -46,6 +46,7 @@ import contextlib
 import io
 import json
 import multiprocessing
+import os
 import random
 import shutil
 import statistics
@@ -152,6 +153,13 @@ def _index_progress(done: int, total: int) -> None:
 def _count_fits(reg: Registry) -> int:
     rows = reg.store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?m <{TR}fitsProfile> ?p }}")
     return int(rows[0]["n"])  # type: ignore[call-overload]
+
+
+def _model_fits(reg: Registry, model: str) -> set[str]:
+    rows = reg.store.select_values(
+        f"SELECT ?p WHERE {{ ?m <{TR}fitsProfile> ?p }}", {"m": URIRef(model)}
+    )
+    return {str(r["p"]) for r in rows}
 
 
 def _count(reg: Registry, cls: str) -> int:
@@ -541,6 +549,12 @@ def main(argv: list[str] | None = None) -> int:
         default=300,
         help="board types (device profiles) of the fleet (default 300)",
     )
+    parser.add_argument(
+        "--index-sample",
+        type=int,
+        default=100,
+        help="models indexed again by the verdict query, the build's baseline (default 100)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -551,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs_models = min(args.pairs_models, n_models)
     pairs_devices = min(args.pairs_devices, n_devices)
     pick = random.Random(args.seed)
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"load_avg_1min_start": round(os.getloadavg()[0], 2)}
 
     with tempfile.TemporaryDirectory(prefix="tinyreg-bench-match-") as tmp:
         tmpdir = Path(tmp)
@@ -576,6 +590,22 @@ def main(argv: list[str] | None = None) -> int:
         index_s = time.perf_counter() - t0
         fits = _count_fits(reg)
         _log(f"   {fits:,} fitting (model, profile) pairs in {index_s:.1f} s")
+        # baseline in the same run: the verdict query for each model of a sample (the
+        # build's previous method, two threads); the pairs must be the bulk build's
+        sample = sorted(
+            model_iri(i)
+            for i in random.Random(args.seed + 1).sample(
+                range(n_models), min(args.index_sample, n_models)
+            )
+        )
+        built = {m: _model_fits(reg, m) for m in sample}
+        _log(f"== fit index by the verdict query, {len(sample)} models (baseline)")
+        t0 = time.perf_counter()
+        reg.fits._index_by_query(sample, 2, None)
+        by_query_s = time.perf_counter() - t0
+        same = built == {m: _model_fits(reg, m) for m in sample}
+        assert same, "the bulk build and the verdict query disagree on the sample"
+        by_query_ms = 1000 * by_query_s / max(1, len(sample))
         shares = _fleet_shape(info)
         print("== fleet")
         print(
@@ -595,6 +625,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{n_models * info.profiles:,}, built in {index_s:.1f} s "
             f"({1000 * index_s / max(1, n_models):.1f} ms a model)"
         )
+        print(
+            f"   baseline: the verdict query a model, {len(sample)} models: "
+            f"{by_query_ms:.1f} ms a model, {by_query_ms * n_models / 1000:.0f} s for "
+            f"{n_models:,} (extrapolated); same pairs as the build: {same}"
+        )
         figures.update(
             {
                 "devices": n_devices,
@@ -607,6 +642,10 @@ def main(argv: list[str] | None = None) -> int:
                 "bulk_load_s": round(load_s, 2),
                 "index_build_s": round(index_s, 1),
                 "index_fitting_pairs": fits,
+                "index_by_query_ms_per_model": round(by_query_ms, 1),
+                "index_by_query_est_s": round(by_query_ms * n_models / 1000, 1),
+                "index_sample_models": len(sample),
+                "load_avg_1min_at_index": round(os.getloadavg()[0], 2),
                 "repeat": repeat,
             }
         )
@@ -880,6 +919,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 baseline.stop()
 
+    figures["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
     return 0
 

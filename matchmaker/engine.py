@@ -551,13 +551,20 @@ class Matchmaker:
         rows.sort(key=_rank_key)
 
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
-        if not profiles:
-            return {}
-        query = with_values(load_query("tinyreg.matchmaker", "profile_counts"), "profile", profiles)
-        return {
-            str(row["profile"]): int(row["devices"])
-            for row in self.registry.store.select_values(query)
-        }
+        """Devices of each profile; counts are kept until the store's next write."""
+        kept = self.registry.fits.kept_counts()
+        todo = profiles if kept is None else [p for p in profiles if p not in kept]
+        counts: dict[str, int] = {}
+        if todo:
+            query = with_values(load_query("tinyreg.matchmaker", "profile_counts"), "profile", todo)
+            counts = {p: 0 for p in todo}  # a profile without devices has no row
+            for row in self.registry.store.select_values(query):
+                counts[str(row["profile"])] = int(row["devices"])
+            if kept is not None:
+                kept.update(counts)
+        if kept is None:
+            return counts
+        return {p: kept[p] for p in profiles if p in kept}
 
     def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
         filters: dict[str, Node] = {}

@@ -18,7 +18,9 @@ as before. Profiles are named by a digest of their figures, so a profile never c
 under its name; a change of the runtime tables re-derives every model's requirements and
 rebuilds the index (``Registry.refresh_requirements``). Data bulk-loaded around the
 registry (``GraphStore.bulk_load``) is covered by :meth:`FitIndex.build`
-(``tinyreg reindex``).
+(``tinyreg reindex``), which evaluates many models at once from figures read in bulk
+(:mod:`tinyreg.matchmaker.fitcheck`: the verdict query's pairs, with the query itself for
+figures out of the ordinary) and bulk loads the pairs.
 
 **Several writers.** Replicas over one SPARQL server register at the same moment, so a
 model's verdicts may be computed just before a device brings a new profile, while that
@@ -39,7 +41,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -51,13 +53,16 @@ from tinyreg.core.namespaces import TR
 from tinyreg.core.queries import load_query
 from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
 from tinyreg.matchmaker.dialect import verdict_query, virtuoso_bound
+from tinyreg.matchmaker.fitcheck import fitting_pairs
 
 __all__ = ["FITS_PREFIX", "FITS_STATE", "PROFILE_MARKERS", "FitIndex", "fits_graph_name"]
 
 FITS_PREFIX = "urn:tinyreg:fits:"
 FITS_STATE = "urn:tinyreg:fits"
 PROFILE_MARKERS = "urn:tinyreg:fits:profiles"
-_BATCH = 200  # model fits graphs written per transaction by build()
+_BATCH = 200  # model fits graphs written per transaction by build() on Virtuoso
+_DROP_BATCH = 1000  # old fits graphs dropped per update by build()
+_MARK_BATCH = 2000  # model markers written per update by build()
 
 
 @cache
@@ -81,6 +86,8 @@ class FitIndex:
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
+        self._missing: tuple[int, tuple[int, int]] | None = None  # (generation, answer)
+        self._counts: tuple[int, dict[str, int]] = (-1, {})  # (generation, devices a profile)
 
     # ------------------------------------------------------------------ reads
 
@@ -89,8 +96,37 @@ class FitIndex:
 
         Counts are compared (models against model markers, profiles against profile
         markers): 3–5 ms at 10,000 models. A model graph deleted around the registry
-        leaves a marker behind and shows up as a difference too.
+        leaves a marker behind and shows up as a difference too. On a store that counts
+        its writes (the embedded store's ``generation``, which also follows other
+        processes' writes) the answer is kept until the next write.
         """
+        generation = getattr(self.store, "generation", None)
+        if not isinstance(generation, int):
+            return self._count_missing()
+        kept = self._missing
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        answer = self._count_missing()  # counted after reading the generation: never stale
+        self._missing = (generation, answer)
+        return answer
+
+    def kept_counts(self) -> dict[str, int] | None:
+        """Devices a profile, as counted since the store's last write (``None``: not kept).
+
+        The matchmaker counts the devices of the profiles an answer names and keeps the
+        counts here; the dict is emptied when the store's write ``generation`` changes,
+        and is ``None`` on a store that does not count its writes.
+        """
+        generation = getattr(self.store, "generation", None)
+        if not isinstance(generation, int):
+            return None
+        kept = self._counts
+        if kept[0] != generation:
+            kept = (generation, {})
+            self._counts = kept
+        return kept[1]
+
+    def _count_missing(self) -> tuple[int, int]:
         row = self.store.select_values(load_query("tinyreg.matchmaker", "fits_missing"))[0]
         models = int(row.get("models", 0)) - int(row.get("indexedModels", 0))
         profiles = int(row.get("profiles", 0)) - int(row.get("indexedProfiles", 0))
@@ -231,13 +267,15 @@ class FitIndex:
     ) -> int:
         """Index what the index does not cover (or, with ``everything``, all again).
 
-        Each model's verdicts against every profile are computed by the store (in
-        ``workers`` threads: the embedded store evaluates queries without holding
-        Python's interpreter lock); fits graphs are written ``200`` per transaction,
-        then the profiles are marked. Without ``everything``, profiles not yet covered
-        are added to the models already covered (or those models are indexed again, if
-        that evaluates fewer pairs), then the models not yet covered are indexed against
-        every profile.
+        The models' fitting profiles are evaluated together from figures read in bulk
+        (:func:`tinyreg.matchmaker.fitcheck.fitting_pairs`; models and profiles with
+        figures out of the ordinary by the verdict query, in ``workers`` threads); their
+        old fits graphs are dropped, the pairs bulk loaded and the models marked last.
+        On Virtuoso each model's verdicts are the store's verdict query (``workers``
+        threads), written ``200`` models per transaction. Then the profiles are marked.
+        Without ``everything``, profiles not yet covered are added to the models already
+        covered (or those models are indexed again, if that evaluates fewer pairs), then
+        the models not yet covered are indexed against every profile.
 
         Args:
             everything: Drop the index and build it from scratch.
@@ -274,6 +312,78 @@ class FitIndex:
     def _index_many(
         self, models: Sequence[str], workers: int, progress: Callable[[int, int], None] | None
     ) -> None:
+        if not models:
+            return
+        if self.store.dialect == "virtuoso":
+            self._index_by_query(models, workers, progress)
+            return
+        seen = self._profile_markers()
+        fits, irregular = fitting_pairs(self.store, models)
+        # what the figures read in bulk cannot decide, the verdict query does
+        odd = [m for m in models if m in irregular.models]
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for model, profiles in zip(odd, pool.map(self._fitting_profiles, odd), strict=True):
+                fits[model] = set(profiles)
+        for profile in sorted(irregular.profiles):
+            for model in self._fitting_models(profile):
+                if model in fits:
+                    fits[model].add(profile)
+        self._write_fits({m: fits.get(m, set()) for m in models})
+        if progress is not None:
+            progress(len(models), len(models))
+        self._add_late_profiles(models, seen)
+
+    def _write_fits(self, fits: Mapping[str, Iterable[str]]) -> None:
+        """Replace the fits graphs of some models: pairs bulk loaded, then the markers.
+
+        The old graphs (pairs and marker) are dropped first, so a model is unmarked, and
+        the matchmaker does not read its pairs, until every pair of it is loaded; a load
+        cut short leaves models unmarked, indexed again by the next build.
+        """
+        names = {model: fits_graph_name(model) for model in fits}
+        ordered = sorted(names)
+        for start in range(0, len(ordered), _DROP_BATCH):
+            self.store.update(
+                " ;\n".join(
+                    f"DROP SILENT GRAPH <{names[m]}>" for m in ordered[start : start + _DROP_BATCH]
+                )
+            )
+        fits_profile = f"<{TR.fitsProfile}>"
+        lines = [
+            f"<{model}> {fits_profile} <{profile}> <{names[model]}> .\n"
+            for model in ordered
+            for profile in sorted(fits[model])
+        ]
+        if lines:
+            self.store.bulk_load("".join(lines).encode(), rdf_format="nq")
+        marker = f"<{FITS_STATE}> <{TR.indexedModel}>"
+        for start in range(0, len(ordered), _MARK_BATCH):
+            self.store.update(
+                "INSERT DATA { "
+                + "\n".join(
+                    f"GRAPH <{names[m]}> {{ {marker} <{m}> }}"
+                    for m in ordered[start : start + _MARK_BATCH]
+                )
+                + " }"
+            )
+
+    def _add_late_profiles(self, models: Sequence[str], seen: set[str]) -> None:
+        """Evaluate profiles marked by another writer during a build (see "Several writers")."""
+        wanted = set(models)
+        while True:
+            now = self._profile_markers()
+            late = now - seen
+            if not late:
+                return
+            self._add_pairs(
+                (m, p) for p in sorted(late) for m in self._fitting_models(p) if m in wanted
+            )
+            seen = now
+
+    def _index_by_query(
+        self, models: Sequence[str], workers: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        """Index models with the verdict query, one query a model (Virtuoso)."""
         done = 0
         with ThreadPoolExecutor(max(1, workers)) as pool:
             for start in range(0, len(models), _BATCH):

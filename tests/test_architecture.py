@@ -29,7 +29,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("core.stores", "core.tflite"),
     ("core.arena", "core.protocol", "core.mqtt"),
     ("core",),
-    ("firmware.vibration", "firmware.linkmap", "matchmaker.dialect"),
+    ("firmware.vibration", "firmware.linkmap", "matchmaker.dialect", "matchmaker.fitcheck"),
     ("matchmaker.fits", "matchmaker.constraints", "firmware.device"),
     ("firmware.sensing", "firmware.framing"),
     ("matchmaker.engine", "firmware.fleet", "firmware.bridge"),

@@ -18,11 +18,12 @@ import pytest
 from _fleet import bulk_loaded, load_fleet_module
 from rdflib import URIRef
 
-from _paths import KG_DATA
+from _paths import KG_DATA, SEED_DIR
 from tinyreg.core.namespaces import TR
 from tinyreg.core.stores import OxigraphStore
 from tinyreg.matchmaker import Matches, Matchmaker, engine
-from tinyreg.matchmaker.fits import FITS_STATE, FitIndex, fits_graph_name
+from tinyreg.matchmaker.fitcheck import fitting_pairs
+from tinyreg.matchmaker.fits import FITS_STATE, FitIndex, _fits_query, fits_graph_name
 from tinyreg.registry import Registry
 from tinyreg.registry.profile import PROFILE_PREFIX
 
@@ -146,6 +147,100 @@ def test_matches_is_a_ranked_sequence_read_as_needed(
     fresh = mm.devices_for(model)
     assert fresh[:3] == everything[:3]
     assert len(fresh._devices) <= 3
+
+
+def _query_pairs(reg: Registry) -> set[tuple[str, str]]:
+    """Every fitting (model, profile) pair, as the verdict query gives them."""
+    rows = reg.store.select_values(_fits_query(reg.store.dialect))
+    return {(str(r["model"]), str(r["profile"])) for r in rows}
+
+
+def _models(reg: Registry) -> list[str]:
+    rows = reg.store.select_values(f"SELECT ?m WHERE {{ ?m a <{TR.Model}> }}")
+    return sorted(str(r["m"]) for r in rows)
+
+
+def _bulk_pairs(reg: Registry) -> set[tuple[str, str]]:
+    """Every fitting pair from the figures read in bulk; every figure must be plain."""
+    models = _models(reg)
+    assert models
+    fits, irregular = fitting_pairs(reg.store, models)
+    assert irregular.models == set() and irregular.profiles == set()
+    assert set(fits) <= set(models)
+    return {(m, p) for m, profiles in fits.items() for p in profiles}
+
+
+def _index_pairs(reg: Registry) -> set[tuple[str, str]]:
+    rows = reg.store.select_values(f"SELECT ?m ?p WHERE {{ ?m <{TR.fitsProfile}> ?p }}")
+    return {(str(r["m"]), str(r["p"])) for r in rows}
+
+
+def test_bulk_figures_give_the_verdict_querys_pairs_on_a_fleet(
+    loaded_fleet: tuple[Registry, Any],
+) -> None:
+    reg, _ = loaded_fleet
+    expected = _query_pairs(reg)
+    assert (
+        0
+        < len(expected)
+        < MODELS * len(reg.store.select_values(f"SELECT ?p WHERE {{ ?p a <{TR.DeviceProfile}> }}"))
+    )
+    assert _bulk_pairs(reg) == expected
+
+
+@pytest.fixture(scope="module")
+def kg_and_seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """kg_data and the seed catalogue, registered through the API."""
+    reg = Registry(OxigraphStore(tmp_path_factory.mktemp("fits-seed") / "store"))
+    try:
+        for source in (KG_DATA, SEED_DIR):
+            report = reg.import_path(source)
+            assert report.refused == [], source
+        yield reg
+    finally:
+        reg.close()
+
+
+def test_bulk_figures_give_the_verdict_querys_pairs_on_kg_data_and_seed(
+    kg_and_seed: Registry,
+) -> None:
+    reg = kg_and_seed
+    expected = _query_pairs(reg)
+    assert len({m for m, _ in expected}) > 10  # many models fit somewhere
+    assert _bulk_pairs(reg) == expected
+    # the rebuilt index holds exactly those pairs
+    assert reg.index_fits(everything=True) == len(_models(reg))
+    assert reg.fits.missing() == (0, 0)
+    assert _index_pairs(reg) == expected
+
+
+def test_figures_out_of_the_ordinary_are_left_to_the_verdict_query(
+    kg_and_seed: Registry,
+) -> None:
+    """A second, decimal size of a model and a second, odd runtime name of a profile: the
+    bulk evaluation refuses to decide them and the build asks the verdict query."""
+    reg = kg_and_seed
+    expected = _query_pairs(reg)
+    model = sorted({m for m, _ in expected})[0]
+    profile = sorted({p for _, p in expected})[0]
+    odd = "urn:test:odd-figures"
+    reg.store.update(
+        f"INSERT DATA {{ GRAPH <{odd}> {{ <{model}> <{TR.modelBytes}> 1.5 . "
+        f'<{profile}> <{TR.runtimeName}> "tflite-micro"@en }} }}'
+    )
+    try:
+        changed = _query_pairs(reg)
+        fits, irregular = fitting_pairs(reg.store, _models(reg))
+        assert irregular.models == {model} and irregular.profiles == {profile}
+        assert model not in fits
+        assert all(profile not in found for found in fits.values())
+        reg.index_fits(everything=True)
+        assert reg.fits.missing() == (0, 0)
+        assert _index_pairs(reg) == changed
+    finally:
+        reg.store.delete_graph(odd)
+    reg.index_fits(everything=True)
+    assert _index_pairs(reg) == expected
 
 
 def _td(name: str, ram: int) -> dict[str, Any]:
@@ -341,3 +436,61 @@ def test_a_model_marked_while_a_profile_is_computed_gets_that_profile(
     assert device in {m.device for m in Matchmaker(reg, use_index=False).devices_for(kws)}
     assert profile in _fits(reg, kws)
     assert reg.fits.missing() == (0, 0)
+
+
+def test_kept_counts_follow_every_write(registry: Registry, tmp_path: Path) -> None:
+    """The completeness check and the devices of each profile are kept until the store's
+    next write: a device of a known profile registered after an answer is counted."""
+    reg = registry
+    mm = Matchmaker(reg)
+    kws = reg.resolve("model", "kws-dscnn-int8")
+    before = mm.devices_for(kws)
+    assert isinstance(before, Matches) and len(before) > 0
+    assert reg.fits.kept_counts()  # counted once, kept
+    assert reg.fits.missing() == (0, 0)
+    # two boards of one new profile: the first registered before an answer, the second after
+    td = _td("arduino-nano-33-ble-sense", 330_000)
+    path = tmp_path / "one.td.jsonld"
+    path.write_text(json.dumps(td))
+    first = reg.add_device(path).id
+    before = mm.devices_for(kws)
+    assert first in {m.device for m in before}
+    td["id"] = f"{td['id']}-twin"
+    path.write_text(json.dumps(td))
+    twin = reg.add_device(path).id
+    assert _profile(reg, twin) == _profile(reg, first)
+    after = mm.devices_for(kws)
+    assert len(after) == len(before) + 1
+    assert twin in {m.device for m in after}
+    assert list(after) == Matchmaker(reg, use_index=False).devices_for(kws)
+    # a marker removed around the registry is seen at once
+    reg.store.update(
+        f"DELETE WHERE {{ GRAPH ?g {{ <{FITS_STATE}> <{TR.indexedModel}> <{kws}> }} }}"
+    )
+    assert reg.fits.missing() == (1, 0)
+    reg.index_fits()
+    assert reg.fits.missing() == (0, 0)
+    reg.delete_device(twin)
+    assert len(mm.devices_for(kws)) == len(before)
+
+
+def test_the_bulk_build_on_a_sparql_server_gives_the_verdict_querys_pairs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The same bulk build through the SPARQL protocol (``oxigraph serve``): figures read
+    with queries, pairs sent as N-Quads, markers as updates."""
+    from conftest import launch_oxigraph_server
+
+    server = launch_oxigraph_server(tmp_path_factory.mktemp("fits-server") / "db")
+    reg = Registry.open(server.base_url)
+    try:
+        assert reg.import_path(KG_DATA).refused == []
+        assert reg.store.dialect == "sparql"
+        expected = _query_pairs(reg)
+        assert expected and _bulk_pairs(reg) == expected
+        assert reg.index_fits(everything=True) == len(_models(reg))
+        assert reg.fits.missing() == (0, 0)
+        assert _index_pairs(reg) == expected
+    finally:
+        reg.close()
+        server.stop()

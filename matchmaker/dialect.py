@@ -5,7 +5,10 @@ Virtuoso open source 7.2.5 refuses ``BIND(EXISTS { ... })`` (``SQ074``), which
 :attr:`~tinyreg.core.stores.GraphStore.dialect` is ``"virtuoso"`` that block is replaced by
 ``verdict_checks_virtuoso.rq`` (the same checks as grouped counts); every other store
 gets ``verdicts.rq`` as written, which Oxigraph evaluates faster at fleet scale (the
-counts are computed over every model, not only the bound one).
+counts are computed over every model, not only the bound one). Where a ``VALUES`` block
+stalls Virtuoso or loses rows (the verdict query, the fit index's ranked query, the
+registry's record queries), bound values are written into the query instead
+(:func:`virtuoso_bound`, :func:`filtered_for_virtuoso`).
 """
 
 from __future__ import annotations

@@ -24,8 +24,10 @@ from rdflib import RDF, Graph, Literal, URIRef
 from _paths import KG_DATA, SEED_DIR
 from tinyreg.core.errors import InputError, NotFoundError, StoreError
 from tinyreg.core.namespaces import OP, TR
+from tinyreg.core.queries import load_query
 from tinyreg.core.stores import OxigraphStore, SparqlEndpointStore
 from tinyreg.matchmaker import Match, Matchmaker
+from tinyreg.matchmaker.dialect import filtered_for_virtuoso
 from tinyreg.registry import Registry
 
 RUNTIMES = KG_DATA / "runtimes"
@@ -576,3 +578,20 @@ def test_fit_index_gives_the_verdict_query_answers(matchmaker: Matchmaker) -> No
         assert list(matchmaker.models_for(device.id, task="classification")) == (
             scan.models_for(device.id, task="classification")
         )
+
+
+def test_record_query_filtered_for_virtuoso_gives_the_bound_rows(
+    filled: dict[str, Matchmaker],
+) -> None:
+    """The sub-select form Virtuoso gets for one record answers as the bound query does."""
+    store = filled["oxigraph"].registry.store
+    for name, variable in (("devices", "device"), ("models", "model")):
+        query = load_query("tinyreg.registry", name)
+        every = store.select(query)
+        assert len(every) > 2
+        for row in every[:3]:
+            bound = {variable: URIRef(str(row[variable]))}
+            expected = store.select(query, bound)
+            assert expected and store.select(filtered_for_virtuoso(query, bound)) == expected
+    with pytest.raises(InputError):
+        filtered_for_virtuoso(query, {"model": URIRef("urn:x> } ; DROP ALL ; <urn:y")})

@@ -5,7 +5,10 @@ Virtuoso open source 7.2.5 refuses ``BIND(EXISTS { ... })`` (``SQ074``), which
 :attr:`~tinyreg.core.stores.GraphStore.dialect` is ``"virtuoso"`` that block is replaced by
 ``verdict_checks_virtuoso.rq`` (the same checks as grouped counts); every other store
 gets ``verdicts.rq`` as written, which Oxigraph evaluates faster at fleet scale (the
-counts are computed over every model, not only the bound one).
+counts are computed over every model, not only the bound one). Where a ``VALUES`` block
+stalls Virtuoso or loses rows (the verdict query, the fit index's ranked query, the
+registry's record queries), bound values are written into the query instead
+(:func:`virtuoso_bound`, :func:`filtered_for_virtuoso`).
 """
 
 from __future__ import annotations
@@ -137,3 +140,39 @@ def virtuoso_bound(query: str, bindings: Mapping[str, Node | Sequence[Node]]) ->
         raise ConfigError("the verdict query has no 'WHERE {'")
     at += len("WHERE {")
     return query[:at] + "\n" + "\n".join(lines) + query[at:]
+
+
+_SELECT = re.compile(r"^SELECT\b", re.MULTILINE)
+
+
+def filtered_for_virtuoso(query: str, bindings: Mapping[str, URIRef]) -> str:
+    """``query`` as a sub-select whose rows are filtered by ``bindings``, for Virtuoso.
+
+    Virtuoso 7.2.5 answers the registry's record queries (``registry/queries/devices.rq``,
+    ``models.rq``) for one bound device or model after 3-8 s, whether the value comes as a
+    ``VALUES`` block or a ``FILTER`` in the group, against 0.1-0.2 s for every record
+    unbound; the same query as a sub-select filtered outside takes 0.09 s.
+
+    Args:
+        query: A ``SELECT`` query whose prologue (comments, prefixes) precedes a line
+            starting with ``SELECT``.
+        bindings: IRIs by variable name; each variable must be projected by the query.
+
+    Returns:
+        The query text.
+
+    Raises:
+        InputError: A value is an IRI that cannot be written in a query.
+        ConfigError: The query has no line starting with ``SELECT``.
+
+    """
+    found = _SELECT.search(query)
+    if found is None:
+        raise ConfigError("the query has no line starting with SELECT")
+    tests = []
+    for name, value in sorted(bindings.items()):
+        if _IRI_UNSAFE.search(str(value)):
+            raise InputError(f"not an IRI: {str(value)!r}")
+        tests.append(f"?{name} = {value.n3()}")
+    prologue, select = query[: found.start()], query[found.start() :]
+    return f"{prologue}SELECT * WHERE {{\n{{ {select} }}\nFILTER({' && '.join(tests)})\n}}"

@@ -605,8 +605,9 @@ class Matchmaker:
         if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
             query = _without_block(query, "filters")
         if self.registry.store.dialect == "virtuoso":
-            query = for_virtuoso(query)
-        query = inline_bindings(query, normalise_bindings(bound))
+            query = virtuoso_bound(for_virtuoso(query), bound)
+        else:
+            query = inline_bindings(query, normalise_bindings(bound))
         rows = self.registry.store.select_values(query)
         profile = str(row["profile"])
         for found in rows:

@@ -38,6 +38,7 @@ from tinyreg.core.namespaces import MODEL_PREFIX, OP, PREFIXES, TR, model_iri
 from tinyreg.core.queries import load_query
 from tinyreg.core.sparql_text import friendly_syntax_error, relocate_error, with_prefixes
 from tinyreg.core.stores import GraphStore, QueryResult, default_store_path, open_store
+from tinyreg.matchmaker.dialect import filtered_for_virtuoso
 from tinyreg.matchmaker.fits import FitIndex, fits_graph_name
 from tinyreg.ontology import ontology_graph
 from tinyreg.registry.bench import benchmark_iri
@@ -614,8 +615,21 @@ class Catalogue:
         self.store.delete_graph(iri)
         return iri[len(MODEL_PREFIX) :]
 
+    def _records(self, name: str, bindings: Mapping[str, Node] | None) -> list[dict[str, Node]]:
+        """The rows of a record query (``models``, ``devices``), bound to one record or not.
+
+        On Virtuoso a bound record query is sent as a filtered sub-select
+        (:func:`~tinyreg.matchmaker.dialect.filtered_for_virtuoso`: 0.09 s, not 8 s).
+        """
+        query = load_query("tinyreg.registry", name)
+        if bindings and self.store.dialect == "virtuoso":
+            iris = {k: v for k, v in bindings.items() if isinstance(v, URIRef)}
+            if len(iris) == len(bindings):
+                return self.store.select(filtered_for_virtuoso(query, iris))
+        return self.store.select(query, bindings)
+
     def _models(self, bindings: Mapping[str, Node] | None) -> list[ModelRecord]:
-        rows = self.store.select(load_query("tinyreg.registry", "models"), bindings)
+        rows = self._records("models", bindings)
         lists = self.store.select(load_query("tinyreg.registry", "model_lists"), bindings)
         return model_records(_plain(rows), _plain(lists))
 
@@ -749,7 +763,7 @@ class Catalogue:
         return td
 
     def _devices(self, bindings: Mapping[str, Node] | None) -> list[DeviceRecord]:
-        rows = self.store.select(load_query("tinyreg.registry", "devices"), bindings)
+        rows = self._records("devices", bindings)
         sensor_rows = self.store.select(load_query("tinyreg.registry", "device_sensors"), bindings)
         return device_records(_plain(rows), _plain(sensor_rows))
 

@@ -54,6 +54,7 @@ __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked"
 
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
 _PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
+_EXACT_INT = 2**53  # integers below this are exact as doubles
 
 log = logging.getLogger(__name__)
 
@@ -566,6 +567,81 @@ class Matchmaker:
             return counts
         return {p: kept[p] for p in profiles if p in kept}
 
+    def _model_figures(self) -> dict[str, tuple[int, bool] | None]:
+        """MACs and integer flag of every model, kept until the store's next write.
+
+        A model with more than one such row, a non-integer MAC count or no integer flag
+        maps to ``None`` (irregular: its answers come from ``fits_models.rq``).
+        """
+
+        def read() -> dict[str, tuple[int, bool] | None]:
+            figures: dict[str, tuple[int, bool] | None] = {}
+            query = load_query("tinyreg.matchmaker", "model_figures")
+            for found in self.registry.store.select_values(query):
+                model, macs, integer = str(found["model"]), found.get("macs"), found.get("integer")
+                if (
+                    type(macs) is int
+                    and abs(macs) < _EXACT_INT
+                    and isinstance(integer, bool)
+                    and model not in figures
+                ):
+                    figures[model] = (macs, integer)
+                else:
+                    figures[model] = None
+            return figures
+
+        figures: dict[str, tuple[int, bool] | None] = self.registry.fits.kept("model_figures", read)
+        return figures
+
+    def _ranked_by_figures(
+        self, row: Mapping[str, Any], filters: Mapping[str, Node]
+    ) -> list[dict[str, Any]] | None:
+        """The rows of ``fits_models.rq`` (without metric and user filters), from kept figures.
+
+        Only the fitting models' IRIs are read from the store; the estimated latency and
+        the soft-float flag are computed here exactly as the query computes them
+        (``?macs * ?cpm * 1000 / ?clock`` in double precision: integer MACs and clock,
+        cycles per MAC written into the query as doubles). ``None`` where that would not
+        be exact or the figures cannot be kept (a store that does not count its writes,
+        Virtuoso, cycles per MAC that are not doubles, an irregular model): then the
+        query answers.
+        """
+        store = self.registry.store
+        if store.dialect == "virtuoso" or not isinstance(getattr(store, "generation", None), int):
+            return None
+        clock = row.get("clock")
+        if not isinstance(clock, int | float) or isinstance(clock, bool) or not clock > 0:
+            return None
+        cpm_int, cpm_float = row.get("cpmInt"), row.get("cpmFloat")
+        if any(cpm is not None and type(cpm) is not float for cpm in (cpm_int, cpm_float)):
+            return None
+        limit = filters.get("maxLatency")
+        max_latency = float(str(limit)) if limit is not None else None
+        fpu = bool(row["fpu"])
+        figures = self._model_figures()
+        fitting = store.select_values(
+            load_query("tinyreg.matchmaker", "fits_of_profile"),
+            {"profile": URIRef(row["profile"])},
+        )
+        rows: list[dict[str, Any]] = []
+        for found in fitting:
+            model = str(found["model"])
+            if model not in figures:
+                continue  # no MACs or no quantisation type: the query's join drops it
+            figure = figures[model]
+            if figure is None:
+                return None
+            macs, integer = figure
+            cpm = cpm_int if integer else cpm_float
+            latency = macs * cpm * 1000 / clock if cpm is not None else None
+            if max_latency is not None and (latency is None or not latency <= max_latency):
+                continue
+            out: dict[str, Any] = {"model": model, "softFloat": not integer and not fpu}
+            if latency is not None:
+                out["latencyMs"] = latency
+            rows.append(out)
+        return rows
+
     def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
         filters: dict[str, Node] = {}
         if max_latency_ms is not None:
@@ -598,16 +674,20 @@ class Matchmaker:
                 bound[key] = Literal(row[key])
         bound["fpu"] = Literal(bool(row["fpu"]))
         bound["profile"] = URIRef(row["profile"])
-        query = load_query("tinyreg.matchmaker", "fits_models")
         with_metric = order == "metric" or "minMetric" in filters
-        if not with_metric:
-            query = _without_block(query, "metric")
-        if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
-            query = _without_block(query, "filters")
-        if self.registry.store.dialect == "virtuoso":
-            query = for_virtuoso(query)
-        query = inline_bindings(query, normalise_bindings(bound))
-        rows = self.registry.store.select_values(query)
+        plain = not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys()
+        found_rows = None if with_metric or not plain else self._ranked_by_figures(row, filters)
+        if found_rows is None:
+            query = load_query("tinyreg.matchmaker", "fits_models")
+            if not with_metric:
+                query = _without_block(query, "metric")
+            if plain:
+                query = _without_block(query, "filters")
+            if self.registry.store.dialect == "virtuoso":
+                query = for_virtuoso(query)
+            query = inline_bindings(query, normalise_bindings(bound))
+            found_rows = self.registry.store.select_values(query)
+        rows = found_rows
         profile = str(row["profile"])
         for found in rows:
             found["profile"] = profile

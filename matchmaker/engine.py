@@ -26,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
-from typing import Any, Protocol, overload
+from typing import Any, NamedTuple, Protocol, overload
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -170,9 +170,11 @@ class Match:
         }
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One ranked line of an index answer: a model on a profile, and how many devices."""
+class _Entry(NamedTuple):
+    """One ranked line of an index answer: a model on a profile, and how many devices.
+
+    A named tuple: thousands are made an answer (a frozen dataclass costs 3× more).
+    """
 
     model: str
     profile: str
@@ -542,14 +544,18 @@ class Matchmaker:
                 tied.update((str(before["model"]), str(after["model"])))
         if not tied:
             return
-        query = with_values(
-            load_query("tinyreg.matchmaker", "model_metrics"), "model", sorted(tied)
-        )
-        metrics = {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
+        metrics = self._metrics(tied)
         for row in rows:
             if str(row["model"]) in metrics:
                 row["metric"] = metrics[str(row["model"])]
         rows.sort(key=_rank_key)
+
+    def _metrics(self, models: Iterable[str]) -> dict[str, Any]:
+        """The metric value of some models (of a model with several, the last row's)."""
+        query = with_values(
+            load_query("tinyreg.matchmaker", "model_metrics"), "model", sorted(models)
+        )
+        return {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
 
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
         """Devices of each profile; counts are kept until the store's next write."""
@@ -595,8 +601,11 @@ class Matchmaker:
 
     def _ranked_by_figures(
         self, row: Mapping[str, Any], filters: Mapping[str, Node]
-    ) -> list[dict[str, Any]] | None:
-        """The rows of ``fits_models.rq`` (without metric and user filters), from kept figures.
+    ) -> list[tuple[str, float | None, Any]] | None:
+        """Model, estimated latency and metric of the models fitting a device's profile, ranked.
+
+        The ranking is that of ``fits_models.rq`` (without metric and user filters) rows
+        sorted by ``_rank_key`` with ``_break_ties``, computed from kept figures.
 
         Only the fitting models' IRIs are read from the store; the estimated latency and
         the soft-float flag are computed here exactly as the query computes them
@@ -623,7 +632,7 @@ class Matchmaker:
             load_query("tinyreg.matchmaker", "fits_of_profile"),
             {"profile": URIRef(row["profile"])},
         )
-        rows: list[dict[str, Any]] = []
+        keyed: list[tuple[bool, bool, float, str, float | None]] = []
         for found in fitting:
             model = str(found["model"])
             if model not in figures:
@@ -636,11 +645,23 @@ class Matchmaker:
             latency = macs * cpm * 1000 / clock if cpm is not None else None
             if max_latency is not None and (latency is None or not latency <= max_latency):
                 continue
-            out: dict[str, Any] = {"model": model, "softFloat": not integer and not fpu}
-            if latency is not None:
-                out["latencyMs"] = latency
-            rows.append(out)
-        return rows
+            keyed.append(
+                (not integer and not fpu, latency is not None, latency or 0.0, model, latency)
+            )
+        keyed.sort()  # _rank_key's order: every metric is unread yet
+        tied: set[str] = set()
+        for before, after in pairwise(keyed):
+            if before[0] == after[0] and before[4] == after[4]:
+                tied.update((before[3], after[3]))
+        if not tied:
+            return [(model, latency, None) for _, _, _, model, latency in keyed]
+        metrics = self._metrics(tied)
+        ranked = [
+            (soft, has, value, model not in metrics, -(metrics.get(model) or 0.0), model, latency)
+            for soft, has, value, model, latency in keyed
+        ]
+        ranked.sort()
+        return [(line[5], line[6], metrics.get(line[5])) for line in ranked]
 
     def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
         filters: dict[str, Node] = {}
@@ -676,8 +697,14 @@ class Matchmaker:
         bound["profile"] = URIRef(row["profile"])
         with_metric = order == "metric" or "minMetric" in filters
         plain = not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys()
-        found_rows = None if with_metric or not plain else self._ranked_by_figures(row, filters)
-        if found_rows is None:
+        profile = str(row["profile"])
+        ranked = None if with_metric or not plain else self._ranked_by_figures(row, filters)
+        if ranked is not None:
+            entries = [
+                _Entry(model, profile, 1, device, latency, metric)
+                for model, latency, metric in ranked
+            ]
+        else:
             query = load_query("tinyreg.matchmaker", "fits_models")
             if not with_metric:
                 query = _without_block(query, "metric")
@@ -686,20 +713,18 @@ class Matchmaker:
             if self.registry.store.dialect == "virtuoso":
                 query = for_virtuoso(query)
             query = inline_bindings(query, normalise_bindings(bound))
-            found_rows = self.registry.store.select_values(query)
-        rows = found_rows
-        profile = str(row["profile"])
-        for found in rows:
-            found["profile"] = profile
-        rows.sort(key=_rank_key)
-        if not with_metric:
-            self._break_ties(rows)
-        if order == "metric":
-            rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
-        entries = [
-            _Entry(str(r["model"]), profile, 1, device, r.get("latencyMs"), r.get("metric"))
-            for r in rows
-        ]
+            rows = self.registry.store.select_values(query)
+            for found in rows:
+                found["profile"] = profile
+            rows.sort(key=_rank_key)
+            if not with_metric:
+                self._break_ties(rows)
+            if order == "metric":
+                rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
+            entries = [
+                _Entry(str(r["model"]), profile, 1, device, r.get("latencyMs"), r.get("metric"))
+                for r in rows
+            ]
         keys = self._profile_keys(row)
 
         def every_verdict() -> list[Verdict]:

@@ -26,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
-from typing import Any, Protocol, overload
+from typing import Any, NamedTuple, Protocol, overload
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -54,6 +54,7 @@ __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked"
 
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
 _PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
+_EXACT_INT = 2**53  # integers below this are exact as doubles
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +170,11 @@ class Match:
         }
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One ranked line of an index answer: a model on a profile, and how many devices."""
+class _Entry(NamedTuple):
+    """One ranked line of an index answer: a model on a profile, and how many devices.
+
+    A named tuple: thousands are made an answer (a frozen dataclass costs 3× more).
+    """
 
     model: str
     profile: str
@@ -541,14 +544,18 @@ class Matchmaker:
                 tied.update((str(before["model"]), str(after["model"])))
         if not tied:
             return
-        query = with_values(
-            load_query("tinyreg.matchmaker", "model_metrics"), "model", sorted(tied)
-        )
-        metrics = {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
+        metrics = self._metrics(tied)
         for row in rows:
             if str(row["model"]) in metrics:
                 row["metric"] = metrics[str(row["model"])]
         rows.sort(key=_rank_key)
+
+    def _metrics(self, models: Iterable[str]) -> dict[str, Any]:
+        """The metric value of some models (of a model with several, the last row's)."""
+        query = with_values(
+            load_query("tinyreg.matchmaker", "model_metrics"), "model", sorted(models)
+        )
+        return {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
 
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
         """Devices of each profile; counts are kept until the store's next write."""
@@ -565,6 +572,96 @@ class Matchmaker:
         if kept is None:
             return counts
         return {p: kept[p] for p in profiles if p in kept}
+
+    def _model_figures(self) -> dict[str, tuple[int, bool] | None]:
+        """MACs and integer flag of every model, kept until the store's next write.
+
+        A model with more than one such row, a non-integer MAC count or no integer flag
+        maps to ``None`` (irregular: its answers come from ``fits_models.rq``).
+        """
+
+        def read() -> dict[str, tuple[int, bool] | None]:
+            figures: dict[str, tuple[int, bool] | None] = {}
+            query = load_query("tinyreg.matchmaker", "model_figures")
+            for found in self.registry.store.select_values(query):
+                model, macs, integer = str(found["model"]), found.get("macs"), found.get("integer")
+                if (
+                    type(macs) is int
+                    and abs(macs) < _EXACT_INT
+                    and isinstance(integer, bool)
+                    and model not in figures
+                ):
+                    figures[model] = (macs, integer)
+                else:
+                    figures[model] = None
+            return figures
+
+        figures: dict[str, tuple[int, bool] | None] = self.registry.fits.kept("model_figures", read)
+        return figures
+
+    def _ranked_by_figures(
+        self, row: Mapping[str, Any], filters: Mapping[str, Node]
+    ) -> list[tuple[str, float | None, Any]] | None:
+        """Model, estimated latency and metric of the models fitting a device's profile, ranked.
+
+        The ranking is that of ``fits_models.rq`` (without metric and user filters) rows
+        sorted by ``_rank_key`` with ``_break_ties``, computed from kept figures.
+
+        Only the fitting models' IRIs are read from the store; the estimated latency and
+        the soft-float flag are computed here exactly as the query computes them
+        (``?macs * ?cpm * 1000 / ?clock`` in double precision: integer MACs and clock,
+        cycles per MAC written into the query as doubles). ``None`` where that would not
+        be exact or the figures cannot be kept (a store that does not count its writes,
+        Virtuoso, cycles per MAC that are not doubles, an irregular model): then the
+        query answers.
+        """
+        store = self.registry.store
+        if store.dialect == "virtuoso" or not isinstance(getattr(store, "generation", None), int):
+            return None
+        clock = row.get("clock")
+        if not isinstance(clock, int | float) or isinstance(clock, bool) or not clock > 0:
+            return None
+        cpm_int, cpm_float = row.get("cpmInt"), row.get("cpmFloat")
+        if any(cpm is not None and type(cpm) is not float for cpm in (cpm_int, cpm_float)):
+            return None
+        limit = filters.get("maxLatency")
+        max_latency = float(str(limit)) if limit is not None else None
+        fpu = bool(row["fpu"])
+        figures = self._model_figures()
+        fitting = store.select_values(
+            load_query("tinyreg.matchmaker", "fits_of_profile"),
+            {"profile": URIRef(row["profile"])},
+        )
+        keyed: list[tuple[bool, bool, float, str, float | None]] = []
+        for found in fitting:
+            model = str(found["model"])
+            if model not in figures:
+                continue  # no MACs or no quantisation type: the query's join drops it
+            figure = figures[model]
+            if figure is None:
+                return None
+            macs, integer = figure
+            cpm = cpm_int if integer else cpm_float
+            latency = macs * cpm * 1000 / clock if cpm is not None else None
+            if max_latency is not None and (latency is None or not latency <= max_latency):
+                continue
+            keyed.append(
+                (not integer and not fpu, latency is not None, latency or 0.0, model, latency)
+            )
+        keyed.sort()  # _rank_key's order: every metric is unread yet
+        tied: set[str] = set()
+        for before, after in pairwise(keyed):
+            if before[0] == after[0] and before[4] == after[4]:
+                tied.update((before[3], after[3]))
+        if not tied:
+            return [(model, latency, None) for _, _, _, model, latency in keyed]
+        metrics = self._metrics(tied)
+        ranked = [
+            (soft, has, value, model not in metrics, -(metrics.get(model) or 0.0), model, latency)
+            for soft, has, value, model, latency in keyed
+        ]
+        ranked.sort()
+        return [(line[5], line[6], metrics.get(line[5])) for line in ranked]
 
     def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
         filters: dict[str, Node] = {}
@@ -598,29 +695,37 @@ class Matchmaker:
                 bound[key] = Literal(row[key])
         bound["fpu"] = Literal(bool(row["fpu"]))
         bound["profile"] = URIRef(row["profile"])
-        query = load_query("tinyreg.matchmaker", "fits_models")
         with_metric = order == "metric" or "minMetric" in filters
-        if not with_metric:
-            query = _without_block(query, "metric")
-        if not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys():
-            query = _without_block(query, "filters")
-        if self.registry.store.dialect == "virtuoso":
-            query = virtuoso_bound(for_virtuoso(query), bound)
-        else:
-            query = inline_bindings(query, normalise_bindings(bound))
-        rows = self.registry.store.select_values(query)
+        plain = not {"wantTask", "minMetric", "text", "datasetText"} & filters.keys()
         profile = str(row["profile"])
-        for found in rows:
-            found["profile"] = profile
-        rows.sort(key=_rank_key)
-        if not with_metric:
-            self._break_ties(rows)
-        if order == "metric":
-            rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
-        entries = [
-            _Entry(str(r["model"]), profile, 1, device, r.get("latencyMs"), r.get("metric"))
-            for r in rows
-        ]
+        ranked = None if with_metric or not plain else self._ranked_by_figures(row, filters)
+        if ranked is not None:
+            entries = [
+                _Entry(model, profile, 1, device, latency, metric)
+                for model, latency, metric in ranked
+            ]
+        else:
+            query = load_query("tinyreg.matchmaker", "fits_models")
+            if not with_metric:
+                query = _without_block(query, "metric")
+            if plain:
+                query = _without_block(query, "filters")
+            if self.registry.store.dialect == "virtuoso":
+                query = virtuoso_bound(for_virtuoso(query), bound)
+            else:
+                query = inline_bindings(query, normalise_bindings(bound))
+            rows = self.registry.store.select_values(query)
+            for found in rows:
+                found["profile"] = profile
+            rows.sort(key=_rank_key)
+            if not with_metric:
+                self._break_ties(rows)
+            if order == "metric":
+                rows.sort(key=lambda r: (r.get("metric") is None, -(r.get("metric") or 0.0)))
+            entries = [
+                _Entry(str(r["model"]), profile, 1, device, r.get("latencyMs"), r.get("metric"))
+                for r in rows
+            ]
         keys = self._profile_keys(row)
 
         def every_verdict() -> list[Verdict]:

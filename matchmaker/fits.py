@@ -88,6 +88,7 @@ class FitIndex:
         self.store = store
         self._missing: tuple[int, tuple[int, int]] | None = None  # (generation, answer)
         self._counts: tuple[int, dict[str, int]] = (-1, {})  # (generation, devices a profile)
+        self._kept: tuple[int, dict[str, Any]] = (-1, {})  # (generation, values by name)
 
     # ------------------------------------------------------------------ reads
 
@@ -125,6 +126,33 @@ class FitIndex:
             kept = (generation, {})
             self._counts = kept
         return kept[1]
+
+    def kept(self, name: str, read: Callable[[], Any]) -> Any:
+        """A value read from the store, kept until the store's next write.
+
+        ``read`` is called when the value is not kept for the store's current write
+        ``generation``; on a store that does not count its writes it is called every
+        time. The generation is read before ``read`` runs, so a write during the read
+        makes the next call read again (a kept value is never older than its generation).
+
+        Args:
+            name: What the value is (one name, one value).
+            read: Reads the value from the store.
+
+        Returns:
+            The value, kept or just read.
+
+        """
+        generation = getattr(self.store, "generation", None)
+        if not isinstance(generation, int):
+            return read()
+        kept = self._kept
+        if kept[0] != generation:
+            kept = (generation, {})
+            self._kept = kept
+        if name not in kept[1]:
+            kept[1][name] = read()
+        return kept[1][name]
 
     def _count_missing(self) -> tuple[int, int]:
         row = self.store.select_values(load_query("tinyreg.matchmaker", "fits_missing"))[0]

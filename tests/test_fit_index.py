@@ -494,3 +494,85 @@ def test_the_bulk_build_on_a_sparql_server_gives_the_verdict_querys_pairs(
     finally:
         reg.close()
         server.stop()
+
+
+class _QueryRanked(Matchmaker):
+    """The matchmaker ranking every ``models_for`` answer with ``fits_models.rq`` alone."""
+
+    def _ranked_by_figures(self, row: Any, filters: Any) -> None:
+        return None
+
+
+def _ranking(found: Any) -> list[tuple[str, str, float | None, float | None]]:
+    assert isinstance(found, Matches)
+    return [(r.model, r.device, r.estimated_latency_ms, r.metric) for r in found.ranked()]
+
+
+def test_kept_model_figures_rank_as_the_query_and_follow_writes(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``models_for`` ranks from MAC figures kept per store write generation: the same
+    ranking and estimated latencies as ``fits_models.rq``, read again after a write, and
+    the query answers for a model whose figures are out of the ordinary."""
+    reg = registry
+    taken: list[bool] = []
+    original = engine.Matchmaker._ranked_by_figures
+
+    def spy(self: Matchmaker, row: Any, filters: Any) -> Any:
+        found = original(self, row, filters)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(engine.Matchmaker, "_ranked_by_figures", spy)
+    mm, query, scan = Matchmaker(reg), _QueryRanked(reg), Matchmaker(reg, use_index=False)
+    devices = [
+        str(r["d"])
+        for r in reg.store.select_values(f"SELECT ?d WHERE {{ ?d a <{TR.Device}> }} ORDER BY ?d")
+    ]
+    assert len(devices) > 5
+
+    def same_answers() -> None:
+        for device in devices:
+            for options in ({}, {"max_latency_ms": 20.0}, {"max_latency_ms": 0.5}):
+                assert _ranking(mm.models_for(device, **options)) == _ranking(
+                    query.models_for(device, **options)
+                ), (device, options)
+            assert list(mm.models_for(device)) == scan.models_for(device), device
+
+    same_answers()
+    assert any(taken)  # the kept figures answered
+    ranked = {d: _ranking(mm.models_for(d)) for d in devices}
+    device, first = next((d, r[0]) for d, r in ranked.items() if r and r[0][2] is not None)
+    model = first[0]
+    assert reg.fits.kept("model_figures", lambda: None)[model] is not None
+    # a write changes the model's MACs: the kept figures are read again
+    macs = int(
+        reg.store.select_values(
+            f"SELECT ?x WHERE {{ <{model}> <{TR.macs}> ?x }}",
+        )[0]["x"]
+    )
+
+    def set_macs(*values: Any) -> None:
+        inserted = " ".join(f"<{model}> <{TR.macs}> {v} ." for v in values)
+        reg.store.update(
+            f"DELETE {{ GRAPH ?g {{ <{model}> <{TR.macs}> ?x }} }} "
+            f"INSERT {{ GRAPH ?g {{ {inserted} }} }} "
+            f"WHERE {{ GRAPH ?g {{ <{model}> <{TR.macs}> ?x }} }}"
+        )
+
+    try:
+        set_macs(macs * 1000 + 7)
+        changed = _ranking(mm.models_for(device))
+        assert changed != ranked[device]
+        latency = next(r[2] for r in changed if r[0] == model)
+        assert latency is not None and first[2] is not None
+        assert latency == pytest.approx(first[2] * (macs * 1000 + 7) / macs)
+        same_answers()
+        # a second, decimal MAC count: the model is irregular and the query answers
+        set_macs(macs, "1.5")
+        taken.clear()
+        assert _ranking(mm.models_for(device)) == _ranking(query.models_for(device))
+        assert taken == [False]
+    finally:
+        set_macs(macs)
+    assert _ranking(mm.models_for(device)) == ranked[device]

@@ -277,12 +277,13 @@ class OxigraphStore(BaseGraphStore):
             raw = self._evaluate(sparql, bindings)
             if not isinstance(raw, ox.QuerySolutions):
                 raise QueryError("expected a SELECT query")
-            names = [v.value for v in raw.variables]
+            # by position: a solution looked up by variable name costs ~40 % more a row
+            columns = list(enumerate(v.value for v in raw.variables))
             rows: list[dict[str, Any]] = []
             for solution in raw:
                 row: dict[str, Any] = {}
-                for name in names:
-                    term = solution[name]
+                for index, name in columns:
+                    term = solution[index]
                     if term is None:
                         continue
                     if isinstance(term, ox.Literal):

@@ -10,7 +10,7 @@ use the same IRIs.
 
 from __future__ import annotations
 
-__all__ = ["DEVICE_PREFIX", "MODEL_PREFIX", "TR_IRI"]
+__all__ = ["DEVICE_PREFIX", "MODEL_PREFIX", "TR_IRI", "XSD_INTEGER_TYPES", "XSD_IRI"]
 
 TR_IRI = "https://w3id.org/tinyreg#"
 """tinyreg's vocabulary namespace (prefix ``tr:``)."""
@@ -20,3 +20,26 @@ MODEL_PREFIX = "https://w3id.org/tinyreg/model/"
 
 DEVICE_PREFIX = "urn:tinyreg:device:"
 """A device's TD ``id`` by convention is this plus its short id."""
+
+XSD_IRI = "http://www.w3.org/2001/XMLSchema#"
+"""XML Schema's datatype namespace."""
+
+XSD_INTEGER_TYPES = frozenset(
+    XSD_IRI + name
+    for name in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+"""The XML Schema datatypes whose literals are integers."""

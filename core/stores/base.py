@@ -68,6 +68,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from tinyreg.core.errors import InputError, QueryError
+from tinyreg.core.iris import XSD_INTEGER_TYPES, XSD_IRI
 
 __all__ = [
     "BaseGraphStore",
@@ -95,7 +96,7 @@ __all__ = [
     "too_many",
 ]
 
-XSD_PREFIX = "http://www.w3.org/2001/XMLSchema#"
+XSD_PREFIX = XSD_IRI
 XSD_STRING = XSD_PREFIX + "string"
 
 QueryKind: TypeAlias = TypingLiteral["select", "ask", "graph"]
@@ -492,24 +493,6 @@ def from_oxigraph(term: object) -> Node:
     raise QueryError(f"unsupported RDF term in result: {term!r}")
 
 
-_INTEGER_TYPES = frozenset(
-    XSD_PREFIX + name
-    for name in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-)
 _FLOAT_TYPES = frozenset(XSD_PREFIX + name for name in ("decimal", "double", "float"))
 
 
@@ -522,7 +505,7 @@ def plain_from_lexical(lexical: str, datatype: str | None) -> Any:
     True
     """
     try:
-        if datatype in _INTEGER_TYPES:
+        if datatype in XSD_INTEGER_TYPES:
             return int(lexical)
         if datatype in _FLOAT_TYPES:
             return float(lexical)

@@ -23,33 +23,15 @@ from typing import Any, Self, TypeAlias
 import pyoxigraph as ox
 
 from tinyreg.core.errors import QueryError, StoreError
+from tinyreg.core.iris import XSD_INTEGER_TYPES, XSD_IRI
 
 __all__ = ["PlainReader", "PlainTerm", "is_store_directory", "open_error", "plain_term"]
 
 PlainTerm: TypeAlias = "ox.NamedNode | ox.Literal"
 """A value a :class:`PlainReader` query can be bound to: an IRI or a literal."""
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-_INTEGERS = frozenset(
-    XSD + name
-    for name in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-)
-_FLOATS = frozenset((XSD + "double", XSD + "float"))
-_STRINGS = frozenset((XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"))
+_FLOATS = frozenset((XSD_IRI + "double", XSD_IRI + "float"))
+_STRINGS = frozenset((XSD_IRI + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"))
 
 
 def plain_term(term: object) -> Any:
@@ -60,9 +42,9 @@ def plain_term(term: object) -> Any:
     ``xsd:boolean`` ``bool`` (``true``/``1``); strings and any other datatype the
     lexical form (what rdflib's literal prints).
 
-    >>> plain_term(ox.Literal("042", datatype=ox.NamedNode(XSD + "integer")))
+    >>> plain_term(ox.Literal("042", datatype=ox.NamedNode(XSD_IRI + "integer")))
     42
-    >>> plain_term(ox.Literal("1", datatype=ox.NamedNode(XSD + "boolean")))
+    >>> plain_term(ox.Literal("1", datatype=ox.NamedNode(XSD_IRI + "boolean")))
     True
     >>> plain_term(ox.NamedNode("https://w3id.org/tinyreg#Model"))
     'https://w3id.org/tinyreg#Model'
@@ -73,15 +55,15 @@ def plain_term(term: object) -> Any:
     if datatype in _STRINGS:
         return lexical
     try:
-        if datatype in _INTEGERS:
+        if datatype in XSD_INTEGER_TYPES:
             return int(lexical)
         if datatype in _FLOATS:
             return float(lexical)
-        if datatype == XSD + "decimal":
+        if datatype == XSD_IRI + "decimal":
             return Decimal(lexical)
     except (ValueError, InvalidOperation):
         return lexical  # ill-typed: rdflib keeps the literal, which prints as its lexical form
-    if datatype == XSD + "boolean":
+    if datatype == XSD_IRI + "boolean":
         return lexical.lower() in ("true", "1")
     return lexical
 

@@ -16,8 +16,7 @@ graph store, the TFLite Micro runtime or pySHACL.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tinyreg.core.errors import (
     AmbiguousIdError,
@@ -39,6 +38,7 @@ from tinyreg.core.errors import (
     ValidationError,
     Violation,
 )
+from tinyreg.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from tinyreg.core.arena import ArenaMeasurement, measure_arena
@@ -130,14 +130,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _LAZY)
 
 
 def __dir__() -> list[str]:

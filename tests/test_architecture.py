@@ -23,7 +23,7 @@ PACKAGES = ("ontology", "kg_data", "core", "matchmaker", "firmware", "registry")
 # lowest first; a module's group is the longest entry its dotted name starts with
 TIERS: tuple[tuple[str, ...], ...] = (
     ("ontology", "kg_data"),
-    ("core.errors", "core.iris"),
+    ("core.errors", "core.iris", "core.lazy"),
     ("core.namespaces", "core.literals"),
     ("core.vocabulary", "core.queries", "core.sparql_text"),
     ("core.stores", "core.tflite"),

@@ -15,13 +15,13 @@ read-only reader, can be imported without them.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tinyreg.core.errors import ConfigError
+from tinyreg.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from tinyreg.core.stores.base import GraphStore, QueryResult, StoreCapabilities
@@ -48,14 +48,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load a store class (with rdflib, or the HTTP client) on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _LAZY)  # store classes load on first use
 
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")

@@ -31,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from _mosquitto import Mosquitto  # noqa: E402
 
-from tinyreg.core.mqtt import Connection  # noqa: E402
+from tinyreg.core.mqtt import CLIENT_ENV, Connection  # noqa: E402
 from tinyreg.core.protocol import DEFAULT_CHUNK_SIZE, QOS_CHUNK, QOS_CONTROL, TOPIC_ROOT  # noqa: E402
 from tinyreg.registry import Registry  # noqa: E402
 from tinyreg.registry.deployer import Deployer  # noqa: E402
@@ -157,6 +158,144 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def start_fleet(
+    broker: str,
+    public: Path,
+    state_dir: Path,
+    args: argparse.Namespace,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """Start ``tinyreg device run --replicas N`` and wait until it says it is ready."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tinyreg.registry.cli",
+            "device",
+            "run",
+            "--td",
+            str(TEMPLATE),
+            "--replicas",
+            str(args.devices),
+            "--broker",
+            broker,
+            "--public-key",
+            str(public),
+            "--state-dir",
+            str(state_dir),
+            "--self-test-runs",
+            str(args.self_test_runs),
+            "--workers",
+            str(args.workers),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("ready:"):
+            break
+    else:
+        raise SystemExit(f"the fleet exited ({proc.wait()}) before it was ready")
+    return proc
+
+
+def stop_fleet(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait(30)
+
+
+def client_rounds(
+    registry: Registry,
+    broker: str,
+    public: Path,
+    work: Path,
+    model_id: str,
+    devices: list[str],
+    data: bytes,
+    args: argparse.Namespace,
+) -> dict[str, list[dict[str, float]]]:
+    """Phase 4: the deployment of phase 2, fast client and paho's own client interleaved.
+
+    Each round starts a fresh fleet (new flash) and a new deployer, both told which client
+    to use by ``TINYREG_MQTT_CLIENT``; rounds go fast, paho, fast, paho, ...
+    """
+    rounds: dict[str, list[dict[str, float]]] = {"fast": [], "paho": []}
+    saved = os.environ.get(CLIENT_ENV)
+    try:
+        for n in range(args.client_rounds):
+            for client in ("fast", "paho"):
+                os.environ[CLIENT_ENV] = client  # the fleet's process and the deployer's
+                fleet = start_fleet(
+                    broker, public, work / f"flash-{client}-{n}", args, dict(os.environ)
+                )
+                try:
+                    deployer = Deployer(
+                        registry,
+                        broker,
+                        agent="benchmark",
+                        chunk_size=args.chunk_size,
+                        window=args.window,
+                        parallel=args.parallel,
+                        timeout=30.0,
+                    )
+                    assert deployer.connection.fast == (client == "fast")
+                    with deployer:
+                        pids = {"host": os.getpid(), "fleet": fleet.pid}
+                        before = {k: cpu_s(v) for k, v in pids.items()}
+                        t = time.perf_counter()
+                        records = deployer.deploy(model_id, devices, image=data, version="1")
+                        total_s = time.perf_counter() - t
+                        cpu = {k: cpu_s(v) - before[k] for k, v in pids.items()}
+                finally:
+                    stop_fleet(fleet)
+                committed = [r for r in records if r.outcome == "committed"]
+                deploy_s = [r.deploy_ms / 1000 for r in committed if r.deploy_ms is not None]
+                figures = {
+                    "committed": float(len(committed)),
+                    "total_s": total_s,
+                    "mb_per_s": len(data) * len(committed) / 1e6 / total_s,
+                    "deploy_p50_s": percentile(deploy_s, 0.5),
+                    "cpu_deployer_s": cpu["host"],
+                    "cpu_fleet_s": cpu["fleet"],
+                }
+                rounds[client].append(figures)
+                print(
+                    f"  round {n + 1} {client:4}: {len(committed)}/{len(records)} committed "
+                    f"in {total_s:.2f} s ({figures['mb_per_s']:.3f} MB/s), deploy p50 "
+                    f"{figures['deploy_p50_s']:.3f} s, CPU deployer {cpu['host']:.2f} s, "
+                    f"fleet {cpu['fleet']:.2f} s",
+                    flush=True,
+                )
+    finally:
+        if saved is None:
+            os.environ.pop(CLIENT_ENV, None)
+        else:
+            os.environ[CLIENT_ENV] = saved
+    return rounds
+
+
+def client_figures(rounds: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    """The JSON keys of phase 4: medians per client, their spread and the ratio."""
+    out: dict[str, Any] = {"client_rounds": len(rounds["fast"])}
+    if not rounds["fast"]:
+        return out
+    for client, runs in rounds.items():
+        rate = [r["mb_per_s"] for r in runs]
+        out[f"ota_{client}_client_mb_per_s"] = round(statistics.median(rate), 3)
+        out[f"ota_{client}_client_min_mb_per_s"] = round(min(rate), 3)
+        out[f"ota_{client}_client_max_mb_per_s"] = round(max(rate), 3)
+        for key in ("total_s", "deploy_p50_s", "cpu_deployer_s", "cpu_fleet_s"):
+            value = statistics.median(r[key] for r in runs)
+            out[f"ota_{client}_client_{key}"] = round(value, 3)
+        out[f"ota_{client}_client_committed"] = int(min(r["committed"] for r in runs))
+    out["paho_vs_fast_throughput_ratio"] = round(
+        out["ota_paho_client_mb_per_s"] / out["ota_fast_client_mb_per_s"], 3
+    )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=100)
@@ -168,10 +307,17 @@ def main() -> None:
     parser.add_argument("--self-test-runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="fleet threads that load images")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--client-rounds",
+        type=int,
+        default=3,
+        help="rounds of phase 4 (fast client, then paho's own, per round); 0 skips it",
+    )
     args = parser.parse_args()
     if not args.model.is_file():
         raise SystemExit(f"model {args.model} not found (set TINYREG_SEED_DIR)")
     data = args.model.read_bytes()
+    load_before = round(os.getloadavg()[0], 2)
     work = Path(tempfile.mkdtemp(prefix="tinyreg-deploy-bench-"))
     broker = Mosquitto(work / "broker").start()
     fleet_proc: subprocess.Popen[str] | None = None
@@ -203,35 +349,7 @@ def main() -> None:
         public = work / "registry.pub.pem"
         deployer.write_public_key(public)
         t = time.perf_counter()
-        fleet_proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tinyreg.registry.cli",
-                "device",
-                "run",
-                "--td",
-                str(TEMPLATE),
-                "--replicas",
-                str(args.devices),
-                "--broker",
-                broker.url,
-                "--public-key",
-                str(public),
-                "--state-dir",
-                str(work / "flash"),
-                "--self-test-runs",
-                str(args.self_test_runs),
-                "--workers",
-                str(args.workers),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert fleet_proc.stdout is not None
-        for line in fleet_proc.stdout:
-            if line.startswith("ready:"):
-                break
+        fleet_proc = start_fleet(broker.url, public, work / "flash", args)
         rss_idle = rss_mb(fleet_proc.pid)
         print(
             f"fleet of {args.devices} virtual devices up in {time.perf_counter() - t:.1f} s, "
@@ -282,6 +400,14 @@ def main() -> None:
             lossy_records = deployer.deploy(model_id, devices, image=data, version="2")
             lossy_s = time.perf_counter() - t
         seen = statuses(broker.url, devices)
+        stop_fleet(fleet_proc)
+        fleet_proc = None
+        if args.client_rounds > 0:
+            print(
+                f"clients: the deployment of phase 2, {args.client_rounds} rounds of "
+                f"TINYREG_MQTT_CLIENT=fast then =paho (fresh fleet each)"
+            )
+        rounds = client_rounds(registry, broker.url, public, work, model_id, devices, data, args)
         good = {("1", model_id), ("2", model_id)}
         broken = [
             d
@@ -325,6 +451,9 @@ def main() -> None:
             "broken_devices": len(broken),
             "fleet_rss_idle_mb": round(rss_idle, 1),
             "fleet_rss_loaded_mb": round(rss_loaded, 1),
+            **client_figures(rounds),
+            "load_average_1min_before": load_before,
+            "load_average_1min": round(os.getloadavg()[0], 2),
         }
         print(
             f"deployment: {len(committed)}/{len(records)} committed in {total_s:.2f} s "
@@ -351,11 +480,21 @@ def main() -> None:
             f"{lossy_ok} committed, {on_new} on version 2, {len(broken)} broken, "
             f"in {lossy_s:.2f} s"
         )
+        if rounds["fast"]:
+            print(
+                f"clients: fast {result['ota_fast_client_mb_per_s']} MB/s "
+                f"({result['ota_fast_client_min_mb_per_s']}-"
+                f"{result['ota_fast_client_max_mb_per_s']}), paho's own "
+                f"{result['ota_paho_client_mb_per_s']} MB/s "
+                f"({result['ota_paho_client_min_mb_per_s']}-"
+                f"{result['ota_paho_client_max_mb_per_s']}): ratio "
+                f"{result['paho_vs_fast_throughput_ratio']} (medians of "
+                f"{args.client_rounds}); load average {result['load_average_1min']}"
+            )
         print(json.dumps(result))
     finally:
         if fleet_proc is not None:
-            fleet_proc.terminate()
-            fleet_proc.wait(30)
+            stop_fleet(fleet_proc)
         broker.stop()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -10,6 +10,11 @@ counted (:attr:`Connection.handler_errors`). Credentials come from the environme
 file, never the command line (``TINYREG_MQTT_USERNAME``, ``TINYREG_MQTT_PASSWORD`` or
 ``TINYREG_MQTT_PASSWORD_FILE``; the user name may also be in the URL), and ``mqtts://``
 connects over TLS (CA file ``TINYREG_MQTT_CA_FILE``, else the system's CAs).
+
+``TINYREG_MQTT_CLIENT=paho`` makes every connection use paho's own client through its
+public API, also where the fast client (:class:`_Client`) is asked for; ``fast`` (the
+default) keeps the fast client where it is asked for. ``benchmarks/deploy.py`` compares
+the two.
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ from tinyreg.core.errors import BrokerError, ConfigError
 
 __all__ = [
     "CA_FILE_ENV",
+    "CLIENT_ENV",
     "PASSWORD_ENV",
     "PASSWORD_FILE_ENV",
     "USERNAME_ENV",
     "BrokerSettings",
     "Connection",
     "broker_settings",
+    "fast_client_allowed",
     "parse_broker",
 ]
 
@@ -49,6 +56,8 @@ USERNAME_ENV = "TINYREG_MQTT_USERNAME"
 PASSWORD_ENV = "TINYREG_MQTT_PASSWORD"
 PASSWORD_FILE_ENV = "TINYREG_MQTT_PASSWORD_FILE"
 CA_FILE_ENV = "TINYREG_MQTT_CA_FILE"
+CLIENT_ENV = "TINYREG_MQTT_CLIENT"
+CLIENT_CHOICES = ("fast", "paho")
 
 
 def parse_broker(url: str) -> tuple[str, int]:
@@ -125,6 +134,25 @@ def broker_settings(url: str, environ: Mapping[str, str] | None = None) -> Broke
     return BrokerSettings(
         parts.hostname, port, tls, username, password, env.get(CA_FILE_ENV) or None
     )
+
+
+def fast_client_allowed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether connections that ask for the fast client get it (``TINYREG_MQTT_CLIENT``).
+
+    >>> fast_client_allowed({})
+    True
+    >>> fast_client_allowed({"TINYREG_MQTT_CLIENT": "paho"})
+    False
+
+    Raises:
+        ConfigError: If the variable holds anything but ``fast``, ``paho`` or nothing.
+
+    """
+    env = os.environ if environ is None else environ
+    choice = env.get(CLIENT_ENV, "").strip().lower() or "fast"
+    if choice not in CLIENT_CHOICES:
+        raise ConfigError(f"${CLIENT_ENV} must be 'fast' or 'paho', not {choice!r}")
+    return choice == "fast"
 
 
 _READ_BLOCK = 1 << 18
@@ -247,7 +275,11 @@ class Connection:
         on_message: Called with (topic, payload) on the network thread.
         name: A prefix for the client id.
         fast: Use the client that reads the socket in blocks and hands QoS 0 messages
-            to ``on_message`` directly (:class:`_Client`); otherwise paho's own client.
+            to ``on_message`` directly (:class:`_Client`), unless ``TINYREG_MQTT_CLIENT``
+            is ``paho``; otherwise paho's own client.
+
+    Raises:
+        ConfigError: If the broker URL or ``TINYREG_MQTT_CLIENT`` is not valid.
 
     """
 
@@ -273,7 +305,9 @@ class Connection:
         self._refused: str | None = None
         self._subscribed = threading.Event()
         self._pending_sub: int | None = None
-        self.client = (_Client if fast else mqtt.Client)(
+        #: Whether this connection uses the fast client (:class:`_Client`).
+        self.fast = fast and fast_client_allowed()
+        self.client = (_Client if self.fast else mqtt.Client)(
             CallbackAPIVersion.VERSION2,
             client_id=f"{name}-{uuid.uuid4().hex[:12]}",
             clean_session=True,

@@ -20,7 +20,8 @@ import paho.mqtt.client as paho
 import pytest
 from _mosquitto import Mosquitto
 
-from tinyreg.core.mqtt import Connection, _Client
+from tinyreg.core.errors import ConfigError
+from tinyreg.core.mqtt import CLIENT_ENV, Connection, _Client
 
 OVERRIDDEN = {
     "_packet_read": ["self"],
@@ -100,3 +101,34 @@ def test_the_fast_client_delivers_what_paho_delivers(broker: Mosquitto) -> None:
     assert fast == plain
     assert [p for _t, p in fast[:-1]] == payloads
     assert fast[-1] == ("guard/last", b"done")
+
+
+@pytest.mark.parametrize(
+    ("setting", "fast", "expected"),
+    [
+        (None, True, _Client),
+        ("fast", True, _Client),
+        ("paho", True, paho.Client),
+        (" PAHO ", True, paho.Client),
+        ("fast", False, paho.Client),
+        (None, False, paho.Client),
+    ],
+)
+def test_tinyreg_mqtt_client_chooses_paho_s_own_client_even_where_the_fast_one_is_asked(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, fast: bool, expected: type
+) -> None:
+    if setting is None:
+        monkeypatch.delenv(CLIENT_ENV, raising=False)
+    else:
+        monkeypatch.setenv(CLIENT_ENV, setting)
+    connection = Connection("mqtt://127.0.0.1:1", [], lambda _t, _p: None, fast=fast)
+    assert type(connection.client) is expected
+    assert connection.fast == (expected is _Client)
+
+
+def test_an_unknown_tinyreg_mqtt_client_is_refused_with_the_choices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CLIENT_ENV, "aiomqtt")
+    with pytest.raises(ConfigError, match=r"TINYREG_MQTT_CLIENT must be 'fast' or 'paho'"):
+        Connection("mqtt://127.0.0.1:1", [], lambda _t, _p: None, fast=True)

@@ -883,8 +883,8 @@ class _Session:
             if lost:
                 in_flight -= lost
                 pending.extendleft(sorted(lost, reverse=True))
-            queued = set(pending)
-            pending.extend(i for i in range(chunks) if i not in have | in_flight | queued)
+            taken = have | in_flight | set(pending)  # once: not once per chunk
+            pending.extend(i for i in range(chunks) if i not in taken)
             if len(self.have) // max(1, chunks // 4) != self._reported:
                 self._reported = len(self.have) // max(1, chunks // 4)
                 self._tell("transfer")

@@ -20,6 +20,9 @@ with an embedded registry where the model and the N devices are registered.
 3. **Lossy**: the same model as version 2 with ``--loss`` of the chunk transmissions
    dropped at random; then every device's retained status is read from the broker: a
    device is broken unless it runs version 1 or version 2 of the model.
+4. **Clients**: the deployment of phase 2 again, ``--client-rounds`` times with the fast
+   MQTT client and as often with paho's own client (``TINYREG_MQTT_CLIENT=fast`` /
+   ``paho`` for the deployer and a fresh fleet), interleaved: fast, paho, fast, paho, ...
 
 The last line of stdout is one JSON object (keys in benchmarks/README.md).
 """
@@ -293,6 +296,15 @@ def client_figures(rounds: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
     out["paho_vs_fast_throughput_ratio"] = round(
         out["ota_paho_client_mb_per_s"] / out["ota_fast_client_mb_per_s"], 3
     )
+    # each paho round against the fast round just before it: how far the ratio moves
+    pairs = zip(rounds["fast"], rounds["paho"], strict=True)
+    paired = [p["mb_per_s"] / f["mb_per_s"] for f, p in pairs]
+    out["paho_vs_fast_round_ratio_min"] = round(min(paired), 3)
+    out["paho_vs_fast_round_ratio_max"] = round(max(paired), 3)
+    out["paho_rounds_faster"] = sum(1 for r in paired if r > 1)
+    out["paho_vs_fast_fleet_cpu_ratio"] = round(
+        out["ota_paho_client_cpu_fleet_s"] / out["ota_fast_client_cpu_fleet_s"], 3
+    )
     return out
 
 
@@ -489,7 +501,11 @@ def main() -> None:
                 f"({result['ota_paho_client_min_mb_per_s']}-"
                 f"{result['ota_paho_client_max_mb_per_s']}): ratio "
                 f"{result['paho_vs_fast_throughput_ratio']} (medians of "
-                f"{args.client_rounds}); load average {result['load_average_1min']}"
+                f"{args.client_rounds}; per round {result['paho_vs_fast_round_ratio_min']}-"
+                f"{result['paho_vs_fast_round_ratio_max']}, paho faster in "
+                f"{result['paho_rounds_faster']}); fleet CPU with paho's client "
+                f"{result['paho_vs_fast_fleet_cpu_ratio']}x; load average "
+                f"{result['load_average_1min_before']} -> {result['load_average_1min']}"
             )
         print(json.dumps(result))
     finally:

@@ -322,7 +322,7 @@ def main() -> None:
     parser.add_argument(
         "--client-rounds",
         type=int,
-        default=3,
+        default=5,
         help="rounds of phase 4 (fast client, then paho's own, per round); 0 skips it",
     )
     args = parser.parse_args()

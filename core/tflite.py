@@ -609,6 +609,7 @@ _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _TENSOR_FIELDS = 11  # shape .. external_buffer (schema fields 0-10)
 _QUANTIZATION_FIELDS = 7  # min .. quantized_dimension
+_OPERATOR_FIELDS = 13  # opcode_index .. builtin_options_2
 
 
 def _at(position: int, size: int) -> int:
@@ -818,8 +819,10 @@ class _Parser:
                         f"subgraph {index} {kind} tensor {t} is out of range (0..{n_tensors - 1})"
                     )
         n_ops = _checked_length(sg.OperatorsLength(), sg.Operators)
+        operators_at = _fields(self.buf, sg._tab.Pos, 4)[3] if n_ops else 0
+        positions = _table_positions(self.buf, operators_at) if operators_at else []
         operators = [
-            self._operator(index, o, sg.Operators(o), codes, tensors) for o in range(n_ops)
+            self._operator(index, o, at, codes, tensors) for o, at in enumerate(positions[:n_ops])
         ]
         return SubgraphInfo(
             index=index,
@@ -879,19 +882,23 @@ class _Parser:
         self,
         subgraph: int,
         index: int,
-        op: Any,
+        table: int,
         codes: list[OperatorCode],
         tensors: list[TensorInfo],
     ) -> OperatorInfo:
-        opcode_index = int(op.OpcodeIndex())
+        buf = self.buf
+        fields = _fields(buf, table, _OPERATOR_FIELDS)
+        opcode_at, inputs_at, outputs_at, options_type_at = fields[:4]
+        options2_type_at = fields[11]
+        opcode_index = _U32.unpack_from(buf, opcode_at)[0] if opcode_at else 0
         if not 0 <= opcode_index < len(codes):
             raise self.fail(
                 f"subgraph {subgraph} operator {index} uses operator code {opcode_index}, but the "
                 f"model has {len(codes)}"
             )
         code = codes[opcode_index]
-        inputs = _as_ints(op.InputsAsNumpy())
-        outputs = _as_ints(op.OutputsAsNumpy())
+        inputs = tuple(_vector(buf, inputs_at, "<i4").tolist()) if inputs_at else ()
+        outputs = tuple(_vector(buf, outputs_at, "<i4").tolist()) if outputs_at else ()
         n = len(tensors)
         for kind, indices in (("input", inputs), ("output", outputs)):
             for t in indices:
@@ -900,7 +907,13 @@ class _Parser:
                         f"subgraph {subgraph} operator {index} ({code.name}) {kind} tensor {t} is "
                         f"out of range (0..{n - 1})"
                     )
-        options = _builtin_options(op)
+        options: dict[str, Any] = {}
+        if (options_type_at and buf[options_type_at]) or (
+            options2_type_at and buf[options2_type_at]
+        ):  # decoded by the generated classes: dozens of option tables, a few per model
+            op = _fb.Operator()
+            op.Init(buf, table)
+            options = _builtin_options(op)
         return OperatorInfo(
             index=index,
             opcode=code.name,

@@ -124,6 +124,30 @@ def _raw_tensors(data: bytes) -> list[list[dict[str, object]]]:
     return subgraphs
 
 
+def _raw_operators(data: bytes) -> list[list[tuple[object, ...]]]:
+    """Every operator of every subgraph, read with the generated schema classes alone."""
+    raw = fb.Model.GetRootAs(data, 0)
+    return [
+        [
+            (
+                op.OpcodeIndex(),
+                tuple(int(i) for i in op.InputsAsNumpy()) if not op.InputsIsNone() else (),
+                tuple(int(i) for i in op.OutputsAsNumpy()) if not op.OutputsIsNone() else (),
+                tflite._builtin_options(op),
+            )
+            for op in (sg.Operators(k) for k in range(sg.OperatorsLength()))
+        ]
+        for sg in (raw.Subgraphs(s) for s in range(raw.SubgraphsLength()))
+    ]
+
+
+def _parsed_operators(info: ModelInfo) -> list[list[tuple[object, ...]]]:
+    return [
+        [(op.opcode_index, op.inputs, op.outputs, op.options) for op in sg.operators]
+        for sg in info.subgraphs
+    ]
+
+
 def _parsed_tensors(info: ModelInfo) -> list[list[dict[str, object]]]:
     return [
         [
@@ -148,11 +172,12 @@ def _parsed_tensors(info: ModelInfo) -> list[list[dict[str, object]]]:
 @needs_seed
 @pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.stem)
 def test_seed_model_tensors_match_the_raw_flatbuffer(path: Path) -> None:
-    """Every field of every tensor agrees with a read through the generated schema classes
-    (the parser reads tensors with its own, faster table reader)."""
+    """Every field of every tensor and operator agrees with a read through the generated
+    schema classes (the parser reads those tables with its own, faster reader)."""
     info = parsed(path)
     raw = fb.Model.GetRootAs(path.read_bytes(), 0)
     assert _parsed_tensors(info) == _raw_tensors(path.read_bytes())
+    assert _parsed_operators(info) == _raw_operators(path.read_bytes())
     for tensor in info.subgraphs[0].tensors:
         assert tensor.is_constant == (raw.Buffers(tensor.buffer).DataLength() > 0)
     assert any(t.quantization for sg in info.subgraphs for t in sg.tensors) == (
@@ -162,7 +187,7 @@ def test_seed_model_tensors_match_the_raw_flatbuffer(path: Path) -> None:
 
 @needs_seed
 def test_mangled_models_that_parse_give_the_generated_classes_tensors() -> None:
-    """Byte flips inside the tensor tables: whatever the parser accepts, it reads as the
+    """Byte flips: whatever the parser accepts, it reads (tensors and operators) as the
     generated schema classes do (and what it refuses is a ModelFileError)."""
     rng = random.Random(11)
     accepted = 0
@@ -178,6 +203,7 @@ def test_mangled_models_that_parse_give_the_generated_classes_tensors() -> None:
                 continue
             accepted += 1
             assert _parsed_tensors(info) == _raw_tensors(bytes(mutated))
+            assert _parsed_operators(info) == _raw_operators(bytes(mutated))
     assert accepted > 100  # most flips land in weights and still parse
 
 

@@ -3,7 +3,10 @@
 The flatbuffer is decoded with the schema module that ships in the
 ``tflite-micro`` wheel (``tflite_micro.tensorflow.lite.micro.python.
 schema_py_generated``), so the registry only needs the micro runtime, never the
-full TensorFlow package. :func:`parse_tflite` turns the bytes of a model into a
+full TensorFlow package; the tables a model has hundreds of (tensors, their
+quantization, operators, buffers) are read by a small direct reader of the same
+layout, about twice as fast, which ``tests/test_tflite.py`` compares field by field
+with the generated classes. :func:`parse_tflite` turns the bytes of a model into a
 frozen :class:`ModelInfo`: subgraphs, tensors, operators, operator codes,
 parameter counts, a quantization summary and multiply-accumulate counts.
 
@@ -15,7 +18,7 @@ Robustness:
     file identifier; the root offset lies inside the data; every table, vector
     and string that is read lies inside the data (the generated accessors run
     over a bounds-checked buffer, so a slice that would silently come back
-    short raises instead); every buffer's bytes lie inside the file, both
+    short raises instead; the direct reader refuses negative positions too); every buffer's bytes lie inside the file, both
     inline buffers and buffers stored after the flatbuffer through the
     ``offset``/``size`` fields used by models larger than 2 GiB; and every
     index (operator code, tensor, buffer, subgraph input and output) is in

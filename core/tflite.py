@@ -3,7 +3,10 @@
 The flatbuffer is decoded with the schema module that ships in the
 ``tflite-micro`` wheel (``tflite_micro.tensorflow.lite.micro.python.
 schema_py_generated``), so the registry only needs the micro runtime, never the
-full TensorFlow package. :func:`parse_tflite` turns the bytes of a model into a
+full TensorFlow package; the tables a model has hundreds of (tensors, their
+quantization, operators, buffers) are read by a small direct reader of the same
+layout, about twice as fast, which ``tests/test_tflite.py`` compares field by field
+with the generated classes. :func:`parse_tflite` turns the bytes of a model into a
 frozen :class:`ModelInfo`: subgraphs, tensors, operators, operator codes,
 parameter counts, a quantization summary and multiply-accumulate counts.
 
@@ -15,7 +18,7 @@ Robustness:
     file identifier; the root offset lies inside the data; every table, vector
     and string that is read lies inside the data (the generated accessors run
     over a bounds-checked buffer, so a slice that would silently come back
-    short raises instead); every buffer's bytes lie inside the file, both
+    short raises instead; the direct reader refuses negative positions too); every buffer's bytes lie inside the file, both
     inline buffers and buffers stored after the flatbuffer through the
     ``offset``/``size`` fields used by models larger than 2 GiB; and every
     index (operator code, tensor, buffer, subgraph input and output) is in
@@ -591,17 +594,72 @@ def _as_ints(values: Any) -> tuple[int, ...]:
     return tuple(values.tolist())  # Python ints, as int(v) gives, without a loop
 
 
-def _as_floats(values: Any) -> tuple[float, ...]:
-    if isinstance(values, int):
-        return ()
-    return tuple(values.astype(float).tolist())
-
-
 def _checked_length(length: int, get_last: Callable[[int], object]) -> int:
     """Validate a vector of tables: its last offset must be readable."""
     if length:
         get_last(length - 1)
     return length
+
+
+# A direct reader of the tables parsed most often (a model has hundreds of tensors): the
+# generated accessors look the vtable up again for every field and check every number
+# they read, which made tensors most of the parse time. These functions read a table's
+# vtable once and its fields with precompiled structs, with the same layout rules and
+# the same bounds (a position outside the data raises, as the accessors do).
+_U16 = struct.Struct("<H")
+_I32 = struct.Struct("<i")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_TENSOR_FIELDS = 11  # shape .. external_buffer (schema fields 0-10)
+_QUANTIZATION_FIELDS = 7  # min .. quantized_dimension
+_OPERATOR_FIELDS = 13  # opcode_index .. builtin_options_2
+
+
+def _at(position: int, size: int) -> int:
+    """A position to read at: negative ones would read from the end, so they raise."""
+    if not 0 <= position < size:
+        raise _OutOfBoundsError(f"offset {position} lies outside the {size} bytes")
+    return position
+
+
+def _fields(buf: _BoundedBuffer, table: int, count: int) -> list[int]:
+    """The absolute positions of a table's first ``count`` fields (0 for an absent one)."""
+    size = len(buf)
+    vtable = _at(table - _I32.unpack_from(buf, _at(table, size))[0], size)
+    present = max(0, min(count, (_U16.unpack_from(buf, vtable)[0] - 3) // 2))
+    offsets = struct.unpack_from(f"<{present}H", buf, vtable + 4) if present else ()
+    return [table + o if o else 0 for o in offsets] + [0] * (count - present)
+
+
+def _target(buf: _BoundedBuffer, position: int) -> int:
+    """Where the offset stored at ``position`` points (a table, vector or string)."""
+    return position + _U32.unpack_from(buf, _at(position, len(buf)))[0]
+
+
+def _vector(buf: _BoundedBuffer, position: int, dtype: str) -> Any:
+    """The vector referenced at ``position``, as a numpy array (a view of the data)."""
+    import numpy
+
+    start = _target(buf, position)
+    length = _U32.unpack_from(buf, _at(start, len(buf)))[0]
+    return numpy.frombuffer(buf, numpy.dtype(dtype), length, start + 4)
+
+
+def _string(buf: _BoundedBuffer, position: int) -> bytes:
+    start = _target(buf, position)
+    length = _U32.unpack_from(buf, _at(start, len(buf)))[0]
+    return bytes(buf[start + 4 : start + 4 + length])
+
+
+def _table_positions(buf: _BoundedBuffer, position: int) -> list[int]:
+    """The tables of a vector of tables referenced at ``position``."""
+    start = _target(buf, position)
+    length = _U32.unpack_from(buf, _at(start, len(buf)))[0]
+    if not length:
+        return []
+    offsets = struct.unpack_from(f"<{length}I", buf, _at(start + 4, len(buf)))
+    first = start + 4
+    return [first + 4 * j + o for j, o in enumerate(offsets)]
 
 
 def _num_elements(shape: Sequence[int]) -> int:
@@ -680,13 +738,16 @@ class _Parser:
 
     # ---------------------------------------------------------------- buffers
     def _buffers(self) -> list[int]:
-        m = self.model
+        m, buf = self.model, self.buf
         n = _checked_length(m.BuffersLength(), m.Buffers)
+        if not n:
+            return []
+        buffers_at = _fields(buf, m._tab.Pos, 5)[4]
         sizes: list[int] = []
-        for i in range(n):
-            b = m.Buffers(i)
-            offset = int(b.Offset())
-            size = int(b.Size())
+        for i, table in enumerate(_table_positions(buf, buffers_at)[:n]):
+            data_at, offset_at, size_at = _fields(buf, table, 3)
+            offset = _U64.unpack_from(buf, offset_at)[0] if offset_at else 0
+            size = _U64.unpack_from(buf, size_at)[0] if size_at else 0
             if offset > 1:
                 # Data stored after the flatbuffer, addressed from the file start.
                 if offset + size > self.size:
@@ -696,16 +757,15 @@ class _Parser:
                     )
                 sizes.append(size)
                 continue
-            length = int(b.DataLength())
-            if length:
-                try:
-                    data = b.DataAsNumpy()
-                except ValueError as exc:
+            length = 0
+            if data_at:
+                start = _target(buf, data_at)
+                length = _U32.unpack_from(buf, _at(start, self.size))[0]
+                if length and start + 4 + length > self.size:
                     raise self.fail(
                         f"truncated: buffer {i} ({length} B) extends beyond the end of the file "
                         f"({self.size} B)"
-                    ) from exc
-                length = int(data.size)
+                    )
             sizes.append(length)
         return sizes
 
@@ -750,7 +810,9 @@ class _Parser:
     # --------------------------------------------------------------- subgraph
     def _subgraph(self, index: int, sg: Any, codes: list[OperatorCode]) -> SubgraphInfo:
         n_tensors = _checked_length(sg.TensorsLength(), sg.Tensors)
-        tensors = [self._tensor(index, t, sg.Tensors(t)) for t in range(n_tensors)]
+        (tensors_at,) = _fields(self.buf, sg._tab.Pos, 1)
+        positions = _table_positions(self.buf, tensors_at) if tensors_at else []
+        tensors = [self._tensor(index, t, at) for t, at in enumerate(positions[:n_tensors])]
         inputs = _as_ints(sg.InputsAsNumpy())
         outputs = _as_ints(sg.OutputsAsNumpy())
         for kind, indices in (("input", inputs), ("output", outputs)):
@@ -760,8 +822,10 @@ class _Parser:
                         f"subgraph {index} {kind} tensor {t} is out of range (0..{n_tensors - 1})"
                     )
         n_ops = _checked_length(sg.OperatorsLength(), sg.Operators)
+        operators_at = _fields(self.buf, sg._tab.Pos, 4)[3] if n_ops else 0
+        positions = _table_positions(self.buf, operators_at) if operators_at else []
         operators = [
-            self._operator(index, o, sg.Operators(o), codes, tensors) for o in range(n_ops)
+            self._operator(index, o, at, codes, tensors) for o, at in enumerate(positions[:n_ops])
         ]
         return SubgraphInfo(
             index=index,
@@ -772,18 +836,23 @@ class _Parser:
             outputs=outputs,
         )
 
-    def _tensor(self, subgraph: int, index: int, t: Any) -> TensorInfo:
-        shape = _as_ints(t.ShapeAsNumpy())
-        signature = _as_ints(t.ShapeSignatureAsNumpy()) if not t.ShapeSignatureIsNone() else None
-        dtype = dtype_name(int(t.Type()))
-        buffer = int(t.Buffer())
+    def _tensor(self, subgraph: int, index: int, table: int) -> TensorInfo:
+        buf = self.buf
+        (shape_at, type_at, buffer_at, name_at, quant_at, variable_at, _, signature_at) = (
+            fields := _fields(buf, table, _TENSOR_FIELDS)
+        )[:8]
+        shape = tuple(_vector(buf, shape_at, "<i4").tolist()) if shape_at else ()
+        signature = tuple(_vector(buf, signature_at, "<i4").tolist()) if signature_at else None
+        dtype = dtype_name(struct.unpack_from("<b", buf, type_at)[0] if type_at else 0)
+        buffer = _U32.unpack_from(buf, buffer_at)[0] if buffer_at else 0
         if buffer >= len(self.buffer_sizes):
             raise self.fail(
                 f"subgraph {subgraph} tensor {index} refers to buffer {buffer}, but the model has "
                 f"{len(self.buffer_sizes)} buffers"
             )
         buffer_bytes = self.buffer_sizes[buffer]
-        external = int(t.ExternalBuffer()) if hasattr(t, "ExternalBuffer") else 0
+        external_at = fields[10]
+        external = _U32.unpack_from(buf, external_at)[0] if external_at else 0
         if any(d < -1 for d in shape):
             raise self.fail(f"subgraph {subgraph} tensor {index} has a negative dimension {shape}")
         bits = _DTYPE_BITS.get(dtype)
@@ -800,35 +869,39 @@ class _Parser:
             )
         return TensorInfo(
             index=index,
-            name=_decode(t.Name()),
+            name=_decode(_string(buf, name_at)) if name_at else "",
             shape=shape,
             shape_signature=signature,
             dtype=dtype,
             size_bytes=size_bytes,
             is_constant=buffer_bytes > 0 or external > 0,
-            is_variable=bool(t.IsVariable()),
+            is_variable=bool(buf[variable_at]) if variable_at else False,
             buffer=buffer,
             buffer_bytes=buffer_bytes,
-            quantization=_quantization(t.Quantization()),
+            quantization=_quantization(buf, _target(buf, quant_at)) if quant_at else None,
         )
 
     def _operator(
         self,
         subgraph: int,
         index: int,
-        op: Any,
+        table: int,
         codes: list[OperatorCode],
         tensors: list[TensorInfo],
     ) -> OperatorInfo:
-        opcode_index = int(op.OpcodeIndex())
+        buf = self.buf
+        fields = _fields(buf, table, _OPERATOR_FIELDS)
+        opcode_at, inputs_at, outputs_at, options_type_at = fields[:4]
+        options2_type_at = fields[11]
+        opcode_index = _U32.unpack_from(buf, opcode_at)[0] if opcode_at else 0
         if not 0 <= opcode_index < len(codes):
             raise self.fail(
                 f"subgraph {subgraph} operator {index} uses operator code {opcode_index}, but the "
                 f"model has {len(codes)}"
             )
         code = codes[opcode_index]
-        inputs = _as_ints(op.InputsAsNumpy())
-        outputs = _as_ints(op.OutputsAsNumpy())
+        inputs = tuple(_vector(buf, inputs_at, "<i4").tolist()) if inputs_at else ()
+        outputs = tuple(_vector(buf, outputs_at, "<i4").tolist()) if outputs_at else ()
         n = len(tensors)
         for kind, indices in (("input", inputs), ("output", outputs)):
             for t in indices:
@@ -837,7 +910,13 @@ class _Parser:
                         f"subgraph {subgraph} operator {index} ({code.name}) {kind} tensor {t} is "
                         f"out of range (0..{n - 1})"
                     )
-        options = _builtin_options(op)
+        options: dict[str, Any] = {}
+        if (options_type_at and buf[options_type_at]) or (
+            options2_type_at and buf[options2_type_at]
+        ):  # decoded by the generated classes: dozens of option tables, a few per model
+            op = _fb.Operator()
+            op.Init(buf, table)
+            options = _builtin_options(op)
         return OperatorInfo(
             index=index,
             opcode=code.name,
@@ -851,18 +930,18 @@ class _Parser:
         )
 
 
-def _quantization(q: Any) -> QuantizationInfo | None:
-    if q is None:
-        return None
-    scales = _as_floats(q.ScaleAsNumpy())
+def _quantization(buf: _BoundedBuffer, table: int) -> QuantizationInfo | None:
+    """A tensor's quantization parameters (the table at ``table``), if it has scales."""
+    _, _, scale_at, zero_at, _, _, dimension_at = _fields(buf, table, _QUANTIZATION_FIELDS)
+    scales = tuple(_vector(buf, scale_at, "<f4").astype(float).tolist()) if scale_at else ()
     if not scales:
         return None
-    zero_points = _as_ints(q.ZeroPointAsNumpy())
+    zero_points = tuple(_vector(buf, zero_at, "<i8").tolist()) if zero_at else ()
     return QuantizationInfo(
         scheme="per-channel" if len(scales) > 1 else "per-tensor",
         scales=scales,
         zero_points=zero_points,
-        quantized_dimension=int(q.QuantizedDimension()),
+        quantized_dimension=_I32.unpack_from(buf, dimension_at)[0] if dimension_at else 0,
     )
 
 

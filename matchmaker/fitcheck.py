@@ -109,6 +109,11 @@ def _select(store: GraphStore, names: str, where: str, tail: str = "") -> list[d
     return store.select_values(f"{_PREFIXES}SELECT {names} WHERE {{ {where} }}{tail}")
 
 
+def _values(models: Iterable[str]) -> str:
+    """A ``VALUES`` block naming some models (IRIs as the store gave them)."""
+    return "VALUES ?model { " + " ".join(f"<{m}>" for m in sorted(models)) + " } "
+
+
 class _Figures:
     """Every figure the fitting test reads, read once (a few scans of the store).
 
@@ -116,10 +121,10 @@ class _Figures:
     whose figure is not plain makes its model (or profile) irregular.
     """
 
-    def __init__(self, store: GraphStore, models: Iterable[str]) -> None:
+    def __init__(self, store: GraphStore, models: Iterable[str], *, lookup: bool = False) -> None:
         self.irregular = Irregular()
         self.models: dict[str, _Model] = {}
-        self._read_models(store, set(models))
+        self._read_models(store, set(models), lookup)
         self.profiles: dict[str, list[_ProfileRow]] = {}
         self.provides: dict[str, frozenset[str]] = {}
         self.ram_overhead: dict[str, int] = {}
@@ -143,15 +148,25 @@ class _Figures:
                 continue
             apply(model, row)
 
-    def _read_models(self, store: GraphStore, wanted: set[str]) -> None:
+    def _read_models(self, store: GraphStore, wanted: set[str], lookup: bool) -> None:
+        # A scan reads every model's figures: one pattern per sub-select, which Oxigraph
+        # joins by hash (no lookups). A lookup reads a few models' figures from their IRIs:
+        # the same patterns, after a VALUES block of the wanted models.
+        first = _values(wanted) if lookup else ""
         for row in _select(
             store,
             f"?model ?bytes ({_integer('bytes')} AS ?ok)",
-            # one pattern per sub-select: Oxigraph joins them by hash (scans, no lookups)
-            "{ SELECT ?model WHERE { ?model a tr:Model } } "
-            "{ SELECT ?model ?bytes WHERE { ?model tr:modelBytes ?bytes } } "
-            "{ SELECT DISTINCT ?model WHERE { ?model tr:quantizationType ?q } } "
-            "{ SELECT DISTINCT ?model WHERE { ?model tr:macs ?m } }",
+            first
+            + (
+                "?model a tr:Model ; tr:modelBytes ?bytes "
+                "FILTER EXISTS { ?model tr:quantizationType ?q } "
+                "FILTER EXISTS { ?model tr:macs ?m }"
+                if lookup
+                else "{ SELECT ?model WHERE { ?model a tr:Model } } "
+                "{ SELECT ?model ?bytes WHERE { ?model tr:modelBytes ?bytes } } "
+                "{ SELECT DISTINCT ?model WHERE { ?model tr:quantizationType ?q } } "
+                "{ SELECT DISTINCT ?model WHERE { ?model tr:macs ?m } }"
+            ),
         ):
             name = str(row["model"])
             if name not in wanted:
@@ -178,11 +193,17 @@ class _Figures:
                 store,
                 f"?model ?assessed ?runnable ?arena "
                 f"({_boolean('runnable')} && (!BOUND(?arena) || {_integer('arena')}) AS ?ok)",
-                "{ SELECT ?model ?a WHERE { ?model tr:hasRuntimeAssessment ?a } } "
-                "{ SELECT ?a ?assessed WHERE { ?a tr:assessedRuntime ?assessed } } "
-                "{ SELECT ?a ?runnable WHERE { ?a tr:runnable ?runnable } } "
-                "OPTIONAL { { SELECT ?a ?arena WHERE { ?a tr:arenaBytes ?arena } } } "
-                "FILTER(!isBlank(?assessed))",
+                first
+                + (
+                    "?model tr:hasRuntimeAssessment ?a . ?a tr:assessedRuntime ?assessed ; "
+                    "tr:runnable ?runnable OPTIONAL { ?a tr:arenaBytes ?arena } "
+                    if lookup
+                    else "{ SELECT ?model ?a WHERE { ?model tr:hasRuntimeAssessment ?a } } "
+                    "{ SELECT ?a ?assessed WHERE { ?a tr:assessedRuntime ?assessed } } "
+                    "{ SELECT ?a ?runnable WHERE { ?a tr:runnable ?runnable } } "
+                    "OPTIONAL { { SELECT ?a ?arena WHERE { ?a tr:arenaBytes ?arena } } } "
+                )
+                + "FILTER(!isBlank(?assessed))",
             ),
             assessment,
         )
@@ -196,7 +217,8 @@ class _Figures:
             _select(
                 store,
                 f"?model ?family ?arena ({_integer('arena')} AS ?ok)",
-                "?bench tr:benchmarkOf ?model ; a tr:TargetBenchmark ; tr:coreFamily ?family ; "
+                first
+                + "?bench tr:benchmarkOf ?model ; a tr:TargetBenchmark ; tr:coreFamily ?family ; "
                 f"tr:arenaBytes ?arena ; tr:sha256 ?sha . ?model tr:sha256 ?sha "
                 f"FILTER{_simple('family')}",
             ),
@@ -206,7 +228,7 @@ class _Figures:
             _select(
                 store,
                 f"?model ?table ({_simple('table')} AS ?ok)",
-                "?model tr:kernelCodeTable ?table",
+                first + "?model tr:kernelCodeTable ?table",
             ),
             lambda model, row: model.kernel_tables.append(str(row["table"])),
         )
@@ -215,12 +237,12 @@ class _Figures:
             _select(
                 store,
                 "?model ?release (true AS ?ok)",
-                "?model tr:operatorsOfferedBy ?release FILTER(isIRI(?release))",
+                first + "?model tr:operatorsOfferedBy ?release FILTER(isIRI(?release))",
             ),
             lambda model, row: model.offered_by.add(str(row["release"])),
         )
         self._each(
-            _select(store, "DISTINCT ?model (true AS ?ok)", "?model tr:customOperator ?op"),
+            _select(store, "DISTINCT ?model (true AS ?ok)", first + "?model tr:customOperator ?op"),
             lambda model, row: setattr(model, "custom", True),
         )
         # one row a model (IRIs hold no space): a fifth of the IRIs to decode
@@ -229,7 +251,7 @@ class _Figures:
                 store,
                 '?model (GROUP_CONCAT(STR(?op); separator=" ") AS ?ops) '
                 "(SUM(IF(isIRI(?op), 0, 1)) = 0 AS ?ok)",
-                "?model tr:usesOperatorType ?op",
+                first + "?model tr:usesOperatorType ?op",
                 " GROUP BY ?model",
             ),
             lambda model, row: model.uses.update(str(row["ops"]).split(" ")),
@@ -239,7 +261,7 @@ class _Figures:
             _select(
                 store,
                 "?model ?need (isIRI(?need) AS ?ok)",
-                "?model tr:requiresSensorType ?need",
+                first + "?model tr:requiresSensorType ?need",
             ),
             lambda model, row: needs[str(row["model"])].add(str(row["need"])),
         )
@@ -358,13 +380,15 @@ def _op_code(tables: list[str], release: str, family: str) -> int | None:
 
 
 def fitting_pairs(
-    store: GraphStore, models: Iterable[str]
+    store: GraphStore, models: Iterable[str], *, lookup: bool = False
 ) -> tuple[dict[str, set[str]], Irregular]:
     """The profiles each model fits, as ``verdicts.rq`` decides, for the regular ones.
 
     Args:
         store: The registry's store.
         models: Model IRIs to evaluate against every profile of the store.
+        lookup: Read the models' figures by their IRIs (a few models, e.g. a batch being
+            registered) instead of scanning every model's (many models, e.g. a build).
 
     Returns:
         The fitting profiles of each regular model (every regular model is a key), and
@@ -373,7 +397,7 @@ def fitting_pairs(
         answer.
 
     """
-    figures = _Figures(store, models)
+    figures = _Figures(store, models, lookup=lookup)
     irregular = figures.irregular
     # profiles that share runtime, release and family share every per-model figure
     groups: dict[tuple[str, str, str, str], list[tuple[str, int, int, frozenset[str]]]] = (

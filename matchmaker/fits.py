@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from tinyreg.core.namespaces import TR
@@ -214,30 +214,31 @@ class FitIndex:
     # ------------------------------------------------------------------ writes
 
     @staticmethod
-    def _model_graph(model: str, profiles: Iterable[str]) -> Graph:
-        graph = Graph()
-        subject = URIRef(model)
-        for profile in profiles:
-            graph.add((subject, TR.fitsProfile, URIRef(profile)))
-        graph.add((URIRef(FITS_STATE), TR.indexedModel, subject))
-        return graph
+    def _model_text(model: str, profiles: Iterable[str]) -> str:
+        """A model's fits graph (its pairs and its marker) as N-Triples."""
+        fits_profile = f"<{TR.fitsProfile}>"
+        lines = [f"<{model}> {fits_profile} <{profile}> .\n" for profile in sorted(profiles)]
+        lines.append(f"<{FITS_STATE}> <{TR.indexedModel}> <{model}> .\n")
+        return "".join(lines)
 
     def index_models(self, models: Iterable[str]) -> None:
         """Compute and store the fitting profiles of some models (replacing what was kept).
 
-        The verdicts are computed model by model and written in one transaction; profiles
-        marked by another writer meanwhile are then checked against these models (see
-        "Several writers" above).
+        The models are evaluated together from their figures, read by their IRIs
+        (:func:`~tinyreg.matchmaker.fitcheck.fitting_pairs`); a model whose figures are
+        out of the ordinary, every model when some profile's are, and every model on
+        Virtuoso get the verdict query instead. The pairs and markers are written in one
+        transaction; profiles marked by another writer meanwhile are then checked against
+        these models (see "Several writers" above).
         """
-        models = list(models)
-        seen = self._profile_markers()
-        graphs = {
-            fits_graph_name(model): self._model_graph(model, self._fitting_profiles(model))
-            for model in models
-        }
-        if not graphs:
+        models = list(dict.fromkeys(models))
+        if not models:
             return
-        self.store.replace_graphs(graphs)
+        seen = self._profile_markers()
+        fits = self._batch_fits(models)
+        self.store.replace_graphs_text(
+            {fits_graph_name(m): self._model_text(m, fits[m]) for m in models}
+        )
         while True:
             now = self._profile_markers()
             late = now - seen
@@ -245,6 +246,17 @@ class FitIndex:
                 break
             self._add_pairs((m, p) for m in models for p in late if self._fits_pair(m, p))
             seen = now
+
+    def _batch_fits(self, models: Sequence[str]) -> dict[str, set[str]]:
+        """The fitting profiles of a few models, as the verdict query decides."""
+        if self.store.dialect != "virtuoso":
+            fits, irregular = fitting_pairs(self.store, models, lookup=True)
+            if not irregular.profiles:
+                for model in models:
+                    if model not in fits:  # figures out of the ordinary, or none at all
+                        fits[model] = set(self._fitting_profiles(model))
+                return fits
+        return {model: set(self._fitting_profiles(model)) for model in models}
 
     def index_profiles(self, profiles: Iterable[str]) -> None:
         """Add the models that fit some new profiles to the index, one update per profile.
@@ -417,9 +429,9 @@ class FitIndex:
             for start in range(0, len(models), _BATCH):
                 batch = models[start : start + _BATCH]
                 fits = pool.map(self._fitting_profiles, batch)
-                self.store.replace_graphs(
+                self.store.replace_graphs_text(
                     {
-                        fits_graph_name(m): self._model_graph(m, profiles)
+                        fits_graph_name(m): self._model_text(m, profiles)
                         for m, profiles in zip(batch, fits, strict=True)
                     }
                 )

@@ -160,12 +160,25 @@ def _models(reg: Registry) -> list[str]:
     return sorted(str(r["m"]) for r in rows)
 
 
-def _bulk_pairs(reg: Registry) -> set[tuple[str, str]]:
-    """Every fitting pair from the figures read in bulk; every figure must be plain."""
+def _bulk_pairs(reg: Registry, *, lookup: bool = False) -> set[tuple[str, str]]:
+    """Every fitting pair from the figures read in bulk; every figure must be plain.
+
+    With ``lookup``, the figures are read by the models' IRIs, a few models at a time
+    (as registration reads a batch), instead of by scans.
+    """
     models = _models(reg)
     assert models
-    fits, irregular = fitting_pairs(reg.store, models)
-    assert irregular.models == set() and irregular.profiles == set()
+    if lookup:
+        fits: dict[str, set[str]] = {}
+        for start in range(0, len(models), 7):
+            batch = models[start : start + 7]
+            found, irregular = fitting_pairs(reg.store, batch, lookup=True)
+            assert irregular.models == set() and irregular.profiles == set()
+            assert set(found) == set(batch)  # every model of a batch is answered
+            fits.update(found)
+    else:
+        fits, irregular = fitting_pairs(reg.store, models)
+        assert irregular.models == set() and irregular.profiles == set()
     assert set(fits) <= set(models)
     return {(m, p) for m, profiles in fits.items() for p in profiles}
 
@@ -186,6 +199,7 @@ def test_bulk_figures_give_the_verdict_querys_pairs_on_a_fleet(
         < MODELS * len(reg.store.select_values(f"SELECT ?p WHERE {{ ?p a <{TR.DeviceProfile}> }}"))
     )
     assert _bulk_pairs(reg) == expected
+    assert _bulk_pairs(reg, lookup=True) == expected
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +221,11 @@ def test_bulk_figures_give_the_verdict_querys_pairs_on_kg_data_and_seed(
     reg = kg_and_seed
     expected = _query_pairs(reg)
     assert len({m for m, _ in expected}) > 10  # many models fit somewhere
+    # the index registration kept (models written and indexed a batch at a time)
+    assert reg.fits.missing() == (0, 0)
+    assert _index_pairs(reg) == expected
     assert _bulk_pairs(reg) == expected
+    assert _bulk_pairs(reg, lookup=True) == expected
     # the rebuilt index holds exactly those pairs
     assert reg.index_fits(everything=True) == len(_models(reg))
     assert reg.fits.missing() == (0, 0)
@@ -234,6 +252,15 @@ def test_figures_out_of_the_ordinary_are_left_to_the_verdict_query(
         assert irregular.models == {model} and irregular.profiles == {profile}
         assert model not in fits
         assert all(profile not in found for found in fits.values())
+        others = sorted({m for m, _ in expected} - {model})[:3]
+        fits, irregular = fitting_pairs(reg.store, [model, *others], lookup=True)
+        assert irregular.models == {model} and irregular.profiles == {profile}
+        assert sorted(fits) == others
+        # a batch registered now: its pairs are the verdict query's (the odd profile too)
+        reg.fits.index_models([model, *others])
+        assert {(m, p) for m, p in _index_pairs(reg) if m in {model, *others}} == {
+            (m, p) for m, p in changed if m in {model, *others}
+        }
         reg.index_fits(everything=True)
         assert reg.fits.missing() == (0, 0)
         assert _index_pairs(reg) == changed
@@ -387,15 +414,15 @@ def test_a_profile_marked_while_a_model_is_computed_reaches_that_model(
     reg.fits.drop_model(kws)  # the model is being registered again by writer A
     writer_a = FitIndex(reg.store)
     path, _ = _variant(reg, tmp_path, 310_000)
-    compute = writer_a._fitting_profiles
+    compute = writer_a._batch_fits
     device: list[str] = []
 
-    def computed_then_b_registers(model: str) -> list[str]:
-        profiles = compute(model)
+    def computed_then_b_registers(models: list[str]) -> dict[str, set[str]]:
+        profiles = compute(models)
         device.append(reg.add_device(path).id)  # writer B, complete, before A writes
         return profiles
 
-    monkeypatch.setattr(writer_a, "_fitting_profiles", computed_then_b_registers)
+    monkeypatch.setattr(writer_a, "_batch_fits", computed_then_b_registers)
     writer_a.index_models([kws])
 
     profile = _profile(reg, device[0])
@@ -416,8 +443,8 @@ def test_a_model_marked_while_a_profile_is_computed_gets_that_profile(
     kws = reg.resolve("model", "kws-dscnn-int8")
     reg.fits.drop_model(kws)
     writer_a, writer_b = FitIndex(reg.store), FitIndex(reg.store)
-    stale = writer_a._fitting_profiles(kws)  # before the device exists
-    monkeypatch.setattr(writer_a, "_fitting_profiles", lambda model: stale)
+    stale = writer_a._batch_fits([kws])  # before the device exists
+    monkeypatch.setattr(writer_a, "_batch_fits", lambda models: stale)
     path, device = _variant(reg, tmp_path, 320_000)
     with monkeypatch.context() as patch:
         patch.setattr(reg.fits, "index_new_profiles", lambda profiles: None)

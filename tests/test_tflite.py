@@ -86,21 +86,125 @@ def test_seed_model_parses(path: Path) -> None:
     assert 0 < info.parameter_bytes <= info.size_bytes
 
 
+def _raw_tensors(data: bytes) -> list[list[dict[str, object]]]:
+    """Every tensor of every subgraph, read with the generated schema classes alone."""
+    raw = fb.Model.GetRootAs(data, 0)
+    type_names = {v: k.lower() for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
+    subgraphs = []
+    for s in range(raw.SubgraphsLength()):
+        sg = raw.Subgraphs(s)
+        tensors = []
+        for index in range(sg.TensorsLength()):
+            t = sg.Tensors(index)
+            q = t.Quantization()
+            scales = (
+                () if q is None or q.ScaleIsNone() else tuple(float(x) for x in q.ScaleAsNumpy())
+            )
+            tensors.append(
+                {
+                    "name": tflite._decode(t.Name()),  # the parser's text policy
+                    "shape": tuple(int(d) for d in t.ShapeAsNumpy()) if not t.ShapeIsNone() else (),
+                    "signature": None
+                    if t.ShapeSignatureIsNone()
+                    else tuple(int(d) for d in t.ShapeSignatureAsNumpy()),
+                    "dtype": type_names.get(t.Type(), tflite.dtype_name(t.Type())),
+                    "buffer": t.Buffer(),
+                    "buffer_bytes": raw.Buffers(t.Buffer()).Size()
+                    if raw.Buffers(t.Buffer()).Offset() > 1
+                    else raw.Buffers(t.Buffer()).DataLength(),
+                    "variable": t.IsVariable(),
+                    "scales": scales,
+                    "zero_points": tuple(int(z) for z in q.ZeroPointAsNumpy())
+                    if scales and not q.ZeroPointIsNone()
+                    else (),
+                    "dimension": q.QuantizedDimension() if scales else None,
+                }
+            )
+        subgraphs.append(tensors)
+    return subgraphs
+
+
+def _raw_operators(data: bytes) -> list[list[tuple[object, ...]]]:
+    """Every operator of every subgraph, read with the generated schema classes alone."""
+    raw = fb.Model.GetRootAs(data, 0)
+    return [
+        [
+            (
+                op.OpcodeIndex(),
+                tuple(int(i) for i in op.InputsAsNumpy()) if not op.InputsIsNone() else (),
+                tuple(int(i) for i in op.OutputsAsNumpy()) if not op.OutputsIsNone() else (),
+                tflite._builtin_options(op),
+            )
+            for op in (sg.Operators(k) for k in range(sg.OperatorsLength()))
+        ]
+        for sg in (raw.Subgraphs(s) for s in range(raw.SubgraphsLength()))
+    ]
+
+
+def _parsed_operators(info: ModelInfo) -> list[list[tuple[object, ...]]]:
+    return [
+        [(op.opcode_index, op.inputs, op.outputs, op.options) for op in sg.operators]
+        for sg in info.subgraphs
+    ]
+
+
+def _parsed_tensors(info: ModelInfo) -> list[list[dict[str, object]]]:
+    return [
+        [
+            {
+                "name": t.name,
+                "shape": t.shape,
+                "signature": t.shape_signature,
+                "dtype": t.dtype,
+                "buffer": t.buffer,
+                "buffer_bytes": t.buffer_bytes,
+                "variable": t.is_variable,
+                "scales": t.quantization.scales if t.quantization else (),
+                "zero_points": t.quantization.zero_points if t.quantization else (),
+                "dimension": t.quantization.quantized_dimension if t.quantization else None,
+            }
+            for t in sg.tensors
+        ]
+        for sg in info.subgraphs
+    ]
+
+
 @needs_seed
 @pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.stem)
 def test_seed_model_tensors_match_the_raw_flatbuffer(path: Path) -> None:
-    """Shapes, dtypes and buffers agree with a direct read of the generated schema classes."""
+    """Every field of every tensor and operator agrees with a read through the generated
+    schema classes (the parser reads those tables with its own, faster reader)."""
     info = parsed(path)
     raw = fb.Model.GetRootAs(path.read_bytes(), 0)
-    sg = raw.Subgraphs(0)
-    type_names = {v: k.lower() for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
-    assert len(info.subgraphs[0].tensors) == sg.TensorsLength()
-    for index, tensor in enumerate(info.subgraphs[0].tensors):
-        t = sg.Tensors(index)
-        assert tensor.shape == tuple(int(d) for d in t.ShapeAsNumpy())
-        assert tensor.dtype == type_names[t.Type()]
-        assert tensor.buffer == t.Buffer()
-        assert tensor.is_constant == (raw.Buffers(t.Buffer()).DataLength() > 0)
+    assert _parsed_tensors(info) == _raw_tensors(path.read_bytes())
+    assert _parsed_operators(info) == _raw_operators(path.read_bytes())
+    for tensor in info.subgraphs[0].tensors:
+        assert tensor.is_constant == (raw.Buffers(tensor.buffer).DataLength() > 0)
+    assert any(t.quantization for sg in info.subgraphs for t in sg.tensors) == (
+        info.quantization != "float32"
+    )
+
+
+@needs_seed
+def test_mangled_models_that_parse_give_the_generated_classes_tensors() -> None:
+    """Byte flips: whatever the parser accepts, it reads (tensors and operators) as the
+    generated schema classes do (and what it refuses is a ModelFileError)."""
+    rng = random.Random(11)
+    accepted = 0
+    for stem in ("Hello_World", "Voice_Turn", "Micro_Speech_Yes_No_2"):
+        data = seed_model(stem).read_bytes()
+        for _ in range(150):
+            mutated = bytearray(data)
+            for _ in range(rng.choice((1, 2, 4))):
+                mutated[rng.randrange(8, len(mutated))] = rng.randrange(256)
+            try:
+                info = parse_tflite(bytes(mutated))
+            except ModelFileError:
+                continue
+            accepted += 1
+            assert _parsed_tensors(info) == _raw_tensors(bytes(mutated))
+            assert _parsed_operators(info) == _raw_operators(bytes(mutated))
+    assert accepted > 100  # most flips land in weights and still parse
 
 
 # --------------------------------------------------------------------------- hand-checked MACs

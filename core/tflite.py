@@ -18,7 +18,8 @@ Robustness:
     file identifier; the root offset lies inside the data; every table, vector
     and string that is read lies inside the data (the generated accessors run
     over a bounds-checked buffer, so a slice that would silently come back
-    short raises instead; the direct reader refuses negative positions too); every buffer's bytes lie inside the file, both
+    short raises instead; the direct reader refuses negative positions too);
+    every buffer's bytes lie inside the file, both
     inline buffers and buffers stored after the flatbuffer through the
     ``offset``/``size`` fields used by models larger than 2 GiB; and every
     index (operator code, tensor, buffer, subgraph input and output) is in

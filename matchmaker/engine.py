@@ -55,6 +55,7 @@ __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked"
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
 _PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
 _EXACT_INT = 2**53  # integers below this are exact as doubles
+_FEW = 16  # profiles asked by name (one lookup each); more: one scan of every device
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +350,7 @@ class Matches(Sequence[Match]):
             {e.profile for e in entries if e.device is None and e.profile not in self._devices}
         )
         if profiles:
-            self._devices.update(self._mm._profile_devices(profiles))
+            self._devices.update(self._mm._kept_profile_devices(profiles))
 
     def _load_verdicts(self, entries: set[_Entry]) -> None:
         pairs = sorted({(e.model, e.profile) for e in entries} - self._verdicts.keys())
@@ -452,6 +453,28 @@ class Matchmaker:
         for members in devices.values():
             members.sort()
         return devices
+
+    def _kept_profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
+        """The devices of some profiles, sorted, kept until the store's next write.
+
+        Up to ``_FEW`` profiles not kept yet are read one query each (an index lookup
+        of the profile, only device IRIs decoded: the devices of the first profiles of
+        a ranked page); more in one query (:meth:`_profile_devices`).
+        """
+        kept: dict[str, list[str]] = self.registry.fits.kept("profile_devices", dict)
+        todo = [p for p in profiles if p not in kept]
+        if len(todo) > _FEW:
+            found = self._profile_devices(todo)
+            for profile in todo:
+                kept[profile] = found.get(profile, [])
+        else:
+            query = load_query("tinyreg.matchmaker", "devices_of_profile")
+            for profile in todo:
+                rows = self.registry.store.select_values(
+                    inline_bindings(query, normalise_bindings({"profile": URIRef(profile)}))
+                )
+                kept[profile] = sorted(str(row["device"]) for row in rows)
+        return {p: kept[p] for p in profiles}
 
     def _device_row(self, device: str) -> dict[str, Any]:
         iri = self.registry.resolve("device", device)
@@ -558,12 +581,21 @@ class Matchmaker:
         return {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
 
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
-        """Devices of each profile; counts are kept until the store's next write."""
+        """Devices of each profile; counts are kept until the store's next write.
+
+        Where the counts are kept, a missing one makes every profile's devices counted at
+        once: Oxigraph does not join a long ``VALUES`` block first, so counting the
+        profiles of one answer scans every device anyway (185 ms for 210 profiles at
+        100,000 devices, 160 ms for all 300; load ~3), and the later answers of the same
+        store generation then find every count kept.
+        """
         kept = self.registry.fits.kept_counts()
         todo = profiles if kept is None else [p for p in profiles if p not in kept]
         counts: dict[str, int] = {}
         if todo:
-            query = with_values(load_query("tinyreg.matchmaker", "profile_counts"), "profile", todo)
+            query = load_query("tinyreg.matchmaker", "profile_counts")
+            if kept is None:
+                query = with_values(query, "profile", todo)
             counts = {p: 0 for p in todo}  # a profile without devices has no row
             for row in self.registry.store.select_values(query):
                 counts[str(row["profile"])] = int(row["devices"])
@@ -599,6 +631,84 @@ class Matchmaker:
         figures: dict[str, tuple[int, bool] | None] = self.registry.fits.kept("model_figures", read)
         return figures
 
+    def _profile_figures(self) -> dict[str, tuple[int | float, bool, Any, Any] | None]:
+        """Clock, FPU flag and cycles per MAC of every profile, kept until the next write.
+
+        A profile with more than one such row, a clock that is not a positive number, an
+        FPU flag that is not a boolean or cycles per MAC that are not doubles maps to
+        ``None`` (irregular: answers that need it come from ``fits_profiles.rq``).
+        """
+
+        def read() -> dict[str, tuple[int | float, bool, Any, Any] | None]:
+            figures: dict[str, tuple[int | float, bool, Any, Any] | None] = {}
+            query = load_query("tinyreg.matchmaker", "profile_figures")
+            for found in self.registry.store.select_values(query):
+                profile, clock, fpu = str(found["profile"]), found.get("clock"), found.get("fpu")
+                cpm_int, cpm_float = found.get("cpmInt"), found.get("cpmFloat")
+                if (
+                    isinstance(clock, int | float)
+                    and not isinstance(clock, bool)
+                    and clock > 0
+                    and type(fpu) is bool
+                    and all(cpm is None or type(cpm) is float for cpm in (cpm_int, cpm_float))
+                    and profile not in figures
+                ):
+                    figures[profile] = (clock, fpu, cpm_int, cpm_float)
+                else:
+                    figures[profile] = None
+            return figures
+
+        figures: dict[str, tuple[int | float, bool, Any, Any] | None]
+        figures = self.registry.fits.kept("profile_figures", read)
+        return figures
+
+    def _ranked_profiles(
+        self, model: str, max_latency_ms: float | None
+    ) -> list[tuple[str, float | None]] | None:
+        """Profile and estimated latency of the profiles a model fits, ranked.
+
+        The ranking and latencies of ``fits_profiles.rq`` rows sorted by ``_rank_key``,
+        computed from kept figures (the model's MACs and integer flag, each profile's
+        clock, FPU flag and cycles per MAC) in the query's operations and order
+        (``?macs * ?cpm * 1000 / ?clock`` in double precision); only the fitting
+        profiles' IRIs are read from the store. ``None`` where the figures cannot be
+        kept (a store that does not count its writes, Virtuoso) or a figure is
+        irregular: then the query answers.
+        """
+        store = self.registry.store
+        if store.dialect == "virtuoso" or not isinstance(getattr(store, "generation", None), int):
+            return None
+        figures = self._model_figures()
+        if model not in figures:
+            return []  # no MACs or no quantisation type: the query's join drops it
+        figure = figures[model]
+        if figure is None:
+            return None
+        macs, integer = figure
+        profiles = self._profile_figures()
+        query = inline_bindings(
+            load_query("tinyreg.matchmaker", "fits_of_model"),
+            normalise_bindings({"model": URIRef(model)}),
+        )
+        keyed: list[tuple[bool, bool, float, str, float | None]] = []
+        for found in store.select_values(query):
+            profile = str(found["profile"])
+            if profile not in profiles:
+                continue  # no clock, FPU, DSP or core family: the query's join drops it
+            known = profiles[profile]
+            if known is None:
+                return None
+            clock, fpu, cpm_int, cpm_float = known
+            cpm = cpm_int if integer else cpm_float
+            latency = macs * cpm * 1000 / clock if cpm is not None else None
+            if max_latency_ms is not None and (latency is None or not latency <= max_latency_ms):
+                continue
+            keyed.append(
+                (not integer and not fpu, latency is not None, latency or 0.0, profile, latency)
+            )
+        keyed.sort()  # _rank_key's order: one model, no metric read
+        return [(profile, latency) for _, _, _, profile, latency in keyed]
+
     def _ranked_by_figures(
         self, row: Mapping[str, Any], filters: Mapping[str, Node]
     ) -> list[tuple[str, float | None, Any]] | None:
@@ -626,11 +736,20 @@ class Matchmaker:
             return None
         limit = filters.get("maxLatency")
         max_latency = float(str(limit)) if limit is not None else None
+        profile = str(row["profile"])
+        # the plain ranking depends only on the profile and the store's content: kept
+        kept: dict[str, list[tuple[str, float | None, Any]]] = self.registry.fits.kept(
+            "profile_rankings", dict
+        )
+        if max_latency is None and profile in kept:
+            return kept[profile]
         fpu = bool(row["fpu"])
         figures = self._model_figures()
         fitting = store.select_values(
-            load_query("tinyreg.matchmaker", "fits_of_profile"),
-            {"profile": URIRef(row["profile"])},
+            inline_bindings(
+                load_query("tinyreg.matchmaker", "fits_of_profile"),
+                normalise_bindings({"profile": URIRef(profile)}),
+            )
         )
         keyed: list[tuple[bool, bool, float, str, float | None]] = []
         for found in fitting:
@@ -653,30 +772,38 @@ class Matchmaker:
         for before, after in pairwise(keyed):
             if before[0] == after[0] and before[4] == after[4]:
                 tied.update((before[3], after[3]))
+        answer: list[tuple[str, float | None, Any]]
         if not tied:
-            return [(model, latency, None) for _, _, _, model, latency in keyed]
-        metrics = self._metrics(tied)
-        ranked = [
-            (soft, has, value, model not in metrics, -(metrics.get(model) or 0.0), model, latency)
-            for soft, has, value, model, latency in keyed
-        ]
-        ranked.sort()
-        return [(line[5], line[6], metrics.get(line[5])) for line in ranked]
+            answer = [(model, latency, None) for _, _, _, model, latency in keyed]
+        else:
+            metrics = self._metrics(tied)
+            ranked = [
+                (soft, has, value, model not in metrics, -(metrics.get(model) or 0.0), model, lat)
+                for soft, has, value, model, lat in keyed
+            ]
+            ranked.sort()
+            answer = [(line[5], line[6], metrics.get(line[5])) for line in ranked]
+        if max_latency is None:
+            kept[profile] = answer
+        return answer
 
     def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
         filters: dict[str, Node] = {}
         if max_latency_ms is not None:
             filters["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
-        query = load_query("tinyreg.matchmaker", "fits_profiles")
-        if filters:
-            query = inline_bindings(query, normalise_bindings(filters))
-        rows = self.registry.store.select_values(query, {"model": URIRef(model)})
-        rows.sort(key=_rank_key)
-        counts = self._profile_counts([str(row["profile"]) for row in rows])
+        ranked = self._ranked_profiles(model, max_latency_ms)
+        if ranked is None:
+            query = load_query("tinyreg.matchmaker", "fits_profiles")
+            if filters:
+                query = inline_bindings(query, normalise_bindings(filters))
+            rows = self.registry.store.select_values(query, {"model": URIRef(model)})
+            rows.sort(key=_rank_key)
+            ranked = [(str(row["profile"]), row.get("latencyMs")) for row in rows]
+        counts = self._profile_counts([profile for profile, _ in ranked])
         entries = [
-            _Entry(model, profile, counts[profile], None, row.get("latencyMs"))
-            for row in rows
-            if counts.get(profile := str(row["profile"]))
+            _Entry(model, profile, counts[profile], None, latency)
+            for profile, latency in ranked
+            if counts.get(profile)
         ]
         return Matches(self, entries, max_latency_ms)
 

@@ -96,8 +96,12 @@ T = TypeVar("T")
 WORKER_START = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+_STARTED = time.perf_counter()
+
+
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """Progress on stderr, with the seconds since the start (how long each part takes)."""
+    print(f"[{time.perf_counter() - _STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -566,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs_devices = min(args.pairs_devices, n_devices)
     pick = random.Random(args.seed)
     figures: dict[str, Any] = {"load_avg_1min_start": round(os.getloadavg()[0], 2)}
+    started = time.perf_counter()
 
     with tempfile.TemporaryDirectory(prefix="tinyreg-bench-match-") as tmp:
         tmpdir = Path(tmp)
@@ -920,6 +925,7 @@ def main(argv: list[str] | None = None) -> int:
                 baseline.stop()
 
     figures["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
+    figures["total_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(figures))
     return 0
 

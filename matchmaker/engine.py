@@ -631,84 +631,6 @@ class Matchmaker:
         figures: dict[str, tuple[int, bool] | None] = self.registry.fits.kept("model_figures", read)
         return figures
 
-    def _profile_figures(self) -> dict[str, tuple[int | float, bool, Any, Any] | None]:
-        """Clock, FPU flag and cycles per MAC of every profile, kept until the next write.
-
-        A profile with more than one such row, a clock that is not a positive number, an
-        FPU flag that is not a boolean or cycles per MAC that are not doubles maps to
-        ``None`` (irregular: answers that need it come from ``fits_profiles.rq``).
-        """
-
-        def read() -> dict[str, tuple[int | float, bool, Any, Any] | None]:
-            figures: dict[str, tuple[int | float, bool, Any, Any] | None] = {}
-            query = load_query("tinyreg.matchmaker", "profile_figures")
-            for found in self.registry.store.select_values(query):
-                profile, clock, fpu = str(found["profile"]), found.get("clock"), found.get("fpu")
-                cpm_int, cpm_float = found.get("cpmInt"), found.get("cpmFloat")
-                if (
-                    isinstance(clock, int | float)
-                    and not isinstance(clock, bool)
-                    and clock > 0
-                    and type(fpu) is bool
-                    and all(cpm is None or type(cpm) is float for cpm in (cpm_int, cpm_float))
-                    and profile not in figures
-                ):
-                    figures[profile] = (clock, fpu, cpm_int, cpm_float)
-                else:
-                    figures[profile] = None
-            return figures
-
-        figures: dict[str, tuple[int | float, bool, Any, Any] | None]
-        figures = self.registry.fits.kept("profile_figures", read)
-        return figures
-
-    def _ranked_profiles(
-        self, model: str, max_latency_ms: float | None
-    ) -> list[tuple[str, float | None]] | None:
-        """Profile and estimated latency of the profiles a model fits, ranked.
-
-        The ranking and latencies of ``fits_profiles.rq`` rows sorted by ``_rank_key``,
-        computed from kept figures (the model's MACs and integer flag, each profile's
-        clock, FPU flag and cycles per MAC) in the query's operations and order
-        (``?macs * ?cpm * 1000 / ?clock`` in double precision); only the fitting
-        profiles' IRIs are read from the store. ``None`` where the figures cannot be
-        kept (a store that does not count its writes, Virtuoso) or a figure is
-        irregular: then the query answers.
-        """
-        store = self.registry.store
-        if store.dialect == "virtuoso" or not isinstance(getattr(store, "generation", None), int):
-            return None
-        figures = self._model_figures()
-        if model not in figures:
-            return []  # no MACs or no quantisation type: the query's join drops it
-        figure = figures[model]
-        if figure is None:
-            return None
-        macs, integer = figure
-        profiles = self._profile_figures()
-        query = inline_bindings(
-            load_query("tinyreg.matchmaker", "fits_of_model"),
-            normalise_bindings({"model": URIRef(model)}),
-        )
-        keyed: list[tuple[bool, bool, float, str, float | None]] = []
-        for found in store.select_values(query):
-            profile = str(found["profile"])
-            if profile not in profiles:
-                continue  # no clock, FPU, DSP or core family: the query's join drops it
-            known = profiles[profile]
-            if known is None:
-                return None
-            clock, fpu, cpm_int, cpm_float = known
-            cpm = cpm_int if integer else cpm_float
-            latency = macs * cpm * 1000 / clock if cpm is not None else None
-            if max_latency_ms is not None and (latency is None or not latency <= max_latency_ms):
-                continue
-            keyed.append(
-                (not integer and not fpu, latency is not None, latency or 0.0, profile, latency)
-            )
-        keyed.sort()  # _rank_key's order: one model, no metric read
-        return [(profile, latency) for _, _, _, profile, latency in keyed]
-
     def _ranked_by_figures(
         self, row: Mapping[str, Any], filters: Mapping[str, Node]
     ) -> list[tuple[str, float | None, Any]] | None:
@@ -791,19 +713,16 @@ class Matchmaker:
         filters: dict[str, Node] = {}
         if max_latency_ms is not None:
             filters["maxLatency"] = Literal(float(max_latency_ms), datatype=XSD.double)
-        ranked = self._ranked_profiles(model, max_latency_ms)
-        if ranked is None:
-            query = load_query("tinyreg.matchmaker", "fits_profiles")
-            if filters:
-                query = inline_bindings(query, normalise_bindings(filters))
-            rows = self.registry.store.select_values(query, {"model": URIRef(model)})
-            rows.sort(key=_rank_key)
-            ranked = [(str(row["profile"]), row.get("latencyMs")) for row in rows]
-        counts = self._profile_counts([profile for profile, _ in ranked])
+        query = load_query("tinyreg.matchmaker", "fits_profiles")
+        if filters:
+            query = inline_bindings(query, normalise_bindings(filters))
+        rows = self.registry.store.select_values(query, {"model": URIRef(model)})
+        rows.sort(key=_rank_key)
+        counts = self._profile_counts([str(row["profile"]) for row in rows])
         entries = [
-            _Entry(model, profile, counts[profile], None, latency)
-            for profile, latency in ranked
-            if counts.get(profile)
+            _Entry(model, profile, counts[profile], None, row.get("latencyMs"))
+            for row in rows
+            if counts.get(profile := str(row["profile"]))
         ]
         return Matches(self, entries, max_latency_ms)
 

@@ -645,7 +645,8 @@ class Matchmaker:
         cycles per MAC written into the query as doubles). ``None`` where that would not
         be exact or the figures cannot be kept (a store that does not count its writes,
         Virtuoso, cycles per MAC that are not doubles, an irregular model): then the
-        query answers.
+        query answers. Without a latency limit the ranking depends only on the profile
+        and the store's content: it is kept per profile until the store's next write.
         """
         store = self.registry.store
         if store.dialect == "virtuoso" or not isinstance(getattr(store, "generation", None), int):

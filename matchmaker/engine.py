@@ -55,6 +55,7 @@ __all__ = ["Catalogue", "Constraint", "Match", "Matches", "Matchmaker", "Ranked"
 _CHUNK = 256  # matches turned into objects per verdict query while iterating
 _PREFETCH = 400  # more pairs than this: one verdict query over the whole profile
 _EXACT_INT = 2**53  # integers below this are exact as doubles
+_FEW = 16  # profiles asked by name (one lookup each); more: one scan of every device
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +350,7 @@ class Matches(Sequence[Match]):
             {e.profile for e in entries if e.device is None and e.profile not in self._devices}
         )
         if profiles:
-            self._devices.update(self._mm._profile_devices(profiles))
+            self._devices.update(self._mm._kept_profile_devices(profiles))
 
     def _load_verdicts(self, entries: set[_Entry]) -> None:
         pairs = sorted({(e.model, e.profile) for e in entries} - self._verdicts.keys())
@@ -452,6 +453,28 @@ class Matchmaker:
         for members in devices.values():
             members.sort()
         return devices
+
+    def _kept_profile_devices(self, profiles: list[str]) -> dict[str, list[str]]:
+        """The devices of some profiles, sorted, kept until the store's next write.
+
+        Up to ``_FEW`` profiles not kept yet are read one query each (an index lookup
+        of the profile, only device IRIs decoded: the devices of the first profiles of
+        a ranked page); more in one query (:meth:`_profile_devices`).
+        """
+        kept: dict[str, list[str]] = self.registry.fits.kept("profile_devices", dict)
+        todo = [p for p in profiles if p not in kept]
+        if len(todo) > _FEW:
+            found = self._profile_devices(todo)
+            for profile in todo:
+                kept[profile] = found.get(profile, [])
+        else:
+            query = load_query("tinyreg.matchmaker", "devices_of_profile")
+            for profile in todo:
+                rows = self.registry.store.select_values(
+                    inline_bindings(query, normalise_bindings({"profile": URIRef(profile)}))
+                )
+                kept[profile] = sorted(str(row["device"]) for row in rows)
+        return {p: kept[p] for p in profiles}
 
     def _device_row(self, device: str) -> dict[str, Any]:
         iri = self.registry.resolve("device", device)
@@ -558,12 +581,21 @@ class Matchmaker:
         return {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
 
     def _profile_counts(self, profiles: list[str]) -> dict[str, int]:
-        """Devices of each profile; counts are kept until the store's next write."""
+        """Devices of each profile; counts are kept until the store's next write.
+
+        Where the counts are kept, a missing one makes every profile's devices counted at
+        once: Oxigraph does not join a long ``VALUES`` block first, so counting the
+        profiles of one answer scans every device anyway (185 ms for 210 profiles at
+        100,000 devices, 160 ms for all 300; load ~3), and the later answers of the same
+        store generation then find every count kept.
+        """
         kept = self.registry.fits.kept_counts()
         todo = profiles if kept is None else [p for p in profiles if p not in kept]
         counts: dict[str, int] = {}
         if todo:
-            query = with_values(load_query("tinyreg.matchmaker", "profile_counts"), "profile", todo)
+            query = load_query("tinyreg.matchmaker", "profile_counts")
+            if kept is None:
+                query = with_values(query, "profile", todo)
             counts = {p: 0 for p in todo}  # a profile without devices has no row
             for row in self.registry.store.select_values(query):
                 counts[str(row["profile"])] = int(row["devices"])
@@ -613,7 +645,8 @@ class Matchmaker:
         cycles per MAC written into the query as doubles). ``None`` where that would not
         be exact or the figures cannot be kept (a store that does not count its writes,
         Virtuoso, cycles per MAC that are not doubles, an irregular model): then the
-        query answers.
+        query answers. Without a latency limit the ranking depends only on the profile
+        and the store's content: it is kept per profile until the store's next write.
         """
         store = self.registry.store
         if store.dialect == "virtuoso" or not isinstance(getattr(store, "generation", None), int):
@@ -626,11 +659,20 @@ class Matchmaker:
             return None
         limit = filters.get("maxLatency")
         max_latency = float(str(limit)) if limit is not None else None
+        profile = str(row["profile"])
+        # the plain ranking depends only on the profile and the store's content: kept
+        kept: dict[str, list[tuple[str, float | None, Any]]] = self.registry.fits.kept(
+            "profile_rankings", dict
+        )
+        if max_latency is None and profile in kept:
+            return kept[profile]
         fpu = bool(row["fpu"])
         figures = self._model_figures()
         fitting = store.select_values(
-            load_query("tinyreg.matchmaker", "fits_of_profile"),
-            {"profile": URIRef(row["profile"])},
+            inline_bindings(
+                load_query("tinyreg.matchmaker", "fits_of_profile"),
+                normalise_bindings({"profile": URIRef(profile)}),
+            )
         )
         keyed: list[tuple[bool, bool, float, str, float | None]] = []
         for found in fitting:
@@ -653,15 +695,20 @@ class Matchmaker:
         for before, after in pairwise(keyed):
             if before[0] == after[0] and before[4] == after[4]:
                 tied.update((before[3], after[3]))
+        answer: list[tuple[str, float | None, Any]]
         if not tied:
-            return [(model, latency, None) for _, _, _, model, latency in keyed]
-        metrics = self._metrics(tied)
-        ranked = [
-            (soft, has, value, model not in metrics, -(metrics.get(model) or 0.0), model, latency)
-            for soft, has, value, model, latency in keyed
-        ]
-        ranked.sort()
-        return [(line[5], line[6], metrics.get(line[5])) for line in ranked]
+            answer = [(model, latency, None) for _, _, _, model, latency in keyed]
+        else:
+            metrics = self._metrics(tied)
+            ranked = [
+                (soft, has, value, model not in metrics, -(metrics.get(model) or 0.0), model, lat)
+                for soft, has, value, model, lat in keyed
+            ]
+            ranked.sort()
+            answer = [(line[5], line[6], metrics.get(line[5])) for line in ranked]
+        if max_latency is None:
+            kept[profile] = answer
+        return answer
 
     def _indexed_devices_for(self, model: str, max_latency_ms: float | None) -> Matches:
         filters: dict[str, Node] = {}

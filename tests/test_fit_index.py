@@ -603,3 +603,39 @@ def test_kept_model_figures_rank_as_the_query_and_follow_writes(
     finally:
         set_macs(macs)
     assert _ranking(mm.models_for(device)) == ranked[device]
+
+
+def test_kept_devices_and_rankings_follow_writes(registry: Registry, tmp_path: Path) -> None:
+    """The devices of a ranked page's profiles and each profile's plain ``models_for``
+    ranking are kept until the store's next write: a device added to a kept profile is in
+    the next answers, which equal the verdict query's, and leaves them when deleted."""
+    reg = registry
+    mm, scan = Matchmaker(reg), Matchmaker(reg, use_index=False)
+    kws = reg.resolve("model", "kws-dscnn-int8")
+    page = mm.devices_for(kws)
+    assert isinstance(page, Matches) and len(page) > 0
+    top = page.ranked(0, 1)[0].device
+    profile = _profile(reg, top)
+    kept_devices = reg.fits.kept("profile_devices", dict)
+    assert kept_devices[profile] == sorted(
+        str(r["d"])
+        for r in reg.store.select_values(f"SELECT ?d WHERE {{ ?d <{TR.hasProfile}> <{profile}> }}")
+    )
+    models = mm.models_for(top)
+    assert isinstance(models, Matches)
+    rankings = reg.fits.kept("profile_rankings", dict)
+    assert [model for model, _, _ in rankings[profile]] == [r.model for r in models.ranked()]
+    # a twin of the top device (same profile): both kept figures are read again
+    td = json.loads(reg.export("td", top))
+    td["id"] = f"{td['id']}-kept-twin"
+    path = tmp_path / "twin.td.jsonld"
+    path.write_text(json.dumps(td))
+    twin = reg.add_device(path).id
+    assert _profile(reg, twin) == profile
+    assert profile not in reg.fits.kept("profile_rankings", dict)  # the write dropped it
+    assert twin in {r.device for r in mm.devices_for(kws).ranked()}
+    assert list(mm.devices_for(kws)) == scan.devices_for(kws)
+    assert list(mm.models_for(twin)) == scan.models_for(twin)
+    reg.delete_device(twin)
+    assert twin not in {r.device for r in mm.devices_for(kws).ranked()}
+    assert list(mm.devices_for(kws)) == scan.devices_for(kws)

@@ -7,6 +7,7 @@ import doctest
 import hashlib
 import math
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import flatbuffers
@@ -84,6 +85,17 @@ def test_seed_model_parses(path: Path) -> None:
         assert info.parameter_count > 0
     assert info.quantization in QUANTIZATION_VALUES
     assert 0 < info.parameter_bytes <= info.size_bytes
+
+
+def _mangled(rng: random.Random, flips: tuple[int, ...]) -> Iterator[bytes]:
+    """150 copies each of three seed models with 1 to ``max(flips)`` random bytes changed."""
+    for stem in ("Hello_World", "Voice_Turn", "Micro_Speech_Yes_No_2"):
+        data = seed_model(stem).read_bytes()
+        for _ in range(150):
+            mutated = bytearray(data)
+            for _ in range(rng.choice(flips)):
+                mutated[rng.randrange(8, len(mutated))] = rng.randrange(256)
+            yield bytes(mutated)
 
 
 def _raw_tensors(data: bytes) -> list[list[dict[str, object]]]:
@@ -189,21 +201,15 @@ def test_seed_model_tensors_match_the_raw_flatbuffer(path: Path) -> None:
 def test_mangled_models_that_parse_give_the_generated_classes_tensors() -> None:
     """Byte flips: whatever the parser accepts, it reads (tensors and operators) as the
     generated schema classes do (and what it refuses is a ModelFileError)."""
-    rng = random.Random(11)
     accepted = 0
-    for stem in ("Hello_World", "Voice_Turn", "Micro_Speech_Yes_No_2"):
-        data = seed_model(stem).read_bytes()
-        for _ in range(150):
-            mutated = bytearray(data)
-            for _ in range(rng.choice((1, 2, 4))):
-                mutated[rng.randrange(8, len(mutated))] = rng.randrange(256)
-            try:
-                info = parse_tflite(bytes(mutated))
-            except ModelFileError:
-                continue
-            accepted += 1
-            assert _parsed_tensors(info) == _raw_tensors(bytes(mutated))
-            assert _parsed_operators(info) == _raw_operators(bytes(mutated))
+    for mutated in _mangled(random.Random(11), (1, 2, 4)):
+        try:
+            info = parse_tflite(mutated)
+        except ModelFileError:
+            continue
+        accepted += 1
+        assert _parsed_tensors(info) == _raw_tensors(mutated)
+        assert _parsed_operators(info) == _raw_operators(mutated)
     assert accepted > 100  # most flips land in weights and still parse
 
 
@@ -462,15 +468,9 @@ def test_every_truncation_of_a_small_model_is_refused() -> None:
 @needs_seed
 def test_corrupted_models_never_raise_anything_else() -> None:
     """Random byte flips either still parse or raise ModelFileError."""
-    rng = random.Random(7)
-    for stem in ("Hello_World", "Voice_Turn", "Micro_Speech_Yes_No_2"):
-        data = seed_model(stem).read_bytes()
-        for _ in range(150):
-            mutated = bytearray(data)
-            for _ in range(rng.choice((1, 4, 16))):
-                mutated[rng.randrange(8, len(mutated))] = rng.randrange(256)
-            with contextlib.suppress(ModelFileError):
-                parse_tflite(bytes(mutated))
+    for mutated in _mangled(random.Random(7), (1, 4, 16)):
+        with contextlib.suppress(ModelFileError):
+            parse_tflite(mutated)
 
 
 @needs_seed

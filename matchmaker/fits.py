@@ -3,11 +3,12 @@
 The matchmaker's verdict query (``matchmaker/queries/verdicts.rq``) decides whether a model
 fits a device profile. Answering "which models fit this board" with it means evaluating
 every model of the catalogue: over a second at 10,000 models. The fit index keeps its
-answers instead: when a model registers, the store runs the verdict query for that model
-against every profile and the fitting pairs are written as ``<model> tr:fitsProfile
-<profile>``, in the model's own graph ``urn:tinyreg:fits:<digest>``; when a device brings
-a profile never seen before, the query runs for that profile against every model. The
-store computes every verdict; Python only carries the fitting pairs into the index.
+answers instead: when models register, their verdicts against every profile are
+evaluated (:mod:`tinyreg.matchmaker.fitcheck`, from their figures read by their IRIs, term
+by term as the verdict query; the query itself for figures out of the ordinary and on
+Virtuoso) and the fitting pairs are written as ``<model> tr:fitsProfile <profile>``, in
+the model's own graph ``urn:tinyreg:fits:<digest>``; when a device brings a profile never
+seen before, the verdict query runs for that profile against every model.
 
 Markers say what the index covers: ``<urn:tinyreg:fits> tr:indexedModel <model>`` (in the
 model's fits graph, so replacing it is atomic) and ``<urn:tinyreg:fits>

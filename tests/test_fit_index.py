@@ -8,6 +8,7 @@ registry filled through the API.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import Iterator
@@ -533,6 +534,28 @@ class _QueryRanked(Matchmaker):
 def _ranking(found: Any) -> list[tuple[str, str, float | None, float | None]]:
     assert isinstance(found, Matches)
     return [(r.model, r.device, r.estimated_latency_ms, r.metric) for r in found.ranked()]
+
+
+def test_a_kept_ranking_leaves_nothing_for_the_cyclic_collector(registry: Registry) -> None:
+    """A ``models_for`` answer keeps its ranking as plain tuples, which Python's cyclic
+    garbage collector does not track, and makes its entries as they are read: kept
+    answers of thousands of models do not bring on full collections."""
+    mm = Matchmaker(registry)
+    device = str(
+        registry.store.select_values(f"SELECT ?d WHERE {{ ?d a <{TR.Device}> }} ORDER BY ?d")[0][
+            "d"
+        ]
+    )
+    answer = mm.models_for(device)
+    assert isinstance(answer, Matches) and len(answer) > 1
+    entries = answer._entries
+    assert isinstance(entries, engine._DeviceEntries)
+    gc.collect()
+    assert not any(gc.is_tracked(line) for line in entries._ranked)
+    # read as a sequence it gives what the ranking says, in order
+    assert [e.model for e in entries[0 : len(entries)]] == [m.model for m in answer]
+    assert entries[-1] == entries[len(entries) - 1]
+    assert [r.model for r in answer.ranked(0, 3)] == [e.model for e in entries[:3]]
 
 
 def test_kept_model_figures_rank_as_the_query_and_follow_writes(

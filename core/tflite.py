@@ -637,30 +637,34 @@ def _target(buf: _BoundedBuffer, position: int) -> int:
     return position + _U32.unpack_from(buf, _at(position, len(buf)))[0]
 
 
-def _vector(buf: _BoundedBuffer, position: int, dtype: str) -> Any:
-    """The vector referenced at ``position``, as a numpy array (a view of the data)."""
+def _vector_at(buf: _BoundedBuffer, position: int) -> tuple[int, int]:
+    """The start and length of the vector (or string) referenced at ``position``."""
+    start = _target(buf, position)
+    return start + 4, _U32.unpack_from(buf, _at(start, len(buf)))[0]
+
+
+def _numbers(buf: _BoundedBuffer, position: int, dtype: str = "<i4") -> tuple[Any, ...]:
+    """The numbers of the vector referenced at ``position`` (``()`` when it is absent, 0)."""
+    if not position:
+        return ()
     import numpy
 
-    start = _target(buf, position)
-    length = _U32.unpack_from(buf, _at(start, len(buf)))[0]
-    return numpy.frombuffer(buf, numpy.dtype(dtype), length, start + 4)
+    start, length = _vector_at(buf, position)
+    return tuple(numpy.frombuffer(buf, numpy.dtype(dtype), length, start).tolist())
 
 
 def _string(buf: _BoundedBuffer, position: int) -> bytes:
-    start = _target(buf, position)
-    length = _U32.unpack_from(buf, _at(start, len(buf)))[0]
-    return bytes(buf[start + 4 : start + 4 + length])
+    start, length = _vector_at(buf, position)
+    return bytes(buf[start : start + length])
 
 
 def _table_positions(buf: _BoundedBuffer, position: int) -> list[int]:
     """The tables of a vector of tables referenced at ``position``."""
-    start = _target(buf, position)
-    length = _U32.unpack_from(buf, _at(start, len(buf)))[0]
+    start, length = _vector_at(buf, position)
     if not length:
         return []
-    offsets = struct.unpack_from(f"<{length}I", buf, _at(start + 4, len(buf)))
-    first = start + 4
-    return [first + 4 * j + o for j, o in enumerate(offsets)]
+    offsets = struct.unpack_from(f"<{length}I", buf, _at(start, len(buf)))
+    return [start + 4 * j + o for j, o in enumerate(offsets)]
 
 
 def _num_elements(shape: Sequence[int]) -> int:
@@ -760,9 +764,8 @@ class _Parser:
                 continue
             length = 0
             if data_at:
-                start = _target(buf, data_at)
-                length = _U32.unpack_from(buf, _at(start, self.size))[0]
-                if length and start + 4 + length > self.size:
+                start, length = _vector_at(buf, data_at)
+                if length and start + length > self.size:
                     raise self.fail(
                         f"truncated: buffer {i} ({length} B) extends beyond the end of the file "
                         f"({self.size} B)"
@@ -811,7 +814,7 @@ class _Parser:
     # --------------------------------------------------------------- subgraph
     def _subgraph(self, index: int, sg: Any, codes: list[OperatorCode]) -> SubgraphInfo:
         n_tensors = _checked_length(sg.TensorsLength(), sg.Tensors)
-        (tensors_at,) = _fields(self.buf, sg._tab.Pos, 1)
+        tensors_at, _, _, operators_at = _fields(self.buf, sg._tab.Pos, 4)
         positions = _table_positions(self.buf, tensors_at) if tensors_at else []
         tensors = [self._tensor(index, t, at) for t, at in enumerate(positions[:n_tensors])]
         inputs = _as_ints(sg.InputsAsNumpy())
@@ -823,8 +826,7 @@ class _Parser:
                         f"subgraph {index} {kind} tensor {t} is out of range (0..{n_tensors - 1})"
                     )
         n_ops = _checked_length(sg.OperatorsLength(), sg.Operators)
-        operators_at = _fields(self.buf, sg._tab.Pos, 4)[3] if n_ops else 0
-        positions = _table_positions(self.buf, operators_at) if operators_at else []
+        positions = _table_positions(self.buf, operators_at) if n_ops and operators_at else []
         operators = [
             self._operator(index, o, at, codes, tensors) for o, at in enumerate(positions[:n_ops])
         ]
@@ -842,8 +844,8 @@ class _Parser:
         (shape_at, type_at, buffer_at, name_at, quant_at, variable_at, _, signature_at) = (
             fields := _fields(buf, table, _TENSOR_FIELDS)
         )[:8]
-        shape = tuple(_vector(buf, shape_at, "<i4").tolist()) if shape_at else ()
-        signature = tuple(_vector(buf, signature_at, "<i4").tolist()) if signature_at else None
+        shape = _numbers(buf, shape_at)
+        signature = _numbers(buf, signature_at) if signature_at else None
         dtype = dtype_name(struct.unpack_from("<b", buf, type_at)[0] if type_at else 0)
         buffer = _U32.unpack_from(buf, buffer_at)[0] if buffer_at else 0
         if buffer >= len(self.buffer_sizes):
@@ -901,8 +903,7 @@ class _Parser:
                 f"model has {len(codes)}"
             )
         code = codes[opcode_index]
-        inputs = tuple(_vector(buf, inputs_at, "<i4").tolist()) if inputs_at else ()
-        outputs = tuple(_vector(buf, outputs_at, "<i4").tolist()) if outputs_at else ()
+        inputs, outputs = _numbers(buf, inputs_at), _numbers(buf, outputs_at)
         n = len(tensors)
         for kind, indices in (("input", inputs), ("output", outputs)):
             for t in indices:
@@ -934,10 +935,10 @@ class _Parser:
 def _quantization(buf: _BoundedBuffer, table: int) -> QuantizationInfo | None:
     """A tensor's quantization parameters (the table at ``table``), if it has scales."""
     _, _, scale_at, zero_at, _, _, dimension_at = _fields(buf, table, _QUANTIZATION_FIELDS)
-    scales = tuple(_vector(buf, scale_at, "<f4").astype(float).tolist()) if scale_at else ()
+    scales = _numbers(buf, scale_at, "<f4")  # float32 values, each exact as a Python float
     if not scales:
         return None
-    zero_points = tuple(_vector(buf, zero_at, "<i8").tolist()) if zero_at else ()
+    zero_points = _numbers(buf, zero_at, "<i8")
     return QuantizationInfo(
         scheme="per-channel" if len(scales) > 1 else "per-tensor",
         scales=scales,

@@ -87,8 +87,6 @@ class FitIndex:
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
-        self._missing: tuple[int, tuple[int, int]] | None = None  # (generation, answer)
-        self._counts: tuple[int, dict[str, int]] = (-1, {})  # (generation, devices a profile)
         self._kept: tuple[int, dict[str, Any]] = (-1, {})  # (generation, values by name)
 
     # ------------------------------------------------------------------ reads
@@ -102,14 +100,7 @@ class FitIndex:
         its writes (the embedded store's ``generation``, which also follows other
         processes' writes) the answer is kept until the next write.
         """
-        generation = getattr(self.store, "generation", None)
-        if not isinstance(generation, int):
-            return self._count_missing()
-        kept = self._missing
-        if kept is not None and kept[0] == generation:
-            return kept[1]
-        answer = self._count_missing()  # counted after reading the generation: never stale
-        self._missing = (generation, answer)
+        answer: tuple[int, int] = self.kept("missing", self._count_missing)
         return answer
 
     def kept_counts(self) -> dict[str, int] | None:
@@ -119,14 +110,10 @@ class FitIndex:
         counts here; the dict is emptied when the store's write ``generation`` changes,
         and is ``None`` on a store that does not count its writes.
         """
-        generation = getattr(self.store, "generation", None)
-        if not isinstance(generation, int):
+        if not isinstance(getattr(self.store, "generation", None), int):
             return None
-        kept = self._counts
-        if kept[0] != generation:
-            kept = (generation, {})
-            self._counts = kept
-        return kept[1]
+        counts: dict[str, int] = self.kept("profile_counts", dict)
+        return counts
 
     def kept(self, name: str, read: Callable[[], Any]) -> Any:
         """A value read from the store, kept until the store's next write.

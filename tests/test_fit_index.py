@@ -161,6 +161,11 @@ def _models(reg: Registry) -> list[str]:
     return sorted(str(r["m"]) for r in rows)
 
 
+def _devices(reg: Registry) -> list[str]:
+    rows = reg.store.select_values(f"SELECT ?d WHERE {{ ?d a <{TR.Device}> }}")
+    return sorted(str(r["d"]) for r in rows)
+
+
 def _bulk_pairs(reg: Registry, *, lookup: bool = False) -> set[tuple[str, str]]:
     """Every fitting pair from the figures read in bulk; every figure must be plain.
 
@@ -541,11 +546,7 @@ def test_a_kept_ranking_leaves_nothing_for_the_cyclic_collector(registry: Regist
     garbage collector does not track, and makes its entries as they are read: kept
     answers of thousands of models do not bring on full collections."""
     mm = Matchmaker(registry)
-    device = str(
-        registry.store.select_values(f"SELECT ?d WHERE {{ ?d a <{TR.Device}> }} ORDER BY ?d")[0][
-            "d"
-        ]
-    )
+    device = _devices(registry)[0]
     answer = mm.models_for(device)
     assert isinstance(answer, Matches) and len(answer) > 1
     entries = answer._entries
@@ -575,10 +576,7 @@ def test_kept_model_figures_rank_as_the_query_and_follow_writes(
 
     monkeypatch.setattr(engine.Matchmaker, "_ranked_by_figures", spy)
     mm, query, scan = Matchmaker(reg), _QueryRanked(reg), Matchmaker(reg, use_index=False)
-    devices = [
-        str(r["d"])
-        for r in reg.store.select_values(f"SELECT ?d WHERE {{ ?d a <{TR.Device}> }} ORDER BY ?d")
-    ]
+    devices = _devices(reg)
     assert len(devices) > 5
 
     def same_answers() -> None:

@@ -42,6 +42,7 @@ from tinyreg.core.stores import (
     open_store,
 )
 from tinyreg.core.stores.base import inject_values, replace_update
+from tinyreg.core.stores.oxigraph_store import BULK_WRITE_TRIPLES
 
 EX = Namespace("http://example.org/")
 G1, G2, G3 = str(EX.g1), str(EX.g2), str(EX.g3)
@@ -200,6 +201,57 @@ def test_replace_graphs_text_writes_new_and_existing_graphs(store: GraphStore) -
     with pytest.raises(InputError):
         store.replace_graphs_text({G2: '<urn:a> <urn:b> "unclosed .\n'})
     assert store.graph_names() == [G1, G3]
+
+
+def _many_triples(graph: str, count: int, tag: str) -> str:
+    return "".join(f'<{graph}/s{i}> <urn:p> "{tag} {i}" .\n' for i in range(count))
+
+
+def test_replace_graphs_text_of_a_large_batch_is_all_or_nothing(store: GraphStore) -> None:
+    """A write as large as an import's batch (the embedded store's bulk path) is atomic."""
+    size = BULK_WRITE_TRIPLES  # per graph: together well past the embedded store's threshold
+    store.replace_graph(G3, numbered(2, "kept"))
+    store.replace_graphs_text({G1: _many_triples(G1, size, "a"), G2: _many_triples(G2, 1, "b")})
+    assert snapshot(store) == ([G1, G2, G3], size + 1 + 2)
+    assert count(store, f'<{G1}/s7> <urn:p> "a 7"') == 1
+    before = snapshot(store)
+    broken = {
+        # the error is in the last line: everything before it parses
+        str(EX.g4): _many_triples(str(EX.g4), size, "c") + '<urn:a> <urn:b> "unclosed .\n',
+        str(EX.g5): _many_triples(str(EX.g5), size, "d"),
+    }
+    with pytest.raises(InputError):
+        store.replace_graphs_text(broken)
+    assert snapshot(store) == before
+    bad_iri = {str(EX.g4): _many_triples(str(EX.g4), size, "e") + "<urn:a> <urn:b> <a b> .\n"}
+    with pytest.raises(InputError):
+        store.replace_graphs_text(bad_iri)
+    assert snapshot(store) == before
+
+
+def test_a_large_write_is_never_read_half_done(tmp_path: Path) -> None:
+    """Readers of the embedded store see a bulk-path write whole or not at all."""
+    size = 4 * BULK_WRITE_TRIPLES
+    names = [str(EX[f"batch{i}"]) for i in range(6)]
+    seen: list[int] = []
+    done = threading.Event()
+    with OxigraphStore(tmp_path / "store") as store:
+
+        def read() -> None:
+            while not done.is_set():
+                seen.append(store.triple_count())
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            for name in names:
+                store.replace_graphs_text({name: _many_triples(name, size, "x")})
+        finally:
+            done.set()
+            reader.join()
+        assert store.triple_count() == len(names) * size
+    assert len(set(seen)) >= 2, "the reader did not read while the writes went on"
+    assert {n % size for n in seen} == {0}, sorted(set(seen))
 
 
 def test_replace_is_one_update_request() -> None:

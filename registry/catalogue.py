@@ -479,7 +479,7 @@ class Catalogue:
         elif isinstance(card, bytes | str):
             resolved = parse_card(card, card_label)
         elif card is None and isinstance(source, Path):
-            resolved = _card_for(source, {})
+            resolved = _CardSearch().find(source)
         else:
             resolved = card
         if resolved is None:
@@ -507,6 +507,7 @@ class Catalogue:
 
         texts: dict[str, str] = {}
         tables = self.release_tables()
+        self._warn_duplicates(models, state.shas)
         for model in models:
             info, arena = model.info, model.arena
             uses = [
@@ -524,8 +525,6 @@ class Catalogue:
                     f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
                 )
             state.runtimes.add(str(runtime))
-            self._warn_duplicate(model.iri, info.sha256, state.shas)
-            state.shas.setdefault(info.sha256, model.iri)
             self.blobs.put(model.data)
             # the model's old fitting profiles go in the same transaction; new ones follow
             texts[model.iri] = model.description.text()
@@ -537,24 +536,34 @@ class Catalogue:
         self.store.replace_graphs_text(texts)
         self.fits.index_models(dict.fromkeys(iris))
 
-    def _warn_duplicate(
-        self, iri: str, sha256: str, batch: Mapping[str, str] | None = None
-    ) -> None:
-        """Log a warning when other models (registered, or in ``batch``) have the same bytes."""
+    def _warn_duplicates(self, models: Sequence[_PreparedModel], seen: dict[str, str]) -> None:
+        """Log a warning for each model whose bytes other models have.
+
+        The others are registered ones (one query for the batch) or models before it
+        in ``seen`` (SHA-256 → the first model with those bytes), which it extends.
+        """
+        shas = " ".join(Literal(m.info.sha256).n3() for m in models)
+        query = load_query("tinyreg.registry", "models_by_sha256")
         rows = self.store.select(
-            load_query("tinyreg.registry", "models_by_sha256"), {"sha256": Literal(sha256)}
+            query.replace("WHERE {", f"WHERE {{ VALUES ?sha256 {{ {shas} }}", 1)
         )
-        found = {str(r["model"]) for r in rows}
-        if batch and sha256 in batch:
-            found.add(batch[sha256])
-        others = sorted(o for o in found if o != iri)
-        if others:
-            log.warning(
-                "model %s has the same bytes (SHA-256 %s…) as %s",
-                model_id(iri),
-                sha256[:12],
-                ", ".join(model_id(o) for o in others),
-            )
+        registered: dict[str, set[str]] = {}
+        for row in rows:
+            registered.setdefault(str(row["sha256"]), set()).add(str(row["model"]))
+        for model in models:
+            sha256 = model.info.sha256
+            found = set(registered.get(sha256, ()))
+            if sha256 in seen:
+                found.add(seen[sha256])
+            seen.setdefault(sha256, model.iri)
+            others = sorted(o for o in found if o != model.iri)
+            if others:
+                log.warning(
+                    "model %s has the same bytes (SHA-256 %s…) as %s",
+                    model_id(model.iri),
+                    sha256[:12],
+                    ", ".join(model_id(o) for o in others),
+                )
 
     def model_bytes(
         self, ident: str, *, search: Iterable[Path] = (), file: Path | None = None
@@ -874,7 +883,7 @@ class Catalogue:
         if on_total:
             on_total(len(files))
         report = ImportReport()
-        csv_cards: dict[Path, dict[str, ModelCard]] = {}
+        cards = _CardSearch()
         pending: list[tuple[Path, _PreparedModel]] = []
         measuring: list[tuple[Path, _ParsedModel]] = []  # sent to the arena worker
         state = _ImportState()
@@ -899,7 +908,9 @@ class Catalogue:
             for file in files:
                 try:
                     if file.suffix == ".tflite":
-                        parsed = self._parse_model(file, _card_for(file, csv_cards))
+                        # no card found: the file's name, not a second search
+                        card = cards.find(file) or ModelCard(name=file.stem)
+                        parsed = self._parse_model(file, card)
                         arenas.submit(parsed.data, parsed.info, parsed.label)
                         measuring.append((file, parsed))
                         # describe what the worker has measured so far (a full batch goes
@@ -1092,17 +1103,39 @@ def _candidate_files(path: Path) -> Iterable[Path]:
             yield file
 
 
-def _card_for(model: Path, cache: dict[Path, dict[str, ModelCard]]) -> ModelCard | None:
-    for suffix in CARD_SUFFIXES:
-        beside = model.with_suffix(suffix)
-        if beside.is_file():
-            return load_card(beside)
-    for folder in (model.parent, model.parent.parent):
-        csv_path = folder / SEED_CARDS_FILE
-        if csv_path.is_file():
-            if csv_path not in cache:
-                cache[csv_path] = seed_cards(csv_path)
-            card = cache[csv_path].get(model.stem)
-            if card is not None:
-                return card
-    return None
+class _CardSearch:
+    """Finds models' cards: a card file beside the model, or a row of a seed CSV.
+
+    Each folder is listed once and each CSV read once, however many models it holds.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[Path, frozenset[str]] = {}
+        self._csv: dict[Path, dict[str, ModelCard]] = {}
+
+    def _file(self, folder: Path, name: str) -> Path | None:
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(folder))
+            except OSError:
+                names = frozenset()
+            self._names[folder] = names
+        path = folder / name
+        return path if name in names and path.is_file() else None
+
+    def find(self, model: Path) -> ModelCard | None:
+        """The card of the model file ``model``, or ``None``."""
+        for suffix in CARD_SUFFIXES:
+            beside = self._file(model.parent, model.stem + suffix)
+            if beside is not None:
+                return load_card(beside)
+        for folder in (model.parent, model.parent.parent):
+            csv_path = self._file(folder, SEED_CARDS_FILE)
+            if csv_path is not None:
+                if csv_path not in self._csv:
+                    self._csv[csv_path] = seed_cards(csv_path)
+                card = self._csv[csv_path].get(model.stem)
+                if card is not None:
+                    return card
+        return None

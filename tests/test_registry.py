@@ -18,6 +18,7 @@ from tinyreg.registry import (
     ThingDescriptionError,
     ValidationError,
 )
+from tinyreg.registry.cards import seed_cards, slugify
 
 NANO = KG_DATA / "devices" / "arduino-nano-33-ble-sense.td.jsonld"
 
@@ -184,3 +185,54 @@ def test_project_prefixes_need_no_declaration_and_own_declarations_win(registry)
         "PREFIX tr: <http://example.org/other#> SELECT ?d WHERE { ?d a tr:Device }"
     ).rows
     assert own == []
+
+
+def test_an_import_finds_each_models_card_beside_it_or_in_a_seed_csv(tmp_path: Path):
+    """A card file beside a model wins; a seed CSV one folder up names the others."""
+    first, second, third = seed_models()[:3]
+    folder = tmp_path / "catalogue" / "models"
+    folder.mkdir(parents=True)
+    for model in (first, second, third):
+        (folder / model.name).write_bytes(model.read_bytes())
+    (folder / f"{first.stem}.yaml").write_text("id: beside\nname: Card beside\n")
+    (folder / f"{second.stem}.json").write_text('{"name": "JSON card"}')
+    (folder / "x.yaml.d").mkdir()  # a folder is no card
+    rows = (SEED_DIR / "models_information.csv").read_text().splitlines()
+    header = rows[0]
+    (tmp_path / "catalogue" / "models_information.csv").write_text(
+        "\n".join([header] + [r for r in rows[1:] if third.stem in r]) + "\n"
+    )
+    with Registry.open(tmp_path / "store") as registry:
+        report = registry.import_path(tmp_path / "catalogue")
+        assert report.refused == []
+        models = {m.id: m for m in registry.list_models()}
+    assert models["beside"].name == "Card beside"
+    assert models[slugify(second.stem)].name == "JSON card"
+    csv_card = seed_cards(SEED_DIR / "models_information.csv")[third.stem]
+    assert csv_card.id and csv_card.task  # both come from the CSV, not from the file
+    assert models[csv_card.id].task == csv_card.task
+
+
+def test_an_import_warns_of_models_with_the_same_bytes(tmp_path: Path, caplog):
+    """Same bytes in one batch, and bytes a registered model already has, are both named."""
+    first, second = seed_models()[:2]
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.tflite").write_bytes(first.read_bytes())
+    (folder / "c.tflite").write_bytes(second.read_bytes())
+    with Registry.open(tmp_path / "store") as registry:
+        with caplog.at_level("WARNING", logger="tinyreg.registry"):
+            assert registry.import_path(folder).refused == []
+        warnings = [r.getMessage() for r in caplog.records if "same bytes" in r.getMessage()]
+        assert len(warnings) == 1 and warnings[0].startswith("model b has the same bytes")
+        assert warnings[0].endswith(" as a")
+        caplog.clear()
+        later = tmp_path / "later"
+        later.mkdir()
+        (later / "d.tflite").write_bytes(second.read_bytes())
+        with caplog.at_level("WARNING", logger="tinyreg.registry"):
+            assert registry.import_path(later).refused == []
+        warnings = [r.getMessage() for r in caplog.records if "same bytes" in r.getMessage()]
+        assert warnings == [warnings[0]] and warnings[0].startswith("model d has the same bytes")
+        assert warnings[0].endswith(" as c")

@@ -950,3 +950,82 @@ def test_replace_survives_sigkill_atomically(tmp_path: Path) -> None:
         assert version in allowed, f"found v{version}, expected {allowed} (seed {seed})"
         last_committed = version
     assert killed_mid_write >= 1, f"never killed during a replacement (seed {seed})"
+
+
+BULK_CRASH_WRITER = textwrap.dedent(
+    """
+    import sys
+    from tinyreg.core.stores import OxigraphStore
+
+    path, size, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    store = OxigraphStore(path)
+    version = first
+    while True:
+        graphs = {
+            f"http://example.org/v{version}/{part}": "".join(
+                f'<http://example.org/s{i}> <http://example.org/p> "v{version}" .\\n'
+                for i in range(size)
+            )
+            for part in ("a", "b")
+        }
+        print(f"writing {version}", flush=True)
+        store.replace_graphs_text(graphs)  # new graphs, past the bulk threshold
+        print(f"committed {version}", flush=True)
+        version += 1
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_bulk_written_batch_survives_sigkill_whole_or_absent(tmp_path: Path) -> None:
+    """Kill a writer of new graphs (the bulk path) at random moments: batches stay whole."""
+    path = tmp_path / "store"
+    size = 2 * BULK_WRITE_TRIPLES
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    committed_all: set[int] = set()
+    killed_mid_write = 0
+    for round_number in range(CRASH_ROUNDS):
+        writer = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                BULK_CRASH_WRITER,
+                str(path),
+                str(size),
+                str(round_number * 1000),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert writer.stdout is not None
+        started = writer.stdout.readline()
+        assert started.startswith("writing"), writer.stderr.read() if writer.stderr else started
+        time.sleep(rng.uniform(0.05, 1.5))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+        lines = [started.strip(), *writer.stdout.read().split("\n")]
+        writer.stdout.close()
+        if writer.stderr is not None:
+            writer.stderr.close()
+        committed = {int(line.split()[1]) for line in lines if line.startswith("committed")}
+        writing = [int(line.split()[1]) for line in lines if line.startswith("writing")]
+        in_flight = writing[-1] if writing and writing[-1] not in committed else None
+        killed_mid_write += in_flight is not None
+        committed_all |= committed
+        with OxigraphStore(path) as reopened:
+            rows = reopened.select(
+                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+            )
+            counts = {str(row["g"]): int(row["n"].toPython()) for row in rows}
+            reopened.replace_graphs_text({G3: "<urn:a> <urn:b> <urn:c> .\n"})  # still writable
+            reopened.delete_graph(G3)
+        versions = {int(name.split("/v")[1].split("/")[0]) for name in counts}
+        assert set(counts.values()) <= {size}, f"a partial graph (seed {seed}): {counts}"
+        for version in versions:
+            halves = {f"http://example.org/v{version}/{part}" for part in ("a", "b")}
+            assert halves <= counts.keys(), f"half a batch (seed {seed}): v{version}"
+        assert committed_all <= versions, f"a committed batch was lost (seed {seed})"
+        assert versions <= committed_all | {in_flight}, f"unexpected batches (seed {seed})"
+    assert killed_mid_write >= 1, f"never killed during a write (seed {seed})"

@@ -388,6 +388,15 @@ class GraphStore(Protocol):
         """
         ...
 
+    def flush(self) -> None:
+        """Write what is committed to the store's files now (where the store decides).
+
+        Committed writes are durable either way; an embedded store writes them from
+        memory to its sorted files later, and a bulk write that follows recent writes waits
+        for that first. A server store decides this itself: nothing is done.
+        """
+        ...
+
     def close(self) -> None:
         """Release the store; further calls raise ``StoreError``. Idempotent."""
         ...
@@ -1121,6 +1130,9 @@ class BaseGraphStore(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the store; see :meth:`GraphStore.close`."""
+
+    def flush(self) -> None:
+        """Nothing to do (a server store decides); see :meth:`GraphStore.flush`."""
 
     def replace_graph(self, name: str, data: Graph) -> None:
         """Atomically make a named graph hold exactly ``data``.

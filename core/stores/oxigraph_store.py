@@ -493,6 +493,20 @@ class OxigraphStore(BaseGraphStore):
 
     # ------------------------------------------------------------------ lifecycle
 
+    def flush(self) -> None:
+        """Write the committed data held in memory to the store's files (on disk only).
+
+        Raises:
+            StoreError: Writing to disk failed.
+
+        """
+        if self.path is None or self.read_only:
+            return
+        try:
+            self._db.flush()
+        except OSError as exc:
+            raise StoreError(self.label, f"flushing to disk failed: {exc}") from exc
+
     def close(self) -> None:
         """Flush and release the store and its directory lock. Idempotent.
 

@@ -1131,7 +1131,7 @@ class BaseGraphStore(abc.ABC):
     def close(self) -> None:
         """Release the store; see :meth:`GraphStore.close`."""
 
-    def flush(self) -> None:
+    def flush(self) -> None:  # noqa: B027 - a no-op by design: a server store decides
         """Nothing to do (a server store decides); see :meth:`GraphStore.flush`."""
 
     def replace_graph(self, name: str, data: Graph) -> None:

@@ -254,6 +254,15 @@ def test_a_large_write_is_never_read_half_done(tmp_path: Path) -> None:
     assert {n % size for n in seen} == {0}, sorted(set(seen))
 
 
+def test_flush_keeps_what_is_committed(store: GraphStore) -> None:
+    store.replace_graph(G1, numbered(3, "a"))
+    before = snapshot(store)
+    store.flush()
+    assert snapshot(store) == before
+    store.replace_graphs_text({G2: _many_triples(G2, BULK_WRITE_TRIPLES, "b")})
+    assert snapshot(store) == ([G1, G2], 3 + BULK_WRITE_TRIPLES)
+
+
 def test_replace_is_one_update_request() -> None:
     text = replace_update({G1: numbered(2, "a"), G2: Graph()})
     assert text.count("DROP SILENT GRAPH") == 2

@@ -905,20 +905,30 @@ class _Parser:
         code = codes[opcode_index]
         inputs, outputs = _numbers(buf, inputs_at), _numbers(buf, outputs_at)
         n = len(tensors)
-        for kind, indices in (("input", inputs), ("output", outputs)):
+        for role, indices in (("input", inputs), ("output", outputs)):
             for t in indices:
                 if not -1 <= t < n:
                     raise self.fail(
-                        f"subgraph {subgraph} operator {index} ({code.name}) {kind} tensor {t} is "
+                        f"subgraph {subgraph} operator {index} ({code.name}) {role} tensor {t} is "
                         f"out of range (0..{n - 1})"
                     )
         options: dict[str, Any] = {}
-        if (options_type_at and buf[options_type_at]) or (
-            options2_type_at and buf[options2_type_at]
-        ):  # decoded by the generated classes: dozens of option tables, a few per model
-            op = _fb.Operator()
-            op.Init(buf, table)
-            options = _builtin_options(op)
+        kind = buf[options_type_at] if options_type_at else 0
+        kind2 = buf[options2_type_at] if options2_type_at else 0
+        if kind or kind2:
+            # decoded by the generated classes (dozens of option tables), or the decoding
+            # of the same bytes again (most operators of a model share a few tables)
+            key = _options_key(buf, kind, fields[4]) if kind and not kind2 else None
+            known = _OPTIONS_SEEN.get(key) if key is not None else None
+            if known is None:
+                op = _fb.Operator()
+                op.Init(buf, table)
+                known = _builtin_options(op)
+                if key is not None and _SCALAR_OPTIONS.get(kind, False):
+                    if len(_OPTIONS_SEEN) >= _OPTIONS_SEEN_MAX:
+                        _OPTIONS_SEEN.clear()
+                    _OPTIONS_SEEN[key] = known
+            options = dict(known)  # each operator its own dict
         return OperatorInfo(
             index=index,
             opcode=code.name,
@@ -957,6 +967,44 @@ def _snake(name: str) -> str:
     return _CAMEL_CAP.sub(r"\1_\2", _CAMEL_WORD.sub(r"\1_\2", name)).lower()
 
 
+_OPTIONS_SEEN: dict[bytes, dict[str, Any]] = {}
+"""Decoded option tables of scalar fields only, by :func:`_options_key` of their bytes."""
+_OPTIONS_SEEN_MAX = 4096
+_SCALAR_OPTIONS: dict[int, bool] = {}
+"""Builtin options types seen so far: whether every field of the type is a scalar."""
+
+
+def _options_key(buf: _BoundedBuffer, kind: int, position: int) -> bytes | None:
+    """The bytes that decide an option table of scalar fields, or ``None``.
+
+    The type, the table's vtable, the table itself and the 8 bytes after it: every vtable
+    entry must point inside the table, so a scalar field (8 bytes at most) read through it
+    lies in those bytes whatever the table's layout. ``None`` when a position lies outside
+    the data (the generated classes then decode, and refuse, as before).
+    """
+    if not position:
+        return None
+    size = len(buf)
+    try:
+        table = _target(buf, position)
+        vtable = table - _I32.unpack_from(buf, _at(table, size))[0]
+        if not 0 <= vtable <= size - 4:
+            return None
+        vsize, tsize = struct.unpack_from("<HH", buf, vtable)
+        if vsize < 4 or vtable + vsize > size or tsize < 4 or table + tsize + 8 > size:
+            return None
+        offsets = struct.unpack_from(f"<{(vsize - 4) // 2}H", buf, vtable + 4)
+    except (struct.error, _OutOfBoundsError):
+        return None
+    if any(o >= tsize for o in offsets):
+        return None
+    return (
+        bytes((kind,))
+        + bytes(buf[vtable : vtable + vsize])
+        + bytes(buf[table + 4 : table + tsize + 8])
+    )
+
+
 def _builtin_options(op: Any) -> dict[str, Any]:
     """Decode the operator's builtin options into a plain dict."""
     kind = int(op.BuiltinOptionsType())
@@ -964,6 +1012,9 @@ def _builtin_options(op: Any) -> dict[str, Any]:
     obj = None
     if kind and table is not None:
         obj = _fb.BuiltinOptionsCreator(kind, table)
+        if obj is not None and kind not in _SCALAR_OPTIONS:
+            defaults = vars(type(obj)()).values()
+            _SCALAR_OPTIONS[kind] = all(isinstance(v, bool | int | float) for v in defaults)
     if obj is None:
         kind2 = int(op.BuiltinOptions2Type()) if hasattr(op, "BuiltinOptions2Type") else 0
         table2 = op.BuiltinOptions2() if kind2 else None

@@ -213,6 +213,58 @@ def test_mangled_models_that_parse_give_the_generated_classes_tensors() -> None:
     assert accepted > 100  # most flips land in weights and still parse
 
 
+def _option_table_bytes(data: bytes) -> list[int]:
+    """Positions of every byte of the models' option tables, their vtables and 8 after."""
+    raw = fb.Model.GetRootAs(data, 0)
+    positions: set[int] = set()
+    for s in range(raw.SubgraphsLength()):
+        sg = raw.Subgraphs(s)
+        for k in range(sg.OperatorsLength()):
+            table = sg.Operators(k).BuiltinOptions()
+            if table is None:
+                continue
+            vtable = table.Pos - int.from_bytes(
+                data[table.Pos : table.Pos + 4], "little", signed=True
+            )
+            vsize = int.from_bytes(data[vtable : vtable + 2], "little")
+            tsize = int.from_bytes(data[vtable + 2 : vtable + 4], "little")
+            positions.update(range(vtable, vtable + vsize))
+            positions.update(range(table.Pos, min(len(data), table.Pos + tsize + 8)))
+    return sorted(positions)
+
+
+@needs_seed
+def test_option_tables_decoded_once_read_as_the_generated_classes() -> None:
+    """Operators sharing an option table's bytes share one decoding: a second parse, and
+    models whose option tables (their vtables, and the bytes after) have flipped bytes,
+    read every operator's options as the generated schema classes do."""
+    models = [path.read_bytes() for path in SEED_FILES]
+    first = [_parsed_operators(parse_tflite(data)) for data in models]
+    assert tflite._OPTIONS_SEEN, "no option table was kept"
+    again = [_parsed_operators(parse_tflite(data)) for data in models]
+    assert again == first == [_raw_operators(data) for data in models]
+    # each operator gets its own dict: changing one changes no later parse
+    info = parse_tflite(models[0])
+    for op in info.subgraphs[0].operators:
+        op.options["stride_w"] = -1
+    assert _parsed_operators(parse_tflite(models[0])) == first[0]
+    rng = random.Random(5)
+    accepted = 0
+    for data in models:
+        positions = _option_table_bytes(data)
+        for _ in range(20 if positions else 0):
+            mutated = bytearray(data)
+            for position in rng.sample(positions, min(len(positions), rng.choice((1, 2, 3)))):
+                mutated[position] ^= 1 << rng.randrange(8)
+            try:
+                parsed_ops = _parsed_operators(parse_tflite(bytes(mutated)))
+            except ModelFileError:
+                continue
+            accepted += 1
+            assert parsed_ops == _raw_operators(bytes(mutated))
+    assert accepted > 100
+
+
 # --------------------------------------------------------------------------- hand-checked MACs
 
 

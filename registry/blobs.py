@@ -47,8 +47,12 @@ MODEL_PATH_ENV = "TINYREG_MODEL_PATH"
 class ModelBlobs(Protocol):
     """Where a registry keeps model bytes, by SHA-256 (hex)."""
 
-    def put(self, data: bytes) -> str:
-        """Keep ``data``; returns its SHA-256 (hex). Keeping the same bytes again is a no-op."""
+    def put(self, data: bytes, sha256: str | None = None) -> str:
+        """Keep ``data``; returns its SHA-256 (hex). Keeping the same bytes again is a no-op.
+
+        ``sha256`` is the digest of ``data`` when the caller has it already (a parsed
+        model's), so it is not computed again.
+        """
         ...
 
     def get(self, sha256: str) -> bytes | None:
@@ -74,9 +78,9 @@ class DirectoryBlobs:
     def _file(self, sha256: str) -> Path:
         return self.root / "sha256" / f"{sha256}.tflite"
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, sha256: str | None = None) -> str:
         """Keep ``data`` under its SHA-256 (a rename makes the write atomic)."""
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256 or hashlib.sha256(data).hexdigest()
         target = self._file(digest)
         if target.is_file():
             return digest
@@ -108,9 +112,9 @@ class MemoryBlobs:
     def __init__(self) -> None:
         self._data: dict[str, bytes] = {}
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, sha256: str | None = None) -> str:
         """Keep ``data`` under its SHA-256."""
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256 or hashlib.sha256(data).hexdigest()
         self._data[digest] = data
         return digest
 

@@ -530,7 +530,7 @@ class Catalogue:
                     f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
                 )
             state.runtimes.add(str(runtime))
-            self.blobs.put(model.data)
+            self.blobs.put(model.data, info.sha256)  # parsed from these very bytes
             # the model's old fitting profiles go in the same transaction; new ones follow
             texts[model.iri] = model.description.text()
             texts[fits_graph_name(model.iri)] = ""

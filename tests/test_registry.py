@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -206,6 +207,14 @@ def test_an_import_finds_each_models_card_beside_it_or_in_a_seed_csv(tmp_path: P
         report = registry.import_path(tmp_path / "catalogue")
         assert report.refused == []
         models = {m.id: m for m in registry.list_models()}
+        kept = {ident: registry.model_bytes(ident) for ident in models}
+    # the bytes are kept under their own SHA-256, in the store's folder
+    for found in kept.values():
+        assert found.source is not None and tmp_path / "store" in found.source.parents
+        assert found.source.stem == hashlib.sha256(found.data).hexdigest()
+    assert sorted(found.data for found in kept.values()) == sorted(
+        model.read_bytes() for model in (first, second, third)
+    )
     assert models["beside"].name == "Card beside"
     assert models[slugify(second.stem)].name == "JSON card"
     csv_card = seed_cards(SEED_DIR / "models_information.csv")[third.stem]

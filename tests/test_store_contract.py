@@ -896,6 +896,33 @@ VERSION_SIZE = 20_000
 CRASH_ROUNDS = 6
 
 
+def _kill_a_writer(script: str, args: list[str], pause: float) -> tuple[list[int], list[int]]:
+    """Run a writer script, kill it ``pause`` seconds after its first write began.
+
+    The script prints ``writing N`` before and ``committed N`` after each write. Returns
+    the numbers it said it committed and those it said it began writing, in order.
+    """
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    started = writer.stdout.readline()  # "writing <first>": the store is open
+    assert started.startswith("writing"), writer.stderr.read() if writer.stderr else started
+    time.sleep(pause)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    lines = [started.strip(), *writer.stdout.read().split("\n")]
+    writer.stdout.close()
+    if writer.stderr is not None:
+        writer.stderr.close()
+    committed = [int(line.split()[1]) for line in lines if line.startswith("committed")]
+    writing = [int(line.split()[1]) for line in lines if line.startswith("writing")]
+    return committed, writing
+
+
 @pytest.mark.slow
 def test_replace_survives_sigkill_atomically(tmp_path: Path) -> None:
     """Kill a writer at random moments; the graph always holds one whole version."""
@@ -905,33 +932,11 @@ def test_replace_survives_sigkill_atomically(tmp_path: Path) -> None:
     last_committed: int | None = None
     killed_mid_write = 0
     for round_number in range(CRASH_ROUNDS):
-        first = round_number * 1000
-        writer = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                CRASH_WRITER,
-                str(path),
-                G1,
-                str(VERSION_SIZE),
-                str(first),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        committed, writing = _kill_a_writer(
+            CRASH_WRITER,
+            [str(path), G1, str(VERSION_SIZE), str(round_number * 1000)],
+            rng.uniform(0.05, 2.5),
         )
-        assert writer.stdout is not None
-        started = writer.stdout.readline()  # "writing <first>": the store is open
-        assert started.startswith("writing"), writer.stderr.read() if writer.stderr else started
-        time.sleep(rng.uniform(0.05, 2.5))
-        writer.send_signal(signal.SIGKILL)
-        writer.wait(timeout=30)
-        lines = [started.strip(), *writer.stdout.read().split("\n")]
-        writer.stdout.close()
-        if writer.stderr is not None:
-            writer.stderr.close()
-        committed = [int(line.split()[1]) for line in lines if line.startswith("committed")]
-        writing = [int(line.split()[1]) for line in lines if line.startswith("writing")]
         if committed:
             last_committed = committed[-1]
         in_flight = (
@@ -995,31 +1000,12 @@ def test_a_bulk_written_batch_survives_sigkill_whole_or_absent(tmp_path: Path) -
     committed_all: set[int] = set()
     killed_mid_write = 0
     for round_number in range(CRASH_ROUNDS):
-        writer = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                BULK_CRASH_WRITER,
-                str(path),
-                str(size),
-                str(round_number * 1000),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        done, writing = _kill_a_writer(
+            BULK_CRASH_WRITER,
+            [str(path), str(size), str(round_number * 1000)],
+            rng.uniform(0.05, 1.5),
         )
-        assert writer.stdout is not None
-        started = writer.stdout.readline()
-        assert started.startswith("writing"), writer.stderr.read() if writer.stderr else started
-        time.sleep(rng.uniform(0.05, 1.5))
-        writer.send_signal(signal.SIGKILL)
-        writer.wait(timeout=30)
-        lines = [started.strip(), *writer.stdout.read().split("\n")]
-        writer.stdout.close()
-        if writer.stderr is not None:
-            writer.stderr.close()
-        committed = {int(line.split()[1]) for line in lines if line.startswith("committed")}
-        writing = [int(line.split()[1]) for line in lines if line.startswith("writing")]
+        committed = set(done)
         in_flight = writing[-1] if writing and writing[-1] not in committed else None
         killed_mid_write += in_flight is not None
         committed_all |= committed

@@ -531,7 +531,7 @@ class Catalogue:
                 )
             state.runtimes.add(str(runtime))
             self.blobs.put(model.data, info.sha256)  # parsed from these very bytes
-            # the model's old fitting profiles go in the same transaction; new ones follow
+            # the model's old fitting profiles go in the same write; new ones follow
             texts[model.iri] = model.description.text()
             texts[fits_graph_name(model.iri)] = ""
         return texts
@@ -547,6 +547,8 @@ class Catalogue:
         The others are registered ones (one query for the batch) or models before it
         in ``seen`` (SHA-256 → the first model with those bytes), which it extends.
         """
+        if not models:
+            return
         shas = " ".join(Literal(m.info.sha256).n3() for m in models)
         query = load_query("tinyreg.registry", "models_by_sha256")
         rows = self.store.select(

@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             ("parse", stages.parse),
             ("measure (TFLM arena)", stages.measure),
             ("describe + SHACL validate", stages.validate),
-            ("store", stages.store),
+            ("store (a transaction each)", stages.store),
         ):
             share = 100 * secs / stages.total if stages.total else 0.0
             print(

@@ -623,10 +623,15 @@ def _at(position: int, size: int) -> int:
     return position
 
 
+def _vtable(buf: _BoundedBuffer, table: int) -> int:
+    """Where the vtable of the table at ``table`` lies."""
+    size = len(buf)
+    return _at(table - _I32.unpack_from(buf, _at(table, size))[0], size)
+
+
 def _fields(buf: _BoundedBuffer, table: int, count: int) -> list[int]:
     """The absolute positions of a table's first ``count`` fields (0 for an absent one)."""
-    size = len(buf)
-    vtable = _at(table - _I32.unpack_from(buf, _at(table, size))[0], size)
+    vtable = _vtable(buf, table)
     present = max(0, min(count, (_U16.unpack_from(buf, vtable)[0] - 3) // 2))
     offsets = struct.unpack_from(f"<{present}H", buf, vtable + 4) if present else ()
     return [table + o if o else 0 for o in offsets] + [0] * (count - present)
@@ -987,9 +992,7 @@ def _options_key(buf: _BoundedBuffer, kind: int, position: int) -> bytes | None:
     size = len(buf)
     try:
         table = _target(buf, position)
-        vtable = table - _I32.unpack_from(buf, _at(table, size))[0]
-        if not 0 <= vtable <= size - 4:
-            return None
+        vtable = _vtable(buf, table)
         vsize, tsize = struct.unpack_from("<HH", buf, vtable)
         if vsize < 4 or vtable + vsize > size or tsize < 4 or table + tsize + 8 > size:
             return None

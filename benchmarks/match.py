@@ -66,11 +66,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fleet import FleetInfo, device_iri, model_iri, write_fleet
 
-from tinyreg.core.queries import load_query
+from tinyreg.core.queries import load_query, with_values
 from tinyreg.core.stores import OxigraphStore
 from tinyreg.core.stores.base import inline_bindings, normalise_bindings
 from tinyreg.matchmaker import Matches, Matchmaker
-from tinyreg.matchmaker.engine import Match, Verdict, _verdict, with_values
+from tinyreg.matchmaker.engine import Match, Verdict, _verdict
 from tinyreg.registry import Registry
 from tinyreg.registry.reference import reference_texts
 
@@ -195,7 +195,8 @@ def _verdicts_query(only_fits: bool) -> str:
 
 def _expansion_query(profiles: list[str]) -> str:
     """``profile_devices.rq`` with the ``VALUES`` block the matchmaker adds."""
-    return with_values(load_query("tinyreg.matchmaker", "profile_devices"), "profile", profiles)
+    query = load_query("tinyreg.matchmaker", "profile_devices")
+    return with_values(query, "profile", map(URIRef, profiles))
 
 
 # ------------------------------------------------------------------------------ breakdown

@@ -10,12 +10,17 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from tinyreg.core.errors import ConfigError
 
-__all__ = ["load_query"]
+if TYPE_CHECKING:
+    from rdflib.term import Node
+
+__all__ = ["load_query", "values_block", "with_values"]
 
 
 @cache
@@ -34,3 +39,22 @@ def load_query(package: str, name: str) -> str:
     if not entry.is_file():
         raise ConfigError(f"no packaged query {name}.rq in {package}")
     return entry.read_text("utf-8")
+
+
+def values_block(variable: str, terms: Iterable[Node]) -> str:
+    """A ``VALUES`` block of terms (IRIs, literals) for one variable.
+
+    >>> from rdflib import Literal, URIRef
+    >>> values_block("x", [URIRef("urn:a"), Literal("b")])
+    'VALUES ?x { <urn:a> "b" }'
+    """
+    return f"VALUES ?{variable} {{ {' '.join(term.n3() for term in terms)} }}"
+
+
+def with_values(query: str, variable: str, terms: Iterable[Node]) -> str:
+    """A query whose ``WHERE`` group starts with a ``VALUES`` block of terms for a variable.
+
+    Oxigraph joins a leading ``VALUES`` block of one variable first, so the query starts
+    from those values (a set of profiles, models, or SHA-256 digests).
+    """
+    return query.replace("WHERE {", f"WHERE {{ {values_block(variable, terms)}", 1)

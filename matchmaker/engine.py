@@ -34,7 +34,7 @@ from rdflib.term import Node
 
 from tinyreg.core.errors import InputError, NotFoundError
 from tinyreg.core.namespaces import TR
-from tinyreg.core.queries import load_query
+from tinyreg.core.queries import load_query, values_block, with_values
 from tinyreg.core.stores.base import GraphStore, inline_bindings, normalise_bindings
 from tinyreg.core.vocabulary import SENSOR_TYPES
 from tinyreg.matchmaker.constraints import (
@@ -58,24 +58,6 @@ _EXACT_INT = 2**53  # integers below this are exact as doubles
 _FEW = 16  # profiles asked by name (one lookup each); more: one scan of every device
 
 log = logging.getLogger(__name__)
-
-
-def _values(variable: str, iris: Iterable[str]) -> str:
-    """A ``VALUES`` block of IRIs for one variable.
-
-    >>> _values("need", ["urn:a", "urn:b"])
-    'VALUES ?need { <urn:a> <urn:b> }'
-    """
-    return f"VALUES ?{variable} {{ {' '.join(URIRef(iri).n3() for iri in iris)} }}"
-
-
-def with_values(query: str, variable: str, iris: Iterable[str]) -> str:
-    """A query whose ``WHERE`` group starts with a ``VALUES`` block of IRIs for a variable.
-
-    Oxigraph joins a leading ``VALUES`` block of one variable first, so the query starts
-    from those resources (the matchmaker's way to ask about a set of profiles or models).
-    """
-    return query.replace("WHERE {", f"WHERE {{ {_values(variable, iris)}", 1)
 
 
 @dataclass(frozen=True)
@@ -487,7 +469,7 @@ class Matchmaker:
         if not profiles:
             return {}
         query = with_values(
-            load_query("tinyreg.matchmaker", "profile_devices"), "profile", profiles
+            load_query("tinyreg.matchmaker", "profile_devices"), "profile", map(URIRef, profiles)
         )
         devices: dict[str, list[str]] = {}
         for row in self.registry.store.select_values(query):
@@ -590,7 +572,7 @@ class Matchmaker:
             if len(profiles) == 1:
                 bindings["profile"] = URIRef(profiles[0])
             else:
-                text = with_values(query, "profile", profiles)
+                text = with_values(query, "profile", map(URIRef, profiles))
             rows.extend(self.registry.store.select_values(text, bindings))
         return [_verdict(row, max_latency_ms) for row in rows]
 
@@ -618,7 +600,7 @@ class Matchmaker:
     def _metrics(self, models: Iterable[str]) -> dict[str, Any]:
         """The metric value of some models (of a model with several, the last row's)."""
         query = with_values(
-            load_query("tinyreg.matchmaker", "model_metrics"), "model", sorted(models)
+            load_query("tinyreg.matchmaker", "model_metrics"), "model", map(URIRef, sorted(models))
         )
         return {str(r["model"]): r["metric"] for r in self.registry.store.select_values(query)}
 
@@ -637,7 +619,7 @@ class Matchmaker:
         if todo:
             query = load_query("tinyreg.matchmaker", "profile_counts")
             if kept is None:
-                query = with_values(query, "profile", todo)
+                query = with_values(query, "profile", map(URIRef, todo))
             counts = {p: 0 for p in todo}  # a profile without devices has no row
             for row in self.registry.store.select_values(query):
                 counts[str(row["profile"])] = int(row["devices"])
@@ -1029,7 +1011,7 @@ class Matchmaker:
                 raise InputError(f"unknown sensor type {name!r}; known: {', '.join(SENSOR_TYPES)}")
             needs.append(TR[name])
         query = load_query("tinyreg.matchmaker", "devices_with")
-        query = query.replace("#NEED#", _values("need", needs), 1)
+        query = query.replace("#NEED#", values_block("need", map(URIRef, needs)), 1)
         rows = self.registry.store.select_values(
             query,
             {

@@ -35,7 +35,7 @@ from tinyreg.core.errors import (
     ThingDescriptionError,
 )
 from tinyreg.core.namespaces import MODEL_PREFIX, OP, PREFIXES, TR, model_iri
-from tinyreg.core.queries import load_query
+from tinyreg.core.queries import load_query, with_values
 from tinyreg.core.sparql_text import friendly_syntax_error, relocate_error, with_prefixes
 from tinyreg.core.stores import GraphStore, QueryResult, default_store_path, open_store
 from tinyreg.matchmaker.dialect import filtered_for_virtuoso
@@ -549,11 +549,9 @@ class Catalogue:
         """
         if not models:
             return
-        shas = " ".join(Literal(m.info.sha256).n3() for m in models)
         query = load_query("tinyreg.registry", "models_by_sha256")
-        rows = self.store.select(
-            query.replace("WHERE {", f"WHERE {{ VALUES ?sha256 {{ {shas} }}", 1)
-        )
+        shas = [Literal(m.info.sha256) for m in models]
+        rows = self.store.select(with_values(query, "sha256", shas))
         registered: dict[str, set[str]] = {}
         for row in rows:
             registered.setdefault(str(row["sha256"]), set()).add(str(row["model"]))

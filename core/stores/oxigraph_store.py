@@ -500,10 +500,17 @@ class OxigraphStore(BaseGraphStore):
             StoreError: Writing to disk failed.
 
         """
-        if self.path is None or self.read_only:
-            return
+        if self._keeps_files:
+            self._flush(self._db)
+
+    @property
+    def _keeps_files(self) -> bool:
+        """Whether this store writes files: on disk, and not a read-only follower."""
+        return self.path is not None and not self.read_only
+
+    def _flush(self, store: ox.Store) -> None:
         try:
-            self._db.flush()
+            store.flush()
         except OSError as exc:
             raise StoreError(self.label, f"flushing to disk failed: {exc}") from exc
 
@@ -516,9 +523,6 @@ class OxigraphStore(BaseGraphStore):
         """
         store, self._store = self._store, None
         self._generation.close()
-        if store is not None and self.path is not None and not self.read_only:
-            try:
-                store.flush()
-            except OSError as exc:
-                raise StoreError(self.label, f"flushing to disk failed: {exc}") from exc
+        if store is not None and self._keeps_files:
+            self._flush(store)
         del store

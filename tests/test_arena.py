@@ -351,6 +351,54 @@ def test_the_pipeline_answers_in_order_what_measure_arena_answers() -> None:
         _same(measured, measure_arena(data, source=str(path)))
 
 
+def _ended(pid: int) -> bool:
+    """Whether a child process has ended (reaping it if so)."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # reaped already
+    return reaped == pid
+
+
+@pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
+def test_a_pipeline_borrows_the_process_worker_and_gives_it_back() -> None:
+    """An import's pipeline takes the warm worker; measure_arena meanwhile forks another."""
+    data = seed_model("Hello_World").read_bytes()
+    info = parse_tflite(data)
+    expected = measure_arena(data)
+    warm = arena._WORKER[os.getpid()]
+    with arena.ArenaPipeline() as arenas:
+        arenas.submit(data, info)
+        assert arenas._worker is warm and os.getpid() not in arena._WORKER
+        _same(measure_arena(data), expected)  # not through the borrowed worker
+        other = arena._WORKER[os.getpid()]
+        assert other.pid != warm.pid
+        _same(arenas.next(), expected)
+    # the slot was taken meanwhile: the borrowed worker ended, the other one stays
+    assert arena._WORKER[os.getpid()] is other and _ended(warm.pid)
+    with arena.ArenaPipeline() as arenas:
+        arenas.submit(data, info)
+        _same(arenas.next(), expected)
+        assert arenas._worker is other
+    assert arena._WORKER[os.getpid()] is other and not _ended(other.pid)  # given back
+    _same(measure_arena(data), expected)
+
+
+@pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
+def test_a_pipeline_closed_with_work_unread_ends_its_worker() -> None:
+    """A worker still measuring what nobody will read is killed, never handed on."""
+    blobs = [seed_model(n).read_bytes() for n in ("Hello_World", "Magic_Wand_1", "Move")]
+    measure_arena(blobs[0])
+    warm = arena._WORKER[os.getpid()]
+    with arena.ArenaPipeline() as arenas:
+        for data in blobs:
+            arenas.submit(data, parse_tflite(data))
+        arenas.next()
+    assert os.getpid() not in arena._WORKER and _ended(warm.pid)
+    _same(measure_arena(blobs[2]), measure_arena(blobs[2], isolate=False))  # a new worker
+    assert arena._WORKER[os.getpid()].pid != warm.pid
+
+
 @pytest.mark.skipif(not arena.CAN_ISOLATE, reason="no os.fork on this platform")
 def test_a_pipeline_whose_worker_dies_measures_the_rest_again() -> None:
     """Models in flight when the worker dies are measured again, none lost or mixed up."""

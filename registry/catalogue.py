@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from tinyreg.core.arena import ArenaMeasurement
     from tinyreg.core.tflite import ModelInfo
     from tinyreg.registry.model_rdf import ModelDescription
+    from tinyreg.registry.validate import LeanCheck
 
 __all__ = [
     "Catalogue",
@@ -163,7 +164,12 @@ class ThingGraphs:
 
 @dataclass
 class _PreparedModel:
-    """A parsed and measured model and its description, not yet validated or written."""
+    """A parsed and measured model, described and lean-checked, not yet decided or written.
+
+    ``text`` is the model's graph as N-Triples: its description with the triples derived
+    from the runtime release tables (see :func:`~tinyreg.registry.requirements.requirements_graph`).
+    ``kept`` says whether its bytes are kept already.
+    """
 
     ident: str
     iri: str
@@ -171,6 +177,9 @@ class _PreparedModel:
     info: ModelInfo
     arena: ArenaMeasurement
     data: bytes
+    check: LeanCheck
+    text: str
+    kept: bool = False
 
 
 @dataclass
@@ -183,12 +192,37 @@ class _ParsedModel:
     info: ModelInfo
     card: ModelCard
 
-    def described(self, arena: ArenaMeasurement) -> _PreparedModel:
-        """The model described with its arena measurement."""
+    def described(self, arena: ArenaMeasurement, tables: Sequence[ReleaseTable]) -> _PreparedModel:
+        """The model described with its arena measurement, lean-checked, as N-Triples.
+
+        The lean check (:func:`~tinyreg.registry.validate.lean_check`) reads the
+        description alone; the derived triples are added after it, as they are not the
+        model's own statements.
+        """
         from tinyreg.registry.model_rdf import describe_model
+        from tinyreg.registry.validate import lean_check
 
         description = describe_model(self.ident, self.info, arena, self.card)
-        return _PreparedModel(self.ident, description.iri, description, self.info, arena, self.data)
+        check = lean_check(description.iri, description.triples)
+        uses = [
+            OperatorUse(
+                code.custom_code if code.is_custom and code.custom_code else code.name,
+                code.version,
+                code.is_custom,
+            )
+            for code in self.info.operator_codes
+        ]
+        description.add_graph(requirements_graph(description.iri, uses, tables))
+        return _PreparedModel(
+            self.ident,
+            description.iri,
+            description,
+            self.info,
+            arena,
+            self.data,
+            check,
+            description.text(),
+        )
 
 
 class _ImportState:
@@ -430,9 +464,9 @@ class Catalogue:
         prepared = self._prepare_model(
             source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
         )
-        from tinyreg.registry.validate import validate_descriptions
+        from tinyreg.registry.validate import decide
 
-        (refusal,) = validate_descriptions([(prepared.iri, prepared.description.triples)])
+        (refusal,) = decide([prepared.check])
         if refusal is not None:
             raise refusal
         self._write_models([prepared])
@@ -456,7 +490,7 @@ class Catalogue:
             source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
         )
         arena = measure_arena(parsed.data, source=parsed.label, info=parsed.info)
-        return parsed.described(arena)
+        return parsed.described(arena, self.release_tables())
 
     def _parse_model(
         self,
@@ -506,33 +540,25 @@ class Catalogue:
 
         The descriptions go to the store as N-Triples text (no rdflib graph is built);
         a runtime release's graph, which its IRI determines, is written when absent.
-        Keeps the models' bytes and warns of models with the same bytes.
+        Keeps the models' bytes (those not kept yet) and warns of models with the same
+        bytes.
         """
         from tinyreg.registry.model_rdf import nt_term, runtime_to_graph
 
         texts: dict[str, str] = {}
-        tables = self.release_tables()
         self._warn_duplicates(models, state.shas)
         for model in models:
-            info, arena = model.info, model.arena
-            uses = [
-                OperatorUse(
-                    code.custom_code if code.is_custom and code.custom_code else code.name,
-                    code.version,
-                    code.is_custom,
-                )
-                for code in info.operator_codes
-            ]
-            model.description.add_graph(requirements_graph(model.iri, uses, tables))
+            arena = model.arena
             runtime, runtime_graph = runtime_to_graph(arena.runtime_name, arena.runtime_version)
             if str(runtime) not in state.runtimes and not self.store.has_graph(str(runtime)):
                 texts[str(runtime)] = "".join(
                     f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
                 )
             state.runtimes.add(str(runtime))
-            self.blobs.put(model.data, info.sha256)  # parsed from these very bytes
+            if not model.kept:
+                self.blobs.put(model.data, model.info.sha256)  # parsed from these very bytes
             # the model's old fitting profiles go in the same write; new ones follow
-            texts[model.iri] = model.description.text()
+            texts[model.iri] = model.text
             texts[fits_graph_name(model.iri)] = ""
         return texts
 
@@ -864,14 +890,17 @@ class Catalogue:
         ``models_information.csv`` in the folder or one above), ``*.jsonld``/``*.td.json``
         Thing Descriptions, and the seed project's Turtle device descriptions (``*.ttl``,
         converted; the assumptions made are reported as notes). Each device is
-        registered in its own transaction; models are parsed and measured one by one,
-        then checked against the shapes and written by batches of up to
-        :data:`IMPORT_BATCH` (one pySHACL run over what the shapes reach, one atomic
-        write; see :func:`~tinyreg.registry.validate.validate_descriptions`). Arenas are measured
-        a batch ahead by an :class:`~tinyreg.core.arena.ArenaPipeline` (a worker process
-        of the import's own), so measuring runs beside describing, checking and writing.
-        A refused file is reported and the others go on; a model is only written once
-        it passed the shapes.
+        registered in its own transaction. Models are parsed one by one and their arenas
+        measured a batch ahead by an :class:`~tinyreg.core.arena.ArenaPipeline` (a
+        worker process the import has to itself); each model is described, lean-checked
+        (:func:`~tinyreg.registry.validate.lean_check`) and turned into N-Triples as soon
+        as its measurement arrives, and its bytes kept when it surely conforms. The
+        models are then decided and written by batches of up to :data:`IMPORT_BATCH`
+        (one pySHACL run over what the shapes reach of those not surely conforming, one
+        atomic write on the import's writer thread; see
+        :func:`~tinyreg.registry.validate.decide`). So the worker measures while the
+        import describes, checks and writes. A refused file is reported and the others
+        go on; a model is only written once it passed the shapes.
 
         Args:
             path: A directory (searched recursively) or a single file.
@@ -899,16 +928,21 @@ class Catalogue:
                 file, parsed = measuring.pop(0)
                 measurement = arenas.next()
                 try:
-                    pending.append((file, parsed.described(measurement)))
+                    model = parsed.described(measurement, tables)
                 except InputError as exc:  # e.g. a custom operator name that is no IRI
                     report.refused.append((str(file), exc.message))
                     if progress:
                         progress(file.name)
                     continue
+                if model.check.sure:  # it will be written: keep its bytes while waiting
+                    self.blobs.put(model.data, model.info.sha256)
+                    model.kept = True
+                pending.append((file, model))
                 if len(pending) >= state.batch:
                     self._import_models(pending, report, progress, state)
                     state.batch = min(2 * state.batch, IMPORT_BATCH)
 
+        tables = self.release_tables()
         with state, ArenaPipeline() as arenas:
             for file in files:
                 try:
@@ -954,13 +988,11 @@ class Catalogue:
         The write runs on the import's writer thread (``state``), one batch at a time,
         while the next batch is parsed and described.
         """
-        from tinyreg.registry.validate import validate_descriptions
+        from tinyreg.registry.validate import decide
 
         if not pending:
             return
-        refusals = validate_descriptions(
-            [(model.iri, model.description.triples) for _, model in pending]
-        )
+        refusals = decide([model.check for _, model in pending])
         accepted: dict[str, _PreparedModel] = {}
         for (_, model), refusal in zip(pending, refusals, strict=True):
             if refusal is None:

@@ -34,7 +34,10 @@ from tinyreg.ontology import ontology_graph, shapes_graph
 from tinyreg.registry.conformance import surely_conforms
 
 __all__ = [
+    "LeanCheck",
     "check",
+    "decide",
+    "lean_check",
     "lean_triples",
     "validate",
     "validate_descriptions",
@@ -446,6 +449,51 @@ def _independent_triples(descriptions: Sequence[Sequence[Triple]]) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class LeanCheck:
+    """A description's lean part and whether it surely conforms (see :func:`lean_check`).
+
+    Attributes:
+        subject: The description's subject IRI.
+        lean: Its :func:`lean_triples` (all of it when that is ``None``).
+        sure: Whether :func:`~tinyreg.registry.conformance.surely_conforms` passes it.
+
+    """
+
+    subject: str
+    lean: list[Triple]
+    sure: bool
+
+
+def lean_check(subject: str, triples: Sequence[Triple]) -> LeanCheck:
+    """The part of :func:`validate_descriptions` done for each description on its own.
+
+    A bulk import runs it on each model as soon as it is described, while it waits for
+    the next arena measurement; :func:`decide` then gives the verdicts of a batch.
+    """
+    lean = lean_triples(triples)
+    kept = list(triples) if lean is None else lean
+    return LeanCheck(subject, kept, surely_conforms(kept))
+
+
+def decide(checks: Sequence[LeanCheck]) -> list[ValidationError | None]:
+    """The verdicts on lean-checked descriptions: pySHACL decides those not surely conforming.
+
+    Returns:
+        For each check in order, ``None`` when it conforms, else the refusal.
+
+    """
+    outcomes: list[ValidationError | None] = [None] * len(checks)
+    doubtful = [index for index, check in enumerate(checks) if not check.sure]
+    if doubtful:
+        decided = _pyshacl_descriptions(
+            [checks[i].subject for i in doubtful], [checks[i].lean for i in doubtful]
+        )
+        for index, outcome in zip(doubtful, decided, strict=True):
+            outcomes[index] = outcome
+    return outcomes
+
+
 def validate_descriptions(
     items: Sequence[tuple[str, Sequence[Triple]]],
 ) -> list[ValidationError | None]:
@@ -458,7 +506,8 @@ def validate_descriptions(
     independent (see :func:`_independent`) they are
     checked together in one pySHACL run over their union and a read-only view of the
     ontology, and one by one (as :func:`validate` does) only when that run finds a
-    violation, so every refusal names only its own violations.
+    violation, so every refusal names only its own violations. The same as
+    :func:`decide` over each description's :func:`lean_check`.
 
     Args:
         items: ``(subject IRI, triples)`` pairs.
@@ -467,21 +516,7 @@ def validate_descriptions(
         For each item in order, ``None`` when it conforms, else the refusal.
 
     """
-    outcomes: list[ValidationError | None] = [None] * len(items)
-    doubtful: list[int] = []  # items pySHACL decides
-    leans: list[list[Triple]] = []
-    for index, (_, triples) in enumerate(items):
-        lean = lean_triples(triples)
-        leans.append(list(triples) if lean is None else lean)
-        if not surely_conforms(leans[-1]):
-            doubtful.append(index)
-    if doubtful:
-        decided = _pyshacl_descriptions(
-            [items[i][0] for i in doubtful], [leans[i] for i in doubtful]
-        )
-        for index, outcome in zip(doubtful, decided, strict=True):
-            outcomes[index] = outcome
-    return outcomes
+    return decide([lean_check(subject, triples) for subject, triples in items])
 
 
 def _pyshacl_descriptions(

@@ -10,6 +10,7 @@ import pytest
 
 from _paths import KG_DATA, SEED_DIR, SEED_MODELS, seed_models
 from tinyreg.core.arena import measure_arena
+from tinyreg.core.namespaces import TR
 from tinyreg.core.stores import OxigraphStore
 from tinyreg.registry import (
     ModelFileError,
@@ -220,6 +221,43 @@ def test_an_import_finds_each_models_card_beside_it_or_in_a_seed_csv(tmp_path: P
     csv_card = seed_cards(SEED_DIR / "models_information.csv")[third.stem]
     assert csv_card.id and csv_card.task  # both come from the CSV, not from the file
     assert models[csv_card.id].task == csv_card.task
+
+
+def test_an_import_keeps_the_bytes_of_the_models_it_registers_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A model the shapes refuse in an import leaves no bytes; the others' are kept.
+
+    The refused model's description lost its arena figure, which pySHACL refuses; its
+    batch-mates surely conform, so their bytes are kept as soon as they are described.
+    """
+    from tinyreg.registry import model_rdf
+
+    models = seed_models()[:3]
+    spoiled = slugify(models[1].stem)
+    describe = model_rdf.describe_model
+
+    def spoiling(ident, info, arena, card):  # type: ignore[no-untyped-def]
+        description = describe(ident, info, arena, card)
+        if ident == spoiled:
+            arena_bytes = f"<{TR.arenaBytes}>"
+            description.triples[:] = [t for t in description.triples if t[1] != arena_bytes]
+        return description
+
+    monkeypatch.setattr(model_rdf, "describe_model", spoiling)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for model in models:
+        (folder / model.name).write_bytes(model.read_bytes())
+    with Registry.open(tmp_path / "store") as registry:
+        report = registry.import_path(folder)
+        assert [Path(file).name for file, _ in report.refused] == [models[1].name]
+        assert "arenaBytes" in report.refused[0][1]
+        assert sorted(m.id for m in registry.list_models()) == sorted(
+            slugify(m.stem) for m in (models[0], models[2])
+        )
+    kept = {p.stem for p in (tmp_path / "store" / "models" / "sha256").iterdir()}
+    assert kept == {hashlib.sha256(m.read_bytes()).hexdigest() for m in (models[0], models[2])}
 
 
 def test_an_import_warns_of_models_with_the_same_bytes(tmp_path: Path, caplog):

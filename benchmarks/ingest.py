@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -197,6 +198,27 @@ def runtime_builds(paths: list[Path]) -> tuple[float, int]:
                 pass  # refused by the runtime: still one build's cost
         elapsed = time.perf_counter() - start
     return elapsed, built
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far: this process, its main thread, and its arena worker (if any).
+
+    The worker is the process's measuring worker, which an import borrows and gives back
+    (read from ``/proc``, so only where there is one).
+    """
+    from tinyreg.core import arena
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = {"process": usage.ru_utime + usage.ru_stime, "main": time.thread_time()}
+    worker = arena._WORKER.get(os.getpid())
+    if worker is not None:
+        try:
+            fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return seconds
+        # utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3
+        seconds["worker"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
 
 
 # ------------------------------------------------------------------------------- devices
@@ -449,9 +471,11 @@ def main(argv: list[str] | None = None) -> int:
         before_s, crt_built = runtime_builds(corpus)
         reg = Registry.open(tmpdir / "corpus-import")
         try:
+            cpu_before = _cpu_seconds()
             t0 = time.perf_counter()
             corpus_report = reg.import_path(tmpdir / "corpus")
             corpus_s = time.perf_counter() - t0
+            cpu_after = _cpu_seconds()
         finally:
             reg.close()
         corpus_n = len(corpus_report.models)
@@ -469,6 +493,25 @@ def main(argv: list[str] | None = None) -> int:
             f"after it, mean {crt_s:.2f} s = {corpus_runtime_rate:.1f} models/s; "
             f"ingest/runtime = {corpus_rate / corpus_runtime_rate:.3f}"
         )
+        cpu = {k: (cpu_after[k] - cpu_before[k]) for k in cpu_before if k in cpu_after}
+        if "worker" in cpu:
+            total_cpu = cpu["process"] + cpu["worker"]
+            print(
+                f"   CPU of the import: {_per_model_ms(total_cpu, corpus_n):.2f} ms a model "
+                f"(main thread {_per_model_ms(cpu['main'], corpus_n):.2f}, arena worker "
+                f"{_per_model_ms(cpu['worker'], corpus_n):.2f}, every other thread of the "
+                f"process: writer, bulk loader, RocksDB "
+                f"{_per_model_ms(cpu['process'] - cpu['main'], corpus_n):.2f}); "
+                f"{total_cpu / corpus_s:.2f} cores busy of {os.cpu_count()}"
+            )
+            figures.update(
+                {
+                    "corpus_cpu_ms_per_model": _per_model_ms(total_cpu, corpus_n),
+                    "corpus_main_thread_cpu_ms_per_model": _per_model_ms(cpu["main"], corpus_n),
+                    "corpus_worker_cpu_ms_per_model": _per_model_ms(cpu["worker"], corpus_n),
+                    "corpus_cores_busy": round(total_cpu / corpus_s, 2),
+                }
+            )
         figures.update(
             {
                 "seed_models_per_s": round(seed_rate, 2),

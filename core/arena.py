@@ -976,9 +976,8 @@ class ArenaPipeline:
     back; if there is none, it forks one) and returns at once: a thread writes the
     model to the worker's pipe, so the caller never waits for a busy worker.
     :meth:`next` returns the measurements in the order the models were submitted, each
-    exactly what
-    :func:`measure_arena` returns. A bulk import parses, describes, checks and writes
-    models while the worker measures the next ones: the two cores work at once.
+    exactly what :func:`measure_arena` returns. A bulk import parses, describes, checks
+    and writes models while the worker measures the next ones: the two cores work at once.
 
     When the runtime crashes the worker, every model not yet answered is measured
     again by :func:`measure_arena` (whose fallback runs each attempt in its own child),
@@ -1098,10 +1097,13 @@ class ArenaPipeline:
         A worker that answered everything it was sent goes back to be the process's
         measuring worker (see :func:`_borrow_worker`); one with work unread is killed.
         """
-        idle = self._worker is not None and not self._pending and not self._broken
-        if self._worker is not None and self._pending and not self._broken:
-            with contextlib.suppress(OSError):
-                os.kill(self._worker.pid, signal.SIGKILL)  # don't wait for unread work
+        idle = False
+        if self._worker is not None and not self._broken:
+            if self._pending:
+                with contextlib.suppress(OSError):
+                    os.kill(self._worker.pid, signal.SIGKILL)  # don't wait for unread work
+            else:
+                idle = True
         self._stop(give_back=idle)
         self._pending.clear()
         self._ready.clear()

@@ -555,12 +555,17 @@ class Catalogue:
                     f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in runtime_graph
                 )
             state.runtimes.add(str(runtime))
-            if not model.kept:
-                self.blobs.put(model.data, model.info.sha256)  # parsed from these very bytes
+            self._keep_bytes(model)
             # the model's old fitting profiles go in the same write; new ones follow
             texts[model.iri] = model.text
             texts[fits_graph_name(model.iri)] = ""
         return texts
+
+    def _keep_bytes(self, model: _PreparedModel) -> None:
+        """Keep a model's bytes, once, under the digest its parse computed from them."""
+        if not model.kept:
+            self.blobs.put(model.data, model.info.sha256)
+            model.kept = True
 
     def _store_models(self, texts: Mapping[str, str], iris: Sequence[str]) -> None:
         """Write the graphs of :meth:`_model_texts` in one transaction; index the models."""
@@ -935,8 +940,7 @@ class Catalogue:
                         progress(file.name)
                     continue
                 if model.check.sure:  # it will be written: keep its bytes while waiting
-                    self.blobs.put(model.data, model.info.sha256)
-                    model.kept = True
+                    self._keep_bytes(model)
                 pending.append((file, model))
                 if len(pending) >= state.batch:
                     self._import_models(pending, report, progress, state)

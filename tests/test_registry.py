@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from _paths import KG_DATA, SEED_DIR, SEED_MODELS, seed_models
@@ -283,3 +284,39 @@ def test_an_import_warns_of_models_with_the_same_bytes(tmp_path: Path, caplog):
         warnings = [r.getMessage() for r in caplog.records if "same bytes" in r.getMessage()]
         assert warnings == [warnings[0]] and warnings[0].startswith("model d has the same bytes")
         assert warnings[0].endswith(" as c")
+
+
+@pytest.mark.parametrize("limit", ["models", "bytes"])
+def test_an_import_that_reaches_its_lookahead_waits_and_writes_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str
+):
+    """An import that has parsed as far ahead as it may waits, then writes what it would.
+
+    With the lookahead cut to 2 models (or to 1 byte, so every file is waited for alone),
+    the store ends with the same quads as an import that never reaches it (blank nodes
+    aside), a refused file among them changing nothing.
+    """
+    from tinyreg.registry import catalogue
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for model in seed_models()[:7]:
+        (folder / model.name).write_bytes(model.read_bytes())
+    (folder / "Broken.tflite").write_bytes(b"TFL3 not a model")
+
+    def imported(store: Path) -> tuple[list[str], set[str]]:
+        with Registry.open(store) as registry:
+            report = registry.import_path(folder)
+            assert [Path(file).name for file, _ in report.refused] == ["Broken.tflite"]
+            dump = registry.store._db.dump(format=ox.RdfFormat.N_QUADS)
+        # the reference graphs' blank nodes aside (labelled afresh by each store)
+        return report.models, {q for q in dump.decode().splitlines() if "_:" not in q}
+
+    wide = imported(tmp_path / "wide")
+    if limit == "models":
+        monkeypatch.setattr(catalogue, "IMPORT_LOOKAHEAD", 2)
+    else:
+        monkeypatch.setattr(catalogue, "IMPORT_LOOKAHEAD_BYTES", 1)
+    narrow = imported(tmp_path / "narrow")
+    assert len(wide[0]) == 7
+    assert narrow == wide

@@ -580,7 +580,7 @@ class Catalogue:
 
     def _store_models(self, texts: Mapping[str, str], iris: Sequence[str]) -> None:
         """Write the graphs of :meth:`_model_texts` in one transaction; index the models."""
-        self.store.replace_graphs_text(texts)
+        self.store.replace_graphs_text(texts, trusted=True)  # made by model_rdf
         self.fits.index_models(dict.fromkeys(iris))
 
     def _warn_duplicates(self, models: Sequence[_PreparedModel], seen: dict[str, str]) -> None:

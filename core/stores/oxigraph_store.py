@@ -390,7 +390,7 @@ class OxigraphStore(BaseGraphStore):
         except (RuntimeError, ValueError, TypeError) as exc:
             raise QueryError(str(exc)) from exc
 
-    def replace_graphs_text(self, graphs: Mapping[str, str]) -> None:
+    def replace_graphs_text(self, graphs: Mapping[str, str], *, trusted: bool = False) -> None:
         """Atomically replace named graphs with N-Triples text, parsed by Oxigraph.
 
         When none of the graphs holds a triple yet (the common case of a bulk import),
@@ -405,6 +405,8 @@ class OxigraphStore(BaseGraphStore):
 
         Args:
             graphs: New content by graph IRI, as N-Triples; ``""`` deletes the graph.
+            trusted: The text's IRIs were checked when it was made: Oxigraph's lenient
+                parser loads it, without checking them again (new graphs only).
 
         Raises:
             InputError: A name or the text is not valid RDF; nothing was written.
@@ -430,10 +432,11 @@ class OxigraphStore(BaseGraphStore):
             if not quads:
                 return
             try:
+                data, nquads = quads.encode("utf-8"), ox.RdfFormat.N_QUADS
                 if self.path is not None and quads.count("\n") >= BULK_WRITE_TRIPLES:
-                    self._db.bulk_load(quads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                    self._db.bulk_load(data, format=nquads, lenient=trusted)
                 else:
-                    self._db.load(quads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                    self._db.load(data, format=nquads, lenient=trusted)
                 self._generation.bump()
             except SyntaxError as exc:
                 raise InputError(f"invalid N-Triples: {exc}") from exc

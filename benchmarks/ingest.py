@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DEVICES = 100_000
 DEFAULT_BASELINE_DEVICES = 2_000
 DEFAULT_CORPUS = 1_000
-DEFAULT_REPEATS = 5
+DEFAULT_REPEATS = 9
 SEED_CARDS_FILE = "models_information.csv"
 
 TR = "https://w3id.org/tinyreg#"

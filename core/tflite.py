@@ -437,8 +437,8 @@ class _BoundedBuffer(bytearray):
 
     The generated accessors read strings with ``bytes(buf[start:start + n])``,
     which silently truncates at the end of the data; numeric reads go through
-    ``struct.unpack_from`` and vectors through ``numpy.frombuffer``, which
-    already raise.
+    ``struct.unpack_from``, which already raises (the direct reader's vectors too,
+    after a bounds check of their own).
     """
 
     def __getitem__(self, key: SupportsIndex | slice) -> Any:  # type: ignore[override]
@@ -446,7 +446,9 @@ class _BoundedBuffer(bytearray):
             size = len(self)
             for bound in (key.start, key.stop):
                 if bound is not None and not 0 <= bound <= size:
-                    raise _OutOfBoundsError(f"offset {bound} lies outside the {size} bytes")
+                    raise _OutOfBoundsError(
+                        f"a string at offset {bound} lies outside the {size} bytes"
+                    )
         return super().__getitem__(key)
 
 
@@ -566,7 +568,7 @@ def _decode_error_detail(exc: Exception, size: int) -> str:
             f"beyond the end of the file ({size} B)"
         )
     if isinstance(exc, _OutOfBoundsError):
-        return f"truncated or corrupt flatbuffer: a string {exc}"
+        return f"truncated or corrupt flatbuffer: {exc}"
     return (
         f"truncated or corrupt flatbuffer: a table, vector or string lies outside the {size} "
         f"bytes of the file ({type(exc).__name__}: {exc})"
@@ -648,14 +650,26 @@ def _vector_at(buf: _BoundedBuffer, position: int) -> tuple[int, int]:
     return start + 4, _U32.unpack_from(buf, _at(start, len(buf)))[0]
 
 
-def _numbers(buf: _BoundedBuffer, position: int, dtype: str = "<i4") -> tuple[Any, ...]:
-    """The numbers of the vector referenced at ``position`` (``()`` when it is absent, 0)."""
+_NUMBER_SIZES = {"i": 4, "f": 4, "q": 8}
+
+
+def _numbers(buf: _BoundedBuffer, position: int, code: str = "i") -> tuple[Any, ...]:
+    """The numbers of the vector referenced at ``position`` (``()`` when it is absent, 0).
+
+    ``code`` is the :mod:`struct` code of one element (little-endian): ``i`` int32, ``f``
+    float32 (each exact as a Python float), ``q`` int64. A vector reaching past the data
+    raises :class:`_OutOfBoundsError` (most vectors are a few numbers long: ``struct`` reads
+    them several times faster than ``numpy.frombuffer``).
+    """
     if not position:
         return ()
-    import numpy
-
     start, length = _vector_at(buf, position)
-    return tuple(numpy.frombuffer(buf, numpy.dtype(dtype), length, start).tolist())
+    end = start + length * _NUMBER_SIZES[code]
+    if end > len(buf):
+        raise _OutOfBoundsError(
+            f"a vector of {length:,} numbers at offset {start} ends past the {len(buf)} bytes"
+        )
+    return struct.unpack_from(f"<{length}{code}", buf, start)
 
 
 def _string(buf: _BoundedBuffer, position: int) -> bytes:
@@ -950,10 +964,10 @@ class _Parser:
 def _quantization(buf: _BoundedBuffer, table: int) -> QuantizationInfo | None:
     """A tensor's quantization parameters (the table at ``table``), if it has scales."""
     _, _, scale_at, zero_at, _, _, dimension_at = _fields(buf, table, _QUANTIZATION_FIELDS)
-    scales = _numbers(buf, scale_at, "<f4")  # float32 values, each exact as a Python float
+    scales = _numbers(buf, scale_at, "f")  # float32 values, each exact as a Python float
     if not scales:
         return None
-    zero_points = _numbers(buf, zero_at, "<i8")
+    zero_points = _numbers(buf, zero_at, "q")
     return QuantizationInfo(
         scheme="per-channel" if len(scales) > 1 else "per-tensor",
         scales=scales,

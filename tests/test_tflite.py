@@ -510,6 +510,30 @@ def test_truncated_file_is_refused(tmp_path: Path, stem: str, cut: float) -> Non
 
 
 @needs_seed
+@pytest.mark.parametrize("field", ["shape", "scale", "zero_point"])
+@pytest.mark.parametrize("length", [3, 1 << 20, 0xFFFFFFFF])
+def test_a_vector_that_reaches_past_the_data_is_refused(field: str, length: int) -> None:
+    """A tensor's shape or quantization vector whose length word was raised is refused.
+
+    Three more numbers than the data holds after the vector (3 is added to what is left,
+    in elements), a mebi-element one, and the largest length the word can hold: each is
+    a :class:`ModelFileError` saying the vector ends past the data, never another exception.
+    """
+    data = bytearray(seed_model("Hello_World").read_bytes())
+    tensor = fb.Model.GetRootAs(data, 0).Subgraphs(0).Tensors(0)
+    table = tensor if field == "shape" else tensor.Quantization()
+    slot = {"shape": 4, "scale": 8, "zero_point": 10}[field]
+    start = table._tab.Vector(table._tab.Offset(slot))
+    size = 8 if field == "zero_point" else 4
+    if length == 3:
+        length = (len(data) - start) // size + 3
+    data[start - 4 : start] = length.to_bytes(4, "little")
+    with pytest.raises(ModelFileError) as refused:
+        parse_tflite(bytes(data))
+    assert f"ends past the {len(data)} bytes" in str(refused.value)
+
+
+@needs_seed
 def test_every_truncation_of_a_small_model_is_refused() -> None:
     data = seed_model("Hello_World").read_bytes()
     for length in range(len(data)):

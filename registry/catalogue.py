@@ -78,6 +78,7 @@ from tinyreg.registry.requirements import (
     ReleaseTable,
     release_tables,
     requirements_graph,
+    requirements_triples,
 )
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ class _ParsedModel:
             )
             for code in self.info.operator_codes
         ]
-        description.add_graph(requirements_graph(description.iri, uses, tables))
+        description.add_graph(requirements_triples(description.iri, uses, tables))
         return _PreparedModel(
             self.ident,
             description.iri,

@@ -8,6 +8,7 @@ and re-registering replaces it exactly.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 from rdflib import RDF, XSD, Graph, Literal, URIRef
@@ -273,8 +274,8 @@ class ModelDescription:
         """The description as N-Triples (one triple per line, each ending in `` .``)."""
         return "".join([f"{s} {p} {o} .\n" for s, p, o in self.triples])
 
-    def add_graph(self, graph: Graph) -> None:
-        """Add the triples of a small rdflib graph (derived requirements, say)."""
+    def add_graph(self, graph: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Add rdflib triples: a small graph, or a list of them (derived requirements, say)."""
         for s, p, o in graph:
             self.triples.append((nt_term(s), nt_term(p), nt_term(o)))
 

@@ -29,10 +29,12 @@ derives them again for every model.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from tinyreg.core.namespaces import OP, TR
 
@@ -41,6 +43,7 @@ __all__ = [
     "ReleaseTable",
     "release_tables",
     "requirements_graph",
+    "requirements_triples",
 ]
 
 TABLES_QUERY = """
@@ -77,9 +80,9 @@ class ReleaseTable:
     offers: dict[str, int | None] = field(default_factory=dict)
     kernel_bytes: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def families(self) -> list[str]:
-        """The core families with code sizes, sorted."""
+        """The core families with code sizes, sorted (read once: fill the table first)."""
         return sorted({family for family, _ in self.kernel_bytes})
 
 
@@ -117,7 +120,7 @@ def release_tables(rows: Iterable[Mapping[str, object]]) -> list[ReleaseTable]:
 def requirements_graph(
     model: str, operators: Iterable[OperatorUse], tables: Iterable[ReleaseTable]
 ) -> Graph:
-    """The derived triples of a model (see the module docstring).
+    """The derived triples of a model (see the module docstring), as a graph.
 
     Args:
         model: The model IRI.
@@ -128,14 +131,36 @@ def requirements_graph(
         A graph to add to the model's graph.
 
     """
+    graph = Graph()
+    for triple in requirements_triples(model, operators, tables):
+        graph.add(triple)
+    return graph
+
+
+def requirements_triples(
+    model: str, operators: Iterable[OperatorUse], tables: Iterable[ReleaseTable]
+) -> list[tuple[URIRef, URIRef, Node]]:
+    """The derived triples of a model (see the module docstring), without a graph.
+
+    An import derives them for every model it registers; an rdflib graph for three
+    triples cost more than deriving them.
+
+    Args:
+        model: The model IRI.
+        operators: The model's operator codes.
+        tables: The runtime release tables in the store.
+
+    Returns:
+        The triples, custom operators first, then per release its offer and its table.
+
+    """
     ops = list(operators)
     builtin = [op for op in ops if not op.custom]
     names = sorted({op.name for op in ops})
-    g = Graph()
     subject = URIRef(model)
-    for op in ops:
-        if op.custom:
-            g.add((subject, TR.customOperator, OP[op.name]))
+    triples: list[tuple[URIRef, URIRef, Node]] = [
+        (subject, TR.customOperator, OP[op.name]) for op in ops if op.custom
+    ]
     for table in tables:
         offered = all(
             op.name in table.offers
@@ -143,11 +168,11 @@ def requirements_graph(
             for op in builtin
         )
         if offered:
-            g.add((subject, TR.operatorsOfferedBy, URIRef(table.iri)))
+            triples.append((subject, TR.operatorsOfferedBy, URIRef(table.iri)))
         entries = []
         for family in table.families:
             sizes = [table.kernel_bytes.get((family, name)) for name in names]
             known = [size for size in sizes if size is not None]
             entries.append(f"{family}={sum(known)}/{len(known)}/{len(names)};")
-        g.add((subject, TR.kernelCodeTable, Literal(f"{table.iri} ;{''.join(entries)}")))
-    return g
+        triples.append((subject, TR.kernelCodeTable, Literal(f"{table.iri} ;{''.join(entries)}")))
+    return triples

@@ -108,6 +108,7 @@ the next files' parse. Measured: the 23 seed models in one batch, 268 ms (median
 against 290 ms as 8 + 15 and 341 ms as 4 + 8 + 11; the 1,000-model corpus at 120-130
 models/s for 32 + 64 + ..., within the runs' spread of 8 + 16 + 32 + ... ."""
 IMPORT_FIRST_BATCH = 32
+"""The size of an import's first batch of models (see :data:`IMPORT_BATCH`)."""
 IMPORT_LOOKAHEAD = 1024
 """Most parsed models :meth:`Catalogue.import_path` keeps waiting for their arena.
 
@@ -119,7 +120,7 @@ keeps the second core busy meanwhile. Measured on the 1,000-model corpus with tw
 ahead (128 models) at most: the process kept 0.1-0.3 cores busy for ~1.2 s of an ~8 s
 import while the worker measured the convolutional variants; with this limit it parsed on."""
 IMPORT_LOOKAHEAD_BYTES = 64 * 1024 * 1024
-"""The size of an import's first batch of models (see :data:`IMPORT_BATCH`)."""
+"""Most bytes of parsed models an import keeps waiting for their arena (see above)."""
 MODELS_FOLDER = "models"
 log = logging.getLogger("tinyreg.registry")
 

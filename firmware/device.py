@@ -1159,13 +1159,7 @@ class VirtualDevice:
     def _check_operators(self, info: ModelInfo) -> None:
         if self.limits.operators:
             offered = set(self.limits.operators)
-            missing = sorted(
-                {
-                    c.custom_code if c.is_custom and c.custom_code else c.name
-                    for c in info.operator_codes
-                }
-                - offered
-            )
+            missing = sorted({c.label for c in info.operator_codes} - offered)
             if missing:
                 raise DeviceRefusedError(
                     self.limits.device,

@@ -218,11 +218,7 @@ class _ParsedModel:
         description = describe_model(self.ident, self.info, arena, self.card)
         check = lean_check(description.iri, description.triples)
         uses = [
-            OperatorUse(
-                code.custom_code if code.is_custom and code.custom_code else code.name,
-                code.version,
-                code.is_custom,
-            )
+            OperatorUse(code.label, code.version, code.is_custom)
             for code in self.info.operator_codes
         ]
         description.add_graph(requirements_triples(description.iri, uses, tables))

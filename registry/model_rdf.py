@@ -157,7 +157,7 @@ def _operator_codes(g: Graph, model: URIRef, info: ModelInfo) -> list[URIRef]:
     for index, code in enumerate(info.operator_codes):
         node = URIRef(f"{model}#opcode{index}")
         nodes.append(node)
-        name = code.custom_code if code.is_custom and code.custom_code else code.name
+        name = code.label
         g.add((model, TR.hasOperatorCode, node))
         g.add((node, RDF.type, TR.OperatorCode))
         g.add((node, TR.opcodeName, Literal(name)))
@@ -478,7 +478,7 @@ def describe_model(
     for index, code in enumerate(info.operator_codes):
         node = f"<{iri}#opcode{index}>"
         opcodes.append(node)
-        name = code.custom_code if code.is_custom and code.custom_code else code.name
+        name = code.label
         op = _iri(f"{OP}{name}")
         add((m, p["hasOperatorCode"], node))
         add((node, _A, _C["OperatorCode"]))

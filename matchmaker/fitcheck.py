@@ -32,8 +32,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rdflib import URIRef
 from rdflib.namespace import XSD
 
+from tinyreg.core.queries import values_block
 from tinyreg.core.stores.base import GraphStore
 
 __all__ = ["Irregular", "fitting_pairs"]
@@ -111,7 +113,7 @@ def _select(store: GraphStore, names: str, where: str, tail: str = "") -> list[d
 
 def _values(models: Iterable[str]) -> str:
     """A ``VALUES`` block naming some models (IRIs as the store gave them)."""
-    return "VALUES ?model { " + " ".join(f"<{m}>" for m in sorted(models)) + " } "
+    return values_block("model", map(URIRef, sorted(models))) + " "
 
 
 class _Figures:

@@ -46,7 +46,7 @@ from tinyreg.core.errors import (
     ValidationError,
 )
 from tinyreg.core.namespaces import DISCOVERY
-from tinyreg.core.queries import load_query
+from tinyreg.core.queries import load_query, values_block
 from tinyreg.registry.catalogue import Catalogue
 from tinyreg.registry.td import json_pointer
 
@@ -349,7 +349,7 @@ class Directory:
         chosen = order[1][offset : offset + limit]
         things: list[Thing] = []
         if chosen:
-            values = "VALUES ?device { " + " ".join(URIRef(i).n3() for i in chosen) + " }"
+            values = values_block("device", map(URIRef, chosen))
             sparql = load_query("tinyreg.registry", "directory_page").replace("#PAGE#", values, 1)
             found: dict[str, dict[str, Any]] = {}
             fields = {

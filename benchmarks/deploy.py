@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from _mosquitto import Mosquitto  # noqa: E402
+from _proc import cpu_s  # noqa: E402
 
 from tinyreg.core.mqtt import CLIENT_ENV, Connection  # noqa: E402
 from tinyreg.core.protocol import DEFAULT_CHUNK_SIZE, QOS_CHUNK, QOS_CONTROL, TOPIC_ROOT  # noqa: E402
@@ -137,12 +138,6 @@ def statuses(broker: str, devices: list[str], wait: float = 3.0) -> dict[str, di
     time.sleep(0.3)  # a last status may follow a result
     conn.stop()
     return seen
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child_pids(pid: int) -> list[int]:

@@ -26,6 +26,7 @@ The seed directory defaults to ``$TINYREG_SEED_DIR``, else ``<repo>/../shared/se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _proc import cpu_s
 from corpus import write_corpus
 from fleet import SENSOR_CLASSES as SENSORS  # (sensor class, relative frequency), one table
 from fleet import _bool, _int, _iri, _str  # N-Triples term writers shared by the benchmarks
@@ -212,12 +214,8 @@ def _cpu_seconds() -> dict[str, float]:
     seconds = {"process": usage.ru_utime + usage.ru_stime, "main": time.thread_time()}
     worker = arena._WORKER.get(os.getpid())
     if worker is not None:
-        try:
-            fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return seconds
-        # utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3
-        seconds["worker"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with contextlib.suppress(OSError):
+            seconds["worker"] = cpu_s(worker.pid)
     return seconds
 
 

@@ -935,14 +935,15 @@ class Catalogue:
         cards = _CardSearch()
         pending: list[tuple[Path, _PreparedModel]] = []
         measuring: list[tuple[Path, _ParsedModel]] = []  # sent to the arena worker
-        waiting = [0]  # bytes of the models in ``measuring``
+        waiting = 0  # bytes of the models in ``measuring``
         state = _ImportState()
 
         def measured(count: int) -> None:
             """Describe the first ``count`` models measured; check and write by batches."""
+            nonlocal waiting
             for _ in range(count):
                 file, parsed = measuring.pop(0)
-                waiting[0] -= len(parsed.data)
+                waiting -= len(parsed.data)
                 measurement = arenas.next()
                 try:
                     model = parsed.described(measurement, tables)
@@ -968,15 +969,12 @@ class Catalogue:
                         parsed = self._parse_model(file, card)
                         arenas.submit(parsed.data, parsed.info, parsed.label)
                         measuring.append((file, parsed))
-                        waiting[0] += len(parsed.data)
+                        waiting += len(parsed.data)
                         # describe what the worker has measured so far (a full batch goes
                         # to the writer thread); parse on while the worker is behind
                         while measuring and arenas.ready():
                             measured(1)
-                        if (
-                            len(measuring) >= IMPORT_LOOKAHEAD
-                            or waiting[0] >= IMPORT_LOOKAHEAD_BYTES
-                        ):
+                        if len(measuring) >= IMPORT_LOOKAHEAD or waiting >= IMPORT_LOOKAHEAD_BYTES:
                             measured(min(state.batch, len(measuring)))
                         continue
                     elif file.suffix == ".ttl":

@@ -7,7 +7,10 @@ Measures two things in one run, each in a fresh store in a temporary directory:
    flatbuffer, measures the tensor arena with the TFLite Micro runtime, validates the
    description against the SHACL shapes and stores it. The total gives models/s; a second
    pass over the same files calls each stage on its own (parse, measure, describe +
-   validate, store) to give the time per model of each stage and its share.
+   validate, store) to give the time per model of each stage and its share. A model's
+   measurement builds it at its minimal arena (the import's default); the same imports
+   with ``infer=True``, which also runs one inference with all-zero inputs a model, are
+   timed beside them (keys ``seed_infer_*`` and ``corpus_infer_*``).
 2. **Device bulk load** of a synthetic fleet of N devices written as N-Quads (one named
    graph per device, in the ontology's terms) and loaded with ``store.bulk_load``, in
    triples/s. The baseline is the transactional path: the first devices of the same fleet
@@ -120,12 +123,17 @@ class StageTimes:
         return self.parse + self.measure + self.validate + self.store
 
 
-def _timed_import(models_dir: Path, root: Path) -> tuple[float, int, list[tuple[str, str]]]:
-    """Import the seed models with ``Registry.import_path``; seconds, count, refusals."""
+def _timed_import(
+    models_dir: Path, root: Path, *, infer: bool = False
+) -> tuple[float, int, list[tuple[str, str]]]:
+    """Import the models with ``Registry.import_path``; seconds, count, refusals.
+
+    With ``infer`` each model's measurement also runs one inference with all-zero inputs.
+    """
     reg = Registry.open(root)
     try:
         start = time.perf_counter()
-        report = reg.import_path(models_dir)
+        report = reg.import_path(models_dir, infer=infer)
         elapsed = time.perf_counter() - start
     finally:
         reg.close()
@@ -395,6 +403,25 @@ def main(argv: list[str] | None = None) -> int:
             )
         for file, reason in refused:
             print(f"   refused {file}: {reason}")
+        # the same, with the zero-input inference of each model (import_path(infer=True))
+        infer_runs: list[tuple[float, float]] = []
+        for run in range(repeats):
+            infer_s, _, _ = _timed_import(models_dir, tmpdir / f"infer-{run}", infer=True)
+            infer_runs.append((infer_s, runtime_builds(seed_paths)[0]))
+        infer_ratios = [b / t * n_models / len(seed_paths) for t, b in infer_runs]
+        infer_total_s = statistics.median(t for t, _ in infer_runs)
+        print(
+            f"   with infer=True (one zero-input inference a model), median of {repeats}: "
+            f"{n_models / infer_total_s:.2f} models/s; ingest/runtime = "
+            f"{statistics.median(infer_ratios):.3f} (from {min(infer_ratios):.3f} "
+            f"to {max(infer_ratios):.3f})"
+        )
+        figures.update(
+            {
+                "seed_infer_models_per_s": round(n_models / infer_total_s, 2),
+                "seed_infer_vs_runtime_ratio": round(statistics.median(infer_ratios), 3),
+            }
+        )
         total_s = statistics.median(t for t, _ in runs)
         rt_s = statistics.median(b for _, b in runs)
         seed_ratios = [b / t * n_models / len(seed_paths) for t, b in runs]
@@ -490,6 +517,21 @@ def main(argv: list[str] | None = None) -> int:
             f"({crt_built} built) in {before_s:.2f} s before the import and {after_s:.2f} s "
             f"after it, mean {crt_s:.2f} s = {corpus_runtime_rate:.1f} models/s; "
             f"ingest/runtime = {corpus_rate / corpus_runtime_rate:.3f}"
+        )
+        # the same corpus with the zero-input inference, and the baseline once more after it
+        infer_s, infer_n, _ = _timed_import(tmpdir / "corpus", tmpdir / "corpus-infer", infer=True)
+        after_infer_s, _ = runtime_builds(corpus)
+        infer_runtime_rate = len(corpus) / ((after_s + after_infer_s) / 2)
+        print(
+            f"   with infer=True: {infer_n} models in {infer_s:.2f} s = "
+            f"{infer_n / infer_s:.2f} models/s; baseline after it {after_infer_s:.2f} s; "
+            f"ingest/runtime = {infer_n / infer_s / infer_runtime_rate:.3f}"
+        )
+        figures.update(
+            {
+                "corpus_infer_models_per_s": round(infer_n / infer_s, 2),
+                "corpus_infer_vs_runtime_ratio": round(infer_n / infer_s / infer_runtime_rate, 3),
+            }
         )
         cpu = {k: (cpu_after[k] - cpu_before[k]) for k in cpu_before if k in cpu_after}
         if "worker" in cpu:

@@ -19,9 +19,15 @@ to the byte:
    accepted after all, the range further down is searched too (all of it when
    attempts are isolated, down to half the size in-process, where tiny arenas
    would crash the runtime).
-3. At the minimal size build the interpreter once more, run one inference with
-   all-zero inputs (a model whose ``Invoke`` fails is reported not runnable)
-   and keep the ``print_allocations()`` report.
+3. At the minimal size build the interpreter once more and keep the
+   ``print_allocations()`` report. With ``infer=True`` that build also runs one
+   inference with all-zero inputs (a model whose ``Invoke`` fails is reported not
+   runnable); by default it does not, and ``runnable`` says that the runtime builds
+   the model: ``Invoke`` takes no arena memory (kernels ask for their scratch
+   buffers in ``Prepare``), so the arena found is the same either way. The
+   inference is the costly part (on the reference kernels of the ``tflite-micro``
+   wheel, ~3 ms for a model of the benchmarks' corpus against ~0.2 ms for all its
+   builds); devices run one before they commit a model (the OTA self-test).
 
 Fast path (the default, ``method="fast"``):
     The same search answers with about a tenth of the builds' cost, and is checked
@@ -41,9 +47,9 @@ Fast path (the default, ``method="fast"``):
       worker, the model is measured again with every attempt in its own child (a
       crash then only refuses one size) and the next model gets a new worker. The
       worker closes every inherited file descriptor except its two pipes.
-    * The search starts at the recorded total: it is tried (with the zero-input
-      inference and the report, so the final build is saved when it is the
-      minimum) and one byte less; when that is accepted too the search steps down
+    * The search starts at the recorded total: it is tried (with the report, and
+      the zero-input inference when asked for, so the final build is saved when it
+      is the minimum) and one byte less; when that is accepted too the search steps down
       by the alignment, doubling, and bisects; when the total is refused it steps up
       by the bytes the runtime says are missing (at least 1, doubling) and bisects.
       About 3 to 9 builds per model for the seed models instead of 13 to 22.
@@ -264,7 +270,9 @@ class ArenaMeasurement:
     """The arena a model needs in the TFLite Micro runtime.
 
     Attributes:
-        runnable: Whether the runtime builds the model and runs one inference.
+        runnable: Whether the runtime builds the model (``AllocateTensors`` at
+            ``arena_bytes``) and, when ``inferred``, runs one inference with all-zero
+            inputs.
         arena_bytes: The smallest ``arena_size`` the runtime accepts (exact to
             the byte, on this host), or ``None`` when the model cannot be
             allocated at all.
@@ -281,6 +289,8 @@ class ArenaMeasurement:
         runtime_version: The installed ``tflite-micro`` version.
         pointer_bits: Pointer width of the host that measured (64 here).
         attempts: How many interpreters were built during the measurement.
+        inferred: Whether the measurement ran that inference (``measure_arena`` with
+            ``infer=True``); without it, ``runnable`` says the runtime builds the model.
 
     """
 
@@ -296,6 +306,7 @@ class ArenaMeasurement:
     runtime_version: str
     pointer_bits: int
     attempts: int
+    inferred: bool = False
 
 
 # --------------------------------------------------------------------------- report parsing
@@ -649,19 +660,22 @@ class _Search:
                 bad = mid
         return good
 
-    def fast_minimal(self, total: int, size: int, n_inputs: int) -> tuple[int, _Attempt | None]:
+    def fast_minimal(
+        self, total: int, size: int, n_inputs: int | None
+    ) -> tuple[int, _Attempt | None]:
         """The fast path's search, from the recorded total; ``size`` is accepted.
 
         Most models need exactly the recorded total or a few bytes less (the persistent
         allocations are aligned down from the arena's end, so there is less padding at
         the exact size), so one byte less than the total is tried first, then the total
-        itself with the zero-input inference and the report of the final build: when
-        the first is refused and the second accepted, the total is the minimum and the
-        model ran once. When one byte less is accepted too, the search steps down by
-        the alignment, doubling, to a refused size and bisects. When the total is
+        itself with the report of the final build (and the zero-input inference, when
+        ``n_inputs`` is given): when the first is refused and the second accepted, the
+        total is the minimum and that build was the final one. When one byte less is
+        accepted too, the search steps down by the alignment, doubling, to a refused
+        size and bisects. When the total is
         refused (kernels take temporary memory during ``Prepare`` that is freed before
         the report), it steps up by what the runtime says is missing (at least 1 byte,
-        doubling), then bisects. Either way the final build runs the inference.
+        doubling), then bisects. Either way the final build runs the inference, if any.
 
         Returns:
             The minimal size, and its final attempt when that was the total.
@@ -743,6 +757,7 @@ def measure_arena(
     max_arena: int = MAX_ARENA,
     isolate: bool = True,
     method: ArenaMethod = "fast",
+    infer: bool = False,
 ) -> ArenaMeasurement:
     """Find the minimal tensor arena of a model with the TFLite Micro runtime.
 
@@ -762,11 +777,13 @@ def measure_arena(
             docstring) or ``"bisect"``, the reference search that builds every
             attempt with the wrapper's public constructor, each in its own child
             when isolated. Both return the same measurement.
+        infer: Also run one inference with all-zero inputs at the minimal arena
+            (step 3 of the module docstring).
 
     Returns:
         The measurement; ``runnable`` is ``False`` (with ``reason``) when the
-        runtime refuses the model at every size up to ``max_arena``, or when the
-        inference with zero inputs fails.
+        runtime refuses the model at every size up to ``max_arena``, or, with
+        ``infer``, when the inference with zero inputs fails.
 
     Raises:
         ModelFileError: ``data`` is not a valid TFLite model.
@@ -775,7 +792,7 @@ def measure_arena(
     if info is None:
         info = parse_tflite(data, source=source)
     data = bytes(data)
-    n_inputs = len(info.inputs)
+    n_inputs = len(info.inputs) if infer else None
     isolate = isolate and CAN_ISOLATE
     with RUNTIME_LOCK:
         if method == "bisect":
@@ -857,7 +874,8 @@ def _serve(requests: int, replies: int) -> None:  # pragma: no cover - runs in t
             return  # the parent closed its end
         try:
             search = _Search(data, isolate=False, resources=int(header["resources"]))
-            found = _measure(search, int(header["n_inputs"]), int(header["max_arena"]), fast=True)
+            n_inputs = header["n_inputs"]  # None: no inference
+            found = _measure(search, n_inputs, int(header["max_arena"]), fast=True)
             reply: dict[str, Any] = {"measurement": _measurement_to_json(found)}
         except Exception:
             reply = {"failed": traceback.format_exc()}
@@ -900,7 +918,7 @@ class _Worker:
         self.replies = replies_r
 
     def measure(
-        self, data: bytes, n_inputs: int, max_arena: int, resources: int
+        self, data: bytes, n_inputs: int | None, max_arena: int, resources: int
     ) -> ArenaMeasurement:
         header = {"n_inputs": n_inputs, "max_arena": max_arena, "resources": resources}
         try:
@@ -933,7 +951,7 @@ _WORKER: dict[int, _Worker] = {}  # by the process that forked it (a forked pare
 
 
 def _worker_measure(
-    data: bytes, n_inputs: int, max_arena: int, resources: int
+    data: bytes, n_inputs: int | None, max_arena: int, resources: int
 ) -> ArenaMeasurement | None:
     """Measure in the worker (forked on first use); ``None`` when the worker died doing it."""
     worker = _WORKER.get(os.getpid())
@@ -990,10 +1008,16 @@ class ArenaPipeline:
         ...     arenas.submit(data, parse_tflite(data))
         ...     measurement = arenas.next()
 
+    Args:
+        max_arena: The largest arena to try, in bytes.
+        infer: Run one inference with all-zero inputs at each model's minimal arena
+            (see :func:`measure_arena`).
+
     """
 
-    def __init__(self, max_arena: int = MAX_ARENA) -> None:
+    def __init__(self, max_arena: int = MAX_ARENA, *, infer: bool = False) -> None:
         self.max_arena = max_arena
+        self.infer = infer
         self._worker: _Worker | None = None
         self._pending: list[tuple[bytes, ModelInfo, str]] = []  # submitted, not answered
         self._ready: list[ArenaMeasurement] = []  # measured without the worker
@@ -1033,13 +1057,13 @@ class ArenaPipeline:
         """Send a parsed model to be measured (see :func:`measure_arena`)."""
         data = bytes(data)
         if not CAN_ISOLATE or self._broken:
-            self._ready.append(measure_arena(data, source=source, info=info))
+            self._ready.append(self._measure_here(data, info, source))
             self._pending.append((data, info, source))
             return
         if self._worker is None:
             self._start()
         header = {
-            "n_inputs": len(info.inputs),
+            "n_inputs": len(info.inputs) if self.infer else None,
             "max_arena": self.max_arena,
             "resources": _resource_variables(data, info),
         }
@@ -1076,8 +1100,14 @@ class ArenaPipeline:
             # the careful way, one at a time
             self._broken = True
             self._stop()
-            self._ready = [measure_arena(d, source=s, info=i) for d, i, s in self._pending]
-            return measure_arena(data, source=source, info=info)
+            self._ready = [self._measure_here(d, i, s) for d, i, s in self._pending]
+            return self._measure_here(data, info, source)
+
+    def _measure_here(self, data: bytes, info: ModelInfo, source: str) -> ArenaMeasurement:
+        """:func:`measure_arena`, with this pipeline's settings."""
+        return measure_arena(
+            data, source=source, info=info, max_arena=self.max_arena, infer=self.infer
+        )
 
     def _stop(self, *, give_back: bool = False) -> None:
         if self._outbox is not None:
@@ -1117,7 +1147,7 @@ def _close_worker() -> None:
 
 
 def _measure(
-    search: _Search, n_inputs: int, max_arena: int, *, fast: bool = False
+    search: _Search, n_inputs: int | None, max_arena: int, *, fast: bool = False
 ) -> ArenaMeasurement:
     pointer_bits = struct.calcsize("P") * 8
 
@@ -1187,4 +1217,5 @@ def _measure(
         if runnable
         else f"inference failed: {runtime_reason(final.log, final.invoke_error or '')}",
         attempts=search.attempts,
+        inferred=n_inputs is not None,
     )

@@ -111,6 +111,7 @@ class TR(DefinedNamespace):
     hasRuntimeAssessment: URIRef
     assessedRuntime: URIRef
     runnable: URIRef
+    inferenceChecked: URIRef
     refusalReason: URIRef
     task: URIRef
     inputModality: URIRef

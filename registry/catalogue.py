@@ -436,11 +436,13 @@ class Catalogue:
         filename: str | None = None,
         card_label: str = "<card>",
         replace: bool = True,
+        infer: bool = False,
     ) -> ModelRecord:
         """Parse, measure, validate and register a .tflite model, and keep its bytes.
 
         The flatbuffer is parsed, its arena measured by the real TFLite Micro runtime (a
-        model the runtime refuses is registered as not runnable, with the reason), the
+        model the runtime refuses is registered as not runnable, with the reason; with
+        ``infer`` it also runs one inference with all-zero inputs), the
         description is checked against the SHACL shapes and written in one transaction.
         The bytes are kept under their SHA-256 (see :mod:`tinyreg.registry.blobs`), so
         ``bench`` and ``deploy`` find them by the model's id. Bytes already registered
@@ -459,6 +461,10 @@ class Catalogue:
                 It must be a slug (:func:`tinyreg.registry.ids.check_model_id`).
             replace: Replace a model registered under the same id; when ``False`` such a
                 model is kept and :class:`ConflictError` raised.
+            infer: Run one inference with all-zero inputs at the minimal arena, so that
+                ``runnable`` also says ``Invoke`` works (see
+                :func:`~tinyreg.core.arena.measure_arena`); the assessment's
+                ``tr:inferenceChecked`` records it.
 
         Returns:
             The registered model.
@@ -471,7 +477,13 @@ class Catalogue:
 
         """
         prepared = self._prepare_model(
-            source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
+            source,
+            card,
+            ident=ident,
+            filename=filename,
+            card_label=card_label,
+            replace=replace,
+            infer=infer,
         )
         from tinyreg.registry.validate import decide
 
@@ -490,6 +502,7 @@ class Catalogue:
         filename: str | None = None,
         card_label: str = "<card>",
         replace: bool = True,
+        infer: bool = False,
     ) -> _PreparedModel:
         """Parse and measure a model and describe it, unvalidated and unwritten."""
         # the TFLite Micro runtime loads when a model is added
@@ -498,7 +511,7 @@ class Catalogue:
         parsed = self._parse_model(
             source, card, ident=ident, filename=filename, card_label=card_label, replace=replace
         )
-        arena = measure_arena(parsed.data, source=parsed.label, info=parsed.info)
+        arena = measure_arena(parsed.data, source=parsed.label, info=parsed.info, infer=infer)
         return parsed.described(arena, self.release_tables())
 
     def _parse_model(
@@ -897,6 +910,7 @@ class Catalogue:
         *,
         progress: Callable[[str], None] | None = None,
         on_total: Callable[[int], None] | None = None,
+        infer: bool = False,
     ) -> ImportReport:
         """Register every model and device found under a directory (or one file).
 
@@ -921,6 +935,8 @@ class Catalogue:
             path: A directory (searched recursively) or a single file.
             progress: Called with each file's name after it is handled.
             on_total: Called once with the number of files to handle.
+            infer: Run one inference with all-zero inputs for each model (see
+                :meth:`add_model`).
 
         Returns:
             What was registered, refused, and noted.
@@ -960,7 +976,7 @@ class Catalogue:
                     state.batch = min(2 * state.batch, IMPORT_BATCH)
 
         tables = self.release_tables()
-        with state, ArenaPipeline() as arenas:
+        with state, ArenaPipeline(infer=infer) as arenas:
             for file in files:
                 try:
                     if file.suffix == ".tflite":

@@ -256,6 +256,12 @@ def add() -> None:
     """Register one model or one device."""
 
 
+_INFER_HELP = (
+    "Also run one inference with all-zero inputs at the minimal arena, so that "
+    "'runnable' says Invoke works too (default: the runtime builds the model)."
+)
+
+
 @add.command("model")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
@@ -264,10 +270,13 @@ def add() -> None:
     help="Model card (YAML/JSON); default: FILE's stem with .yaml/.yml/.json.",
 )
 @click.option("--id", "ident", help="Model id (slug); default: the card's id or the file stem.")
+@click.option("--infer", is_flag=True, help=_INFER_HELP)
 @pass_ctx
-def add_model(state: _Context, file: Path, card: Path | None, ident: str | None) -> None:
+def add_model(
+    state: _Context, file: Path, card: Path | None, ident: str | None, infer: bool
+) -> None:
     """Register a .tflite model: parse, measure its arena, validate, store."""
-    record = state.registry.add_model(file, card, ident=ident)
+    record = state.registry.add_model(file, card, ident=ident, infer=infer)
     status = (
         f"arena {_bytes(record.arena_bytes)} B"
         if record.runnable
@@ -305,8 +314,11 @@ def _builtin_dir() -> Path:
     help="Also import tinyreg's own starter graph (kg_data: boards and models).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--infer", is_flag=True, help=_INFER_HELP)
 @pass_ctx
-def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: bool) -> None:
+def import_cmd(
+    state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: bool, infer: bool
+) -> None:
     """Register every model and device under PATHS (directories are searched recursively).
 
     Finds .tflite models (cards beside them or in a models_information.csv), Thing
@@ -323,7 +335,7 @@ def import_cmd(state: _Context, paths: tuple[Path, ...], builtin: bool, quiet: b
         progress = _Progress(f"import {target.name or target}", quiet)
         try:
             report = state.registry.import_path(
-                target, progress=progress.step, on_total=progress.start
+                target, progress=progress.step, on_total=progress.start, infer=infer
             )
         finally:
             progress.close()

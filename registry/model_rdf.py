@@ -229,6 +229,7 @@ def _assessment(g: Graph, model: URIRef, arena: ArenaMeasurement) -> None:
     g.add((assessment, RDF.type, TR.RuntimeAssessment))
     g.add((assessment, TR.assessedRuntime, runtime_iri(arena.runtime_name, arena.runtime_version)))
     g.add((assessment, TR.runnable, Literal(bool(arena.runnable))))
+    g.add((assessment, TR.inferenceChecked, Literal(bool(arena.inferred))))
     g.add((assessment, TR.pointerBits, _int(arena.pointer_bits)))
     for predicate, value in (
         (TR.arenaBytes, arena.arena_bytes),
@@ -384,6 +385,7 @@ _P = {
         "hasRuntimeAssessment",
         "assessedRuntime",
         "runnable",
+        "inferenceChecked",
         "pointerBits",
         "arenaBytes",
         "recordedArenaBytes",
@@ -501,6 +503,7 @@ def describe_model(
     runtime = runtime_iri(arena.runtime_name, arena.runtime_version)
     add((assessment, p["assessedRuntime"], _iri(str(runtime))))
     add((assessment, p["runnable"], _bool(bool(arena.runnable))))
+    add((assessment, p["inferenceChecked"], _bool(bool(arena.inferred))))
     add((assessment, p["pointerBits"], _n(arena.pointer_bits)))
     for key, number in (
         ("arenaBytes", arena.arena_bytes),

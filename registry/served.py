@@ -102,6 +102,7 @@ class ServedRegistry(Registry):
         filename: str | None = None,
         card_label: str = "<card>",
         replace: bool = True,
+        infer: bool = False,
     ) -> ModelRecord:
         """Register a model through the server (``POST /models``); see the base class."""
         if isinstance(source, Path):
@@ -126,9 +127,8 @@ class ServedRegistry(Registry):
             text = json.dumps({k: v for k, v in asdict(card).items() if v is not None})
             files["card"] = ("card.json", text, "application/json")
         form = {"id": ident} if ident else None
-        answer = self._send(
-            "POST", f"/models?replace={'true' if replace else 'false'}", files=files, data=form
-        )
+        flags = f"replace={'true' if replace else 'false'}&infer={'true' if infer else 'false'}"
+        answer = self._send("POST", f"/models?{flags}", files=files, data=form)
         return self.get_model(str(answer.json()["id"]))
 
     def add_device(self, source: Path | str | bytes | dict[str, Any]) -> DeviceRecord:

@@ -337,6 +337,56 @@ def test_the_worker_holds_no_inherited_descriptors(tmp_path: Path) -> None:
 
 
 @needs_seed
+@pytest.mark.parametrize("stem", ["Hello_World", "ARM_MicroNet_VWW_3", "Person_Detection"])
+def test_the_inference_is_a_check_on_top_that_leaves_the_arena(stem: str) -> None:
+    """With ``infer`` one inference runs at the minimal arena; every figure stays the same."""
+    data = seed_model(stem).read_bytes()
+    built = measure_arena(data)
+    inferred = measure_arena(data, infer=True)
+    assert not built.inferred
+    assert inferred.inferred is built.runnable  # a refused model never reaches Invoke
+    _same(dataclasses.replace(inferred, inferred=False), built)
+
+
+@needs_seed
+def test_an_inference_that_fails_makes_the_model_not_runnable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only with ``infer`` is ``Invoke`` called, and its failure is the refusal."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    calls: list[int] = []
+
+    def failing(self: object) -> None:
+        calls.append(1)
+        raise RuntimeError("Node CONV_2D (number 0) failed to invoke with status 1")
+
+    monkeypatch.setattr(runtime.Interpreter, "invoke", failing)
+    data = seed_model("Hello_World").read_bytes()
+    built = measure_arena(data, isolate=False)
+    assert built.runnable and not built.inferred and calls == []
+    refused = measure_arena(data, isolate=False, infer=True)
+    assert calls == [1]
+    assert not refused.runnable and refused.inferred
+    assert refused.reason is not None and refused.reason.startswith("inference failed: ")
+    assert "failed to invoke" in refused.reason
+    assert refused.arena_bytes == built.arena_bytes
+
+
+@needs_seed
+def test_a_pipeline_that_infers_answers_what_measure_arena_answers() -> None:
+    paths = [seed_model(s) for s in ("Hello_World", "Magic_Wand_1", "Person_Detection")]
+    blobs = [p.read_bytes() for p in paths]
+    with arena.ArenaPipeline(infer=True) as arenas:
+        for data in blobs:
+            arenas.submit(data, parse_tflite(data))
+        got = [arenas.next() for _ in blobs]
+    assert [m.inferred for m in got] == [True, True, False]
+    for data, measured in zip(blobs, got, strict=True):
+        _same(measured, measure_arena(data, infer=True))
+
+
+@needs_seed
 def test_the_pipeline_answers_in_order_what_measure_arena_answers() -> None:
     """Every seed and kg_data model sent ahead: the same measurements, in order."""
     paths = SEED_FILES + KG_MODEL_FILES

@@ -120,6 +120,21 @@ def test_a_store_of_another_release_is_read_by_the_service(tmp_path: Path):
     assert fresh.stdout == stale.stdout
 
 
+def test_add_model_with_infer_records_the_inference(tmp_path: Path):
+    """``--infer`` runs one inference at the arena; the assessment says so."""
+    path = tmp_path / "store"
+    hello = SEED_MODELS / "Hello_World.tflite"
+    sparql = (
+        "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?checked WHERE "
+        "{ ?m tr:hasRuntimeAssessment/tr:inferenceChecked ?checked }"
+    )
+    for flags, expected in (((), False), (("--infer",), True)):
+        result = run(path, "add", "model", str(hello), *flags)
+        assert result.returncode == 0, result.stderr
+        rows = json.loads(run(path, "query", sparql, "--format", "json").stdout)
+        assert rows == [{"checked": expected}]
+
+
 def test_query_formats_and_errors(store: Path):
     sparql = (
         "PREFIX tr: <https://w3id.org/tinyreg#> SELECT ?d ?ram WHERE "

@@ -59,6 +59,32 @@ def test_registered_arena_is_what_the_runtime_reports(seeded, path: Path):
     assert record.flash_bytes == path.stat().st_size
 
 
+_INFERENCE_CHECKED = """PREFIX tr: <https://w3id.org/tinyreg#>
+    SELECT ?checked WHERE { ?m tr:hasRuntimeAssessment [ tr:inferenceChecked ?checked ] }"""
+
+
+def test_the_assessment_says_whether_an_inference_ran(seeded, tmp_path: Path):
+    """An import builds each model; ``infer=True`` also runs one inference, as it says."""
+    registry, _ = seeded
+    rows = registry.query(_INFERENCE_CHECKED).rows
+    assert len(rows) == 23 and {r["checked"].toPython() for r in rows} == {False}
+    with Registry.open(tmp_path / "store") as other:
+        model = seed_models()[0]
+        record = other.add_model(model, infer=True)
+        assert record.runnable
+        (row,) = other.query(_INFERENCE_CHECKED).rows
+        assert row["checked"].toPython() is True
+        folder = tmp_path / "one"
+        folder.mkdir()
+        (folder / model.name).write_bytes(model.read_bytes())
+        other.import_path(folder, infer=True)
+        (row,) = other.query(_INFERENCE_CHECKED).rows
+        assert row["checked"].toPython() is True
+        other.import_path(folder)
+        (row,) = other.query(_INFERENCE_CHECKED).rows
+        assert row["checked"].toPython() is False
+
+
 def test_cards_from_the_seed_csv_reach_the_graph(seeded):
     registry, _ = seeded
     yes_no = registry.get_model("micro-speech-yes-no-1")

@@ -38,10 +38,12 @@ async def add_model(
     card: Annotated[UploadFile | None, File(description="its card, YAML or JSON")] = None,
     ident: Annotated[str | None, Form(alias="id")] = None,
     replace: bool = False,
+    infer: bool = False,
 ) -> Response:
     """Register a .tflite with its card: parsed, arena measured by TFLM, validated.
 
-    An id already registered is refused (409) unless ``replace=true``.
+    An id already registered is refused (409) unless ``replace=true``. With
+    ``infer=true`` the runtime also runs one inference with all-zero inputs.
     """
     data = await file.read()
     record = await call(
@@ -52,6 +54,7 @@ async def add_model(
         filename=file.filename or "model.tflite",
         card_label=(card.filename if card is not None else None) or "<card>",
         replace=replace,
+        infer=infer,
     )
     return json_response(record.to_dict(), 201, Location=location("/models/", record.id))
 

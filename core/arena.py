@@ -49,9 +49,10 @@ Fast path (the default, ``method="fast"``):
       worker closes every inherited file descriptor except its two pipes.
     * The search starts at the recorded total: it is tried (with the report, and
       the zero-input inference when asked for, so the final build is saved when it
-      is the minimum) and one byte less; when that is accepted too the search steps down
-      by the alignment, doubling, and bisects; when the total is refused it steps up
-      by the bytes the runtime says are missing (at least 1, doubling) and bisects.
+      is the minimum) and one byte less; when that is accepted too the search steps
+      down by the alignment, doubling, and bisects; when the total is refused it
+      steps up by the bytes the runtime says are missing (at least 1, doubling) and
+      bisects.
       About 3 to 9 builds per model for the seed models instead of 13 to 22.
 
 Isolation:
@@ -672,10 +673,10 @@ class _Search:
         ``n_inputs`` is given): when the first is refused and the second accepted, the
         total is the minimum and that build was the final one. When one byte less is
         accepted too, the search steps down by the alignment, doubling, to a refused
-        size and bisects. When the total is
-        refused (kernels take temporary memory during ``Prepare`` that is freed before
-        the report), it steps up by what the runtime says is missing (at least 1 byte,
-        doubling), then bisects. Either way the final build runs the inference, if any.
+        size and bisects. When the total is refused (kernels take temporary memory
+        during ``Prepare`` that is freed before the report), it steps up by what the
+        runtime says is missing (at least 1 byte, doubling), then bisects. Either way
+        the final build runs the inference, if any.
 
         Returns:
             The minimal size, and its final attempt when that was the total.

@@ -209,7 +209,7 @@ def runtime(row: VerdictRow) -> Constraint:
     if row.get("runnable") is None:
         detail = f"runtime: the model was never assessed on {row.runtime_name}"
     elif runnable:
-        detail = f"runtime: {row.runtime_name} {row.get('assessedVersion')} runs it"
+        detail = f"runtime: {row.runtime_name} {row.get('assessedVersion')} builds it"
     else:
         detail = f"runtime: {row.runtime_name} refuses it: {row.get('refusal')}"
     available = "runnable" if runnable else (row.get("refusal") or "not assessed")

@@ -101,8 +101,10 @@ class ModelRecord:
             refuses the model.
         flash_bytes: Flash the model itself occupies (the flatbuffer).
         macs: Multiply-accumulates of one inference.
-        runnable: Whether the TFLM runtime accepts the model.
+        runnable: Whether the TFLM runtime accepts the model (builds it at its arena).
         reason: Why not, in the runtime's words (``None`` when runnable).
+        inference_checked: Whether the assessment also ran one inference with all-zero
+            inputs (``add_model(..., infer=True)``), so that ``runnable`` says it runs.
         family: The model family (``docs/loop.md``): its version record's, else the id.
         version: The version number: its version record's, else the card's ``version``
             when that is a whole number, else 1.
@@ -134,6 +136,7 @@ class ModelRecord:
     sha256: str
     family: str = ""
     version: int = 1
+    inference_checked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the documented public keys come first)."""
@@ -222,6 +225,7 @@ def model_records(rows: Iterable[Row], lists: Iterable[Row]) -> list[ModelRecord
                 sha256=value["sha256"],
                 family=str(value.get("family") or _model_id_of(iri)),
                 version=_version_number(value.get("versionNumber"), value.get("cardVersion")),
+                inference_checked=bool(value.get("inferred", False)),
             )
         )
     return records

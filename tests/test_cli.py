@@ -133,6 +133,8 @@ def test_add_model_with_infer_records_the_inference(tmp_path: Path):
         assert result.returncode == 0, result.stderr
         rows = json.loads(run(path, "query", sparql, "--format", "json").stdout)
         assert rows == [{"checked": expected}]
+        (model,) = json.loads(run(path, "list", "models", "--format", "json").stdout)
+        assert model["runnable"] is True and model["inference_checked"] is expected
 
 
 def test_query_formats_and_errors(store: Path):

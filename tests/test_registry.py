@@ -68,10 +68,11 @@ def test_the_assessment_says_whether_an_inference_ran(seeded, tmp_path: Path):
     registry, _ = seeded
     rows = registry.query(_INFERENCE_CHECKED).rows
     assert len(rows) == 23 and {r["checked"].toPython() for r in rows} == {False}
+    assert not any(m.inference_checked for m in registry.list_models())
     with Registry.open(tmp_path / "store") as other:
         model = seed_models()[0]
         record = other.add_model(model, infer=True)
-        assert record.runnable
+        assert record.runnable and record.inference_checked
         (row,) = other.query(_INFERENCE_CHECKED).rows
         assert row["checked"].toPython() is True
         folder = tmp_path / "one"
@@ -83,6 +84,7 @@ def test_the_assessment_says_whether_an_inference_ran(seeded, tmp_path: Path):
         other.import_path(folder)
         (row,) = other.query(_INFERENCE_CHECKED).rows
         assert row["checked"].toPython() is False
+        assert not other.get_model(record.id).inference_checked
 
 
 def test_cards_from_the_seed_csv_reach_the_graph(seeded):

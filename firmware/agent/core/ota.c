@@ -991,8 +991,18 @@ tr_ota_code tr_ota_commit(tr_ota *ota, tr_ota_verdict *v) {
     return verdict(v, TR_OTA_E_FLASH, "commit", "flash write failed");
   }
   if (choice.slot != slot || !choice.trial) {
+    /* what the boot selection saw, for the verdict: both slots' states and sequences */
+    tr_slot_info seen[TR_SLOT_COUNT];
+    for (int s = 0; s < TR_SLOT_COUNT; s++) {
+      if (tr_slot_info_read(&ota->geom, s, &seen[s]) != 0) seen[s].state = TR_SLOT_EMPTY;
+    }
     drop_transfer(ota);
-    return verdict(v, TR_OTA_E_VERIFY, "verify", "the sealed image does not boot on trial");
+    return verdict(v, TR_OTA_E_VERIFY, "verify",
+                   "the sealed image does not boot on trial (slot %d sealed with seq %lu; "
+                   "boot selection: slot %d; slot 0 %s seq %lu, slot 1 %s seq %lu)",
+                   slot, (unsigned long)slot_seq, choice.slot, tr_slot_state_name(seen[0].state),
+                   (unsigned long)seen[0].seq, tr_slot_state_name(seen[1].state),
+                   (unsigned long)seen[1].seq);
   }
   if (ota->cfg.self_test && ota->cfg.self_test(slot, m->size, ota->cfg.user) != 0) {
     tr_boot_select(&ota->geom, &choice); /* rejects the trial, returns to the previous slot */

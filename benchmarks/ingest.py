@@ -140,6 +140,14 @@ def _timed_import(
     return elapsed, len(report.models), list(report.refused)
 
 
+def _pair_ratios(runs: list[tuple[float, float]], n_models: int, n_files: int) -> list[float]:
+    """Each (import seconds, baseline seconds) pair's ingest rate over its baseline's rate.
+
+    The import registered ``n_models`` of the ``n_files`` the baseline built.
+    """
+    return [baseline_s / import_s * n_models / n_files for import_s, baseline_s in runs]
+
+
 def _staged_import(models_dir: Path, seed_dir: Path, root: Path) -> StageTimes:
     """Ingest the same models again, calling and timing each stage separately."""
     csv_path = seed_dir / SEED_CARDS_FILE
@@ -395,11 +403,12 @@ def main(argv: list[str] | None = None) -> int:
             total_s, n_models, refused = _timed_import(models_dir, tmpdir / f"import-{run}")
             rt_s, rt_built = runtime_builds(seed_paths)
             runs.append((total_s, rt_s))
+            (ratio,) = _pair_ratios(runs[-1:], n_models, len(seed_paths))
             print(
                 f"   run {run + 1}: import_path {n_models} models in {total_s:.3f} s "
                 f"= {n_models / total_s:.2f} models/s; baseline {len(seed_paths)} models "
                 f"({rt_built} built) in {rt_s:.3f} s = {len(seed_paths) / rt_s:.1f} models/s; "
-                f"ingest/runtime = {rt_s / total_s * n_models / len(seed_paths):.3f}"
+                f"ingest/runtime = {ratio:.3f}"
             )
         for file, reason in refused:
             print(f"   refused {file}: {reason}")
@@ -408,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(repeats):
             infer_s, _, _ = _timed_import(models_dir, tmpdir / f"infer-{run}", infer=True)
             infer_runs.append((infer_s, runtime_builds(seed_paths)[0]))
-        infer_ratios = [b / t * n_models / len(seed_paths) for t, b in infer_runs]
+        infer_ratios = _pair_ratios(infer_runs, n_models, len(seed_paths))
         infer_total_s = statistics.median(t for t, _ in infer_runs)
         print(
             f"   with infer=True (one zero-input inference a model), median of {repeats}: "
@@ -424,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         total_s = statistics.median(t for t, _ in runs)
         rt_s = statistics.median(b for _, b in runs)
-        seed_ratios = [b / t * n_models / len(seed_paths) for t, b in runs]
+        seed_ratios = _pair_ratios(runs, n_models, len(seed_paths))
         print(
             f"   import_path, median of {repeats}: {n_models} models in {total_s:.3f} s "
             f"= {n_models / total_s:.2f} models/s"
